@@ -1,0 +1,75 @@
+"""AssetFlow: a fixed-asset approval system with live decisions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, config_from_env
+
+from . import api, cli, errors, metrics, web
+from .auth import tokens
+from .extensions import db, jwt, limiter, migrate, socketio
+
+
+def create_app(config: type[Config] | Mapping | None = None) -> Flask:
+    """Build the app: config, extensions, API, socket handlers, CLI."""
+    app = Flask(__name__, static_folder=None, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    _configure(app, config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    _init_socketio(app)
+
+    tokens.init_app(app)
+    api.init_app(app)
+    errors.init_app(app)
+    metrics.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    from .realtime import sockets  # noqa: F401  (registers the Socket.IO handlers)
+
+    return app
+
+
+def _configure(app: Flask, config: type[Config] | Mapping | None) -> None:
+    base = config if isinstance(config, type) else config_from_env()
+    if hasattr(base, "validate"):
+        base.validate()
+    app.config.from_object(base)
+    if isinstance(config, Mapping):
+        app.config.update(config)
+    app.config.update(
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=app.config["ACCESS_TOKEN_MINUTES"]),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=app.config["REFRESH_TOKEN_DAYS"]),
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        API_TITLE="AssetFlow", API_VERSION="1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
+    )
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        # Writers wait for each other instead of failing with "database is locked".
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _init_socketio(app: Flask) -> None:
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        cors_allowed_origins=app.config["CORS_ORIGINS"],
+        ping_interval=app.config["PING_INTERVAL"],
+        ping_timeout=app.config["PING_TIMEOUT"],
+    )

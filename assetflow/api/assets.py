@@ -1,0 +1,50 @@
+"""Assets: list, detail, and the admin's create and edit."""
+
+from flask_jwt_extended import jwt_required
+from flask_smorest import Blueprint
+
+from ..auth.tokens import roles_required
+from ..services import assets
+from .schemas import (AssetCreateSchema, AssetDetailSchema, AssetQuerySchema, AssetSchema,
+                      AssetUpdateSchema, page_of)
+
+blp = Blueprint("assets", __name__, url_prefix="/api/assets", description="Fixed assets")
+
+
+@blp.get("")
+@jwt_required()
+@blp.arguments(AssetQuerySchema, location="query")
+@blp.response(200, page_of(AssetSchema))
+def index(args):
+    """Assets matching the filters, one page, by tag."""
+    page, per_page = args.pop("page"), args.pop("per_page")
+    items, total = assets.list_assets(args, page, per_page)
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+@blp.get("/<int:asset_id>")
+@jwt_required()
+@blp.response(200, AssetDetailSchema)
+def show(asset_id):
+    """One asset with every request made on it."""
+    return assets.get_asset(asset_id)
+
+
+@blp.post("")
+@jwt_required()
+@roles_required("admin")
+@blp.arguments(AssetCreateSchema)
+@blp.response(201, AssetSchema)
+def create(data):
+    """Register a new asset (admin)."""
+    return assets.create_asset(data)
+
+
+@blp.patch("/<int:asset_id>")
+@jwt_required()
+@roles_required("admin")
+@blp.arguments(AssetUpdateSchema)
+@blp.response(200, AssetSchema)
+def update(data, asset_id):
+    """Edit an asset's details, or close a repair (admin)."""
+    return assets.update_asset(asset_id, data)

@@ -1,0 +1,71 @@
+"""Login, refresh, logout, me."""
+
+from flask import current_app, request
+from flask_jwt_extended import current_user, decode_token, get_jwt, jwt_required
+from flask_smorest import Blueprint
+from jwt import PyJWTError
+
+from ..errors import ValidationFailed
+from ..extensions import limiter
+from ..auth import tokens
+from ..services.users import authenticate
+from .schemas import LoginResultSchema, LoginSchema, LogoutSchema, UserSchema
+
+blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Tokens and the current user")
+
+
+def _login_limit(index: int):
+    return lambda: current_app.config["LOGIN_RATE_LIMIT"].split(";")[index]
+
+
+def _username_key() -> str:
+    body = request.get_json(silent=True)
+    username = body.get("username") if isinstance(body, dict) else None
+    return f"login-user:{str(username).lower()[:64]}"
+
+
+def _failed(response) -> bool:
+    # Only failed logins count, so a whole office behind one address can still log in.
+    return response.status_code == 401
+
+
+@blp.post("/login")
+@limiter.limit(_login_limit(0), key_func=_username_key, deduct_when=_failed)
+@limiter.limit(_login_limit(1), deduct_when=_failed)
+@blp.arguments(LoginSchema)
+@blp.response(200, LoginResultSchema)
+def login(data):
+    """Exchange a username and password for an access and a refresh token."""
+    user = authenticate(data["username"], data["password"])
+    return {**tokens.issue_tokens(user), "user": user}
+
+
+@blp.post("/refresh")
+@jwt_required(refresh=True)
+def refresh():
+    """A new access token for a valid refresh token."""
+    return {"access_token": tokens.issue_tokens(current_user)["access_token"]}
+
+
+@blp.post("/logout")
+@jwt_required()
+@blp.arguments(LogoutSchema)
+def logout(data):
+    """Revoke this access token (and the refresh token, if given); drop its live sockets."""
+    refresh_claims = None
+    if data.get("refresh_token"):
+        try:
+            refresh_claims = decode_token(data["refresh_token"], allow_expired=True)
+        except PyJWTError:
+            raise ValidationFailed("refresh_token is not a valid token",
+                                   {"fields": {"refresh_token": ["Invalid token"]}}) from None
+    tokens.logout(current_user, get_jwt(), refresh_claims)
+    return {"revoked": True}
+
+
+@blp.get("/me")
+@jwt_required()
+@blp.response(200, UserSchema)
+def me():
+    """The user the access token belongs to."""
+    return current_user

@@ -1,0 +1,1 @@
+"""Authentication: JWT issue/refresh/revoke, the loaders, and role checks."""

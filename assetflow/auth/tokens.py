@@ -1,0 +1,85 @@
+"""JWT loaders: identity, revocation, and errors in the one JSON shape."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_jwt_extended import create_access_token, create_refresh_token, current_user
+
+from ..errors import Forbidden, error_response
+from ..extensions import db, jwt
+from ..models import RevokedToken, User
+from ..realtime import emitter
+
+
+def issue_tokens(user: User) -> dict[str, str]:
+    """A fresh access and refresh token pair for the user."""
+    claims = {"role": user.role}
+    return {
+        "access_token": create_access_token(identity=str(user.id), additional_claims=claims),
+        "refresh_token": create_refresh_token(identity=str(user.id), additional_claims=claims),
+    }
+
+
+def is_revoked(jti: str) -> bool:
+    """True when the token id is on the blocklist."""
+    return db.session.scalar(sa.select(RevokedToken.id).where(RevokedToken.jti == jti)) is not None
+
+
+def revoke(decoded: dict, user_id: int) -> None:
+    """Put a decoded token on the blocklist until it would expire anyway."""
+    if is_revoked(decoded["jti"]):
+        return
+    db.session.add(RevokedToken(
+        jti=decoded["jti"], token_type=decoded["type"], user_id=user_id,
+        expires_at=datetime.fromtimestamp(decoded["exp"], timezone.utc),
+    ))
+
+
+def load_user(identity: str) -> User | None:
+    """The active user a token's subject names, or None."""
+    try:
+        user = db.session.get(User, int(identity))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
+def roles_required(*roles: str):
+    """Allow the view only to users holding one of the roles (after @jwt_required)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if current_user.role not in roles:
+                raise Forbidden(f"Requires role {' or '.join(roles)}")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def init_app(app: Flask) -> None:
+    """Wire the JWT loaders."""
+    jwt.user_lookup_loader(lambda header, payload: load_user(payload["sub"]))
+    jwt.token_in_blocklist_loader(lambda header, payload: is_revoked(payload["jti"]))
+
+    def unauthorized(message: str):
+        return error_response(401, "unauthorized", message)
+
+    jwt.unauthorized_loader(lambda reason: unauthorized(reason))
+    jwt.invalid_token_loader(lambda reason: unauthorized(f"Invalid token: {reason}"))
+    jwt.expired_token_loader(lambda header, payload: unauthorized("Token has expired"))
+    jwt.revoked_token_loader(lambda header, payload: unauthorized("Token has been revoked"))
+    jwt.user_lookup_error_loader(lambda header, payload: unauthorized("User is unknown or inactive"))
+    jwt.token_verification_failed_loader(lambda header, payload: unauthorized("Token rejected"))
+
+
+def logout(user: User, access_claims: dict, refresh_claims: dict | None) -> None:
+    """Revoke the access token and, when it is the user's, the refresh token; drop its sockets."""
+    revoke(access_claims, user.id)
+    if refresh_claims is not None and refresh_claims.get("sub") == str(user.id):
+        revoke(refresh_claims, user.id)
+    db.session.commit()
+    emitter.disconnect_token(access_claims["jti"])

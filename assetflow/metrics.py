@@ -1,0 +1,20 @@
+"""Prometheus metrics, exposed at /metrics."""
+
+from flask import Flask, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+SOCKETS_CONNECTED = Gauge("assetflow_sockets_connected", "Socket.IO connections held by this process")
+EVENTS_EMITTED = Counter("assetflow_events_emitted_total", "Socket.IO events emitted", ["event"])
+DECISIONS = Counter("assetflow_decisions_total", "Workflow actions committed", ["outcome"])
+COMMIT_TO_EMIT = Histogram(
+    "assetflow_commit_to_emit_seconds",
+    "Time from a transaction's commit to its events being handed to Socket.IO",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+
+
+def init_app(app: Flask) -> None:
+    """Serve the metrics of this process."""
+    app.add_url_rule(
+        "/metrics", "metrics", lambda: Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    )

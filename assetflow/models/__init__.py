@@ -1,0 +1,9 @@
+"""The persistent nouns; one module each."""
+
+from .asset import Asset
+from .notification import Notification
+from .request import Decision, Request, RequestEvent
+from .token import RevokedToken
+from .user import User
+
+__all__ = ["Asset", "Decision", "Notification", "Request", "RequestEvent", "RevokedToken", "User"]

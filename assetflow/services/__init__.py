@@ -1,0 +1,1 @@
+"""Use cases. Each one owns its transaction: load, authorise, change, commit once."""

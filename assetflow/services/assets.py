@@ -1,0 +1,69 @@
+"""Assets: listing, lookup and the admin's edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import Asset
+from . import visibility
+from .transaction import committing
+
+
+def list_assets(filters: dict[str, Any], page: int, per_page: int) -> tuple[list[Asset], int]:
+    """One page of assets matching the filters, by tag, and the total."""
+    where = []
+    for field in ("status", "category", "custodian_id"):
+        if filters.get(field) is not None:
+            where.append(getattr(Asset, field) == filters[field])
+    if filters.get("q"):
+        like = f"%{filters['q']}%"
+        where.append(sa.or_(Asset.tag.ilike(like), Asset.name.ilike(like), Asset.location.ilike(like)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Asset).where(*where))
+    query = sa.select(Asset).where(*where).order_by(Asset.tag).offset((page - 1) * per_page).limit(per_page)
+    return list(db.session.scalars(query)), total or 0
+
+
+def get_asset(asset_id: int) -> Asset:
+    """An asset by id, or NotFound."""
+    asset = db.session.get(Asset, asset_id)
+    if asset is None:
+        raise NotFound(f"Asset {asset_id} not found")
+    return asset
+
+
+def create_asset(data: dict[str, Any]) -> Asset:
+    """Register a new asset; the tag must be free."""
+    if data.get("status") == "disposed":
+        raise ValidationFailed("A new asset cannot be disposed", {"fields": {"status": ["Not allowed"]}})
+    asset = Asset(**data)
+    with committing(lambda: Conflict(f"Asset tag {data['tag']!r} is taken", {"tag": data["tag"]})):
+        db.session.add(asset)
+    return asset
+
+
+def update_asset(asset_id: int, data: dict[str, Any]) -> Asset:
+    """Edit an asset's descriptive fields, or put it back in stock or use after repair."""
+    asset = get_asset(asset_id)
+    if "status" in data:
+        _check_status_change(asset, data["status"])
+        if data["status"] == "in_stock":
+            asset.custodian_id = None
+    with committing(lambda: Conflict(f"Asset {asset.tag} was changed concurrently")):
+        for field, value in data.items():
+            setattr(asset, field, value)
+    return asset
+
+
+def _check_status_change(asset: Asset, status: str) -> None:
+    # Disposal and custody follow the workflow; an admin edit only closes a repair or a loan.
+    if status == "disposed" or asset.status == "disposed":
+        raise Conflict("Disposal goes through a dispose request and is final", {"status": asset.status})
+    if visibility.pending_request_on(asset.id) is not None:
+        raise Conflict(f"Asset {asset.tag} has a pending request", {"asset_id": asset.id})
+    if status == "in_use" and asset.custodian_id is None:
+        raise ValidationFailed("An asset in use needs a custodian; use an assign request",
+                               {"fields": {"status": ["in_use needs a custodian"]}})

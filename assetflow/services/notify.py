@@ -1,0 +1,121 @@
+"""The durable inbox: rows written in the deciding transaction, pushed after it commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Notification, Request, User
+from ..models.base import utcnow
+from ..realtime import emitter
+
+APPROVAL_UPDATE = "approval_update"
+DASHBOARD_ROLES = ("approver", "admin")
+
+
+def _next_seq(user_id: int) -> int:
+    # UPDATE ... RETURNING locks the user's row until commit, so seqs never skip or repeat.
+    return db.session.execute(
+        sa.update(User)
+        .where(User.id == user_id)
+        .values(notification_seq=User.notification_seq + 1)
+        .returning(User.notification_seq)
+    ).scalar_one()
+
+
+def event_payload(notification: Notification, replayed: bool = False) -> dict[str, Any]:
+    """The `approval_update` event for one inbox row."""
+    return {
+        **notification.payload,
+        "event": notification.type,
+        "seq": notification.seq,
+        "notification_id": notification.id,
+        "replayed": replayed,
+    }
+
+
+def approval_update(req: Request, actor: User, action: str, comment: str,
+                    recipients: Iterable[int]) -> None:
+    """Write one notification per recipient and queue its push and the dashboards' update."""
+    body = {
+        "request_id": req.id,
+        "asset_id": req.asset_id,
+        "asset_tag": req.asset.tag if req.asset else None,
+        "kind": req.kind,
+        "status": req.state,
+        "step": req.step,
+        "steps_total": req.steps_total,
+        "actor": {"id": actor.id, "name": actor.display_name},
+        "action": action,
+        "comment": comment,
+        "at": utcnow().isoformat().replace("+00:00", "Z"),
+    }
+    # Sorted, so concurrent transactions lock user rows in one order and cannot deadlock.
+    rows = [
+        Notification(user_id=uid, seq=_next_seq(uid), type=APPROVAL_UPDATE, payload=body)
+        for uid in sorted(set(recipients))
+    ]
+    db.session.add_all(rows)
+    db.session.flush()
+    for row in rows:
+        emitter.queue(APPROVAL_UPDATE, event_payload(row), emitter.user_room(row.user_id))
+    queue_event = {"request_id": req.id, "state": req.state, "step": req.step, "action": action}
+    emitter.queue("queue_update", queue_event, [emitter.role_room(r) for r in DASHBOARD_ROLES])
+
+
+def after_seq(user_id: int, seq: int, limit: int) -> list[Notification]:
+    """The user's notifications with seq > `seq`, in seq order."""
+    query = (
+        sa.select(Notification)
+        .where(Notification.user_id == user_id, Notification.seq > seq)
+        .order_by(Notification.seq)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def latest(user_id: int, limit: int, unread: bool | None = None) -> list[Notification]:
+    """The user's newest notifications first, optionally only (un)read ones."""
+    query = sa.select(Notification).where(Notification.user_id == user_id)
+    if unread is not None:
+        query = query.where(Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None))
+    return list(db.session.scalars(query.order_by(Notification.seq.desc()).limit(limit)))
+
+
+def unread_count(user_id: int) -> int:
+    """How many of the user's notifications are unread."""
+    query = sa.select(sa.func.count()).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    return db.session.scalar(query) or 0
+
+
+def last_seq(user_id: int) -> int:
+    """The newest seq handed to this user (0 before the first)."""
+    return db.session.scalar(sa.select(User.notification_seq).where(User.id == user_id)) or 0
+
+
+def mark_read(user_id: int, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read (idempotent)."""
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.user_id != user_id:
+        raise NotFound(f"Notification {notification_id} not found")
+    if row.read_at is None:
+        row.read_at = utcnow()
+        db.session.commit()
+    return row
+
+
+def mark_all_read(user_id: int) -> int:
+    """Mark every unread notification of the user read; return how many changed."""
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return result.rowcount

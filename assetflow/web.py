@@ -1,0 +1,61 @@
+"""Health checks and the single-page app's files."""
+
+from __future__ import annotations
+
+import redis
+import sqlalchemy as sa
+from flask import Blueprint, Flask, abort, current_app, send_from_directory
+
+from .errors import error_response
+from .extensions import db
+
+bp = Blueprint("web", __name__)
+
+NOT_BUILT = """<!doctype html><title>AssetFlow</title>
+<p>The frontend is not built yet. Run <code>make run</code>, or <code>npm --prefix frontend run build</code>.</p>"""
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """The database and, when configured, the message queue answer."""
+    checks = {}
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
+    except sa.exc.SQLAlchemyError as error:
+        checks["database"] = f"error: {type(error).__name__}"
+    queue_url = current_app.config["SOCKETIO_MESSAGE_QUEUE"]
+    if queue_url:
+        try:
+            redis.Redis.from_url(queue_url, socket_timeout=2, socket_connect_timeout=2).ping()
+            checks["message_queue"] = "ok"
+        except redis.RedisError as error:
+            checks["message_queue"] = f"error: {type(error).__name__}"
+    if any(value != "ok" for value in checks.values()):
+        return error_response(503, "not_ready", "A dependency is unavailable", {"checks": checks})
+    return {"status": "ok", "checks": checks}
+
+
+@bp.get("/", defaults={"path": ""})
+@bp.get("/<path:path>")
+def spa(path: str):
+    """Built files as they are; any other path is a client route, so index.html."""
+    if path.startswith(("api/", "socket.io")):
+        abort(404)
+    dist = current_app.config["FRONTEND_DIST"]
+    if path and (dist / path).is_file():
+        return send_from_directory(dist, path)
+    if not (dist / "index.html").is_file():
+        return NOT_BUILT
+    return send_from_directory(dist, "index.html", max_age=0)
+
+
+def init_app(app: Flask) -> None:
+    """Register the health checks and the SPA."""
+    app.register_blueprint(bp)

@@ -1,0 +1,113 @@
+"""Configuration, read once from the environment (12-factor)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def database_url(url: str) -> str:
+    """Pin PostgreSQL to psycopg2: green under eventlet's and (with psycogreen) gevent's patching.
+
+    SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, which eventlet cannot make cooperative.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url.removeprefix(prefix)
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    TESTING = False
+    HOST = os.environ.get("HOST", "127.0.0.1")
+    PORT = _int("PORT", 5000)
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'assetflow.db'}")
+    )
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", "")
+    ACCESS_TOKEN_MINUTES = _int("ACCESS_TOKEN_MINUTES", 15)
+    REFRESH_TOKEN_DAYS = _int("REFRESH_TOKEN_DAYS", 30)
+    SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    CORS_ORIGINS = _list("CORS_ORIGINS")
+    ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
+    PING_INTERVAL = _int("PING_INTERVAL", 25)
+    PING_TIMEOUT = _int("PING_TIMEOUT", 20)
+    HIGH_VALUE_THRESHOLD = _int("HIGH_VALUE_THRESHOLD", 10000)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # "<per username>;<per client address>" in Flask-Limiter's notation; only failures count.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 15 minutes;60 per minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    REPLAY_LIMIT = 500
+    FRONTEND_DIST = Path(os.environ.get("FRONTEND_DIST", BASE_DIR / "frontend" / "dist"))
+    # The approval chain as data: every request needs one approver step; a rule adds a step
+    # when its predicate holds. Predicates get (kind, value, threshold).
+    APPROVAL_RULES = (
+        ("approver", "always"),
+        ("admin", "high_value_or_dispose"),
+    )
+
+
+class DevelopmentConfig(Config):
+    """Local development: a default JWT secret and the Vite dev server as an origin."""
+
+    ENV_NAME = "development"
+    JWT_SECRET_KEY = Config.JWT_SECRET_KEY or DEV_JWT_SECRET
+    CORS_ORIGINS = Config.CORS_ORIGINS or [
+        "http://127.0.0.1:5000",
+        "http://localhost:5000",
+        "http://127.0.0.1:5173",
+        "http://localhost:5173",
+    ]
+
+
+class TestingConfig(DevelopmentConfig):
+    """Tests: an in-memory database unless DATABASE_URL names one, threading async mode."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    ASYNC_MODE = "threading"
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    """Production: refuses to start without a real secret and explicit origins."""
+
+    ENV_NAME = "production"
+
+    @classmethod
+    def validate(cls) -> None:
+        """Raise when a setting that must be explicit in production is missing."""
+        if not cls.JWT_SECRET_KEY or cls.JWT_SECRET_KEY == DEV_JWT_SECRET:
+            raise RuntimeError("JWT_SECRET_KEY must be set in production")
+        if "*" in cls.CORS_ORIGINS:
+            raise RuntimeError("CORS_ORIGINS may not be '*' in production")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """Pick the config class named by FLASK_ENV (development when unset)."""
+    name = os.environ.get("FLASK_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"FLASK_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]
