@@ -1,0 +1,16 @@
+import { onBeforeUnmount, onMounted, ref } from 'vue'
+
+/** True while the viewport is phone-sized, for layouts that differ on small screens. */
+export function useBreakpoint(query = '(max-width: 640px)') {
+  const narrow = ref(typeof window !== 'undefined' && window.matchMedia?.(query).matches)
+  let mql = null
+  const update = (e) => (narrow.value = e.matches)
+  onMounted(() => {
+    mql = window.matchMedia?.(query)
+    if (!mql) return
+    narrow.value = mql.matches
+    mql.addEventListener('change', update)
+  })
+  onBeforeUnmount(() => mql?.removeEventListener('change', update))
+  return { narrow }
+}

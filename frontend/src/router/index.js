@@ -1,0 +1,53 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { useAuthStore } from '@/stores/auth'
+
+const APPROVERS = ['approver', 'admin']
+
+const routes = [
+  { path: '/', redirect: { name: 'requests' } },
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
+  { path: '/requests', name: 'requests', component: () => import('@/views/MyRequestsView.vue') },
+  { path: '/requests/new', name: 'submit', component: () => import('@/views/SubmitRequestView.vue') },
+  {
+    path: '/requests/:id(\\d+)',
+    name: 'request',
+    component: () => import('@/views/RequestDetailView.vue'),
+    props: (route) => ({ id: Number(route.params.id) }),
+  },
+  {
+    path: '/dashboard',
+    name: 'dashboard',
+    component: () => import('@/views/DashboardView.vue'),
+    meta: { roles: APPROVERS },
+  },
+  { path: '/assets', name: 'assets', component: () => import('@/views/AssetsView.vue') },
+  {
+    path: '/assets/:id(\\d+)',
+    name: 'asset',
+    component: () => import('@/views/AssetDetailView.vue'),
+    props: (route) => ({ id: Number(route.params.id) }),
+  },
+  { path: '/notifications', name: 'notifications', component: () => import('@/views/NotificationsView.vue') },
+  { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue') },
+]
+
+export const router = createRouter({
+  history: createWebHistory(import.meta.env.BASE_URL),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+})
+
+// Every page needs a session except the login page; the dashboard needs a deciding role.
+router.beforeEach((to) => {
+  const auth = useAuthStore()
+  if (to.meta.public) {
+    return to.name === 'login' && auth.isAuthenticated ? { name: 'requests' } : true
+  }
+  if (!auth.isAuthenticated) {
+    return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  }
+  if (to.meta.roles && !to.meta.roles.includes(auth.role)) return { name: 'requests' }
+  return true
+})
+
+export default router

@@ -1,0 +1,94 @@
+// The one HTTP client. It speaks JSON, injects the bearer token and, on a 401,
+// asks the session for one refresh before giving up and expiring the session.
+// The session (the auth store) plugs itself in with setSession(); this module
+// never imports a store, so stores can import it without a cycle.
+
+const BASE = (import.meta.env.VITE_API_BASE || '').replace(/\/$/, '')
+
+/** An error answer from the server, in the shape of docs/api.md. */
+export class ApiError extends Error {
+  constructor(status, body) {
+    const err = body?.error || {}
+    super(err.message || `HTTP ${status}`)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = err.code || (status === 0 ? 'network_error' : 'http_error')
+    this.details = err.details || {}
+  }
+}
+
+const noSession = {
+  accessToken: () => null,
+  refresh: async () => false,
+  expire: () => {},
+}
+let session = noSession
+
+/** Connect the client to whoever owns the tokens (the auth store). */
+export function setSession(hooks) {
+  session = hooks ? { ...noSession, ...hooks } : noSession
+}
+
+function buildUrl(path, query) {
+  const url = `${BASE}${path}`
+  if (!query) return url
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.append(key, value)
+  }
+  const qs = params.toString()
+  return qs ? `${url}?${qs}` : url
+}
+
+async function send(method, url, body, token) {
+  const headers = { Accept: 'application/json' }
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  if (token) headers.Authorization = `Bearer ${token}`
+  let response
+  try {
+    response = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  } catch {
+    throw new ApiError(0, { error: { message: 'Network error' } })
+  }
+  const text = await response.text()
+  let data = null
+  if (text) {
+    try {
+      data = JSON.parse(text)
+    } catch {
+      data = null
+    }
+  }
+  return { status: response.status, ok: response.ok, data }
+}
+
+/**
+ * Call the API. `auth: false` skips the token (login); `token` forces one
+ * (refresh sends the refresh token). Resolves to the parsed JSON body.
+ */
+export async function request(method, path, { body, query, auth = true, token } = {}) {
+  const url = buildUrl(path, query)
+  const bearer = token || (auth ? session.accessToken() : null)
+  let res = await send(method, url, body, bearer)
+  // Only a call made with the session's own access token is worth a refresh.
+  if (res.status === 401 && auth && !token) {
+    if (await session.refresh()) {
+      res = await send(method, url, body, session.accessToken())
+    }
+    if (res.status === 401) {
+      session.expire()
+    }
+  }
+  if (!res.ok) throw new ApiError(res.status, res.data)
+  return res.data
+}
+
+export const api = {
+  get: (path, query, opts) => request('GET', path, { ...opts, query }),
+  post: (path, body, opts) => request('POST', path, { ...opts, body: body ?? {} }),
+  patch: (path, body, opts) => request('PATCH', path, { ...opts, body: body ?? {} }),
+}

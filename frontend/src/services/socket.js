@@ -1,0 +1,172 @@
+// The one Socket.IO connection. It authenticates every (re)connection with a
+// fresh token and the last seq seen, and turns server events into store calls.
+import { io } from 'socket.io-client'
+import { useAuthStore } from '@/stores/auth'
+import { useConnectionStore } from '@/stores/connection'
+import { useDashboardStore } from '@/stores/dashboard'
+import { useNotificationsStore } from '@/stores/notifications'
+import { useRequestsStore } from '@/stores/requests'
+
+/** Capped, jittered exponential backoff (socket.io-client's own reconnection). */
+export const BACKOFF = {
+  reconnectionDelay: 1000,
+  reconnectionDelayMax: 15000,
+  randomizationFactor: 0.5,
+}
+const SYNC_TIMEOUT_MS = 5000
+// After a refusal socket.io-client stops retrying; we retry a few times ourselves.
+const MAX_MANUAL_RETRIES = 5
+
+let socket = null
+let manualRetries = 0
+let retryTimer = null
+let detachWindow = () => {}
+
+function serverUrl() {
+  return import.meta.env.VITE_SOCKET_URL || window.location.origin
+}
+
+function transports() {
+  // WebSocket only by default: it needs no sticky sessions when scaled out.
+  const raw = import.meta.env.VITE_SOCKET_TRANSPORTS || 'websocket'
+  return raw.split(',').map((t) => t.trim()).filter(Boolean)
+}
+
+function jitteredDelay(attempt) {
+  const base = Math.min(BACKOFF.reconnectionDelayMax, BACKOFF.reconnectionDelay * 2 ** attempt)
+  const spread = base * BACKOFF.randomizationFactor
+  return Math.round(base - spread + Math.random() * 2 * spread)
+}
+
+function scheduleManualConnect() {
+  const auth = useAuthStore()
+  clearTimeout(retryTimer)
+  if (!socket || !auth.isAuthenticated || manualRetries >= MAX_MANUAL_RETRIES) {
+    useConnectionStore().markOffline()
+    return
+  }
+  useConnectionStore().markReconnecting(manualRetries + 1)
+  retryTimer = setTimeout(() => socket?.connect(), jitteredDelay(manualRetries))
+  manualRetries += 1
+}
+
+async function onConnectError(err) {
+  const connection = useConnectionStore()
+  if (err?.message === 'unauthorized') {
+    // Refused by the server: the token may have expired while we were away.
+    const refreshed = await useAuthStore().refresh()
+    if (refreshed) scheduleManualConnect()
+    else connection.markOffline()
+    return
+  }
+  // Transport errors: socket.io-client keeps retrying on its own backoff.
+  if (socket?.active) connection.markReconnecting()
+  else scheduleManualConnect()
+}
+
+function onDisconnect(reason) {
+  const connection = useConnectionStore()
+  if (reason === 'io client disconnect') return connection.markOffline()
+  // The server closed us on purpose (e.g. token revoked); retry by hand, auth decides.
+  if (reason === 'io server disconnect') return scheduleManualConnect()
+  connection.markReconnecting()
+}
+
+function onConnect() {
+  manualRetries = 0
+  clearTimeout(retryTimer)
+  useConnectionStore().markLive()
+  // Anything may have happened while we were away: recompute from the server.
+  useNotificationsStore().reconcile().catch(() => {})
+  useDashboardStore().onReconnect()
+  useRequestsStore().onReconnect()
+}
+
+function attachWindow() {
+  const offline = () => {
+    useConnectionStore().setBrowserOnline(false)
+    // Close now rather than wait for a ping timeout: the indicator must not lie.
+    socket?.disconnect()
+  }
+  const online = () => {
+    useConnectionStore().setBrowserOnline(true)
+    manualRetries = 0
+    if (socket && !socket.connected) {
+      useConnectionStore().markReconnecting()
+      socket.connect()
+    }
+  }
+  window.addEventListener('offline', offline)
+  window.addEventListener('online', online)
+  return () => {
+    window.removeEventListener('offline', offline)
+    window.removeEventListener('online', online)
+  }
+}
+
+/** Open the socket for the logged-in user (idempotent). */
+export function startSocket() {
+  if (socket) return socket
+  const auth = useAuthStore()
+  const notifications = useNotificationsStore()
+  socket = io(serverUrl(), {
+    path: '/socket.io',
+    transports: transports(),
+    autoConnect: false,
+    ...BACKOFF,
+    // A function, so each attempt carries the current token and last seq.
+    auth: (cb) => {
+      auth
+        .ensureFreshToken()
+        .catch(() => auth.accessToken)
+        .then((token) => cb({ token, last_seq: notifications.lastSeq ?? 0 }))
+    },
+  })
+  socket.on('connect', onConnect)
+  socket.on('disconnect', onDisconnect)
+  socket.on('connect_error', onConnectError)
+  socket.io.on('reconnect_attempt', (n) => useConnectionStore().markReconnecting(n))
+  socket.on('approval_update', (payload) => {
+    notifications.receive(payload)
+    useRequestsStore().applyUpdate(payload)
+  })
+  socket.on('queue_update', (payload) => useDashboardStore().onQueueUpdate(payload))
+  socket.on('resync_required', () => notifications.reconcile().catch(() => {}))
+  detachWindow = attachWindow()
+  useConnectionStore().markConnecting()
+  if (navigator.onLine === false) {
+    useConnectionStore().setBrowserOnline(false)
+    return socket
+  }
+  // First visit on this browser: learn the current seq over HTTP before connecting,
+  // so the server does not replay the user's whole history as fresh toasts.
+  const ready = notifications.lastSeq === null ? notifications.reconcile().catch(() => {}) : null
+  Promise.resolve(ready).then(() => socket?.connect())
+  return socket
+}
+
+/** Close the socket (logout). */
+export function stopSocket() {
+  clearTimeout(retryTimer)
+  detachWindow()
+  detachWindow = () => {}
+  if (socket) {
+    socket.removeAllListeners()
+    socket.io.removeAllListeners()
+    socket.disconnect()
+    socket = null
+  }
+  manualRetries = 0
+  useConnectionStore().markOffline()
+}
+
+/** Ask the server for the notifications after `afterSeq` (repairs a seq gap). */
+export function requestSync(afterSeq) {
+  if (!socket?.connected) return Promise.reject(new Error('not connected'))
+  return new Promise((resolve, reject) => {
+    socket.timeout(SYNC_TIMEOUT_MS).emit('sync', { after_seq: afterSeq }, (err, reply) => {
+      if (err) reject(err)
+      else resolve(Array.isArray(reply?.items) ? reply.items : [])
+    })
+  })
+}

@@ -1,0 +1,60 @@
+import { defineStore } from 'pinia'
+import { reactive, ref } from 'vue'
+import { api } from '@/services/api'
+
+export const ASSET_STATUSES = ['in_stock', 'in_use', 'in_repair', 'disposed']
+
+/** The asset register: a filtered, paginated list and one asset with its history. */
+export const useAssetsStore = defineStore('assets', () => {
+  const list = reactive({ items: [], total: 0, page: 1, perPage: 20 })
+  const filters = reactive({ status: '', category: '', q: '' })
+  const loading = ref(false)
+  const current = ref(null)
+  const categories = ref([])
+
+  async function fetchList(opts = {}) {
+    Object.assign(list, opts)
+    loading.value = true
+    try {
+      const data = await api.get('/api/assets', {
+        ...filters,
+        page: list.page,
+        per_page: list.perPage,
+      })
+      list.items = data.items
+      list.total = data.total
+    } finally {
+      loading.value = false
+    }
+  }
+
+  function setFilters(next) {
+    Object.assign(filters, next)
+    return fetchList({ page: 1 })
+  }
+
+  async function fetchOne(id) {
+    current.value = await api.get(`/api/assets/${id}`)
+    return current.value
+  }
+
+  // There is no categories endpoint: collect them from the first 100 assets.
+  async function fetchCategories() {
+    if (categories.value.length) return categories.value
+    const data = await api.get('/api/assets', { per_page: 100 })
+    categories.value = [...new Set(data.items.map((a) => a.category).filter(Boolean))].sort()
+    return categories.value
+  }
+
+  /** Assets matching `q`, for the submit form's picker. */
+  async function search(q, status) {
+    const data = await api.get('/api/assets', { q, status, per_page: 20 })
+    return data.items
+  }
+
+  async function getById(id) {
+    return api.get(`/api/assets/${id}`)
+  }
+
+  return { list, filters, loading, current, categories, fetchList, setFilters, fetchOne, fetchCategories, search, getById }
+})

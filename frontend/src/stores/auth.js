@@ -1,0 +1,139 @@
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import { api, ApiError, setSession } from '@/services/api'
+import { secondsLeft } from '@/utils/jwt'
+import { readJson, writeJson } from '@/utils/storage'
+
+const STORAGE_KEY = 'assetflow.session'
+// Refresh this long before the access token expires, so a request never races expiry.
+const REFRESH_MARGIN_S = 60
+
+export const useAuthStore = defineStore('auth', () => {
+  const saved = readJson(STORAGE_KEY, {})
+  const accessToken = ref(saved.accessToken || null)
+  const refreshToken = ref(saved.refreshToken || null)
+  const user = ref(saved.user || null)
+  // Why the last session ended: 'expired' shows a notice on the login page.
+  const endReason = ref(null)
+
+  const isAuthenticated = computed(() => Boolean(accessToken.value && user.value))
+  const role = computed(() => user.value?.role || null)
+  const canApprove = computed(() => ['approver', 'admin'].includes(role.value))
+
+  let refreshTimer = null
+  let inflight = null
+
+  function persist() {
+    writeJson(
+      STORAGE_KEY,
+      accessToken.value
+        ? { accessToken: accessToken.value, refreshToken: refreshToken.value, user: user.value }
+        : null,
+    )
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer)
+    if (!accessToken.value) return
+    const left = secondsLeft(accessToken.value)
+    if (!Number.isFinite(left)) return
+    const delay = Math.max(5, left - REFRESH_MARGIN_S) * 1000
+    refreshTimer = setTimeout(() => refresh(), delay)
+  }
+
+  function setTokens(access, refreshTok = refreshToken.value) {
+    accessToken.value = access
+    refreshToken.value = refreshTok
+    persist()
+    scheduleRefresh()
+  }
+
+  /** Forget the session locally; `reason` 'expired' tells the login page why. */
+  function clear(reason = null) {
+    clearTimeout(refreshTimer)
+    accessToken.value = null
+    refreshToken.value = null
+    user.value = null
+    endReason.value = reason
+    persist()
+  }
+
+  async function login(username, password) {
+    const data = await api.post('/api/auth/login', { username, password }, { auth: false })
+    user.value = data.user
+    endReason.value = null
+    setTokens(data.access_token, data.refresh_token)
+    return data.user
+  }
+
+  async function logout() {
+    const body = refreshToken.value ? { refresh_token: refreshToken.value } : {}
+    try {
+      // Revokes both tokens server-side and closes this token's sockets.
+      if (accessToken.value) await api.post('/api/auth/logout', body)
+    } catch {
+      // Logging out must always work locally, even offline or with a dead token.
+    }
+    clear()
+  }
+
+  async function doRefresh() {
+    if (!refreshToken.value) return false
+    try {
+      const data = await api.post('/api/auth/refresh', {}, { token: refreshToken.value })
+      setTokens(data.access_token)
+      return true
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        clear('expired')
+        return false
+      }
+      // A network blip: try again soon while the current token still works.
+      if (accessToken.value && secondsLeft(accessToken.value) > 10) {
+        clearTimeout(refreshTimer)
+        refreshTimer = setTimeout(() => refresh(), 15000)
+      }
+      return false
+    }
+  }
+
+  /** Get a new access token; concurrent callers share one request. */
+  function refresh() {
+    if (!inflight) inflight = doRefresh().finally(() => (inflight = null))
+    return inflight
+  }
+
+  /** The access token, refreshed first when it has less than `minValidity` seconds left. */
+  async function ensureFreshToken(minValidity = 30) {
+    if (accessToken.value && secondsLeft(accessToken.value) < minValidity) await refresh()
+    return accessToken.value
+  }
+
+  async function loadMe() {
+    user.value = await api.get('/api/auth/me')
+    persist()
+  }
+
+  setSession({
+    accessToken: () => accessToken.value,
+    refresh,
+    expire: () => clear('expired'),
+  })
+  scheduleRefresh()
+
+  return {
+    accessToken,
+    refreshToken,
+    user,
+    endReason,
+    isAuthenticated,
+    role,
+    canApprove,
+    login,
+    logout,
+    clear,
+    refresh,
+    ensureFreshToken,
+    loadMe,
+  }
+})

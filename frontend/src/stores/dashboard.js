@@ -1,0 +1,118 @@
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { api, ApiError } from '@/services/api'
+
+const REFRESH_DEBOUNCE_MS = 250
+
+/** The approver's live queue and the decision statistics. */
+export const useDashboardStore = defineStore('dashboard', () => {
+  const inbox = ref([])
+  const stats = ref(null)
+  const loading = ref(false)
+  const error = ref(null)
+  let watchers = 0
+  let timer = null
+
+  async function fetchInbox() {
+    const data = await api.get('/api/requests', { scope: 'inbox', per_page: 100 })
+    inbox.value = data.items
+  }
+
+  async function fetchStats() {
+    stats.value = await api.get('/api/requests/stats')
+  }
+
+  async function refresh() {
+    clearTimeout(timer)
+    loading.value = true
+    error.value = null
+    try {
+      await Promise.all([fetchInbox(), fetchStats()])
+    } catch (err) {
+      error.value = err
+    } finally {
+      loading.value = false
+    }
+  }
+
+  /** Coalesce bursts of queue events (a bulk approval) into one refetch. */
+  function refreshSoon() {
+    clearTimeout(timer)
+    timer = setTimeout(refresh, REFRESH_DEBOUNCE_MS)
+  }
+
+  /** A dashboard view is on screen: keep the queue live while it is. */
+  function watchQueue() {
+    watchers += 1
+    if (watchers === 1) refresh()
+  }
+  function unwatchQueue() {
+    watchers = Math.max(0, watchers - 1)
+    if (!watchers) clearTimeout(timer)
+  }
+
+  function onQueueUpdate() {
+    if (watchers) refreshSoon()
+  }
+  function onReconnect() {
+    if (watchers) refreshSoon()
+  }
+
+  function drop(id) {
+    inbox.value = inbox.value.filter((r) => r.id !== id)
+  }
+
+  /**
+   * Approve or reject one request. A 409 means someone else decided first: the
+   * row goes away and the error carries `decidedBy` for an "already decided" message.
+   */
+  async function decide(id, action, comment) {
+    const row = inbox.value.find((r) => r.id === id)
+    const body = { comment: comment || undefined, version: row?.version }
+    try {
+      const updated = await api.post(`/api/requests/${id}/${action}`, body)
+      drop(id)
+      fetchStats().catch(() => {})
+      return updated
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        err.decidedBy = err.details?.decided_by?.display_name || null
+        refreshSoon()
+      }
+      throw err
+    }
+  }
+
+  const approve = (id, comment) => decide(id, 'approve', comment)
+  const reject = (id, comment) => decide(id, 'reject', comment)
+
+  /** Approve many; each id succeeds or fails on its own. Returns the per-id results. */
+  async function bulkApprove(ids, comment) {
+    const data = await api.post('/api/requests/bulk-approve', { ids, comment: comment || undefined })
+    for (const result of data.results) if (result.ok) drop(result.id)
+    refreshSoon()
+    return data.results
+  }
+
+  function reset() {
+    inbox.value = []
+    stats.value = null
+    clearTimeout(timer)
+  }
+
+  return {
+    inbox,
+    stats,
+    loading,
+    error,
+    refresh,
+    watchQueue,
+    unwatchQueue,
+    onQueueUpdate,
+    onReconnect,
+    approve,
+    reject,
+    bulkApprove,
+    reset,
+  }
+})

@@ -1,0 +1,97 @@
+import { defineStore } from 'pinia'
+import { reactive, ref } from 'vue'
+import { api } from '@/services/api'
+
+/** The user's own requests, the one on screen, and submitting new ones. */
+export const useRequestsStore = defineStore('requests', () => {
+  const mine = reactive({ items: [], total: 0, page: 1, perPage: 20, state: '', loaded: false })
+  const loadingMine = ref(false)
+  const current = ref(null)
+  const loadingCurrent = ref(false)
+
+  async function fetchMine(opts = {}) {
+    Object.assign(mine, opts)
+    loadingMine.value = true
+    try {
+      const data = await api.get('/api/requests', {
+        scope: 'mine',
+        state: mine.state,
+        page: mine.page,
+        per_page: mine.perPage,
+      })
+      mine.items = data.items
+      mine.total = data.total
+      mine.loaded = true
+    } finally {
+      loadingMine.value = false
+    }
+  }
+
+  async function fetchOne(id) {
+    loadingCurrent.value = true
+    try {
+      current.value = await api.get(`/api/requests/${id}`)
+      return current.value
+    } finally {
+      loadingCurrent.value = false
+    }
+  }
+
+  async function submit(form) {
+    const created = await api.post('/api/requests', form)
+    mine.loaded = false
+    return created
+  }
+
+  async function withdraw(id) {
+    const updated = await api.post(`/api/requests/${id}/withdraw`, { version: current.value?.version })
+    await fetchOne(id)
+    return updated
+  }
+
+  /** Active users, for choosing a transfer target. */
+  async function searchUsers(q) {
+    const data = await api.get('/api/users', { q })
+    return data.items
+  }
+
+  /**
+   * A live approval_update: patch the badge in the list and reload the open
+   * detail. Older events (a replay after a newer refetch) never win.
+   */
+  function applyUpdate(payload) {
+    const row = mine.items.find((r) => r.id === payload.request_id)
+    if (row && (!row.updated_at || payload.at >= row.updated_at)) {
+      row.state = payload.status
+      row.step = payload.step
+      row.updated_at = payload.at
+    }
+    if (current.value?.id === payload.request_id) fetchOne(payload.request_id).catch(() => {})
+  }
+
+  /** After a reconnect, reload what is on screen: decisions may have been missed. */
+  function onReconnect() {
+    if (mine.loaded) fetchMine().catch(() => {})
+    if (current.value) fetchOne(current.value.id).catch(() => {})
+  }
+
+  function reset() {
+    Object.assign(mine, { items: [], total: 0, page: 1, state: '', loaded: false })
+    current.value = null
+  }
+
+  return {
+    mine,
+    loadingMine,
+    current,
+    loadingCurrent,
+    fetchMine,
+    fetchOne,
+    submit,
+    withdraw,
+    searchUsers,
+    applyUpdate,
+    onReconnect,
+    reset,
+  }
+})
