@@ -1,0 +1,52 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { useRequestsStore } from './requests'
+import { ALICE, installFakeFetch, seedSession, update } from '@/testing/fakeFetch'
+
+let net
+beforeEach(() => {
+  localStorage.clear()
+  seedSession(ALICE)
+  setActivePinia(createPinia())
+  net = installFakeFetch({
+    'GET /api/requests': () => [
+      200,
+      { items: [{ id: 7, state: 'pending', step: 1, updated_at: '2026-11-27T09:00:00Z' }], page: 1, per_page: 20, total: 1 },
+    ],
+    'GET /api/requests/7': () => [200, { id: 7, state: 'approved', decisions: [], events: [] }],
+    'POST /api/requests': (c) => [201, { id: 8, state: 'pending', ...c.body }],
+  })
+})
+
+describe('requests store', () => {
+  it('lists my requests with the state filter and pagination', async () => {
+    const store = useRequestsStore()
+    await store.fetchMine({ state: 'pending', page: 2 })
+    expect(net.calls[0].query).toEqual({ scope: 'mine', state: 'pending', page: '2', per_page: '20' })
+    expect(store.mine.total).toBe(1)
+  })
+
+  it('patches a live badge and ignores an older replay', async () => {
+    const store = useRequestsStore()
+    await store.fetchMine()
+    store.applyUpdate(update(1, { at: '2026-11-27T09:05:00Z', status: 'approved' }))
+    expect(store.mine.items[0].state).toBe('approved')
+    store.applyUpdate(update(0, { at: '2026-11-27T09:01:00Z', status: 'pending' }))
+    expect(store.mine.items[0].state).toBe('approved')
+  })
+
+  it('reloads the open request when it changes', async () => {
+    const store = useRequestsStore()
+    store.current = { id: 7, state: 'pending' }
+    store.applyUpdate(update(1))
+    await new Promise((r) => setTimeout(r, 0))
+    expect(net.callsTo('GET /api/requests/7')).toHaveLength(1)
+    expect(store.current.state).toBe('approved')
+  })
+
+  it('submits the body as given', async () => {
+    const created = await useRequestsStore().submit({ kind: 'assign', asset_id: 3, reason: 'need it' })
+    expect(created.id).toBe(8)
+    expect(net.callsTo('POST /api/requests')[0].body).toEqual({ kind: 'assign', asset_id: 3, reason: 'need it' })
+  })
+})

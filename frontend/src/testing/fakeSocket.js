@@ -1,0 +1,75 @@
+// A stand-in for socket.io-client's io(): it records options, runs the auth
+// callback on connect() like the real client, and lets a spec play the server.
+import { vi } from 'vitest'
+
+export function createFakeIo() {
+  const sockets = []
+  const io = vi.fn((url, options) => {
+    const handlers = {}
+    const managerHandlers = {}
+    const fire = (table, event, ...args) => (table[event] || []).forEach((h) => h(...args))
+    const socket = {
+      url,
+      options,
+      connected: false,
+      active: false,
+      lastAuth: null,
+      emitted: [],
+      on(event, h) {
+        ;(handlers[event] ||= []).push(h)
+        return socket
+      },
+      removeAllListeners() {
+        for (const k of Object.keys(handlers)) delete handlers[k]
+      },
+      io: {
+        on(event, h) {
+          ;(managerHandlers[event] ||= []).push(h)
+        },
+        removeAllListeners() {
+          for (const k of Object.keys(managerHandlers)) delete managerHandlers[k]
+        },
+      },
+      connect: vi.fn(() => {
+        socket.active = true
+        options.auth((auth) => {
+          socket.lastAuth = auth
+        })
+        return socket
+      }),
+      disconnect: vi.fn(() => {
+        const was = socket.connected
+        socket.connected = false
+        socket.active = false
+        if (was) fire(handlers, 'disconnect', 'io client disconnect')
+      }),
+      timeout() {
+        return {
+          emit: (event, data, cb) => socket.emitted.push({ event, data, cb }),
+        }
+      },
+      // --- the server's side, for specs ---
+      serverAccept() {
+        socket.connected = true
+        fire(handlers, 'connect')
+      },
+      serverRefuse(message = 'unauthorized') {
+        socket.active = false
+        fire(handlers, 'connect_error', new Error(message))
+      },
+      serverDrop(reason = 'transport close') {
+        socket.connected = false
+        fire(handlers, 'disconnect', reason)
+      },
+      serverEmit(event, payload) {
+        fire(handlers, event, payload)
+      },
+      managerEmit(event, ...args) {
+        fire(managerHandlers, event, ...args)
+      },
+    }
+    sockets.push(socket)
+    return socket
+  })
+  return { io, sockets }
+}
