@@ -27,7 +27,8 @@ def submit(data):
 @blp.response(200, page_of(RequestSchema))
 def index(args):
     """My requests, my inbox, or all I may see; newest first."""
-    items, total = visibility.list_requests(current_user, **args)
+    items, total = visibility.list_requests(current_user, args["scope"], args.get("state"),
+                                            args.get("kind"), args["page"], args["per_page"])
     return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
 
 

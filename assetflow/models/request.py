@@ -110,8 +110,10 @@ class RequestEvent(db.Model):
 
 
 # An asset is locked while a request on it is pending; loaded with the asset, never stored.
+# An alias, so the subquery never correlates with a query that itself selects requests.
+_pending = Request.__table__.alias("pending_requests")
 Asset.locked = so.column_property(
-    sa.exists().where(Request.asset_id == Asset.id, Request.state == "pending")
+    sa.exists().where(_pending.c.asset_id == Asset.id, _pending.c.state == "pending")
 )
 Asset.requests = so.relationship(
     Request, primaryjoin=Request.asset_id == Asset.id, viewonly=True, order_by=Request.id.desc()

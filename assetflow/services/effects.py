@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..extensions import db
 from ..models import Asset, Request
 
 
 def _acquire(req: Request) -> None:
-    asset = Asset(
+    req.asset = Asset(
         tag=f"ACQ-{req.id:06d}", name=req.name, category=req.category, value=req.value,
         currency=req.currency or "CNY", status="in_use", custodian_id=req.applicant_id,
     )
-    db.session.add(asset)
-    db.session.flush()
-    req.asset = asset
 
 
 def _assign(req: Request) -> None:

@@ -141,15 +141,16 @@ def decide(actor: User, request_id: int, action: str, comment: str = "",
         raise _already_changed(request_id) from None
     req.state, req.step = outcome.state, outcome.step
     req.required_role = req.chain[req.step - 1] if req.state == "pending" else None
+    if req.state != "pending":
+        req.decided_at = utcnow()
+    if req.state == "approved":
+        effects.apply(req)
     with committing(lambda: _already_changed(request_id)):
-        db.session.flush()  # The versioned UPDATE first: a lost race stops here, before any write.
+        # One versioned UPDATE of the request, before the inbox rows: a lost race stops here.
+        db.session.flush()
         if action != "withdraw":
             db.session.add(Decision(request_id=req.id, step=decided_step, approver_id=actor.id,
                                     outcome=FINAL_ACTION[action], comment=comment))
-        if req.state != "pending":
-            req.decided_at = utcnow()
-            if req.state == "approved":
-                effects.apply(req)
         _audit(req, actor, action, from_state, comment)
         notify.approval_update(req, actor, _notify_action(action, req), comment, _recipients(req))
     DECISIONS.labels(FINAL_ACTION[action] if req.state != "pending" else "advanced").inc()

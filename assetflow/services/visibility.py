@@ -38,13 +38,18 @@ def _inbox(user: User):
     )
 
 
+def _in_lane(user: User):
+    """Requests with a step for the user's role: theirs to watch, even once someone decided."""
+    return sa.cast(Request.chain, sa.String).like(f'%"{user.role}"%')
+
+
 def _visible(user: User):
     if user.role == "admin":
         return sa.true()
     mine = Request.applicant_id == user.id
     if user.role == "employee":
         return mine
-    return sa.or_(mine, _decided_by(user), _inbox(user))
+    return sa.or_(mine, _decided_by(user), _in_lane(user))
 
 
 SCOPES = {

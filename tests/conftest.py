@@ -1,0 +1,90 @@
+"""Fixtures: an isolated app per test, a client, and users that log in."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from assetflow import create_app
+from assetflow.extensions import db
+from config import TestingConfig, database_url
+
+from .factories import PASSWORD, make_user
+
+POSTGRES_URL = os.environ.get("POSTGRES_TEST_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def require_service(check, name: str) -> None:
+    """Skip when a service is down on a laptop; fail in CI, where it must be up."""
+    try:
+        check()
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is required in CI but unreachable: {error}")
+        pytest.skip(f"{name} not reachable: {error}")
+
+
+def postgres_url() -> str:
+    """The PostgreSQL test database URL, after checking it answers."""
+    url = database_url(POSTGRES_URL)
+    require_service(lambda: sa.create_engine(url).connect().close(), "PostgreSQL")
+    return url
+
+
+def build_app(database_uri: str = "sqlite://", **overrides):
+    """An app on a fresh schema (tests may use create_all; the product uses migrations)."""
+    config = type("TestConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database_uri, **overrides})
+    app = create_app(config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app():
+    app = build_app()
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Auth:
+    """Log users in and build their headers."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user, password: str = PASSWORD) -> dict:
+        response = self.client.post("/api/auth/login", json={"username": user.username, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def headers(self, user) -> dict:
+        return {"Authorization": f"Bearer {self.login(user)['access_token']}"}
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def people(app, auth):
+    """An applicant, two approvers, an admin and their auth headers."""
+    users = {
+        "alice": make_user("employee", "alice"),
+        "erin": make_user("employee", "erin"),
+        "bob": make_user("approver", "bob"),
+        "carol": make_user("approver", "carol"),
+        "admin": make_user("admin", "admin"),
+        "root": make_user("admin", "root"),
+    }
+    return {name: (user, auth.headers(user)) for name, user in users.items()}
