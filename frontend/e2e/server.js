@@ -1,0 +1,138 @@
+// Starts the real AssetFlow server (gunicorn + eventlet) on a free port with a
+// throw-away SQLite database and the demo data, for the browser tests.
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+export const REPO = resolve(here, '..', '..')
+const PYTHON = process.env.ASSETFLOW_PYTHON || join(REPO, '.venv', 'bin', 'python')
+const SETUP_TIMEOUT_MS = 120_000
+const BOOT_TIMEOUT_MS = 30_000
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', fail)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => ok(port))
+    })
+  })
+}
+
+function flask(env, args) {
+  const res = spawnSync(PYTHON, ['-m', 'flask', '--app', 'wsgi', ...args], {
+    cwd: REPO,
+    env,
+    encoding: 'utf8',
+    timeout: SETUP_TIMEOUT_MS,
+  })
+  if (res.status !== 0) {
+    throw new Error(`flask ${args.join(' ')} failed (${res.status ?? res.signal}):\n${res.stdout}\n${res.stderr}`)
+  }
+}
+
+async function waitHealthy(url, deadline) {
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })
+      if (res.status === 200) return
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`server did not become healthy at ${url}`)
+}
+
+/** Migrate, seed and serve. Returns {url, stop(), restart(), log()}. */
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'assetflow-e2e-'))
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const logFile = join(dir, 'server.log')
+  const env = {
+    ...process.env,
+    DATABASE_URL: `sqlite:///${join(dir, 'e2e.db')}`,
+    FLASK_ENV: 'development',
+    JWT_SECRET_KEY: `e2e-secret-${Math.random().toString(36).slice(2)}-${Date.now()}`,
+    CORS_ORIGINS: url,
+    LOG_LEVEL: process.env.LOG_LEVEL || 'WARNING',
+  }
+  flask(env, ['db', 'upgrade'])
+  flask(env, ['seed-demo'])
+
+  let child = null
+  async function boot() {
+    const out = openSync(logFile, 'a')
+    child = spawn(PYTHON, ['-m', 'gunicorn', '-k', 'eventlet', '-w', '1', '-b', `127.0.0.1:${port}`, 'wsgi:app'], {
+      cwd: REPO,
+      env,
+      stdio: ['ignore', out, out],
+    })
+    const exited = new Promise((_, fail) => child.once('exit', (code) => fail(new Error(`server exited (${code}); log:\n${log()}`))))
+    await Promise.race([waitHealthy(url, Date.now() + BOOT_TIMEOUT_MS), exited])
+  }
+
+  async function halt() {
+    if (!child || child.exitCode !== null) return
+    const gone = new Promise((r) => child.once('exit', r))
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 8000)
+    await gone
+    clearTimeout(timer)
+  }
+
+  const log = () => {
+    try {
+      return readFileSync(logFile, 'utf8').slice(-4000)
+    } catch {
+      return ''
+    }
+  }
+
+  await boot()
+  return {
+    url,
+    log,
+    /** Stop the process, keep the database: the next boot sees the same data. */
+    halt,
+    boot,
+    async restart() {
+      await halt()
+      await boot()
+    },
+    async stop() {
+      await halt()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A tiny HTTP client for arranging data behind the browser's back. */
+export async function apiAs(url, username, password = 'assetflow-demo') {
+  const login = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  })
+  if (!login.ok) throw new Error(`login ${username}: ${login.status}`)
+  const { access_token: token, user } = await login.json()
+  const call = async (method, path, body) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    })
+    const data = await res.json().catch(() => null)
+    if (!res.ok) throw Object.assign(new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`), { status: res.status, data })
+    return data
+  }
+  return { user, token, get: (p) => call('GET', p), post: (p, b = {}) => call('POST', p, b) }
+}
