@@ -22,8 +22,8 @@ elif ASYNC_MODE == "gevent":
 
     psycogreen.gevent.patch_psycopg()
 
-from assetflow import create_app  # noqa: E402
-from assetflow.extensions import socketio  # noqa: E402
+from assetflow import create_app
+from assetflow.extensions import socketio
 
 app = create_app()
 

@@ -15,15 +15,18 @@ from . import api, cli, errors, metrics, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     """Build the app: config, extensions, API, socket handlers, CLI."""
-    app = Flask(__name__, static_folder=None, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app = Flask(__name__, static_folder=None, instance_path=str(ROOT / "instance"))
     _configure(app, config)
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True)
+    # Batch mode lets Alembic alter SQLite tables (it rebuilds them).
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     jwt.init_app(app)
     limiter.init_app(app)
     _init_socketio(app)

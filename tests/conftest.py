@@ -20,17 +20,26 @@ def require_service(check, name: str) -> None:
     """Skip when a service is down on a laptop; fail in CI, where it must be up."""
     try:
         check()
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as error:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{name} is required in CI but unreachable: {error}")
         pytest.skip(f"{name} not reachable: {error}")
 
 
-def postgres_url() -> str:
-    """The PostgreSQL test database URL, after checking it answers."""
-    url = database_url(POSTGRES_URL)
-    require_service(lambda: sa.create_engine(url).connect().close(), "PostgreSQL")
-    return url
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A scratch PostgreSQL database for this test run, dropped at the end."""
+    admin_url = database_url(POSTGRES_URL)
+    require_service(lambda: sa.create_engine(admin_url).connect().close(), "PostgreSQL")
+    name = f"assetflow_pytest_{os.getpid()}"
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 def build_app(database_uri: str = "sqlite://", **overrides):

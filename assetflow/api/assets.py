@@ -5,8 +5,7 @@ from flask_smorest import Blueprint
 
 from ..auth.tokens import roles_required
 from ..services import assets
-from .schemas import (AssetCreateSchema, AssetDetailSchema, AssetQuerySchema, AssetSchema,
-                      AssetUpdateSchema, page_of)
+from .schemas import AssetCreateSchema, AssetDetailSchema, AssetQuerySchema, AssetSchema, AssetUpdateSchema, page_of
 
 blp = Blueprint("assets", __name__, url_prefix="/api/assets", description="Fixed assets")
 

@@ -5,9 +5,9 @@ from flask_jwt_extended import current_user, decode_token, get_jwt, jwt_required
 from flask_smorest import Blueprint
 from jwt import PyJWTError
 
+from ..auth import tokens
 from ..errors import ValidationFailed
 from ..extensions import limiter
-from ..auth import tokens
 from ..services.users import authenticate
 from .schemas import LoginResultSchema, LoginSchema, LogoutSchema, UserSchema
 

@@ -5,9 +5,19 @@ from flask_smorest import Blueprint
 
 from ..services import requests as service
 from ..services import visibility
-from .schemas import (BulkApproveSchema, BulkResultsSchema, DecideSchema, RejectSchema,
-                      RequestDetailSchema, RequestQuerySchema, RequestSchema, StatsSchema,
-                      SubmitSchema, WithdrawSchema, page_of)
+from .schemas import (
+    BulkApproveSchema,
+    BulkResultsSchema,
+    DecideSchema,
+    RejectSchema,
+    RequestDetailSchema,
+    RequestQuerySchema,
+    RequestSchema,
+    StatsSchema,
+    SubmitSchema,
+    WithdrawSchema,
+    page_of,
+)
 
 blp = Blueprint("requests", __name__, url_prefix="/api/requests", description="Approval requests")
 

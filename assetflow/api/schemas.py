@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from ..models.asset import ASSET_STATUSES
 from ..models.request import REQUEST_KINDS, REQUEST_STATES
 from ..models.user import ROLES
+from ..services.notify import event_payload
 from ..services.requests import actions_for
 
 TEXT = validate.Length(max=2000)
@@ -227,9 +228,15 @@ class NotificationSchema(Schema):
     id = fields.Integer()
     seq = fields.Integer()
     type = fields.String()
-    payload = fields.Dict()
+    payload = fields.Method("_payload")
     created_at = fields.AwareDateTime()
     read_at = fields.AwareDateTime(allow_none=True)
+
+    def _payload(self, notification) -> dict:
+        # The same event the socket pushed, so a client handles both paths with one function.
+        payload = event_payload(notification)
+        del payload["replayed"]
+        return payload
 
 
 class NotificationQuerySchema(Schema):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import wraps
 
 import sqlalchemy as sa
@@ -35,7 +35,7 @@ def revoke(decoded: dict, user_id: int) -> None:
         return
     db.session.add(RevokedToken(
         jti=decoded["jti"], token_type=decoded["type"], user_id=user_id,
-        expires_at=datetime.fromtimestamp(decoded["exp"], timezone.utc),
+        expires_at=datetime.fromtimestamp(decoded["exp"], UTC),
     ))
 
 

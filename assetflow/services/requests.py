@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from ..errors import AppError, Conflict, NotFound, ValidationFailed
+from ..errors import AppError, Conflict, ValidationFailed
 from ..extensions import db
 from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User

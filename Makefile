@@ -1,0 +1,58 @@
+# AssetFlow: `make run` serves the app, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export HOST PORT
+FLASK := $(BIN)/flask --app wsgi
+FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/package.json -type f 2>/dev/null)
+
+.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend clean
+
+# Stamp files make a second `make run` skip every step whose inputs did not change.
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: requirements-dev.txt $(BIN)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	npm --prefix frontend ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SRC)
+	npm --prefix frontend run build
+
+install: $(BIN)/.installed
+install-dev: $(BIN)/.installed-dev
+frontend: frontend/dist/index.html
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo
+
+run: install frontend seed
+	ASYNC_MODE=eventlet $(BIN)/gunicorn -k eventlet -w 1 -b $(HOST):$(PORT) wsgi:app
+
+test: install-dev test-python test-frontend
+
+test-python: install-dev
+	$(BIN)/python -m pytest
+
+test-frontend: frontend
+	npm --prefix frontend run test:unit
+	npm --prefix frontend run test:e2e
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist instance/*.db

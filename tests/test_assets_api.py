@@ -1,0 +1,100 @@
+"""Assets: filters, pagination, detail with history, admin create and edit."""
+
+import pytest
+
+from assetflow.extensions import db
+from assetflow.models import Asset
+
+from .factories import make_asset
+
+
+def test_list_filters_and_paginates(client, people):
+    h = people["alice"][1]
+    for _ in range(3):
+        make_asset(category="Monitor")
+    make_asset(status="in_repair", category="Laptop")
+    body = client.get("/api/assets", headers=h, query_string={"category": "Monitor", "per_page": 2}).get_json()
+    assert (body["total"], len(body["items"]), body["page"]) == (3, 2, 1)
+    repair = client.get("/api/assets", headers=h, query_string={"status": "in_repair"}).get_json()
+    assert [a["status"] for a in repair["items"]] == ["in_repair"]
+    first = body["items"][0]
+    assert set(first) >= {"id", "tag", "name", "value", "currency", "status", "custodian", "locked"}
+    assert first["value"] == "1000.00" and first["locked"] is False
+
+
+def test_text_search_and_custodian_filter(client, people):
+    alice = people["alice"][0]
+    held = make_asset(status="in_use", custodian=alice)
+    make_asset()
+    h = people["bob"][1]
+    by_custodian = client.get("/api/assets", headers=h, query_string={"custodian_id": alice.id}).get_json()
+    assert [a["id"] for a in by_custodian["items"]] == [held.id]
+    by_text = client.get("/api/assets", headers=h, query_string={"q": held.tag}).get_json()
+    assert [a["id"] for a in by_text["items"]] == [held.id]
+
+
+def test_detail_includes_request_history(client, people):
+    asset = make_asset()
+    client.post("/api/requests", headers=people["alice"][1], json={"kind": "assign", "asset_id": asset.id, "reason": "r"})
+    body = client.get(f"/api/assets/{asset.id}", headers=people["alice"][1]).get_json()
+    assert body["locked"] is True and [r["kind"] for r in body["requests"]] == ["assign"]
+
+
+def test_unknown_asset_is_404(client, people):
+    assert client.get("/api/assets/999999", headers=people["alice"][1]).status_code == 404
+
+
+def test_admin_creates_asset(client, people):
+    response = client.post("/api/assets", headers=people["admin"][1], json={
+        "tag": "AST-900001", "name": "Plotter", "category": "Printer", "value": "4999.5", "location": "HQ"})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["value"], body["status"], body["currency"]) == ("4999.50", "in_stock", "CNY")
+
+
+def test_duplicate_tag_is_409(client, people):
+    existing = make_asset()
+    response = client.post("/api/assets", headers=people["admin"][1], json={
+        "tag": existing.tag, "name": "x", "category": "y", "value": 1})
+    assert response.status_code == 409
+
+
+@pytest.mark.parametrize("who", ["alice", "bob"])
+def test_only_admin_creates_or_edits(client, people, who):
+    asset = make_asset()
+    body = {"tag": "AST-1", "name": "x", "category": "y", "value": 1}
+    assert client.post("/api/assets", headers=people[who][1], json=body).status_code == 403
+    assert client.patch(f"/api/assets/{asset.id}", headers=people[who][1], json={"name": "z"}).status_code == 403
+
+
+def test_admin_edits_and_closes_a_repair(client, people):
+    asset = make_asset(status="in_repair")
+    response = client.patch(f"/api/assets/{asset.id}", headers=people["admin"][1],
+                            json={"name": "Fixed", "status": "in_stock"})
+    assert response.status_code == 200
+    assert (response.get_json()["name"], response.get_json()["status"]) == ("Fixed", "in_stock")
+
+
+@pytest.mark.parametrize("status, body, expected", [
+    ("in_stock", {"status": "disposed"}, 422),   # not an allowed value here
+    ("disposed", {"status": "in_stock"}, 409),   # disposal is final
+    ("in_stock", {"status": "in_use"}, 422),     # no custodian
+])
+def test_status_edits_that_bypass_the_workflow_are_refused(client, people, status, body, expected):
+    asset = make_asset(status=status)
+    response = client.patch(f"/api/assets/{asset.id}", headers=people["admin"][1], json=body)
+    assert response.status_code == expected
+    db.session.expire_all()
+    assert db.session.get(Asset, asset.id).status == status
+
+
+def test_locked_asset_status_cannot_be_edited(client, people):
+    asset = make_asset(status="in_use", custodian=people["alice"][0])
+    client.post("/api/requests", headers=people["alice"][1], json={"kind": "repair", "asset_id": asset.id, "reason": "r"})
+    response = client.patch(f"/api/assets/{asset.id}", headers=people["admin"][1], json={"status": "in_stock"})
+    assert response.status_code == 409
+
+
+def test_list_users_for_transfer_targets(client, people):
+    body = client.get("/api/users", headers=people["alice"][1], query_string={"role": "approver"}).get_json()
+    assert sorted(u["username"] for u in body) == ["bob", "carol"]

@@ -1,0 +1,52 @@
+"""seed-demo and create-user."""
+
+import sqlalchemy as sa
+
+from assetflow.extensions import db
+from assetflow.models import Asset, User
+
+
+def test_seed_demo_is_idempotent(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    users = {u.username: u.role for u in db.session.scalars(sa.select(User))}
+    assert users == {"alice": "employee", "dave": "employee", "bob": "approver",
+                     "carol": "approver", "admin": "admin"}
+    assets = db.session.scalars(sa.select(Asset)).all()
+    assert len(assets) >= 30
+    in_stock = [a for a in assets if a.status == "in_stock"]
+    assert len(in_stock) > len(assets) / 2 and len({a.category for a in assets}) > 3
+    second = runner.invoke(args=["seed-demo"])
+    assert "0 rows added" in second.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Asset)) == len(assets)
+
+
+def test_demo_password_works(app, client):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    response = client.post("/api/auth/login", json={"username": "bob", "password": "assetflow-demo"})
+    assert response.status_code == 200
+
+
+def test_seed_demo_refused_in_production(app):
+    app.config["ENV_NAME"] = "production"
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0 and "production" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_create_user(app, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-user", "zoe", "--role", "approver", "--password", "pw-123456",
+                                 "--display-name", "Zoe Q"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "zoe"))
+    assert (user.role, user.display_name) == ("approver", "Zoe Q")
+    assert client.post("/api/auth/login", json={"username": "zoe", "password": "pw-123456"}).status_code == 200
+    again = runner.invoke(args=["create-user", "zoe", "--role", "admin", "--password", "x"])
+    assert again.exit_code != 0 and "taken" in again.output
+
+
+def test_create_user_rejects_unknown_role(app):
+    result = app.test_cli_runner().invoke(args=["create-user", "x", "--role", "king", "--password", "p"])
+    assert result.exit_code != 0

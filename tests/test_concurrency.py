@@ -1,0 +1,85 @@
+"""Eight approvers press approve at once: exactly one wins, on SQLite and on PostgreSQL."""
+
+import threading
+
+import pytest
+
+from assetflow.extensions import db, socketio
+from assetflow.models import Decision, Notification, Request, RequestEvent
+
+from .conftest import Auth, build_app
+from .factories import make_asset, make_user
+
+THREADS = 8
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_app(request, tmp_path):
+    """An app on a database that several threads (connections) really share."""
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp_path / 'race.db'}"
+    else:
+        uri = request.getfixturevalue("postgres_url")
+    app = build_app(uri)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def race(app, path, headers_list, body):
+    """POST the same path from many threads released together; return the status codes."""
+    barrier = threading.Barrier(len(headers_list))
+    statuses = [None] * len(headers_list)
+
+    def worker(index, headers):
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        statuses[index] = client.post(path, headers=headers, json=body).status_code
+
+    threads = [threading.Thread(target=worker, args=(i, h)) for i, h in enumerate(headers_list)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_approvals_exactly_one_wins(shared_app, monkeypatch):
+    auth = Auth(shared_app.test_client())
+    applicant = make_user("employee")
+    approvers = [make_user("approver") for _ in range(THREADS)]
+    asset_id = make_asset().id
+    submitted = shared_app.test_client().post(
+        "/api/requests", headers=auth.headers(applicant),
+        json={"kind": "assign", "asset_id": asset_id, "reason": "race"}).get_json()
+    headers = [auth.headers(user) for user in approvers]
+    notifications_before = db.session.query(Notification).count()
+    emitted = []
+    real_emit = socketio.emit
+    monkeypatch.setattr(socketio, "emit", lambda *a, **k: (emitted.append(a[0]), real_emit(*a, **k)))
+
+    statuses = race(shared_app, f"/api/requests/{submitted['id']}/approve", headers, {"comment": "mine"})
+
+    assert sorted(statuses) == [200] + [409] * (THREADS - 1)
+    db.session.expire_all()
+    req = db.session.get(Request, submitted["id"])
+    assert (req.state, req.version) == ("approved", 2)
+    assert db.session.query(Decision).count() == 1
+    assert db.session.query(RequestEvent).filter_by(action="approve").count() == 1
+    # One decision notifies only the applicant; the losers wrote and emitted nothing.
+    assert db.session.query(Notification).count() == notifications_before + 1
+    assert emitted.count("approval_update") == 1 and emitted.count("queue_update") == 1
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_submits_lock_the_asset_once(shared_app):
+    auth = Auth(shared_app.test_client())
+    applicants = [make_user("employee") for _ in range(THREADS)]
+    asset_id = make_asset().id
+    headers = [auth.headers(user) for user in applicants]
+    statuses = race(shared_app, "/api/requests", headers, {"kind": "assign", "asset_id": asset_id, "reason": "mine"})
+    assert sorted(statuses) == [201] + [409] * (THREADS - 1)
+    assert db.session.query(Request).filter_by(asset_id=asset_id, state="pending").count() == 1

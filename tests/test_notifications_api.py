@@ -1,0 +1,94 @@
+"""The durable inbox: rows per recipient, gap-free seq, and the HTTP endpoints."""
+
+from assetflow.extensions import db
+from assetflow.models import Notification
+
+from .factories import make_asset
+
+
+def submit_assign(client, headers, asset=None):
+    asset = asset or make_asset()
+    response = client.post("/api/requests", headers=headers,
+                           json={"kind": "assign", "asset_id": asset.id, "reason": "need it"})
+    return response.get_json()
+
+
+def rows_for(user):
+    return db.session.query(Notification).filter_by(user_id=user.id).order_by(Notification.seq).all()
+
+
+def test_submit_notifies_applicant_and_first_step_deciders(client, people):
+    submit_assign(client, people["alice"][1])
+    recipients = {n.user_id for n in db.session.query(Notification)}
+    assert recipients == {people[name][0].id for name in ("alice", "bob", "carol")}
+    payload = rows_for(people["alice"][0])[0].payload
+    assert payload["status"] == "pending" and payload["kind"] == "assign" and payload["asset_tag"]
+
+
+def test_advance_notifies_next_step_role_only(client, people):
+    req = submit_assign(client, people["alice"][1], make_asset(value=50000))
+    client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={})
+    latest = db.session.query(Notification).filter(Notification.payload.isnot(None)).all()
+    advanced = {n.user_id for n in latest if n.payload["step"] == 2}
+    assert advanced == {people["alice"][0].id, people["admin"][0].id, people["root"][0].id}
+
+
+def test_final_decision_notifies_applicant(client, people):
+    req = submit_assign(client, people["alice"][1])
+    client.post(f"/api/requests/{req['id']}/reject", headers=people["bob"][1], json={"comment": "not now"})
+    last = rows_for(people["alice"][0])[-1].payload
+    assert (last["status"], last["comment"], last["actor"]["name"]) == ("rejected", "not now", people["bob"][0].display_name)
+    assert len(rows_for(people["carol"][0])) == 1  # Carol only heard of the submission.
+
+
+def test_seq_counts_up_by_exactly_one(client, people):
+    for _ in range(4):
+        req = submit_assign(client, people["alice"][1])
+        client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={})
+    assert [n.seq for n in rows_for(people["alice"][0])] == list(range(1, 9))
+    assert [n.seq for n in rows_for(people["carol"][0])] == [1, 2, 3, 4]
+
+
+def test_list_after_seq_and_unread(client, people):
+    alice_h = people["alice"][1]
+    for _ in range(3):
+        submit_assign(client, alice_h)
+    body = client.get("/api/notifications", headers=alice_h, query_string={"after_seq": 1}).get_json()
+    assert [n["seq"] for n in body["items"]] == [2, 3]
+    assert body["unread_count"] == 3 and body["last_seq"] == 3
+    assert body["items"][0]["payload"]["event"] == "approval_update"
+    newest = client.get("/api/notifications", headers=alice_h, query_string={"limit": 2}).get_json()
+    assert [n["seq"] for n in newest["items"]] == [3, 2]
+
+
+def test_mark_read_and_read_all(client, people):
+    alice_h = people["alice"][1]
+    for _ in range(3):
+        submit_assign(client, alice_h)
+    first = client.get("/api/notifications", headers=alice_h).get_json()["items"][-1]
+    read = client.post(f"/api/notifications/{first['id']}/read", headers=alice_h).get_json()
+    assert read["read_at"] is not None
+    assert client.get("/api/notifications/unread-count", headers=alice_h).get_json() == {"count": 2}
+    unread = client.get("/api/notifications", headers=alice_h, query_string={"unread": "true"}).get_json()
+    assert len(unread["items"]) == 2
+    assert client.post("/api/notifications/read-all", headers=alice_h).get_json()["updated"] == 2
+    assert client.get("/api/notifications/unread-count", headers=alice_h).get_json() == {"count": 0}
+
+
+def test_cannot_read_someone_elses_notification(client, people):
+    submit_assign(client, people["alice"][1])
+    theirs = rows_for(people["bob"][0])[0]
+    response = client.post(f"/api/notifications/{theirs.id}/read", headers=people["alice"][1])
+    assert response.status_code == 404
+    assert db.session.get(Notification, theirs.id).read_at is None
+
+
+def test_bad_notification_query_is_422(client, people):
+    for query in ({"after_seq": -1}, {"limit": 0}, {"limit": 501}, {"unread": "maybe"}):
+        assert client.get("/api/notifications", headers=people["alice"][1], query_string=query).status_code == 422
+
+
+def test_rejected_submit_writes_no_notification(client, people):
+    asset = make_asset(status="disposed")
+    submit_assign(client, people["alice"][1], asset)
+    assert db.session.query(Notification).count() == 0
