@@ -9,7 +9,7 @@ export HOST PORT
 FLASK := $(BIN)/flask --app wsgi
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/package.json -type f 2>/dev/null)
 
-.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend clean
+.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser clean
 
 # Stamp files make a second `make run` skip every step whose inputs did not change.
 $(BIN)/.installed: requirements.txt
@@ -47,7 +47,13 @@ test: install-dev test-python test-frontend
 test-python: install-dev
 	$(BIN)/python -m pytest
 
-test-frontend: frontend
+# The end-to-end tests drive Debian's chromium; never a browser download.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test-frontend: frontend browser
 	npm --prefix frontend run test:unit
 	npm --prefix frontend run test:e2e
 
