@@ -70,22 +70,30 @@ export async function startServer() {
   let child = null
   async function boot() {
     const out = openSync(logFile, 'a')
-    child = spawn(PYTHON, ['-m', 'gunicorn', '-k', 'eventlet', '-w', '1', '-b', `127.0.0.1:${port}`, 'wsgi:app'], {
-      cwd: REPO,
-      env,
-      stdio: ['ignore', out, out],
-    })
+    const args = ['-m', 'gunicorn', '-k', 'eventlet', '-w', '1', '-b', `127.0.0.1:${port}`, '--graceful-timeout', '3', 'wsgi:app']
+    // Its own process group, so stopping it also stops the worker it forks.
+    child = spawn(PYTHON, args, { cwd: REPO, env, stdio: ['ignore', out, out], detached: true })
     const exited = new Promise((_, fail) => child.once('exit', (code) => fail(new Error(`server exited (${code}); log:\n${log()}`))))
     await Promise.race([waitHealthy(url, Date.now() + BOOT_TIMEOUT_MS), exited])
   }
 
   async function halt() {
     if (!child || child.exitCode !== null) return
+    const group = -child.pid
+    const signal = (sig) => {
+      try {
+        process.kill(group, sig)
+      } catch {
+        // already gone
+      }
+    }
     const gone = new Promise((r) => child.once('exit', r))
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 8000)
+    signal('SIGTERM')
+    const timer = setTimeout(() => signal('SIGKILL'), 8000)
     await gone
     clearTimeout(timer)
+    // The worker may outlive the master by a moment; make sure the group is gone.
+    signal('SIGKILL')
   }
 
   const log = () => {

@@ -1,0 +1,158 @@
+// The real-time promise, end to end: real server, real browsers, no reloads.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { startServer, apiAs } from './server.js'
+import { launchBrowser, login, openPage } from './browser.js'
+import { bellCount, bellMatchesServer, eventually, freeAsset, toasts } from './helpers.js'
+
+const STEP_MS = 60_000
+let server
+let browser
+let alice
+let bob
+let aliceApi
+let bobApi
+const taken = new Set()
+
+before(async () => {
+  server = await startServer()
+  browser = await launchBrowser()
+  aliceApi = await apiAs(server.url, 'alice')
+  bobApi = await apiAs(server.url, 'bob')
+  alice = await openPage(browser, server.url)
+  bob = await openPage(browser, server.url)
+  await login(alice.page, 'alice')
+  await login(bob.page, 'bob')
+}, { timeout: 180_000 })
+
+after(async () => {
+  await browser?.close().catch(() => {})
+  await server?.stop()
+})
+
+describe('live approval flow', { timeout: 240_000 }, () => {
+  it('applicant submits, approver sees it live and approves, applicant sees it within 2 s', { timeout: STEP_MS }, async () => {
+    await bob.page.goto('/dashboard')
+    await bob.page.locator('[data-test=inbox]').waitFor()
+
+    const asset = await freeAsset(aliceApi, taken)
+    await alice.page.goto(`/requests/new?kind=assign&asset_id=${asset.id}`)
+    await alice.page.locator('[data-test=asset]').filter({ hasText: asset.tag }).waitFor()
+    await alice.page.locator('[data-test=reason]').fill('I need a monitor for the new desk')
+    await alice.page.locator('[data-test=submit]').click()
+    await alice.page.waitForURL(/\/requests\/\d+$/)
+    const id = Number(new URL(alice.page.url()).pathname.split('/').pop())
+
+    // The approver's queue shows the new request without a reload.
+    await bob.page.locator(`[data-inbox-id="${id}"]`).waitFor({ timeout: 3000 })
+
+    await alice.page.goto('/requests')
+    await alice.page.locator(`[data-row-state="${id}"] [data-state=pending]`).waitFor()
+    const before = await bellMatchesServer(alice.page, aliceApi)
+
+    await bob.page.locator(`[data-approve="${id}"]`).click()
+    await bob.page.locator('[data-test=decision-comment]').fill('Approved, enjoy')
+    const clicked = Date.now()
+    await bob.page.locator('[data-test=decision-confirm]').click()
+
+    await alice.page.locator(`[data-row-state="${id}"] [data-state=approved]`).waitFor({ timeout: 2000 })
+    await eventually(async () => (await bellCount(alice.page)) === before + 1, 2000 - (Date.now() - clicked), 'bell +1')
+    assert.ok(Date.now() - clicked <= 2000, 'badge and bell updated within 2 s')
+    await toasts(alice.page, `#${id}`).filter({ hasText: 'Approved' }).first().waitFor({ timeout: 2000 })
+    // The decided row leaves the approver's queue.
+    await bob.page.locator(`[data-inbox-id="${id}"]`).waitFor({ state: 'detached', timeout: 3000 })
+  })
+
+  it('an offline applicant sees a decision made meanwhile exactly once', { timeout: STEP_MS }, async () => {
+    const asset = await freeAsset(aliceApi, taken)
+    const req = await aliceApi.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: 'offline test' })
+    await alice.page.goto('/notifications')
+    await alice.page.locator(`[data-notification-id][data-request-id="${req.id}"]`).waitFor()
+    await bellMatchesServer(alice.page, aliceApi)
+    const rowsBefore = await alice.page.locator('[data-notification-id]').count()
+
+    // Connection failures while offline are the browser's own messages, expected here.
+    alice.allow(/ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/)
+    await alice.context.setOffline(true)
+    await alice.page.locator('[data-test=connection][data-status=offline]').waitFor({ timeout: 3000 })
+
+    await bobApi.post(`/api/requests/${req.id}/approve`, { comment: 'while you were away' })
+    await alice.page.waitForTimeout(1000)
+    assert.equal(await toasts(alice.page, `#${req.id}`).filter({ hasText: 'Approved' }).count(), 0)
+
+    await alice.context.setOffline(false)
+    await alice.page.locator('[data-test=connection][data-status=live]').waitFor({ timeout: 10_000 })
+    const approvedToast = toasts(alice.page, `#${req.id}`).filter({ hasText: 'Approved' })
+    await approvedToast.first().waitFor({ timeout: 5000 })
+    // Give any duplicate (replay + refetch) time to show up, then count.
+    await alice.page.waitForTimeout(1500)
+    assert.equal(await approvedToast.count(), 1, 'exactly one toast')
+    assert.equal(await alice.page.locator('[data-notification-id]').count(), rowsBefore + 1, 'exactly one new row')
+    assert.equal(await alice.page.locator(`[data-request-id="${req.id}"]`).filter({ hasText: 'Approved' }).count(), 1)
+    await bellMatchesServer(alice.page, aliceApi)
+  })
+
+  it('survives a server restart: the decision arrives once and the count is right', { timeout: 90_000 }, async () => {
+    const asset = await freeAsset(aliceApi, taken)
+    const req = await aliceApi.post('/api/requests', { kind: 'repair', asset_id: asset.id, reason: 'restart test' })
+    await alice.page.locator(`[data-notification-id][data-request-id="${req.id}"]`).waitFor()
+    const rowsBefore = await alice.page.locator('[data-notification-id]').count()
+
+    alice.allow(/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/)
+    bob.allow(/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/)
+    await server.halt()
+    await alice.page.locator('[data-test=connection][data-status=reconnecting]').waitFor({ timeout: 5000 })
+    await server.boot()
+    await bobApi.post(`/api/requests/${req.id}/approve`, {})
+
+    await alice.page.locator('[data-test=connection][data-status=live]').waitFor({ timeout: 25_000 })
+    await alice.page.locator(`[data-request-id="${req.id}"]`).filter({ hasText: 'Approved' }).waitFor({ timeout: 5000 })
+    await alice.page.waitForTimeout(1500)
+    assert.equal(await alice.page.locator('[data-notification-id]').count(), rowsBefore + 1)
+    assert.ok((await toasts(alice.page, `#${req.id}`).filter({ hasText: 'Approved' }).count()) <= 1)
+    await bellMatchesServer(alice.page, aliceApi)
+  })
+
+  it('a second approver is told who decided first (409) instead of an error page', { timeout: STEP_MS }, async () => {
+    const dave = await apiAs(server.url, 'dave')
+    const carol = await openPage(browser, server.url)
+    carol.allow(/status of 409/)
+    await login(carol.page, 'carol')
+    const asset = await freeAsset(dave, taken)
+    const req = await dave.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: 'race' })
+    await carol.page.goto(`/requests/${req.id}`)
+    await carol.page.locator('[data-test=detail-approve]').waitFor()
+    await bobApi.post(`/api/requests/${req.id}/approve`, {})
+
+    await carol.page.locator('[data-test=detail-approve]').click()
+    await carol.page.locator('[data-test=decision-confirm]').click()
+    await carol.page.locator('.el-message', { hasText: `already decided by ${bobApi.user.display_name}` }).waitFor()
+    await carol.page.locator('[data-test=detail-state] [data-state=approved]').waitFor()
+    assert.deepEqual(carol.unexpectedErrors(), [])
+    await carol.context.close()
+  })
+
+  it('bulk approve reports a result per request', { timeout: STEP_MS }, async () => {
+    const dave = await apiAs(server.url, 'dave')
+    const ids = []
+    for (let i = 0; i < 2; i += 1) {
+      const asset = await freeAsset(dave, taken)
+      ids.push((await dave.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: `bulk ${i}` })).id)
+    }
+    await bob.page.goto('/dashboard')
+    for (const id of ids) {
+      const row = bob.page.locator('.el-table__row', { has: bob.page.locator(`[data-inbox-id="${id}"]`) })
+      await row.locator('.el-checkbox').first().click()
+    }
+    await bob.page.locator('[data-test=bulk-approve]').click()
+    await bob.page.locator('[data-test=decision-confirm]').click()
+    const results = bob.page.locator('[data-test=bulk-results]')
+    await results.locator('.el-tag', { hasText: 'Approved' }).nth(1).waitFor()
+    for (const id of ids) await bob.page.locator(`[data-inbox-id="${id}"]`).waitFor({ state: 'detached' })
+  })
+
+  it('logged no unexpected console errors', () => {
+    assert.deepEqual(alice.unexpectedErrors(), [])
+    assert.deepEqual(bob.unexpectedErrors(), [])
+  })
+})
