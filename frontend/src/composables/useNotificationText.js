@@ -4,10 +4,10 @@ import { useI18n } from 'vue-i18n'
 export function useNotificationText() {
   const { t } = useI18n()
   const summary = (p) =>
-    t('notifications.summary', {
+    t(p.asset_tag ? 'notifications.summary' : 'notifications.summaryNoTag', {
       kind: t(`kind.${p.kind}`),
       id: p.request_id,
-      tag: p.asset_tag || '—',
+      tag: p.asset_tag,
       status: t(`state.${p.status}`),
     })
   const byline = (p) => {

@@ -111,6 +111,7 @@ export default {
   },
   detail: {
     title: 'Request #{id}',
+    approver: 'Approver',
     applicant: 'Applicant',
     reason: 'Reason',
     target: 'Transfer to',
@@ -179,6 +180,7 @@ export default {
     loadMore: 'Load more',
     viewAll: 'View all',
     summary: '{kind} request #{id} for {tag}: {status}',
+    summaryNoTag: '{kind} request #{id}: {status}',
     by: 'by {name}',
     awaySummary: '{count} updates arrived while you were away',
   },

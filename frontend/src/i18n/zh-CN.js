@@ -111,6 +111,7 @@ export default {
   },
   detail: {
     title: '申请 #{id}',
+    approver: '审批人',
     applicant: '申请人',
     reason: '理由',
     target: '转移给',
@@ -179,6 +180,7 @@ export default {
     loadMore: '加载更多',
     viewAll: '查看全部',
     summary: '{tag} 的{kind}申请 #{id}：{status}',
+    summaryNoTag: '{kind}申请 #{id}：{status}',
     by: '处理人 {name}',
     awaySummary: '您离开期间有 {count} 条更新',
   },
