@@ -114,6 +114,22 @@ export const useAuthStore = defineStore('auth', () => {
     persist()
   }
 
+  // Another tab logged in, refreshed or logged out: follow it rather than act on stale tokens.
+  if (typeof window !== 'undefined') {
+    window.addEventListener('storage', (event) => {
+      if (event.key !== STORAGE_KEY) return
+      const next = readJson(STORAGE_KEY, null)
+      if (!next?.accessToken) {
+        if (accessToken.value) clear()
+        return
+      }
+      accessToken.value = next.accessToken
+      refreshToken.value = next.refreshToken
+      user.value = next.user
+      scheduleRefresh()
+    })
+  }
+
   setSession({
     accessToken: () => accessToken.value,
     refresh,

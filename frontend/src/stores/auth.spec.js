@@ -77,3 +77,14 @@ describe('auth store', () => {
     expect(auth.endReason).toBe('expired')
   })
 })
+
+describe('auth store across tabs', () => {
+  it('follows a logout made in another tab', () => {
+    seedSession(ALICE)
+    const auth = useAuthStore()
+    expect(auth.isAuthenticated).toBe(true)
+    localStorage.removeItem('assetflow.session')
+    window.dispatchEvent(new StorageEvent('storage', { key: 'assetflow.session', newValue: null }))
+    expect(auth.isAuthenticated).toBe(false)
+  })
+})
