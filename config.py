@@ -42,6 +42,8 @@ class Config:
     ACCESS_TOKEN_MINUTES = _int("ACCESS_TOKEN_MINUTES", 15)
     REFRESH_TOKEN_DAYS = _int("REFRESH_TOKEN_DAYS", 30)
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    # Pub/sub channels ignore Redis database numbers: deployments sharing a Redis need their own.
+    SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "assetflow")
     CORS_ORIGINS = _list("CORS_ORIGINS")
     ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
     PING_INTERVAL = _int("PING_INTERVAL", 25)

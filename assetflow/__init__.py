@@ -14,6 +14,7 @@ from config import Config, config_from_env
 from . import api, cli, errors, metrics, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
+from .realtime.manager import client_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +73,9 @@ def _init_socketio(app: Flask) -> None:
         app,
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        # A fresh manager per app: Flask-SocketIO would otherwise keep the first app's queue
+        # manager for every later app, and ours can disconnect a token's sockets everywhere.
+        client_manager=client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"]),
         cors_allowed_origins=app.config["CORS_ORIGINS"],
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],

@@ -32,10 +32,8 @@ def token_room(jti: str) -> str:
 
 
 def disconnect_token(jti: str) -> None:
-    """Disconnect every socket this process holds that was opened with the token."""
-    server = socketio.server
-    for sid, _ in list(server.manager.get_participants("/", token_room(jti))):
-        server.disconnect(sid, namespace="/")
+    """Disconnect every socket opened with the token, in every process on the message queue."""
+    socketio.server.manager.disconnect_room(token_room(jti), "/")
 
 
 def queue(event: str, payload: dict[str, Any], to: str | list[str]) -> None:

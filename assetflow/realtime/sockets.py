@@ -1,4 +1,8 @@
-"""Socket.IO handlers: authenticate on connect, join the server-chosen rooms, replay, sync."""
+"""Socket.IO handlers: authenticate on connect, join the server-chosen rooms, replay, sync.
+
+The handlers are the whole client-facing surface: there is no join/leave event, so a client
+cannot choose its rooms. Logs name the user id and the socket id, never a token.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 
 from flask import current_app, request
 from flask_jwt_extended import decode_token
+from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_socketio import ConnectionRefusedError, join_room, rooms
 from jwt import PyJWTError
 
@@ -18,19 +23,31 @@ from ..services import notify
 from . import emitter
 
 log = logging.getLogger(__name__)
+UNAUTHORIZED = "unauthorized"
+
+
+def _refuse(reason: str) -> ConnectionRefusedError:
+    # The client only ever sees "unauthorized"; the log keeps the reason (no token in it).
+    log.info("socket refused sid=%s reason=%s", request.sid, reason)
+    return ConnectionRefusedError(UNAUTHORIZED)
 
 
 def _authenticate(auth: Any) -> tuple[User, str]:
+    """The active user and token id of a valid, unrevoked access token, or refuse."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if not isinstance(token, str) or not token:
-        raise ConnectionRefusedError("unauthorized")
+        raise _refuse("no token")
     try:
-        claims = decode_token(token)
-    except PyJWTError:
-        raise ConnectionRefusedError("unauthorized") from None
+        claims = decode_token(token)  # signature, expiry, required claims
+    except (PyJWTError, JWTExtendedException) as error:
+        raise _refuse(type(error).__name__) from None
+    if claims.get("type") != "access" or not claims.get("jti"):
+        raise _refuse("not an access token")
+    if is_revoked(claims["jti"]):
+        raise _refuse("revoked token")
     user = load_user(claims.get("sub"))
-    if claims.get("type") != "access" or user is None or is_revoked(claims["jti"]):
-        raise ConnectionRefusedError("unauthorized")
+    if user is None:
+        raise _refuse("unknown or inactive user")
     return user, claims["jti"]
 
 
@@ -39,35 +56,40 @@ def _last_seq(auth: dict) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
-def replay(user_id: int, last_seq: int) -> None:
+def replay(user_id: int, last_seq: int) -> int:
     """Send the user's notifications after last_seq to this socket, or ask it to resync."""
     limit = current_app.config["REPLAY_LIMIT"]
     missed = notify.after_seq(user_id, last_seq, limit + 1)
+    # Straight to this socket, which this process holds: no need to go through the queue.
     if len(missed) > limit:
-        socketio.emit("resync_required", {"last_seq": notify.last_seq(user_id)}, to=request.sid)
-        return
+        socketio.emit("resync_required", {"last_seq": notify.last_seq(user_id)},
+                      to=request.sid, ignore_queue=True)
+        return 0
     for row in missed:
-        socketio.emit(notify.APPROVAL_UPDATE, notify.event_payload(row, replayed=True), to=request.sid)
+        socketio.emit(notify.APPROVAL_UPDATE, notify.event_payload(row, replayed=True),
+                      to=request.sid, ignore_queue=True)
+    return len(missed)
 
 
 @socketio.on("connect")
 def on_connect(auth=None):
-    """Refuse unauthenticated sockets; put the rest in their user and role rooms."""
+    """Refuse unauthenticated sockets; put the rest in their user, role and token rooms."""
     user, jti = _authenticate(auth)
     join_room(emitter.user_room(user.id))
     join_room(emitter.role_room(user.role))
     join_room(emitter.token_room(jti))
+    # Sent before the CONNECT packet; Socket.IO clients buffer them until connected.
+    replayed = replay(user.id, _last_seq(auth))
     SOCKETS_CONNECTED.inc()
-    log.info("socket connected user=%s sid=%s", user.id, request.sid)
-    # Sent before the CONNECT packet; socket.io clients buffer them until connected.
-    replay(user.id, _last_seq(auth))
+    log.info("socket connected user=%s role=%s sid=%s replayed=%s",
+             user.id, user.role, request.sid, replayed)
 
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """Log the disconnect; Socket.IO drops the socket's rooms itself."""
     SOCKETS_CONNECTED.dec()
-    log.info("socket disconnected sid=%s reason=%s", request.sid, reason)
+    log.info("socket disconnected user=%s sid=%s reason=%s", _socket_user_id(), request.sid, reason)
 
 
 def _socket_user_id() -> int | None:
@@ -83,12 +105,13 @@ def on_sync(data=None):
     """Gap repair: the ack carries the user's notifications after `after_seq`."""
     user_id = _socket_user_id()
     if user_id is None:
-        return {"error": {"code": "unauthorized", "message": "Not authenticated"}}
+        return {"error": {"code": UNAUTHORIZED, "message": "Not authenticated"}}
     after = data.get("after_seq") if isinstance(data, dict) else None
     if not isinstance(after, int) or isinstance(after, bool) or after < 0:
         return {"error": {"code": "validation_error", "message": "after_seq must be an integer >= 0"}}
-    rows = notify.after_seq(user_id, after, current_app.config["REPLAY_LIMIT"])
-    return {
-        "items": [notify.event_payload(row, replayed=True) for row in rows],
-        "last_seq": notify.last_seq(user_id),
-    }
+    limit = current_app.config["REPLAY_LIMIT"]
+    rows = notify.after_seq(user_id, after, limit + 1)
+    last = notify.last_seq(user_id)
+    if len(rows) > limit:
+        return {"resync_required": True, "items": [], "last_seq": last}
+    return {"items": [notify.event_payload(row, replayed=True) for row in rows], "last_seq": last}

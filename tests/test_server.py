@@ -1,0 +1,283 @@
+"""The real server under gunicorn, once per async mode: HTTP login, socket auth, events, replay.
+
+Each mode gets its own gunicorn process (`-k eventlet` with ASYNC_MODE=eventlet, `-k gevent` with
+ASYNC_MODE=gevent) on its own copy of a migrated, seeded SQLite database. The same tests run
+against both, which is what proves that the async mode is one setting.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import jwt
+import pytest
+import socketio
+import websocket
+
+from .live_server import (
+    ALLOWED_ORIGIN,
+    Probe,
+    base_env,
+    current_seq,
+    decide,
+    metric,
+    new_asset,
+    sqlite_copy,
+    sqlite_template,
+    start_server,
+    submit_assign,
+)
+
+pytestmark = pytest.mark.timeout(120)
+
+CONTRACT_FIELDS = {"event", "seq", "notification_id", "request_id", "asset_id", "asset_tag", "kind",
+                   "status", "step", "steps_total", "actor", "comment", "at", "replayed"}
+SETTLE = 0.5  # how long "nothing else arrives" is watched for
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("live")
+    return directory, sqlite_template(directory)
+
+
+@pytest.fixture(scope="module", params=["eventlet", "gevent"])
+def server(request, template):
+    directory, path = template
+    mode = request.param
+    live = start_server(base_env(sqlite_copy(path, directory, mode), mode), directory, mode)
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def people(server):
+    """Fresh logins of the demo users: name -> {access_token, refresh_token, user}."""
+    return {name: server.login(name) for name in ("alice", "dave", "bob", "carol", "admin")}
+
+
+@pytest.fixture
+def probes():
+    """Connect Probes through this; they are closed after the test."""
+    opened: list[Probe] = []
+
+    def open_probe(server, login, last_seq=None, **kwargs) -> Probe:
+        if last_seq is None:  # caught up, like a client that has seen everything so far
+            last_seq = current_seq(server, login["access_token"])
+        probe = Probe(server.url, login["access_token"], last_seq, **kwargs)
+        opened.append(probe)
+        return probe.connect()
+
+    yield open_probe
+    for probe in opened:
+        probe.close()
+
+
+def _token(secret: str, **overrides) -> str:
+    now = datetime.now(timezone.utc)
+    claims = {"sub": "1", "type": "access", "jti": str(uuid.uuid4()), "fresh": False,
+              "iat": now, "nbf": now, "exp": now + timedelta(minutes=5), **overrides}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def test_gunicorn_worker_serves_login_over_http(server):
+    body = server.login("alice")
+    assert body["user"]["username"] == "alice" and body["access_token"]
+    me = server.api("GET", "/api/auth/me", body["access_token"])
+    assert me.status_code == 200 and me.json()["username"] == "alice"
+    assert f"Using worker: {server.async_mode}" in server.log_text()
+
+
+def test_connect_refuses_every_bad_token(server, people):
+    secret = server.env["JWT_SECRET_KEY"]
+    alice = people["alice"]
+    revoked = server.login("alice")
+    assert server.api("POST", "/api/auth/logout", revoked["access_token"], json={}).status_code == 200
+    bad = {
+        "missing": None,
+        "garbage": "not-a-jwt",
+        "forged": _token("some-other-secret-that-is-long-enough-xx", sub=str(alice["user"]["id"])),
+        "expired": _token(secret, sub=str(alice["user"]["id"]),
+                          exp=datetime.now(timezone.utc) - timedelta(minutes=1)),
+        "refresh": alice["refresh_token"],
+        "revoked": revoked["access_token"],
+        "unknown user": _token(secret, sub="999999"),
+    }
+    for name, token in bad.items():
+        probe = Probe(server.url, token)
+        if token is None:
+            probe.auth = {}
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            probe.connect()
+        assert probe.connect_errors == [{"message": "unauthorized"}], name
+        probe.close()
+
+
+def test_connect_checks_origin(server, people, probes):
+    token = people["alice"]["access_token"]
+    refused = Probe(server.url, token, headers={"Origin": "http://evil.example"})
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        refused.connect()
+    refused.close()
+    allowed = probes(server, people["alice"], headers={"Origin": ALLOWED_ORIGIN}, transports=["polling"])
+    assert allowed.client.connected
+
+
+def test_every_change_reaches_the_applicant_and_the_next_deciders_only(server, people, probes):
+    sockets = {name: probes(server, login) for name, login in people.items()}
+    admin_token = people["admin"]["access_token"]
+    alice, bob, carol = (people[n]["access_token"] for n in ("alice", "bob", "carol"))
+    # Two steps (approver, then admin): submit, advance, approve.
+    big = submit_assign(server, alice, new_asset(server, admin_token, "20000")["id"])
+    decide(server, bob, big["id"], "approve")
+    decide(server, admin_token, big["id"], "approve", "ok")
+    # One step: rejected; and one withdrawn by its applicant.
+    rejected = submit_assign(server, alice, new_asset(server, admin_token)["id"])
+    decide(server, carol, rejected["id"], "reject", "not this quarter")
+    withdrawn = submit_assign(server, alice, new_asset(server, admin_token)["id"])
+    decide(server, alice, withdrawn["id"], "withdraw")
+
+    mine = sockets["alice"].wait_for("approval_update", 7)
+    assert [(e["request_id"], e["action"], e["status"]) for e in mine] == [
+        (big["id"], "submit", "pending"), (big["id"], "advance", "pending"),
+        (big["id"], "approve", "approved"), (rejected["id"], "submit", "pending"),
+        (rejected["id"], "reject", "rejected"), (withdrawn["id"], "submit", "pending"),
+        (withdrawn["id"], "withdraw", "withdrawn"),
+    ]
+    assert [e["seq"] for e in mine] == list(range(mine[0]["seq"], mine[0]["seq"] + 7))
+    first = mine[0]
+    assert CONTRACT_FIELDS <= first.keys()
+    assert first["event"] == "approval_update" and first["replayed"] is False
+    assert first["asset_id"] == big["asset_id"] and first["asset_tag"].startswith("RT-")
+    assert first["actor"] == {"id": people["alice"]["user"]["id"], "name": people["alice"]["user"]["display_name"]}
+    assert mine[4]["comment"] == "not this quarter"
+
+    # Approvers hear of the three submissions (their step), admin only of the advanced step.
+    for name in ("bob", "carol"):
+        assert [e["request_id"] for e in sockets[name].wait_for("approval_update", 3)] == [
+            big["id"], rejected["id"], withdrawn["id"]]
+    assert [(e["request_id"], e["action"]) for e in sockets["admin"].wait_for("approval_update", 1)] == [
+        (big["id"], "advance")]
+    # Dashboards get every queue change; employees get none.
+    for name in ("bob", "carol", "admin"):
+        assert len(sockets[name].wait_for("queue_update", 7)) == 7
+    time.sleep(SETTLE)
+    assert sockets["dave"].events == []
+    assert sockets["alice"].named("queue_update") == []
+    assert len(sockets["alice"].named("approval_update")) == 7
+    assert len(sockets["admin"].named("approval_update")) == 1
+
+
+def test_client_cannot_join_another_users_room(server, people, probes):
+    dave = probes(server, people["dave"])
+    alice_id = people["alice"]["user"]["id"]
+    for event in ("join", "join_room", "enter_room", "subscribe"):
+        dave.client.emit(event, {"room": f"user:{alice_id}"})
+        dave.client.emit(event, f"user:{alice_id}")
+    asset = new_asset(server, people["admin"]["access_token"])
+    submit_assign(server, people["alice"]["access_token"], asset["id"])
+    time.sleep(SETTLE)
+    assert dave.events == []
+
+
+def test_reconnect_replays_exactly_the_missed_decisions_in_order(server, people, probes):
+    admin_token, bob = people["admin"]["access_token"], people["bob"]["access_token"]
+    alice = probes(server, people["alice"])
+    requests_ = [submit_assign(server, people["alice"]["access_token"], new_asset(server, admin_token)["id"])
+                 for _ in range(3)]
+    last_seq = alice.wait_for("approval_update", 3)[-1]["seq"]
+    alice.close()
+    for req in reversed(requests_):  # decided in an order different from submission
+        decide(server, bob, req["id"], "approve", f"ok {req['id']}")
+
+    again = probes(server, people["alice"], last_seq=last_seq)
+    replayed = again.wait_for("approval_update", 3)
+    time.sleep(SETTLE)
+    replayed = again.named("approval_update")
+    assert [e["seq"] for e in replayed] == [last_seq + 1, last_seq + 2, last_seq + 3], replayed
+    assert [e["request_id"] for e in replayed] == [r["id"] for r in reversed(requests_)]
+    assert all(e["replayed"] is True and e["status"] == "approved" for e in replayed)
+    assert len({e["notification_id"] for e in replayed}) == 3
+
+    ack = again.client.call("sync", {"after_seq": last_seq}, timeout=10)
+    assert [item["notification_id"] for item in ack["items"]] == [e["notification_id"] for e in replayed]
+    assert ack["last_seq"] == last_seq + 3
+
+
+def test_logout_disconnects_that_tokens_sockets_only(server, people, probes):
+    login = people["alice"]
+    first, second = probes(server, login), probes(server, login, transports=["polling"])
+    other = probes(server, server.login("alice"))
+    response = server.api("POST", "/api/auth/logout", login["access_token"], json={})
+    assert response.status_code == 200
+    assert first.wait(lambda: first.disconnects, 10) and second.wait(lambda: second.disconnects, 10)
+    time.sleep(SETTLE)
+    assert other.client.connected and other.disconnects == []
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Probe(server.url, login["access_token"]).connect()
+
+
+def _raw_socket(server, token: str) -> tuple[websocket.WebSocket, dict]:
+    """A hand-driven Engine.IO v4 WebSocket that connects the Socket.IO namespace."""
+    ws = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+                                     timeout=10, suppress_origin=True)
+    opened = ws.recv()
+    assert opened.startswith("0"), opened
+    ws.send("40" + json.dumps({"token": token, "last_seq": 10**9}))
+    connected = ws.recv()
+    assert connected.startswith("40"), connected
+    return ws, json.loads(opened[1:])
+
+
+def test_a_client_that_stops_answering_pings_is_dropped(server, people):
+    user_id = people["alice"]["user"]["id"]
+    before = metric(server, "assetflow_sockets_connected")
+    ws, handshake = _raw_socket(server, people["alice"]["access_token"])
+    assert (handshake["pingInterval"], handshake["pingTimeout"]) == (1000, 2000)  # PING_INTERVAL/TIMEOUT
+    assert metric(server, "assetflow_sockets_connected") == before + 1
+    # Read but never answer: the server pings after 1 s and gives up 2 s later.
+    started, pings = time.monotonic(), 0
+    with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError)):
+        while time.monotonic() - started < 10:
+            frame = ws.recv()
+            if frame == "":
+                raise websocket.WebSocketConnectionClosedException("closed")
+            pings += frame == "2"
+    ws.close()
+    # Dropped after PING_INTERVAL + PING_TIMEOUT (3 s), not before the first ping was due.
+    assert pings >= 1 and 2.5 <= time.monotonic() - started < 8
+    deadline = time.monotonic() + 5
+    while metric(server, "assetflow_sockets_connected") != before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert metric(server, "assetflow_sockets_connected") == before
+    assert f"socket disconnected user={user_id} " in server.log_text()
+
+
+def test_logs_name_users_and_never_tokens(server, people, probes):
+    probe = probes(server, people["dave"])
+    probe.close()
+    time.sleep(SETTLE)
+    log = server.log_text()
+    user_id = people["dave"]["user"]["id"]
+    assert f"socket connected user={user_id} role=employee" in log
+    assert f"socket disconnected user={user_id} " in log
+    assert "socket refused" in log
+    assert "eyJ" not in log  # every JWT starts with this
+
+
+def test_metrics_count_sockets_events_and_decisions(server, people, probes):
+    probes(server, people["bob"])
+    before = {
+        "emitted": metric(server, "assetflow_events_emitted_total", event="approval_update"),
+        "approved": metric(server, "assetflow_decisions_total", outcome="approved"),
+        "timed": metric(server, "assetflow_commit_to_emit_seconds_count"),
+    }
+    assert metric(server, "assetflow_sockets_connected") >= 1
+    req = submit_assign(server, people["alice"]["access_token"], new_asset(server, people["admin"]["access_token"])["id"])
+    decide(server, people["bob"]["access_token"], req["id"], "approve")
+    assert metric(server, "assetflow_events_emitted_total", event="approval_update") >= before["emitted"] + 4
+    assert metric(server, "assetflow_decisions_total", outcome="approved") == before["approved"] + 1
+    assert metric(server, "assetflow_commit_to_emit_seconds_count") >= before["timed"] + 4
