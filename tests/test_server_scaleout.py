@@ -1,0 +1,157 @@
+"""Scale-out: two gunicorn processes, one PostgreSQL database, Redis as the Socket.IO queue.
+
+Run once per async mode. Also shows that PostgreSQL queries are green: a request stuck behind a
+row lock inside PostgreSQL does not stall the other requests or sockets of its process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import psycopg2
+import pytest
+import redis
+import sqlalchemy as sa
+
+from config import database_url
+
+from .conftest import POSTGRES_URL, require_service
+from .live_server import (
+    PostgresDatabases,
+    Probe,
+    base_env,
+    current_seq,
+    decide,
+    new_asset,
+    start_server,
+    submit_assign,
+)
+
+pytestmark = pytest.mark.timeout(180)
+QUEUE_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
+LOCK_SECONDS = 3.0
+
+
+@pytest.fixture(scope="module")
+def databases():
+    admin_url = database_url(POSTGRES_URL)
+    require_service(lambda: sa.create_engine(admin_url).connect().close(), "PostgreSQL")
+    require_service(lambda: redis.Redis.from_url(QUEUE_URL, socket_connect_timeout=2).ping(), "Redis")
+    dbs = PostgresDatabases(admin_url)
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="module", params=["eventlet", "gevent"])
+def cluster(request, databases, tmp_path_factory):
+    """Processes A and B of one deployment: same database, same queue channel."""
+    mode = request.param
+    env = base_env(databases.create(mode), mode, SOCKETIO_MESSAGE_QUEUE=QUEUE_URL,
+                   SOCKETIO_CHANNEL=f"assetflow-test-{os.getpid()}-{mode}")
+    directory = tmp_path_factory.mktemp(f"cluster-{mode}")
+    servers = []
+    try:
+        servers.append(start_server(env, directory, "a"))
+        servers.append(start_server(env, directory, "b"))
+        yield tuple(servers)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def probes():
+    opened: list[Probe] = []
+
+    def open_probe(server, login, **kwargs) -> Probe:
+        probe = Probe(server.url, login["access_token"], current_seq(server, login["access_token"]), **kwargs)
+        opened.append(probe)
+        return probe.connect()
+
+    yield open_probe
+    for probe in opened:
+        probe.close()
+
+
+def test_event_from_one_process_reaches_sockets_on_the_other(cluster, probes):
+    a, b = cluster
+    alice, bob, admin = a.login("alice"), b.login("bob"), a.login("admin")
+    alice_on_a, bob_on_b = probes(a, alice), probes(b, bob)
+    req = submit_assign(a, alice["access_token"], new_asset(a, admin["access_token"])["id"])
+    assert bob_on_b.wait_for("approval_update")[0]["request_id"] == req["id"]
+    assert bob_on_b.wait_for("queue_update")[0]["request_id"] == req["id"]
+
+    decide(b, bob["access_token"], req["id"], "approve")
+    updates = alice_on_a.wait_for("approval_update", 2)
+    assert [(u["action"], u["status"]) for u in updates] == [("submit", "pending"), ("approve", "approved")]
+    time.sleep(0.5)
+    assert len(alice_on_a.named("approval_update")) == 2  # once, not once per process
+
+
+def test_logout_on_one_process_disconnects_sockets_on_the_other(cluster, probes):
+    a, b = cluster
+    login, other = a.login("alice"), a.login("alice")
+    on_a, on_b, kept = probes(a, login), probes(b, login, transports=["polling"]), probes(a, other)
+    response = b.api("POST", "/api/auth/logout", login["access_token"], json={})
+    assert response.status_code == 200
+    assert on_a.wait(lambda: on_a.disconnects, 10), "socket on the other process was not disconnected"
+    assert on_b.wait(lambda: on_b.disconnects, 10)
+    time.sleep(0.5)
+    assert kept.client.connected
+
+
+def test_readyz_checks_database_and_queue(cluster):
+    for server in cluster:
+        response = server.api("GET", "/readyz")
+        assert response.status_code == 200
+        assert response.json()["checks"] == {"database": "ok", "message_queue": "ok"}
+
+
+def test_a_slow_query_does_not_stall_the_process(cluster, databases, probes):
+    a, _ = cluster
+    alice, bob, admin = a.login("alice"), a.login("bob"), a.login("admin")
+    bob_socket = probes(a, bob)  # answers pings every 1 s; dropped after 2 s of silence
+    req = submit_assign(a, alice["access_token"], new_asset(a, admin["access_token"])["id"])
+    bob_socket.wait_for("approval_update")
+
+    # Hold the request's row lock outside the app: the approve below waits inside PostgreSQL.
+    url = databases.url(f"{databases.prefix}_{a.async_mode}")
+    locker = psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://"))
+    cursor = locker.cursor()
+    cursor.execute("SELECT id FROM requests WHERE id = %s FOR UPDATE", (req["id"],))
+    slow: dict = {}
+
+    def approve() -> None:
+        started = time.monotonic()
+        slow["response"] = a.api("POST", f"/api/requests/{req['id']}/approve", bob["access_token"], json={})
+        slow["seconds"] = time.monotonic() - started
+
+    locked_at = time.monotonic()
+    worker = threading.Thread(target=approve)
+    worker.start()
+    latencies: list[float] = []
+    other = None
+    try:
+        time.sleep(0.3)  # the approve is now waiting for the lock
+        while time.monotonic() - locked_at < LOCK_SECONDS - 0.5:
+            started = time.monotonic()
+            assert a.api("GET", "/api/auth/me", alice["access_token"]).status_code == 200
+            latencies.append(time.monotonic() - started)
+            if other is None:  # a second request that writes, commits and emits meanwhile
+                other = submit_assign(a, alice["access_token"], new_asset(a, admin["access_token"])["id"])
+            time.sleep(0.1)
+        assert worker.is_alive(), "the approve was not blocked by the lock"
+        delivered = bob_socket.wait(lambda: any(e["request_id"] == other["id"]
+                                                for e in bob_socket.named("approval_update")), 1)
+    finally:
+        time.sleep(max(0.0, LOCK_SECONDS - (time.monotonic() - locked_at)))
+        locker.rollback()
+        locker.close()
+        worker.join(timeout=20)
+
+    assert delivered, "an event committed during the slow query did not reach the socket"
+    assert max(latencies) < 1.0, latencies
+    assert slow["response"].status_code == 200 and slow["seconds"] >= LOCK_SECONDS - 0.5
+    assert bob_socket.client.connected and bob_socket.disconnects == []  # pings kept flowing
