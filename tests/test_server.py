@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -77,7 +77,7 @@ def probes():
 
 
 def _token(secret: str, **overrides) -> str:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {"sub": "1", "type": "access", "jti": str(uuid.uuid4()), "fresh": False,
               "iat": now, "nbf": now, "exp": now + timedelta(minutes=5), **overrides}
     return jwt.encode(claims, secret, algorithm="HS256")
@@ -101,7 +101,7 @@ def test_connect_refuses_every_bad_token(server, people):
         "garbage": "not-a-jwt",
         "forged": _token("some-other-secret-that-is-long-enough-xx", sub=str(alice["user"]["id"])),
         "expired": _token(secret, sub=str(alice["user"]["id"]),
-                          exp=datetime.now(timezone.utc) - timedelta(minutes=1)),
+                          exp=datetime.now(UTC) - timedelta(minutes=1)),
         "refresh": alice["refresh_token"],
         "revoked": revoked["access_token"],
         "unknown user": _token(secret, sub="999999"),
