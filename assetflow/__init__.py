@@ -14,6 +14,7 @@ from config import Config, config_from_env
 from . import api, cli, errors, metrics, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
+from .realtime import sockets
 from .realtime.manager import client_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     metrics.init_app(app)
     web.init_app(app)
     cli.init_app(app)
-    from .realtime import sockets  # noqa: F401  (registers the Socket.IO handlers)
+    sockets.init_app(app)
 
     return app
 

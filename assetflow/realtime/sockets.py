@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_socketio import ConnectionRefusedError, join_room, rooms
@@ -71,7 +71,6 @@ def replay(user_id: int, last_seq: int) -> int:
     return len(missed)
 
 
-@socketio.on("connect")
 def on_connect(auth=None):
     """Refuse unauthenticated sockets; put the rest in their user, role and token rooms."""
     user, jti = _authenticate(auth)
@@ -85,7 +84,6 @@ def on_connect(auth=None):
              user.id, user.role, request.sid, replayed)
 
 
-@socketio.on("disconnect")
 def on_disconnect(reason=None):
     """Log the disconnect; Socket.IO drops the socket's rooms itself."""
     SOCKETS_CONNECTED.dec()
@@ -100,7 +98,6 @@ def _socket_user_id() -> int | None:
     return None
 
 
-@socketio.on("sync")
 def on_sync(data=None):
     """Gap repair: the ack carries the user's notifications after `after_seq`."""
     user_id = _socket_user_id()
@@ -115,3 +112,10 @@ def on_sync(data=None):
     if len(rows) > limit:
         return {"resync_required": True, "items": [], "last_seq": last}
     return {"items": [notify.event_payload(row, replayed=True) for row in rows], "last_seq": last}
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers on the app's Socket.IO server (a new one for every app)."""
+    socketio.on_event("connect", on_connect)
+    socketio.on_event("disconnect", on_disconnect)
+    socketio.on_event("sync", on_sync)

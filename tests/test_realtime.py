@@ -1,0 +1,255 @@
+"""Socket.IO in process (threading mode): connect auth, rooms, after-commit emits, replay, sync."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
+from prometheus_client import REGISTRY
+
+from assetflow.extensions import db, socketio
+from assetflow.models import Notification, Request
+from assetflow.realtime import emitter
+from assetflow.services import notify
+
+from .factories import make_asset, make_user
+
+
+def token(headers: dict) -> str:
+    return headers["Authorization"].removeprefix("Bearer ")
+
+
+def connect(app, access_token: str | None, last_seq: int = 0):
+    auth = None if access_token is None else {"token": access_token, "last_seq": last_seq}
+    return socketio.test_client(app, auth=auth)
+
+
+def received(client, name: str = "approval_update") -> list[dict]:
+    return [message["args"][0] for message in client.get_received() if message["name"] == name]
+
+
+def server_rooms(client) -> set[str]:
+    manager = socketio.server.manager
+    sid = manager.sid_from_eio_sid(client.eio_sid, "/")
+    return set(manager.get_rooms(sid, "/"))
+
+
+def submit(client, headers, value: int = 1000) -> dict:
+    response = client.post("/api/requests", headers=headers,
+                           json={"kind": "assign", "asset_id": make_asset(value=value).id, "reason": "x"})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def act(client, headers, request_id: int, action: str, comment: str = "") -> dict:
+    response = client.post(f"/api/requests/{request_id}/{action}", headers=headers, json={"comment": comment})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def sample(name: str, **labels) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_connect_joins_user_role_and_token_rooms(app, people):
+    alice, headers = people["alice"]
+    sio = connect(app, token(headers))
+    assert sio.is_connected()
+    jti = decode_token(token(headers))["jti"]
+    sid = socketio.server.manager.sid_from_eio_sid(sio.eio_sid, "/")
+    assert server_rooms(sio) == {sid, f"user:{alice.id}", "role:employee", f"token:{jti}"}
+
+
+def _bad_tokens(people) -> dict[str, object]:
+    alice, _ = people["alice"]
+    inactive = make_user(active=False)
+    return {
+        "missing": None,
+        "not a dict": "token",
+        "empty": "",
+        "garbage": "a.b.c",
+        "refresh": create_refresh_token(identity=str(alice.id)),
+        "expired": create_access_token(identity=str(alice.id), expires_delta=timedelta(seconds=-5)),
+        "unknown user": create_access_token(identity="424242"),
+        "inactive user": create_access_token(identity=str(inactive.id)),
+        "bad subject": create_access_token(identity="not-a-number"),
+    }
+
+
+def test_connect_refuses_bad_tokens_and_logs_no_token(app, people, caplog):
+    caplog.set_level(logging.INFO, logger="assetflow.realtime.sockets")
+    for name, value in _bad_tokens(people).items():
+        auth = value if name == "not a dict" else (None if value is None else {"token": value})
+        sio = socketio.test_client(app, auth=auth)
+        assert not sio.is_connected(), name
+    assert caplog.text.count("socket refused") == 9
+    assert "eyJ" not in caplog.text
+
+
+def test_revoked_token_is_refused_and_logout_drops_its_sockets(app, client, people):
+    _, headers = people["alice"]
+    first, second = connect(app, token(headers)), connect(app, token(headers))
+    other_login = client.post("/api/auth/login", json={"username": "alice", "password": "correct horse battery"})
+    other = connect(app, other_login.get_json()["access_token"])
+    assert client.post("/api/auth/logout", headers=headers, json={}).status_code == 200
+    assert not first.is_connected() and not second.is_connected()
+    assert other.is_connected()
+    assert not connect(app, token(headers)).is_connected()
+
+
+def test_client_events_cannot_change_rooms(app, people):
+    _, headers = people["erin"]
+    alice, _ = people["alice"]
+    sio = connect(app, token(headers))
+    before = server_rooms(sio)
+    for event in ("join", "join_room", "enter_room", "leave", "leave_room", "subscribe"):
+        sio.emit(event, {"room": f"user:{alice.id}"})
+        sio.emit(event, "role:admin")
+    assert server_rooms(sio) == before
+
+
+def test_a_user_never_receives_another_users_update(app, client, people):
+    _, alice_headers = people["alice"]
+    erin = connect(app, token(people["erin"][1]))
+    alice = connect(app, token(alice_headers))
+    bob = connect(app, token(people["bob"][1]))
+    req = submit(client, alice_headers)
+    act(client, people["carol"][1], req["id"], "approve")
+    assert [(e["request_id"], e["status"]) for e in received(alice)] == [
+        (req["id"], "pending"), (req["id"], "approved")]
+    assert [(e["request_id"], e["action"]) for e in received(bob)] == [(req["id"], "submit")]
+    assert received(erin, "approval_update") == [] and erin.get_received() == []
+
+
+def test_dashboards_get_queue_updates(app, client, people):
+    dashboards = [connect(app, token(people[name][1])) for name in ("bob", "admin")]
+    employee = connect(app, token(people["erin"][1]))
+    req = submit(client, people["alice"][1])
+    for sio in dashboards:
+        assert received(sio, "queue_update") == [
+            {"request_id": req["id"], "state": "pending", "step": 1, "action": "submit"}]
+    assert received(employee, "queue_update") == []
+
+
+def test_rollback_after_queueing_emits_nothing(app, people):
+    alice, headers = people["alice"]
+    sio = connect(app, token(headers))
+    emitter.queue("approval_update", {"probe": 1}, emitter.user_room(alice.id))
+    db.session.rollback()
+    db.session.commit()
+    assert sio.get_received() == []
+    emitter.queue("approval_update", {"probe": 2}, emitter.user_room(alice.id))
+    assert sio.get_received() == []  # not before the commit
+    db.session.commit()
+    assert received(sio) == [{"probe": 2}]
+
+
+def test_a_failure_after_the_notifications_were_queued_stores_and_emits_nothing(app, client, people, monkeypatch):
+    alice, headers = people["alice"]
+    sio = connect(app, token(headers))
+    dashboard = connect(app, token(people["bob"][1]))
+    original = notify.approval_update
+
+    def queue_then_fail(*args, **kwargs):
+        original(*args, **kwargs)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(notify, "approval_update", queue_then_fail)
+    response = client.post("/api/requests", headers=headers,
+                           json={"kind": "assign", "asset_id": make_asset().id, "reason": "x"})
+    assert response.status_code == 500
+    assert sio.get_received() == [] and dashboard.get_received() == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Request)) == 0
+
+
+def test_replay_sends_missed_notifications_in_order(app, client, people):
+    alice, headers = people["alice"]
+    reqs = [submit(client, headers) for _ in range(3)]
+    for req in reqs:
+        act(client, people["bob"][1], req["id"], "approve")
+    sio = connect(app, token(headers), last_seq=3)
+    events = received(sio)
+    assert [e["seq"] for e in events] == [4, 5, 6]
+    assert [e["request_id"] for e in events] == [r["id"] for r in reqs]
+    assert all(e["replayed"] and e["status"] == "approved" for e in events)
+    assert not received(connect(app, token(headers), last_seq=6))
+
+
+@pytest.mark.parametrize("last_seq", [-1, "3", True, None, 2.5])
+def test_a_bad_last_seq_means_from_the_start(app, client, people, last_seq):
+    _, headers = people["alice"]
+    submit(client, headers)
+    sio = socketio.test_client(app, auth={"token": token(headers), "last_seq": last_seq})
+    assert [e["seq"] for e in received(sio)] == [1]
+
+
+def test_more_missed_than_the_limit_asks_for_a_resync(app, client, people):
+    app.config["REPLAY_LIMIT"] = 2
+    _, headers = people["alice"]
+    for _ in range(3):
+        submit(client, headers)
+    sio = connect(app, token(headers), last_seq=0)
+    messages = sio.get_received()
+    assert [m["name"] for m in messages] == ["resync_required"]
+    assert messages[0]["args"][0] == {"last_seq": 3}
+    assert [e["seq"] for e in received(connect(app, token(headers), last_seq=1))] == [2, 3]
+    ack = connect(app, token(headers), last_seq=3).emit("sync", {"after_seq": 0}, callback=True)
+    assert ack == {"resync_required": True, "items": [], "last_seq": 3}
+
+
+def test_sync_acks_the_missing_items(app, client, people):
+    _, headers = people["alice"]
+    for _ in range(3):
+        submit(client, headers)
+    sio = connect(app, token(headers), last_seq=3)
+    ack = sio.emit("sync", {"after_seq": 1}, callback=True)
+    assert [item["seq"] for item in ack["items"]] == [2, 3] and ack["last_seq"] == 3
+    assert all(item["replayed"] and item["event"] == "approval_update" for item in ack["items"])
+
+
+@pytest.mark.parametrize("data", [None, {}, {"after_seq": -1}, {"after_seq": "1"}, [1]])
+def test_sync_rejects_bad_input(app, people, data):
+    sio = connect(app, token(people["alice"][1]))
+    ack = sio.emit("sync", data, callback=True)
+    assert ack["error"]["code"] == "validation_error"
+
+
+def test_connects_and_disconnects_are_logged_with_the_user_id(app, people, caplog):
+    caplog.set_level(logging.INFO, logger="assetflow.realtime.sockets")
+    alice, headers = people["alice"]
+    sio = connect(app, token(headers))
+    sio.disconnect()
+    assert f"socket connected user={alice.id} role=employee" in caplog.text
+    assert f"socket disconnected user={alice.id} " in caplog.text
+    assert token(headers) not in caplog.text and "eyJ" not in caplog.text
+
+
+def test_metrics_count_sockets_events_decisions_and_latency(app, client, people):
+    before = {
+        "sockets": sample("assetflow_sockets_connected"),
+        "emitted": sample("assetflow_events_emitted_total", event="approval_update"),
+        "queue": sample("assetflow_events_emitted_total", event="queue_update"),
+        "approved": sample("assetflow_decisions_total", outcome="approved"),
+        "submitted": sample("assetflow_decisions_total", outcome="submitted"),
+        "timed": sample("assetflow_commit_to_emit_seconds_count"),
+    }
+    sio = connect(app, token(people["alice"][1]))
+    assert sample("assetflow_sockets_connected") == before["sockets"] + 1
+    req = submit(client, people["alice"][1])
+    act(client, people["bob"][1], req["id"], "approve")
+    sio.disconnect()
+    assert sample("assetflow_sockets_connected") == before["sockets"]
+    # submit: alice, bob, carol; approve: alice. Plus two dashboard updates.
+    assert sample("assetflow_events_emitted_total", event="approval_update") == before["emitted"] + 4
+    assert sample("assetflow_events_emitted_total", event="queue_update") == before["queue"] + 2
+    assert sample("assetflow_decisions_total", outcome="submitted") == before["submitted"] + 1
+    assert sample("assetflow_decisions_total", outcome="approved") == before["approved"] + 1
+    assert sample("assetflow_commit_to_emit_seconds_count") == before["timed"] + 6
+    text = client.get("/metrics").get_data(as_text=True)
+    for name in ("assetflow_sockets_connected", "assetflow_events_emitted_total",
+                 "assetflow_decisions_total", "assetflow_commit_to_emit_seconds_bucket"):
+        assert name in text
