@@ -6,6 +6,8 @@ import { launchBrowser, login, openPage } from './browser.js'
 import { bellCount, bellMatchesServer, eventually, freeAsset, toasts } from './helpers.js'
 
 const STEP_MS = 60_000
+// Set when the users endpoint matches docs/api.md; until then the transfer test is reported as TODO.
+let USERS_TODO = false
 let server
 let browser
 let alice
@@ -23,6 +25,8 @@ before(async () => {
   bob = await openPage(browser, server.url)
   await login(alice.page, 'alice')
   await login(bob.page, 'bob')
+  const users = await aliceApi.get('/api/users?q=dave')
+  if (!Array.isArray(users?.items)) USERS_TODO = 'backend: GET /api/users answers a bare list, docs/api.md says {items}'
 }, { timeout: 180_000 })
 
 after(async () => {
@@ -63,6 +67,46 @@ describe('live approval flow', { timeout: 240_000 }, () => {
     await bob.page.locator(`[data-inbox-id="${id}"]`).waitFor({ state: 'detached', timeout: 3000 })
   })
 
+  it('submits an acquire through the form, after fixing what the form refused', { timeout: STEP_MS }, async () => {
+    const page = alice.page
+    await page.goto('/requests/new')
+    await page.locator('[data-kind=acquire]').click()
+    await page.locator('[data-test=name]').fill('Ergonomic chair')
+    await page.locator('[data-test=category]').fill('Furniture')
+    await page.locator('[data-test=value]').fill('12.345')
+    await page.locator('[data-test=reason]').fill('Back pain')
+    await page.locator('[data-test=submit]').click()
+    // Three decimals are refused before anything is sent.
+    await page.locator('.el-form-item__error', { hasText: 'at most 2 decimals' }).waitFor()
+    await page.locator('[data-test=value]').fill('899.00')
+    await page.locator('[data-test=submit]').click()
+    await page.waitForURL(/\/requests\/\d+$/)
+    await page.locator('h1', { hasText: 'Acquire' }).waitFor()
+    await page.locator('[data-test=detail-state] [data-state=pending]').waitFor()
+  })
+
+  // Needs GET /api/users to answer {items: [user]} as docs/api.md says (it answers a bare list).
+  it('submits a transfer by picking the asset and the colleague', { timeout: STEP_MS }, async (t) => {
+    if (USERS_TODO) t.todo(USERS_TODO)
+    // After the first test alice holds an asset: hand it to dave.
+    const held = await aliceApi.get(`/api/assets?status=in_use&custodian_id=${aliceApi.user.id}`)
+    const asset = held.items.find((a) => !a.locked)
+    assert.ok(asset, 'alice holds an asset')
+    const page = alice.page
+    await page.goto('/requests/new')
+    await page.locator('[data-kind=transfer]').click()
+    await page.locator('[data-test=asset]').click()
+    await page.keyboard.type(asset.tag)
+    await page.locator('.el-select-dropdown__item:visible', { hasText: asset.tag }).click()
+    await page.locator('[data-test=target]').click()
+    await page.keyboard.type('dave')
+    await page.locator('.el-select-dropdown__item:visible', { hasText: 'dave' }).click({ timeout: 5000 })
+    await page.locator('[data-test=reason]').fill('Dave takes over this one')
+    await page.locator('[data-test=submit]').click()
+    await page.waitForURL(/\/requests\/\d+$/)
+    await page.locator('h1', { hasText: 'Transfer' }).waitFor()
+  })
+
   it('an offline applicant sees a decision made meanwhile exactly once', { timeout: STEP_MS }, async () => {
     const asset = await freeAsset(aliceApi, taken)
     const req = await aliceApi.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: 'offline test' })
@@ -98,8 +142,8 @@ describe('live approval flow', { timeout: 240_000 }, () => {
     await alice.page.locator(`[data-notification-id][data-request-id="${req.id}"]`).waitFor()
     const rowsBefore = await alice.page.locator('[data-notification-id]').count()
 
-    alice.allow(/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/)
-    bob.allow(/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/)
+    alice.allow(/WebSocket connection to .* failed|ERR_CONNECTION_(REFUSED|RESET)/)
+    bob.allow(/WebSocket connection to .* failed|ERR_CONNECTION_(REFUSED|RESET)/)
     await server.halt()
     await alice.page.locator('[data-test=connection][data-status=reconnecting]').waitFor({ timeout: 5000 })
     await server.boot()

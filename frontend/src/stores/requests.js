@@ -61,7 +61,8 @@ export const useRequestsStore = defineStore('requests', () => {
    */
   function applyUpdate(payload) {
     const row = mine.items.find((r) => r.id === payload.request_id)
-    if (row && (!row.updated_at || payload.at >= row.updated_at)) {
+    // Compare as instants: the API writes "+00:00" where socket payloads write "Z".
+    if (row && (!row.updated_at || Date.parse(payload.at) >= Date.parse(row.updated_at))) {
       row.state = payload.status
       row.step = payload.step
       row.updated_at = payload.at
