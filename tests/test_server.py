@@ -8,9 +8,15 @@ against both, which is what proves that the async mode is one setting.
 from __future__ import annotations
 
 import json
+import os
+import queue
+import shutil
+import subprocess
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jwt
 import pytest
@@ -281,3 +287,71 @@ def test_metrics_count_sockets_events_and_decisions(server, people, probes):
     assert metric(server, "assetflow_events_emitted_total", event="approval_update") >= before["emitted"] + 4
     assert metric(server, "assetflow_decisions_total", outcome="approved") == before["approved"] + 1
     assert metric(server, "assetflow_commit_to_emit_seconds_count") >= before["timed"] + 4
+
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
+
+
+@pytest.fixture(scope="module")
+def node_client():
+    """`node` and the official socket.io-client, installed from tests/node's lock file if missing."""
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node (20+) is required in CI for the socket.io-client test")
+        pytest.skip("node is not installed; the official socket.io-client test needs Node 20+")
+    if not (NODE_DIR / "node_modules" / "socket.io-client").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=300,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return node
+
+
+class NodeProcess:
+    """The Node script, with its JSON lines read on a thread so every read has a timeout."""
+
+    def __init__(self, node: str, *args: str):
+        self.process = subprocess.Popen([node, "client.mjs", *args], cwd=NODE_DIR, text=True,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(json.loads(line))
+
+    def expect(self, what: str, timeout: float = 15) -> dict:
+        message = self.lines.get(timeout=timeout)
+        assert message["what"] == what, message
+        return message
+
+    def send(self, line: str) -> None:
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+
+def test_official_node_socket_io_client(server, people, node_client):
+    alice = people["alice"]
+    admin_token, bob = people["admin"]["access_token"], people["bob"]["access_token"]
+    start = current_seq(server, alice["access_token"])
+    node = NodeProcess(node_client, server.url, alice["access_token"], str(start))
+    try:
+        node.expect("connected")
+        req = submit_assign(server, alice["access_token"], new_asset(server, admin_token)["id"])
+        live = node.expect("approval_update")["event"]
+        assert (live["seq"], live["request_id"], live["status"], live["replayed"]) == (
+            start + 1, req["id"], "pending", False)
+        node.expect("disconnected")
+        decide(server, bob, req["id"], "approve", "from node test")
+        node.send("reconnect")
+        replayed = node.expect("replayed")["events"]
+        assert [(e["seq"], e["request_id"], e["status"], e["replayed"]) for e in replayed] == [
+            (start + 2, req["id"], "approved", True)]
+        assert replayed[0]["comment"] == "from node test"
+        assert node.process.wait(timeout=10) == 0
+    finally:
+        node.close()
