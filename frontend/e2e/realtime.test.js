@@ -195,6 +195,26 @@ describe('live approval flow', { timeout: 240_000 }, () => {
     for (const id of ids) await bob.page.locator(`[data-inbox-id="${id}"]`).waitFor({ state: 'detached' })
   })
 
+  it('a session revoked elsewhere ends here too: back to the login page', { timeout: STEP_MS }, async () => {
+    const dave = await openPage(browser, server.url)
+    // The refused refresh is the browser's own console line for a 401: provoked on purpose.
+    dave.allow(/status of 401/)
+    await login(dave.page, 'dave')
+    const session = await dave.page.evaluate(() => JSON.parse(localStorage.getItem('assetflow.session')))
+    // Log this very session out behind the page's back: both tokens revoked, its socket closed.
+    const res = await fetch(`${server.url}/api/auth/logout`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${session.accessToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: session.refreshToken }),
+    })
+    assert.equal(res.status, 200)
+    await dave.page.waitForURL(/\/login/, { timeout: 15_000 })
+    await dave.page.locator('.el-alert', { hasText: 'session has expired' }).waitFor()
+    assert.equal(await dave.page.evaluate(() => localStorage.getItem('assetflow.session')), null)
+    assert.deepEqual(dave.unexpectedErrors(), [])
+    await dave.context.close()
+  })
+
   it('logged no unexpected console errors', () => {
     assert.deepEqual(alice.unexpectedErrors(), [])
     assert.deepEqual(bob.unexpectedErrors(), [])
