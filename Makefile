@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export HOST PORT
-FLASK := $(BIN)/flask --app wsgi
+# The CLI needs no green threads; threading keeps eventlet out of one-shot commands.
+FLASK := ASYNC_MODE=threading $(BIN)/flask --app wsgi
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/package.json -type f 2>/dev/null)
 
 .PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser clean
