@@ -54,8 +54,10 @@ async function onConnectError(err) {
   const connection = useConnectionStore()
   if (err?.message === 'unauthorized') {
     // Refused by the server: the token may have expired while we were away.
-    const refreshed = await useAuthStore().refresh()
-    if (refreshed) scheduleManualConnect()
+    const auth = useAuthStore()
+    await auth.refresh()
+    // A dead refresh token has ended the session by now; a network blip has not: retry.
+    if (auth.isAuthenticated) scheduleManualConnect()
     else connection.markOffline()
     return
   }

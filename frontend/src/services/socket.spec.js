@@ -137,6 +137,17 @@ describe('socket module', () => {
     expect(socket.connect).toHaveBeenCalledTimes(2)
   })
 
+  it('gives up and ends the session when the refresh token is refused too', async () => {
+    const socket = setup()
+    await flush()
+    net.route('POST /api/auth/refresh', () => [401, { error: { code: 'unauthorized', message: 'revoked' } }])
+    socket.serverRefuse('unauthorized')
+    const { useAuthStore } = await import('@/stores/auth')
+    await vi.waitFor(() => expect(useAuthStore().isAuthenticated).toBe(false))
+    expect(useAuthStore().endReason).toBe('expired')
+    expect(useConnectionStore().status).toBe('offline')
+  })
+
   it('goes offline with the browser and reconnects when it is back', async () => {
     const socket = setup()
     await flush()
