@@ -132,3 +132,19 @@ def test_production_refuses_default_secret(monkeypatch):
     monkeypatch.setattr(ProductionConfig, "JWT_SECRET_KEY", "")
     with pytest.raises(RuntimeError, match="JWT_SECRET_KEY"):
         create_app(ProductionConfig)
+
+
+PUBLIC = {"/api/auth/login", "/api/openapi.json"}
+
+
+def test_every_api_endpoint_but_login_and_openapi_needs_a_token(app, client):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or rule.rule in PUBLIC:
+            continue
+        path = rule.rule.replace("<request_id>", "1").replace("<asset_id>", "1").replace("<notification_id>", "1")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(path, method=method, json={})
+            assert response.status_code == 401, (method, path, response.status_code)
+            checked += 1
+    assert checked >= 18
