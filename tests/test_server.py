@@ -59,9 +59,9 @@ def server(request, template):
     live.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def people(server):
-    """Fresh logins of the demo users: name -> {access_token, refresh_token, user}."""
+    """Logins of the demo users: name -> {access_token, refresh_token, user}. Never log these out."""
     return {name: server.login(name) for name in ("alice", "dave", "bob", "carol", "admin")}
 
 
@@ -213,8 +213,8 @@ def test_reconnect_replays_exactly_the_missed_decisions_in_order(server, people,
     assert ack["last_seq"] == last_seq + 3
 
 
-def test_logout_disconnects_that_tokens_sockets_only(server, people, probes):
-    login = people["alice"]
+def test_logout_disconnects_that_tokens_sockets_only(server, probes):
+    login = server.login("alice")
     first, second = probes(server, login), probes(server, login, transports=["polling"])
     other = probes(server, server.login("alice"))
     response = server.api("POST", "/api/auth/logout", login["access_token"], json={})
