@@ -65,8 +65,10 @@ def cluster(request, databases, tmp_path_factory):
 def probes():
     opened: list[Probe] = []
 
-    def open_probe(server, login, **kwargs) -> Probe:
-        probe = Probe(server.url, login["access_token"], current_seq(server, login["access_token"]), **kwargs)
+    def open_probe(server, login, last_seq=None, **kwargs) -> Probe:
+        if last_seq is None:
+            last_seq = current_seq(server, login["access_token"])
+        probe = Probe(server.url, login["access_token"], last_seq, **kwargs)
         opened.append(probe)
         return probe.connect()
 
@@ -88,6 +90,14 @@ def test_event_from_one_process_reaches_sockets_on_the_other(cluster, probes):
     assert [(u["action"], u["status"]) for u in updates] == [("submit", "pending"), ("approve", "approved")]
     time.sleep(0.5)
     assert len(alice_on_a.named("approval_update")) == 2  # once, not once per process
+
+    # Replay on the other process, through the queue-backed manager: the same two, once.
+    replay = probes(b, alice, last_seq=updates[0]["seq"] - 1)
+    replayed = replay.wait_for("approval_update", 2)
+    time.sleep(0.5)
+    assert [u["notification_id"] for u in replay.named("approval_update")] == [
+        u["notification_id"] for u in updates]
+    assert all(u["replayed"] for u in replayed)
 
 
 def test_logout_on_one_process_disconnects_sockets_on_the_other(cluster, probes):
