@@ -63,3 +63,6 @@ lint: install-dev
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist instance/*.db
+
+bench: install-dev
+	$(BIN)/python bench/run.py

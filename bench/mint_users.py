@@ -1,0 +1,51 @@
+"""Benchmark helper: create N employee users in a database and print an access token for each.
+
+Run as a one-shot process against the same DATABASE_URL and JWT_SECRET_KEY as the server under
+test, with ASYNC_MODE=threading (no green threads needed):
+
+    python bench/mint_users.py PREFIX COUNT   ->  JSON {"users": [{"id", "username", "token"}]}
+
+Why not `flask create-user` + `POST /api/auth/login` for each? Both hash or verify a password
+(werkzeug's scrypt, tens of milliseconds each), which would make opening 500 sockets of 500
+different users take minutes per configuration. The users get one shared password hash, and
+the tokens are minted by the app's own `issue_tokens` with the server's secret, so the server
+verifies them exactly as it verifies tokens from a login (signature, expiry, revocation, user).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main(prefix: str, count: int) -> None:
+    import sqlalchemy as sa
+
+    from assetflow import create_app
+    from assetflow.auth.tokens import issue_tokens
+    from assetflow.extensions import db
+    from assetflow.models import User
+
+    app = create_app()
+    with app.app_context():
+        template = User(username=f"{prefix}-hash", display_name="hash", role="employee")
+        template.set_password("bench-password")  # hashed once, shared by every bench user
+        names = [f"{prefix}{index:04d}" for index in range(count)]
+        existing = set(db.session.scalars(sa.select(User.username).where(User.username.in_(names))))
+        db.session.add_all(
+            User(username=name, display_name=f"Bench {name}", email=f"{name}@bench.invalid",
+                 role="employee", password_hash=template.password_hash)
+            for name in names if name not in existing
+        )
+        db.session.commit()
+        users = db.session.scalars(sa.select(User).where(User.username.in_(names)).order_by(User.id)).all()
+        out = [{"id": u.id, "username": u.username, "token": issue_tokens(u)["access_token"]} for u in users]
+    json.dump({"users": out}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
