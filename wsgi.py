@@ -1,33 +1,54 @@
 """The server entry point, and the only module that knows about eventlet or gevent.
 
-gunicorn -k eventlet -w 1 wsgi:app   (ASYNC_MODE=eventlet, the default)
-gunicorn -k gevent   -w 1 wsgi:app   (ASYNC_MODE=gevent)
+    gunicorn -k eventlet -w 1 wsgi:app   (ASYNC_MODE=eventlet, the default)
+    gunicorn -k gevent   -w 1 wsgi:app   (ASYNC_MODE=gevent)
 
-ASYNC_MODE must match the worker class. See docs/deploy.md.
+ASYNC_MODE must match the worker class (docs/deploy.md). gunicorn's eventlet and gevent workers
+monkey-patch the standard library before they import this module (so never run them with
+--preload); `python wsgi.py` patches here. The flask CLI (`flask --app wsgi db upgrade`)
+imports this module unpatched, as a plain blocking program.
 """
 
 import os
+import sys
 
 ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
 
-# Patch the standard library before anything else imports it, and make psycopg2 cooperative:
-# a blocking driver would stall every socket of the process while a query runs.
-if ASYNC_MODE == "eventlet":
-    import eventlet
+if __name__ == "__main__":
+    if ASYNC_MODE == "eventlet":
+        import eventlet
 
-    eventlet.monkey_patch()  # includes psycopg=True: psycopg2's wait callback yields to the hub
-elif ASYNC_MODE == "gevent":
-    from gevent import monkey
+        eventlet.monkey_patch()  # Includes psycopg2: eventlet makes it cooperative.
+    elif ASYNC_MODE == "gevent":
+        from gevent import monkey
 
-    monkey.patch_all()
+        monkey.patch_all()
+
+if ASYNC_MODE == "gevent":
+    # gevent does not patch psycopg2 by itself; without this a query blocks every socket.
     import psycogreen.gevent
 
     psycogreen.gevent.patch_psycopg()
 
 
+def _green() -> bool:
+    """True when this process runs on green threads (a gunicorn worker, or `python wsgi.py`)."""
+    if ASYNC_MODE not in sys.modules:  # the worker imports its library before this module
+        return False
+    if ASYNC_MODE == "eventlet":
+        from eventlet import patcher
+
+        return patcher.is_monkey_patched("socket")
+    if ASYNC_MODE == "gevent":
+        from gevent import monkey
+
+        return monkey.is_module_patched("socket")
+    return False
+
+
 def _require_green_postgres() -> None:
-    """Refuse to start with a PostgreSQL driver that would block the whole process."""
-    if ASYNC_MODE not in ("eventlet", "gevent"):
+    """Refuse to serve with a PostgreSQL driver that would block every socket during a query."""
+    if not _green():
         return
     try:
         import psycopg2.extensions

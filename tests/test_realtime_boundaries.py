@@ -98,3 +98,15 @@ def test_message_queue_url_picks_a_manager_that_can_disconnect_rooms(url, manage
 
     chosen = client_manager(url, "assetflow")
     assert type(chosen).__name__ == manager and hasattr(chosen, "disconnect_room")
+
+
+@pytest.mark.parametrize("patch, expected", [
+    ("import eventlet; eventlet.monkey_patch(psycopg=False)", "psycopg2 is not cooperative"),
+    ("import eventlet; eventlet.monkey_patch()", "started"),
+])
+def test_wsgi_refuses_a_blocking_postgres_driver_on_green_threads(patch, expected):
+    code = f"{patch}\nimport wsgi\nprint('started')\n"
+    result = subprocess.run([sys.executable, "-W", "ignore", "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60,
+                            env={**os.environ, "ASYNC_MODE": "eventlet", "FLASK_ENV": "development"})
+    assert expected in result.stdout + result.stderr
