@@ -52,9 +52,9 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 WAIT = 10.0  # the longest any single event or call may take before it counts as missed
 
 FULL = dict(decisions=200, warmup=10, idle=500, pairs=200, threads=4, replay_k=(100, 500),
-            replay_reps=5, scaleout_decisions=200, timeout=15 * 60)
+            replay_reps=5, scaleout_decisions=200, memory_cycles=3, timeout=15 * 60)
 QUICK = dict(decisions=30, warmup=3, idle=500, pairs=40, threads=4, replay_k=(100, 500),
-             replay_reps=2, scaleout_decisions=30, timeout=3 * 60)
+             replay_reps=2, scaleout_decisions=30, memory_cycles=0, timeout=3 * 60)
 CONFIGS = (("eventlet", "sqlite"), ("gevent", "sqlite"), ("eventlet", "postgres"), ("gevent", "postgres"))
 
 
@@ -126,6 +126,17 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def loadavg() -> list[float]:
+    """The 1, 5 and 15 minute load averages: other work sharing the 2 cores shows here."""
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
 
 
 def metrics(server) -> dict[tuple[str, tuple], float]:
@@ -225,7 +236,7 @@ def delivery_check(updates: list[dict]) -> dict[str, Any]:
     """Exactly once and in order: duplicates by notification_id and gaps/reorders in seq."""
     ids = [u["notification_id"] for u in updates]
     seqs = [u["seq"] for u in updates]
-    out_of_order = sum(1 for a, b in zip(seqs, seqs[1:]) if b != a + 1)
+    out_of_order = sum(1 for a, b in zip(seqs, seqs[1:], strict=False) if b != a + 1)
     return {"events": len(updates), "duplicates": len(ids) - len(set(ids)), "seq_breaks": out_of_order}
 
 
@@ -332,7 +343,7 @@ def settle_rss(pid: int, seconds: float = 1.5) -> int:
     return rss_kib(pid)
 
 
-def throughput(server, applicants: list[str], approvers: list[str], pairs: int, threads: int,
+def throughput(server, pid: int, applicants: list[str], approvers: list[str], pairs: int, threads: int,
                deadline: Deadline) -> dict[str, Any]:
     """`threads` clients, each submitting and approving its share of `pairs` as fast as it can."""
     share = [pairs // threads + (1 if i < pairs % threads else 0) for i in range(threads)]
@@ -379,12 +390,14 @@ def throughput(server, applicants: list[str], approvers: list[str], pairs: int, 
                 approve_lat.extend(local_approve)
 
     workers = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(threads)]
+    server_cpu, client_cpu = cpu_s(pid), time.process_time()
     started = time.perf_counter()
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=max(1.0, deadline.left()))
     wall = time.perf_counter() - started
+    server_cpu, client_cpu = cpu_s(pid) - server_cpu, time.process_time() - client_cpu
     calls = len(submit_lat) + len(approve_lat)
     failed = sum(errors.values())
     return {"pairs": pairs, "threads": threads, "wall_s": round(wall, 3), "calls": calls,
@@ -392,7 +405,10 @@ def throughput(server, applicants: list[str], approvers: list[str], pairs: int, 
             "pairs_per_s": round((calls / 2) / wall, 1) if wall else None,
             "submit_ms": summary_ms(submit_lat), "approve_ms": summary_ms(approve_lat),
             "all_calls_median_ms": percentile([v * 1000 for v in submit_lat + approve_lat], 50),
-            "errors": errors, "error_rate": round(failed / calls, 4) if calls else None}
+            "errors": errors, "error_rate": round(failed / calls, 4) if calls else None,
+            "server_cpu_s": round(server_cpu, 3), "client_cpu_s": round(client_cpu, 3),
+            "server_cpu_ms_per_request": round(server_cpu * 1000 / calls, 2) if calls else None,
+            "server_cpu_busy": round(server_cpu / wall, 2) if wall else None}
 
 
 def top_up_notifications(server, alice: dict, bob: dict, needed: int, deadline: Deadline) -> None:
@@ -417,6 +433,15 @@ def top_up_notifications(server, alice: dict, bob: dict, needed: int, deadline: 
         approver.close()
 
 
+def replay_problem(seqs: list[int], expected: list[int], updates: list[dict]) -> str:
+    """What was wrong with a replay, in a few words and numbers."""
+    first_bad = next((i for i, (a, b) in enumerate(zip(seqs, expected, strict=False)) if a != b), None)
+    return (f"got {len(seqs)} events (expected {len(expected)}), {len(seqs) - len(set(seqs))} duplicate seqs, "
+            f"{sum(1 for u in updates if not u.get('replayed'))} not marked replayed, first mismatch at "
+            f"{first_bad}: {seqs[first_bad - 2:first_bad + 3] if first_bad is not None else '-'}, "
+            f"missing {sorted(set(expected) - set(seqs))[:5]}, unexpected {sorted(set(seqs) - set(expected))[:5]}")
+
+
 def replay(server, alice: dict, bob: dict, ks: tuple[int, ...], reps: int, deadline: Deadline) -> dict:
     """Connect with last_seq = newest - K; time from connect() to the K-th replayed event."""
     top_up_notifications(server, alice, bob, max(ks) + 1, deadline)
@@ -431,15 +456,16 @@ def replay(server, alice: dict, bob: dict, ks: tuple[int, ...], reps: int, deadl
             try:
                 probe.connect()
                 connected = time.perf_counter()
-                ok = probe.wait(lambda: len(probe.approval_updates()) >= k, timeout=3 * WAIT)
+                ok = probe.wait(lambda p=probe, n=k: len(p.approval_updates()) >= n, timeout=3 * WAIT)
                 updates = probe.approval_updates()
                 if not ok:
                     problems.append(f"got {len(updates)} of {k}")
                     continue
-                last = max(s for (e, _), s in zip(probe.events, probe.stamps) if e == "approval_update")
+                last = max(s for (e, _), s in zip(probe.events, probe.stamps, strict=True) if e == "approval_update")
                 seqs = [u["seq"] for u in updates]
-                if seqs != list(range(newest - k + 1, newest + 1)) or not all(u["replayed"] for u in updates):
-                    problems.append("replay out of order, incomplete or not marked replayed")
+                expected = list(range(newest - k + 1, newest + 1))
+                if seqs != expected or not all(u["replayed"] for u in updates):
+                    problems.append(replay_problem(seqs, expected, updates))
                 totals.append(last - started)
                 connects.append(connected - started)
             finally:
@@ -527,7 +553,7 @@ def bench_config(run: Run, mode: str, db_kind: str) -> dict[str, Any]:
     env = run.env(url, mode)
     idle_users = mint_users(env, "idle", p["idle"] + 2)
     server = run.start(env, name)
-    result: dict[str, Any] = {"async_mode": mode, "database": db_kind}
+    result: dict[str, Any] = {"async_mode": mode, "database": db_kind, "loadavg_start": loadavg()}
     try:
         pid = worker_pid(server)
         alice, bob = server.login("alice"), server.login("bob")
@@ -552,20 +578,35 @@ def bench_config(run: Run, mode: str, db_kind: str) -> dict[str, Any]:
             close_idle(idle)
         rss_closed = settle_rss(pid, 2.0)
         gauge_closed = gauge(server, "assetflow_sockets_connected")
+        # A second open/close cycle tells a leak (RSS keeps growing) from the allocator keeping
+        # freed memory for reuse (RSS stays where the first cycle left it).
+        cycles = []
+        for cycle in range(p["memory_cycles"]):
+            print(f"   memory: open/close cycle {cycle + 2}", flush=True)
+            again, _ = open_idle(server, idle_users[2:], deadline)
+            rss_again = settle_rss(pid)
+            close_idle(again)
+            cycles.append({"opened": len(again), "rss_open_kib": rss_again,
+                           "rss_after_close_kib": settle_rss(pid, 2.0)})
         result["memory"] = {
             **opened, "rss_before_kib": rss_before, "rss_after_kib": rss_after, "rss_after_close_kib": rss_closed,
             "kib_per_socket": round((rss_after - rss_before) / len(idle), 1) if idle else None,
-            "sockets_gauge": {"before": gauge_before, "open": gauge_after, "after_close": gauge_closed},
+            "sockets_gauge": {"before": gauge_before, "open": gauge_after, "after_close": gauge_closed,
+                              "after_second_cycle": gauge(server, "assetflow_sockets_connected")},
+            "more_cycles": cycles,
+            "growth_per_cycle_kib": round((cycles[-1]["rss_after_close_kib"] - rss_closed) / len(cycles), 1)
+            if cycles else None,
         }
 
         print(f"   throughput, {p['pairs']} submit+approve pairs from {p['threads']} threads", flush=True)
         applicants = [alice["access_token"], dave["access_token"], idle_users[0]["token"], idle_users[1]["token"]]
-        result["throughput"] = throughput(server, applicants, [bob["access_token"], carol["access_token"]],
+        result["throughput"] = throughput(server, pid, applicants, [bob["access_token"], carol["access_token"]],
                                           p["pairs"], p["threads"], deadline)
 
         print(f"   reconnect replay K={list(p['replay_k'])}", flush=True)
         result["replay"] = replay(server, alice, bob, p["replay_k"], p["replay_reps"], deadline)
         result["rss_end_kib"] = rss_kib(pid)
+        result["loadavg_end"] = loadavg()
     finally:
         result["server_log_problems"] = log_problems(server)
         run.stop(server)
@@ -655,9 +696,9 @@ def fmt(value: Any, digits: int = 1) -> str:
 def table(headers: list[str], rows: list[list[Any]]) -> str:
     cells = [[fmt(c) if not isinstance(c, str) else c for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |"
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = ["| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |" for r in cells]
+    body = ["| " + " | ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in cells]
     return "\n".join([line, sep, *body])
 
 
@@ -688,10 +729,11 @@ def render(report: dict[str, Any]) -> str:
         if t:
             rows.append([name, t["pairs"], t["threads"], t["wall_s"], t["requests_per_s"], t["pairs_per_s"],
                          t["all_calls_median_ms"], t["submit_ms"]["median"], t["approve_ms"]["median"],
-                         t["approve_ms"]["p95"], sum(t["errors"].values())])
+                         t["approve_ms"]["p95"], t["server_cpu_ms_per_request"], t["server_cpu_busy"],
+                         sum(t["errors"].values()), "/".join(f"{x:.1f}" for x in c.get("loadavg_start", []))])
     out.append("\nDecision throughput (submit+approve pairs over HTTP)")
     out.append(table(["config", "pairs", "threads", "wall s", "req/s", "pairs/s", "call p50 ms", "submit p50",
-                      "approve p50", "approve p95", "errors"], rows))
+                      "approve p50", "approve p95", "srv CPU ms/req", "srv busy", "errors", "loadavg"], rows))
 
     rows = []
     for name, c in configs.items():
@@ -707,12 +749,14 @@ def render(report: dict[str, Any]) -> str:
         m = c.get("memory")
         if m:
             g = m["sockets_gauge"]
+            closed = "/".join(f"{x / 1024:.1f}" for x in [m["rss_after_close_kib"]] + [
+                c["rss_after_close_kib"] for c in m.get("more_cycles", [])])
             rows.append([name, m["opened"], m["connect_wall_s"], m["connects_per_s"], m["rss_before_kib"] / 1024,
-                         m["rss_after_kib"] / 1024, m["kib_per_socket"], m["rss_after_close_kib"] / 1024,
+                         m["rss_after_kib"] / 1024, m["kib_per_socket"], closed, m.get("growth_per_cycle_kib"),
                          f"{g['before']:.0f}/{g['open']:.0f}/{g['after_close']:.0f}"])
     out.append("\nMemory of the gunicorn worker (RSS) around opening idle sockets")
     out.append(table(["config", "sockets", "open s", "opens/s", "RSS before MiB", "RSS open MiB", "KiB/socket",
-                      "RSS closed MiB", "gauge b/o/c"], rows))
+                      "RSS after each close MiB", "KiB/cycle", "gauge b/o/c"], rows))
 
     if report.get("scaleout"):
         rows = []
@@ -790,7 +834,7 @@ def main() -> int:
     report: dict[str, Any] = {
         "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "mode": "quick" if args.quick else "full",
         "mode_suffix": "-quick" if args.quick else "", "params": {**params, "replay_k": list(params["replay_k"])},
-        "machine": machine(), "configs": {}, "scaleout": {}, "skipped": {},
+        "machine": machine(), "loadavg_start": loadavg(), "configs": {}, "scaleout": {}, "skipped": {},
     }
 
     def on_alarm(signum, frame):
@@ -821,6 +865,9 @@ def main() -> int:
             report["skipped"]["scaleout"] = pg_problem or redis_problem
         else:
             for mode in ("eventlet", "gevent"):
+                if deadline.left() < 45:  # not enough left for two servers and two latency runs
+                    report["skipped"][f"scaleout-{mode}"] = f"only {deadline.left():.0f} s left of the time limit"
+                    continue
                 report["scaleout"][f"{mode}-postgres+redis"] = bench_scaleout(run, mode)
     except (BenchTimeout, KeyboardInterrupt, Exception) as error:
         report["error"] = f"{type(error).__name__}: {error}"
@@ -834,9 +881,12 @@ def main() -> int:
             watchdog.cancel()
     report["ratios"] = ratios(report)
     report["wall_s"] = round(time.monotonic() - wall_start, 1)
+    report["loadavg_end"] = loadavg()
     text = render(report)
     print("\n" + text)
     path = save(report)
+    print(f"\nload average at start {report['loadavg_start']}, at end {report['loadavg_end']}"
+          f" ({report['machine']['nproc']} CPUs; client and servers share them)")
     print(f"\nwall time {report['wall_s']} s; results in {path.relative_to(ROOT)} and bench/results/latest.json")
     return status
 
