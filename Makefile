@@ -30,6 +30,11 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SRC)
 	npm --prefix frontend run build
 
+# The official socket.io-client, for the Python suite's Node client test.
+tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
+	npm --prefix tests/node ci --no-audit --no-fund
+	touch $@
+
 install: $(BIN)/.installed
 install-dev: $(BIN)/.installed-dev
 frontend: frontend/dist/index.html
@@ -45,7 +50,7 @@ run: install frontend seed
 
 test: install-dev test-python test-frontend
 
-test-python: install-dev
+test-python: install-dev tests/node/node_modules/.installed
 	$(BIN)/python -m pytest
 
 # The end-to-end tests drive Debian's chromium; never a browser download.
@@ -62,7 +67,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/dist instance/*.db
+	rm -rf $(VENV) frontend/node_modules frontend/dist tests/node/node_modules instance/*.db
 
 bench: install-dev
 	$(BIN)/python bench/run.py

@@ -46,14 +46,11 @@ class RedisManager(RoomDisconnectMixin, socketio.RedisManager):
     """Redis pub/sub (redis://, rediss://)."""
 
 
-class KombuManager(RoomDisconnectMixin, socketio.KombuManager):
-    """AMQP and the other Kombu transports (amqp://, …)."""
-
-
 def client_manager(url: str | None, channel: str) -> socketio.Manager:
     """A fresh manager for one Socket.IO server: local, or shared through the queue at `url`."""
     if not url:
         return LocalManager()
-    if url.startswith(("redis://", "rediss://")):
-        return RedisManager(url, channel=channel)
-    return KombuManager(url, channel=channel)
+    if not url.startswith(("redis://", "rediss://")):
+        # Redis is the queue we test and document; refuse others rather than run them untested.
+        raise RuntimeError(f"SOCKETIO_MESSAGE_QUEUE must be a redis:// URL, not {url.split(':', 1)[0]}://")
+    return RedisManager(url, channel=channel)
