@@ -1,7 +1,7 @@
 // The real-time promise, end to end: real server, real browsers, no reloads.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { startServer, apiAs } from './server.js'
+import { apiAs, httpJson, startServer } from './server.js'
 import { launchBrowser, login, openPage } from './browser.js'
 import { bellCount, bellMatchesServer, eventually, freeAsset, toasts } from './helpers.js'
 
@@ -166,6 +166,9 @@ describe('live approval flow', { timeout: 240_000 }, () => {
     const req = await dave.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: 'race' })
     await carol.page.goto(`/requests/${req.id}`)
     await carol.page.locator('[data-test=detail-approve]').waitFor()
+    // Let the reconnect's own refetch finish first: this test needs a page that is stale.
+    await carol.page.locator('[data-test=connection][data-status=live]').waitFor()
+    await carol.page.waitForTimeout(800)
     await bobApi.post(`/api/requests/${req.id}/approve`, {})
 
     await carol.page.locator('[data-test=detail-approve]').click()
@@ -184,11 +187,14 @@ describe('live approval flow', { timeout: 240_000 }, () => {
       ids.push((await dave.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: `bulk ${i}` })).id)
     }
     await bob.page.goto('/dashboard')
+    await bob.page.locator('[data-test=connection][data-status=live]').waitFor()
     for (const id of ids) {
       const row = bob.page.locator('.el-table__row', { has: bob.page.locator(`[data-inbox-id="${id}"]`) })
       await row.locator('.el-checkbox').first().click()
     }
-    await bob.page.locator('[data-test=bulk-approve]').click()
+    // The selection survives the live refetches that happen meanwhile.
+    await bob.page.waitForTimeout(600)
+    await bob.page.locator('[data-test=bulk-approve][data-count="2"]').click()
     await bob.page.locator('[data-test=decision-confirm]').click()
     const results = bob.page.locator('[data-test=bulk-results]')
     await results.locator('.el-tag', { hasText: 'Approved' }).nth(1).waitFor()
@@ -202,10 +208,9 @@ describe('live approval flow', { timeout: 240_000 }, () => {
     await login(dave.page, 'dave')
     const session = await dave.page.evaluate(() => JSON.parse(localStorage.getItem('assetflow.session')))
     // Log this very session out behind the page's back: both tokens revoked, its socket closed.
-    const res = await fetch(`${server.url}/api/auth/logout`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${session.accessToken}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ refresh_token: session.refreshToken }),
+    const res = await httpJson('POST', `${server.url}/api/auth/logout`, {
+      headers: { Authorization: `Bearer ${session.accessToken}` },
+      body: { refresh_token: session.refreshToken },
     })
     assert.equal(res.status, 200)
     await dave.page.waitForURL(/\/login/, { timeout: 15_000 })

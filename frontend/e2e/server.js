@@ -2,6 +2,7 @@
 // throw-away SQLite database and the demo data, for the browser tests.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -40,7 +41,7 @@ function flask(env, args) {
 async function waitHealthy(url, deadline) {
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })
+      const res = await httpJson('GET', `${url}/healthz`)
       if (res.status === 200) return
     } catch {
       // not up yet
@@ -122,25 +123,56 @@ export async function startServer() {
   }
 }
 
+/**
+ * One HTTP request on a fresh connection. Node's fetch keeps connections alive
+ * longer than gunicorn does (2 s), so a reused one can be closed under it.
+ */
+function httpJson(method, url, { headers = {}, body } = {}) {
+  const data = body === undefined ? undefined : JSON.stringify(body)
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method,
+        agent: false,
+        timeout: 10_000,
+        headers: { ...headers, ...(data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}) },
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk) => (text += chunk))
+        res.on('end', () => {
+          let json = null
+          try {
+            json = text ? JSON.parse(text) : null
+          } catch {
+            json = text
+          }
+          resolvePromise({ status: res.statusCode, data: json })
+        })
+      },
+    )
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)))
+    req.on('error', reject)
+    if (data) req.write(data)
+    req.end()
+  })
+}
+
 /** A tiny HTTP client for arranging data behind the browser's back. */
 export async function apiAs(url, username, password = 'assetflow-demo') {
-  const login = await fetch(`${url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  })
-  if (!login.ok) throw new Error(`login ${username}: ${login.status}`)
-  const { access_token: token, user } = await login.json()
+  const login = await httpJson('POST', `${url}/api/auth/login`, { body: { username, password } })
+  if (login.status !== 200) throw new Error(`login ${username}: ${login.status}`)
+  const { access_token: token, refresh_token: refreshToken, user } = login.data
   const call = async (method, path, body) => {
-    const res = await fetch(`${url}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    })
-    const data = await res.json().catch(() => null)
-    if (!res.ok) throw Object.assign(new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`), { status: res.status, data })
-    return data
+    const res = await httpJson(method, `${url}${path}`, { headers: { Authorization: `Bearer ${token}` }, body })
+    if (res.status >= 400) {
+      throw Object.assign(new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.data)}`), res)
+    }
+    return res.data
   }
-  return { user, token, get: (p) => call('GET', p), post: (p, b = {}) => call('POST', p, b) }
+  return { user, token, refreshToken, get: (p) => call('GET', p), post: (p, b = {}) => call('POST', p, b) }
 }
+
+export { httpJson }
