@@ -97,4 +97,4 @@ def test_locked_asset_status_cannot_be_edited(client, people):
 
 def test_list_users_for_transfer_targets(client, people):
     body = client.get("/api/users", headers=people["alice"][1], query_string={"role": "approver"}).get_json()
-    assert sorted(u["username"] for u in body) == ["bob", "carol"]
+    assert sorted(u["username"] for u in body["items"]) == ["bob", "carol"]

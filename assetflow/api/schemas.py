@@ -57,6 +57,10 @@ class LogoutSchema(Schema):
     refresh_token = fields.String(validate=validate.Length(max=4096))
 
 
+class UserListSchema(Schema):
+    items = fields.List(fields.Nested(UserShortSchema))
+
+
 class UserQuerySchema(Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
     q = fields.String(validate=validate.Length(max=100))
