@@ -54,12 +54,10 @@ export const useNotificationsStore = defineStore('notifications', () => {
 
   /** Forget everything (logout, or another user logged in). */
   function reset() {
-    items.value = []
+    forgetRows()
     unreadCount.value = 0
     limit.value = PAGE
     hasMore.value = false
-    known.clear()
-    pending.clear()
     const key = storageKey()
     lastSeq.value = key ? readJson(key, null) : null
   }
@@ -135,12 +133,22 @@ export const useNotificationsStore = defineStore('notifications', () => {
     return syncing
   }
 
+  function forgetRows() {
+    items.value = []
+    known.clear()
+    pending.clear()
+  }
+
   async function doReconcile() {
     loading.value = true
     try {
+      const sentSeq = lastSeq.value
       const data = await api.get('/api/notifications', { limit: limit.value })
-      const firstTime = lastSeq.value === null
-      const before = lastSeq.value ?? 0
+      // seq only grows: a server behind what we had seen was reset (a new database). Start over.
+      const serverReset = sentSeq !== null && data.last_seq < sentSeq
+      if (serverReset) forgetRows()
+      const firstTime = sentSeq === null || serverReset
+      const before = serverReset ? data.last_seq : (lastSeq.value ?? 0)
       const fresh = []
       const rows = [...data.items, ...[...pending.values()].map(toRow)].sort((a, b) => a.seq - b.seq)
       for (const row of rows) {

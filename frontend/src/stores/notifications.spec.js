@@ -93,6 +93,16 @@ describe('notifications store', () => {
     expect(store.unreadCount).toBe(1)
   })
 
+  it('starts over when the server is behind what we saw (its database was reset)', async () => {
+    const store = setup({ lastSeq: 40, list: { items: [row(2), row(1)], unread_count: 2, last_seq: 2 } })
+    await store.reconcile()
+    expect(store.lastSeq).toBe(2)
+    expect(store.items.map((n) => n.seq)).toEqual([2, 1])
+    expect(fresh).toEqual([])
+    expect(store.receive(update(3))).toBe('accepted')
+    expect(store.unreadCount).toBe(3)
+  })
+
   it('marks one and all as read', async () => {
     const store = setup()
     store.receive(update(1))
