@@ -53,10 +53,11 @@ test: install-dev test-python test-frontend
 test-python: install-dev tests/node/node_modules/.installed
 	$(BIN)/python -m pytest
 
-# The end-to-end tests drive Debian's chromium; never a browser download.
+# The end-to-end tests drive Debian's chromium (never a browser download); the font draws the
+# Chinese UI in the screenshots.
 browser:
 	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-zenhei; \
 	  else echo "chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 test-frontend: frontend browser

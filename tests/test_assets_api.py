@@ -98,3 +98,11 @@ def test_locked_asset_status_cannot_be_edited(client, people):
 def test_list_users_for_transfer_targets(client, people):
     body = client.get("/api/users", headers=people["alice"][1], query_string={"role": "approver"}).get_json()
     assert sorted(u["username"] for u in body["items"]) == ["bob", "carol"]
+
+
+def test_categories(client, people):
+    make_asset(category="Monitor")
+    make_asset(category="Laptop")
+    make_asset(category="Laptop")
+    body = client.get("/api/assets/categories", headers=people["alice"][1]).get_json()
+    assert body == {"items": ["Laptop", "Monitor"]}

@@ -5,7 +5,15 @@ from flask_smorest import Blueprint
 
 from ..auth.tokens import roles_required
 from ..services import assets
-from .schemas import AssetCreateSchema, AssetDetailSchema, AssetQuerySchema, AssetSchema, AssetUpdateSchema, page_of
+from .schemas import (
+    AssetCreateSchema,
+    AssetDetailSchema,
+    AssetQuerySchema,
+    AssetSchema,
+    AssetUpdateSchema,
+    CategoryListSchema,
+    page_of,
+)
 
 blp = Blueprint("assets", __name__, url_prefix="/api/assets", description="Fixed assets")
 
@@ -19,6 +27,14 @@ def index(args):
     page, per_page = args.pop("page"), args.pop("per_page")
     items, total = assets.list_assets(args, page, per_page)
     return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+@blp.get("/categories")
+@jwt_required()
+@blp.response(200, CategoryListSchema)
+def categories():
+    """Every asset category in use, for filters and forms."""
+    return {"items": assets.categories()}
 
 
 @blp.get("/<int:asset_id>")

@@ -83,6 +83,10 @@ class AssetSchema(Schema):
     updated_at = fields.AwareDateTime()
 
 
+class CategoryListSchema(Schema):
+    items = fields.List(fields.String())
+
+
 class AssetBriefSchema(Schema):
     id = fields.Integer()
     tag = fields.String()

@@ -27,6 +27,11 @@ def list_assets(filters: dict[str, Any], page: int, per_page: int) -> tuple[list
     return list(db.session.scalars(query)), total or 0
 
 
+def categories() -> list[str]:
+    """Every category in use, sorted."""
+    return list(db.session.scalars(sa.select(Asset.category).distinct().order_by(Asset.category)))
+
+
 def get_asset(asset_id: int) -> Asset:
     """An asset by id, or NotFound."""
     asset = db.session.get(Asset, asset_id)

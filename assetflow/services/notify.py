@@ -52,7 +52,7 @@ def approval_update(req: Request, actor: User, action: str, comment: str,
         "actor": {"id": actor.id, "name": actor.display_name},
         "action": action,
         "comment": comment,
-        "at": utcnow().isoformat().replace("+00:00", "Z"),
+        "at": utcnow().isoformat(),
     }
     # Sorted, so concurrent transactions lock user rows in one order and cannot deadlock.
     rows = [

@@ -38,11 +38,9 @@ export const useAssetsStore = defineStore('assets', () => {
     return current.value
   }
 
-  // There is no categories endpoint: collect them from the first 100 assets.
   async function fetchCategories() {
     if (categories.value.length) return categories.value
-    const data = await api.get('/api/assets', { per_page: 100 })
-    categories.value = [...new Set(data.items.map((a) => a.category).filter(Boolean))].sort()
+    categories.value = (await api.get('/api/assets/categories')).items
     return categories.value
   }
 

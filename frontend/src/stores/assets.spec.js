@@ -9,6 +9,7 @@ beforeEach(() => {
   seedSession(ALICE)
   setActivePinia(createPinia())
   net = installFakeFetch({
+    'GET /api/assets/categories': () => [200, { items: ['Laptop', 'Monitor'] }],
     'GET /api/assets': (c) => [
       200,
       {
@@ -34,7 +35,10 @@ describe('assets store', () => {
     expect(store.list.total).toBe(45)
   })
 
-  it('collects distinct categories', async () => {
-    expect(await useAssetsStore().fetchCategories()).toEqual(['Laptop', 'Monitor'])
+  it('loads the categories once', async () => {
+    const store = useAssetsStore()
+    expect(await store.fetchCategories()).toEqual(['Laptop', 'Monitor'])
+    await store.fetchCategories()
+    expect(net.calls.filter((c) => c.path === '/api/assets/categories')).toHaveLength(1)
   })
 })
