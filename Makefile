@@ -60,7 +60,8 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-zenhei; \
 	  else echo "chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-test-frontend: frontend browser
+# test:e2e builds the app itself first (its pretest script), so no build step here.
+test-frontend: frontend/node_modules/.installed browser
 	npm --prefix frontend run test:unit
 	npm --prefix frontend run test:e2e
 
