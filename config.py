@@ -50,6 +50,9 @@ class Config:
     PING_TIMEOUT = _int("PING_TIMEOUT", 20)
     HIGH_VALUE_THRESHOLD = _int("HIGH_VALUE_THRESHOLD", 10000)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # How many reverse proxies (nginx, a load balancer) stand in front; their X-Forwarded-For
+    # then gives the client's address for the login limits and logs. 0: trust no header.
+    PROXY_COUNT = _int("PROXY_COUNT", 0)
     # "<per username>;<per client address>" in Flask-Limiter's notation; only failures count.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 15 minutes;60 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, config_from_env
 
@@ -32,6 +33,9 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     jwt.init_app(app)
     limiter.init_app(app)
     _init_socketio(app)
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     tokens.init_app(app)
     api.init_app(app)

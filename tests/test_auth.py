@@ -150,3 +150,15 @@ def test_every_api_endpoint_but_login_and_openapi_needs_a_token(app, client):
             assert response.status_code == 401, (method, path, response.status_code)
             checked += 1
     assert checked >= 18
+
+
+def test_behind_a_proxy_the_address_limit_keys_on_the_forwarded_client():
+    app = build_app(LOGIN_RATE_LIMIT="100 per minute;2 per minute", PROXY_COUNT=1)
+    client = app.test_client()
+    with app.app_context():
+        office = {"X-Forwarded-For": "203.0.113.7"}
+        for n in range(2):
+            assert client.post("/api/auth/login", json={"username": f"u{n}", "password": "x"}, headers=office).status_code == 401
+        assert client.post("/api/auth/login", json={"username": "u9", "password": "x"}, headers=office).status_code == 429
+        home = {"X-Forwarded-For": "198.51.100.4"}
+        assert client.post("/api/auth/login", json={"username": "u9", "password": "x"}, headers=home).status_code == 401
