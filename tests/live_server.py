@@ -197,6 +197,12 @@ def start_server(env: dict[str, str], log_dir: Path, name: str) -> LiveServer:
     raise RuntimeError(f"server {name} did not answer within {START_TIMEOUT}s:\n{server.log_text()}")
 
 
+def by_seq(events: list[dict]) -> list[dict]:
+    """Events in seq order. python-engineio's client dispatches each message on its own thread,
+    so a burst can reach a Probe out of order; test_server.py checks the wire order raw."""
+    return sorted(events, key=lambda event: event["seq"])
+
+
 class Probe:
     """A python-socketio client that records every event it receives."""
 

@@ -27,6 +27,7 @@ from .live_server import (
     ALLOWED_ORIGIN,
     Probe,
     base_env,
+    by_seq,
     current_seq,
     decide,
     metric,
@@ -146,7 +147,7 @@ def test_every_change_reaches_the_applicant_and_the_next_deciders_only(server, p
     withdrawn = submit_assign(server, alice, new_asset(server, admin_token)["id"])
     decide(server, alice, withdrawn["id"], "withdraw")
 
-    mine = sockets["alice"].wait_for("approval_update", 7)
+    mine = by_seq(sockets["alice"].wait_for("approval_update", 7))
     assert [(e["request_id"], e["action"], e["status"]) for e in mine] == [
         (big["id"], "submit", "pending"), (big["id"], "advance", "pending"),
         (big["id"], "approve", "approved"), (rejected["id"], "submit", "pending"),
@@ -202,7 +203,7 @@ def test_reconnect_replays_exactly_the_missed_decisions_in_order(server, people,
     again = probes(server, people["alice"], last_seq=last_seq)
     replayed = again.wait_for("approval_update", 3)
     time.sleep(SETTLE)
-    replayed = again.named("approval_update")
+    replayed = by_seq(again.named("approval_update"))
     assert [e["seq"] for e in replayed] == [last_seq + 1, last_seq + 2, last_seq + 3], replayed
     assert [e["request_id"] for e in replayed] == [r["id"] for r in reversed(requests_)]
     assert all(e["replayed"] is True and e["status"] == "approved" for e in replayed)
@@ -226,22 +227,37 @@ def test_logout_disconnects_that_tokens_sockets_only(server, probes):
         Probe(server.url, login["access_token"]).connect()
 
 
-def _raw_socket(server, token: str) -> tuple[websocket.WebSocket, dict]:
-    """A hand-driven Engine.IO v4 WebSocket that connects the Socket.IO namespace."""
+def _raw_socket(server, token: str, last_seq: int = 10**9) -> tuple[websocket.WebSocket, dict, list]:
+    """A hand-driven Engine.IO v4 WebSocket that connects the Socket.IO namespace; also returns
+    the events that arrived before the CONNECT packet (the replay), in wire order."""
     ws = websocket.create_connection(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
                                      timeout=10, suppress_origin=True)
     opened = ws.recv()
     assert opened.startswith("0"), opened
-    ws.send("40" + json.dumps({"token": token, "last_seq": 10**9}))
-    connected = ws.recv()
-    assert connected.startswith("40"), connected
-    return ws, json.loads(opened[1:])
+    ws.send("40" + json.dumps({"token": token, "last_seq": last_seq}))
+    early = []
+    while (frame := ws.recv()).startswith("42"):
+        early.append(json.loads(frame[2:]))
+    assert frame.startswith("40"), frame
+    return ws, json.loads(opened[1:]), early
+
+
+def test_replay_goes_out_on_the_wire_in_seq_order(server, people):
+    alice = people["alice"]
+    admin_token = people["admin"]["access_token"]
+    start = current_seq(server, alice["access_token"])
+    for _ in range(5):
+        submit_assign(server, alice["access_token"], new_asset(server, admin_token)["id"])
+    ws, _, early = _raw_socket(server, alice["access_token"], last_seq=start)
+    ws.close()
+    assert [name for name, _ in early] == ["approval_update"] * 5
+    assert [payload["seq"] for _, payload in early] == list(range(start + 1, start + 6))
 
 
 def test_a_client_that_stops_answering_pings_is_dropped(server, people):
     user_id = people["alice"]["user"]["id"]
     before = metric(server, "assetflow_sockets_connected")
-    ws, handshake = _raw_socket(server, people["alice"]["access_token"])
+    ws, handshake, _ = _raw_socket(server, people["alice"]["access_token"])
     assert (handshake["pingInterval"], handshake["pingTimeout"]) == (1000, 2000)  # PING_INTERVAL/TIMEOUT
     assert metric(server, "assetflow_sockets_connected") == before + 1
     # Read but never answer: the server pings after 1 s and gives up 2 s later.
