@@ -9,6 +9,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from .auth.tokens import prune_revoked
 from .errors import AppError
 from .extensions import db
 from .models import Asset, User
@@ -80,7 +81,14 @@ def create_user_command(username: str, role: str, password: str, display_name: s
     click.echo(f"created user {user.username} (id {user.id}, {user.role})")
 
 
+@click.command("prune-tokens")
+def prune_tokens_command() -> None:
+    """Delete logout records of tokens that have expired (run daily from cron)."""
+    click.echo(f"prune-tokens: {prune_revoked()} expired revoked tokens deleted")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(prune_tokens_command)

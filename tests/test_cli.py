@@ -50,3 +50,22 @@ def test_create_user(app, client):
 def test_create_user_rejects_unknown_role(app):
     result = app.test_cli_runner().invoke(args=["create-user", "x", "--role", "king", "--password", "p"])
     assert result.exit_code != 0
+
+
+def test_prune_tokens_deletes_only_expired_ones(app):
+    from datetime import timedelta
+
+    from assetflow.models import RevokedToken
+    from assetflow.models.base import utcnow
+
+    from .factories import make_user
+
+    user = make_user()
+    db.session.add_all([
+        RevokedToken(jti="old", token_type="access", user_id=user.id, expires_at=utcnow() - timedelta(minutes=1)),
+        RevokedToken(jti="live", token_type="refresh", user_id=user.id, expires_at=utcnow() + timedelta(days=1)),
+    ])
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["prune-tokens"])
+    assert "1 expired" in result.output
+    assert [t.jti for t in db.session.scalars(sa.select(RevokedToken))] == ["live"]

@@ -12,6 +12,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token, curren
 from ..errors import Forbidden, error_response
 from ..extensions import db, jwt
 from ..models import RevokedToken, User
+from ..models.base import utcnow
 from ..realtime import emitter
 
 
@@ -37,6 +38,13 @@ def revoke(decoded: dict, user_id: int) -> None:
         jti=decoded["jti"], token_type=decoded["type"], user_id=user_id,
         expires_at=datetime.fromtimestamp(decoded["exp"], UTC),
     ))
+
+
+def prune_revoked() -> int:
+    """Forget revoked tokens that have expired anyway; return how many rows went."""
+    result = db.session.execute(sa.delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
+    db.session.commit()
+    return result.rowcount
 
 
 def load_user(identity: str) -> User | None:
