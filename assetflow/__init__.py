@@ -26,6 +26,8 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     app = Flask(__name__, static_folder=None, instance_path=str(ROOT / "instance"))
     _configure(app, config)
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # `transitions` logs every state callback at INFO: two lines per decision, nothing to act on.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
 
     db.init_app(app)
     # Batch mode lets Alembic alter SQLite tables (it rebuilds them).
