@@ -12,6 +12,7 @@ from assetflow.extensions import db
 from config import TestingConfig, database_url
 
 from .factories import PASSWORD, make_user
+from .live_server import Probe, current_seq
 
 POSTGRES_URL = os.environ.get("POSTGRES_TEST_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -97,3 +98,20 @@ def people(app, auth):
         "root": make_user("admin", "root"),
     }
     return {name: (user, auth.headers(user)) for name, user in users.items()}
+
+
+@pytest.fixture
+def probes():
+    """Connect Socket.IO Probes to live servers through this; they are closed after the test."""
+    opened: list[Probe] = []
+
+    def open_probe(server, login, last_seq=None, **kwargs) -> Probe:
+        if last_seq is None:  # caught up, like a client that has seen everything so far
+            last_seq = current_seq(server, login["access_token"])
+        probe = Probe(server.url, login["access_token"], last_seq, **kwargs)
+        opened.append(probe)
+        return probe.connect()
+
+    yield open_probe
+    for probe in opened:
+        probe.close()

@@ -66,23 +66,6 @@ def people(server):
     return {name: server.login(name) for name in ("alice", "dave", "bob", "carol", "admin")}
 
 
-@pytest.fixture
-def probes():
-    """Connect Probes through this; they are closed after the test."""
-    opened: list[Probe] = []
-
-    def open_probe(server, login, last_seq=None, **kwargs) -> Probe:
-        if last_seq is None:  # caught up, like a client that has seen everything so far
-            last_seq = current_seq(server, login["access_token"])
-        probe = Probe(server.url, login["access_token"], last_seq, **kwargs)
-        opened.append(probe)
-        return probe.connect()
-
-    yield open_probe
-    for probe in opened:
-        probe.close()
-
-
 def _token(secret: str, **overrides) -> str:
     now = datetime.now(UTC)
     claims = {"sub": "1", "type": "access", "jti": str(uuid.uuid4()), "fresh": False,

@@ -20,10 +20,8 @@ from config import database_url
 from .conftest import POSTGRES_URL, require_service
 from .live_server import (
     PostgresDatabases,
-    Probe,
     base_env,
     by_seq,
-    current_seq,
     decide,
     new_asset,
     start_server,
@@ -60,22 +58,6 @@ def cluster(request, databases, tmp_path_factory):
     finally:
         for server in servers:
             server.stop()
-
-
-@pytest.fixture
-def probes():
-    opened: list[Probe] = []
-
-    def open_probe(server, login, last_seq=None, **kwargs) -> Probe:
-        if last_seq is None:
-            last_seq = current_seq(server, login["access_token"])
-        probe = Probe(server.url, login["access_token"], last_seq, **kwargs)
-        opened.append(probe)
-        return probe.connect()
-
-    yield open_probe
-    for probe in opened:
-        probe.close()
 
 
 def test_event_from_one_process_reaches_sockets_on_the_other(cluster, probes):
