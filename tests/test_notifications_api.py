@@ -59,6 +59,8 @@ def test_list_after_seq_and_unread(client, people):
     assert body["items"][0]["payload"]["event"] == "approval_update"
     newest = client.get("/api/notifications", headers=alice_h, query_string={"limit": 2}).get_json()
     assert [n["seq"] for n in newest["items"]] == [3, 2]
+    older = client.get("/api/notifications", headers=alice_h, query_string={"limit": 2, "before_seq": 2}).get_json()
+    assert [n["seq"] for n in older["items"]] == [1]
 
 
 def test_mark_read_and_read_all(client, people):
@@ -84,7 +86,7 @@ def test_cannot_read_someone_elses_notification(client, people):
 
 
 def test_bad_notification_query_is_422(client, people):
-    for query in ({"after_seq": -1}, {"limit": 0}, {"limit": 501}, {"unread": "maybe"}):
+    for query in ({"after_seq": -1}, {"before_seq": 0}, {"limit": 0}, {"limit": 501}, {"unread": "maybe"}):
         assert client.get("/api/notifications", headers=people["alice"][1], query_string=query).status_code == 422
 
 

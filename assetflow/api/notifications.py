@@ -15,12 +15,12 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/notifications",
 @blp.arguments(NotificationQuerySchema, location="query")
 @blp.response(200, NotificationListSchema)
 def index(args):
-    """After a seq in seq order (for catching up), or the newest first."""
+    """After a seq in seq order (for catching up), or newest first (before a seq, to page back)."""
     user_id = current_user.id
     if "after_seq" in args:
         items = notify.after_seq(user_id, args["after_seq"], args["limit"])
     else:
-        items = notify.latest(user_id, args["limit"], args.get("unread"))
+        items = notify.latest(user_id, args["limit"], args.get("unread"), args.get("before_seq"))
     return {"items": items, "unread_count": notify.unread_count(user_id),
             "last_seq": notify.last_seq(user_id)}
 

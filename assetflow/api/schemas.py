@@ -249,6 +249,7 @@ class NotificationSchema(Schema):
 
 class NotificationQuerySchema(Schema):
     after_seq = fields.Integer(validate=validate.Range(min=0))
+    before_seq = fields.Integer(validate=validate.Range(min=1))
     unread = fields.Boolean()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 

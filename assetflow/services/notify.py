@@ -78,9 +78,12 @@ def after_seq(user_id: int, seq: int, limit: int) -> list[Notification]:
     return list(db.session.scalars(query))
 
 
-def latest(user_id: int, limit: int, unread: bool | None = None) -> list[Notification]:
-    """The user's newest notifications first, optionally only (un)read ones."""
+def latest(user_id: int, limit: int, unread: bool | None = None,
+           before_seq: int | None = None) -> list[Notification]:
+    """The user's newest notifications first (older than before_seq, to page back), optionally only (un)read."""
     query = sa.select(Notification).where(Notification.user_id == user_id)
+    if before_seq is not None:
+        query = query.where(Notification.seq < before_seq)
     if unread is not None:
         query = query.where(Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None))
     return list(db.session.scalars(query.order_by(Notification.seq.desc()).limit(limit)))
