@@ -117,7 +117,8 @@ def approval_for(req: Request, actor: User, comment: str = "") -> Approval:
     return Approval(
         state=req.state, step=req.step, chain=list(req.chain), applicant_id=req.applicant_id,
         actor=Actor(actor.id, actor.role, actor.active),
-        prior_deciders=frozenset(visibility.prior_deciders(req.id)), comment=comment,
+        # From the loaded relationship: list pages load it for the whole page in one query.
+        prior_deciders=frozenset(d.approver_id for d in req.decisions), comment=comment,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from ..errors import NotFound
 from ..extensions import db
@@ -76,7 +77,8 @@ def list_requests(user: User, scope: str, state: str | None, kind: str | None,
     if kind:
         where.append(Request.kind == kind)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Request).where(*where))
-    query = (sa.select(Request).where(*where).order_by(Request.id.desc())
+    query = (sa.select(Request).where(*where).options(so.selectinload(Request.decisions))
+             .order_by(Request.id.desc())
              .offset((page - 1) * per_page).limit(per_page))
     return list(db.session.scalars(query)), total or 0
 
