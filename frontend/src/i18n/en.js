@@ -177,7 +177,7 @@ export default {
     markAllRead: 'Mark all read',
     empty: 'No notifications yet.',
     unread: 'Unread',
-    loadMore: 'Load more',
+    loadOlder: 'Load older',
     viewAll: 'View all',
     summary: '{kind} request #{id} for {tag}: {status}',
     summaryNoTag: '{kind} request #{id}: {status}',

@@ -177,7 +177,7 @@ export default {
     markAllRead: '全部标为已读',
     empty: '暂无通知。',
     unread: '未读',
-    loadMore: '加载更多',
+    loadOlder: '加载更早的通知',
     viewAll: '查看全部',
     summary: '{tag} 的{kind}申请 #{id}：{status}',
     summaryNoTag: '{kind}申请 #{id}：{status}',

@@ -5,6 +5,7 @@ import { requestSync } from '@/services/socket'
 import { readJson, writeJson } from '@/utils/storage'
 import { useAuthStore } from './auth'
 
+// One page of the inbox: what a refetch asks for (the newest) and what "Load older" adds.
 const PAGE = 50
 
 /** A live `approval_update` payload as a notification row, as the HTTP list shows it. */
@@ -25,14 +26,15 @@ function toRow(payload) {
  * - `lastSeq` is the highest seq applied with no gap before it (persisted per user);
  * - a live event whose id is known, or whose seq is not above `lastSeq`, is a duplicate;
  * - an event past a gap waits in `pending` while the socket's `sync` fetches the gap;
- * - the unread count is the server's, plus the live events the server had not counted yet.
+ * - the unread count is the server's, plus the live events the server had not counted yet;
+ * - the rows on screen are one unbroken run of seqs, from the newest down to the oldest page loaded
+ *   ("Load older" pages back with `before_seq`; a refetch only brings the newest page).
  */
 export const useNotificationsStore = defineStore('notifications', () => {
   const auth = useAuthStore()
   const items = ref([]) // newest first
   const unreadCount = ref(0)
   const lastSeq = ref(null)
-  const limit = ref(PAGE)
   const loading = ref(false)
   const hasMore = ref(false)
 
@@ -40,7 +42,8 @@ export const useNotificationsStore = defineStore('notifications', () => {
   const pending = new Map()
   const freshHandlers = new Set()
   let syncing = null
-  let reconciling = Promise.resolve()
+  let queue = Promise.resolve()
+  let reachedEnd = false // the oldest row loaded is the user's first: nothing older to page back to
 
   const unread = computed(() => items.value.filter((n) => !n.read_at))
 
@@ -56,7 +59,6 @@ export const useNotificationsStore = defineStore('notifications', () => {
   function reset() {
     forgetRows()
     unreadCount.value = 0
-    limit.value = PAGE
     hasMore.value = false
     const key = storageKey()
     lastSeq.value = key ? readJson(key, null) : null
@@ -79,6 +81,7 @@ export const useNotificationsStore = defineStore('notifications', () => {
     const at = list.findIndex((n) => n.seq < row.seq)
     if (at === -1) list.push(row)
     else list.splice(at, 0, row)
+    return list[at === -1 ? list.length - 1 : at]
   }
 
   function accept(payload) {
@@ -137,35 +140,72 @@ export const useNotificationsStore = defineStore('notifications', () => {
     items.value = []
     known.clear()
     pending.clear()
+    reachedEnd = false
   }
+
+  /** Drop the rows older than `seq` (they would sit below a hole in the list). */
+  function forgetOlderThan(seq) {
+    const keep = []
+    for (const row of items.value) {
+      if (row.seq < seq) known.delete(row.id)
+      else keep.push(row)
+    }
+    items.value = keep
+  }
+
+  /** Add the server's rows that are new here; for the ones already shown its read state wins. */
+  function mergeServerRows(rows, onNew = () => {}) {
+    const byId = new Map(items.value.map((n) => [n.id, n]))
+    for (const row of rows) {
+      const mine = byId.get(row.id)
+      if (mine) {
+        // The server is the truth about read state (another tab may have read it).
+        if (row.read_at) mine.read_at = row.read_at
+        continue
+      }
+      byId.set(row.id, addRow(row))
+      onNew(row)
+    }
+  }
+
+  const oldestSeq = () => items.value.reduce((min, n) => Math.min(min, n.seq), Infinity)
+
+  /** Whether a page (newest first) reaches the user's first notification. */
+  const isLastPage = (rows) => rows.length < PAGE || rows.some((n) => n.seq <= 1)
 
   async function doReconcile() {
     loading.value = true
     try {
       const sentSeq = lastSeq.value
-      const data = await api.get('/api/notifications', { limit: limit.value })
+      const data = await api.get('/api/notifications', { limit: PAGE })
       // seq only grows: a server behind what we had seen was reset (a new database). Start over.
       const serverReset = sentSeq !== null && data.last_seq < sentSeq
       if (serverReset) forgetRows()
       const firstTime = sentSeq === null || serverReset
       const before = serverReset ? data.last_seq : (lastSeq.value ?? 0)
+      if (isLastPage(data.items)) {
+        reachedEnd = true
+      } else {
+        // Only the newest page came back. Older rows loaded before stay, unless seqs are missing
+        // between them and this page (e.g. after resync_required): then they go, so the list has
+        // no hole, and "Load older" pages back from this page.
+        const pageOldest = Math.min(...data.items.map((n) => n.seq))
+        const below = items.value.filter((n) => n.seq < pageOldest)
+        if (!below.length || Math.max(...below.map((n) => n.seq)) < pageOldest - 1) {
+          forgetOlderThan(pageOldest)
+          reachedEnd = false
+        }
+      }
       const fresh = []
       const rows = [...data.items, ...[...pending.values()].map(toRow)].sort((a, b) => a.seq - b.seq)
-      for (const row of rows) {
-        const mine = items.value.find((n) => n.id === row.id)
-        if (mine) {
-          // The server is the truth about read state (another tab may have read it).
-          if (row.read_at) mine.read_at = row.read_at
-          continue
-        }
-        addRow(row)
+      mergeServerRows(rows, (row) => {
         if (!firstTime && row.seq > before) fresh.push(row.payload)
-      }
+      })
       const pendingMax = Math.max(0, ...pending.keys())
       pending.clear()
       const uncounted = items.value.filter((n) => n.seq > data.last_seq && !n.read_at).length
       unreadCount.value = data.unread_count + uncounted
-      hasMore.value = data.items.length >= limit.value
+      hasMore.value = !reachedEnd
       setLastSeq(Math.max(before, data.last_seq, pendingMax))
       announce(fresh)
     } finally {
@@ -173,16 +213,39 @@ export const useNotificationsStore = defineStore('notifications', () => {
     }
   }
 
-  /** Refetch the list and the unread count over HTTP (on (re)connect, after resync_required). */
-  function reconcile() {
-    // Serialised: two overlapping snapshots could otherwise apply out of order.
-    reconciling = reconciling.catch(() => {}).then(doReconcile)
-    return reconciling
+  async function doLoadMore() {
+    if (!items.value.length) return doReconcile()
+    if (reachedEnd) return
+    loading.value = true
+    try {
+      const sentSeq = lastSeq.value
+      const data = await api.get('/api/notifications', { before_seq: oldestSeq(), limit: PAGE })
+      // A server behind what we had seen was reset: its old rows are not ours. Start over.
+      if (sentSeq !== null && data.last_seq < sentSeq) return await doReconcile()
+      // Older rows only: never fresh (no toast), already counted by the server, below lastSeq.
+      mergeServerRows(data.items)
+      reachedEnd = isLastPage(data.items)
+      hasMore.value = !reachedEnd
+    } finally {
+      loading.value = false
+    }
   }
 
+  // Refetches and pages run one at a time: overlapping snapshots could otherwise apply out of
+  // order, and a page must start below the rows on screen when it is sent.
+  function enqueue(task) {
+    queue = queue.catch(() => {}).then(task)
+    return queue
+  }
+
+  /** Refetch the newest page and the unread count over HTTP (on (re)connect, after resync_required). */
+  function reconcile() {
+    return enqueue(doReconcile)
+  }
+
+  /** Page back: the next PAGE rows older than the oldest one shown. */
   function loadMore() {
-    limit.value = Math.min(500, limit.value + PAGE)
-    return reconcile()
+    return enqueue(doLoadMore)
   }
 
   async function markRead(id) {

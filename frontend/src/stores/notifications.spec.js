@@ -103,6 +103,146 @@ describe('notifications store', () => {
     expect(store.unreadCount).toBe(3)
   })
 
+  describe('paging back with before_seq', () => {
+    const READ = '2026-11-27T09:30:00Z'
+    // A server holding seqs 1..total, newest first, answering limit and before_seq like the backend.
+    function inbox(total, { readUpTo = 0 } = {}) {
+      const server = { total, read: new Set() }
+      for (let seq = 1; seq <= readUpTo; seq++) server.read.add(seq)
+      server.route = (call) => {
+        const limit = Number(call.query.limit || 50)
+        const below = call.query.before_seq ? Number(call.query.before_seq) : server.total + 1
+        const items = []
+        for (let seq = Math.min(below - 1, server.total); seq >= 1 && items.length < limit; seq--) {
+          items.push(row(seq, server.read.has(seq) ? READ : null))
+        }
+        const unread_count = server.total - [...server.read].filter((seq) => seq <= server.total).length
+        return [200, { items, unread_count, last_seq: server.total }]
+      }
+      return server
+    }
+    const seqs = (store) => store.items.map((n) => n.seq)
+    const range = (from, to) => Array.from({ length: from - to + 1 }, (_, i) => from - i)
+    const pages = () => net.callsTo('GET /api/notifications').map((c) => c.query)
+
+    async function pagedStore(server, lastSeq = server.total) {
+      const store = setup({ lastSeq })
+      net.route('GET /api/notifications', server.route)
+      await store.reconcile()
+      await store.loadMore()
+      return store
+    }
+
+    it('appends older rows in seq order, without duplicates, toasts or a change in the count', async () => {
+      const server = inbox(120, { readUpTo: 100 })
+      const store = setup({ lastSeq: 120 })
+      net.route('GET /api/notifications', server.route)
+      await store.reconcile()
+      expect(seqs(store)).toEqual(range(120, 71))
+      expect(store.hasMore).toBe(true)
+      expect(store.unreadCount).toBe(20)
+
+      await store.loadMore()
+      expect(pages()).toEqual([{ limit: '50' }, { before_seq: '71', limit: '50' }])
+      expect(seqs(store)).toEqual(range(120, 21))
+      expect(store.hasMore).toBe(true)
+
+      // A page overlapping the rows shown (e.g. a retried request) adds only what is new.
+      net.route('GET /api/notifications', (call) => server.route({ ...call, query: { ...call.query, before_seq: '23' } }))
+      await store.loadMore()
+      expect(seqs(store)).toEqual(range(120, 1))
+      expect(new Set(store.items.map((n) => n.id)).size).toBe(120)
+      expect(store.unreadCount).toBe(20)
+      expect(store.lastSeq).toBe(120)
+      expect(fresh).toEqual([])
+    })
+
+    it('turns hasMore false when a page comes back short, and then stops asking', async () => {
+      const server = inbox(120)
+      const store = await pagedStore(server)
+      expect(store.hasMore).toBe(true)
+      await store.loadMore()
+      expect(seqs(store)).toEqual(range(120, 1))
+      expect(store.hasMore).toBe(false)
+      await store.loadMore()
+      expect(pages()).toHaveLength(3)
+      // A refetch of the newest page does not bring "Load older" back: nothing is older.
+      await store.reconcile()
+      expect(store.hasMore).toBe(false)
+      expect(seqs(store)).toEqual(range(120, 1))
+    })
+
+    it('ends at the first notification even when the last page is full', async () => {
+      const store = await pagedStore(inbox(100))
+      expect(seqs(store)).toEqual(range(100, 1))
+      expect(store.hasMore).toBe(false)
+    })
+
+    it('keeps the older rows through a reconcile and does not count unread twice', async () => {
+      const server = inbox(120, { readUpTo: 100 })
+      const store = await pagedStore(server)
+      expect(store.receive(update(121))).toBe('accepted')
+      expect(store.unreadCount).toBe(21)
+      // Meanwhile another tab read 110.
+      server.total = 121
+      server.read.add(110)
+      await store.reconcile()
+      expect(pages().at(-1)).toEqual({ limit: '50' })
+      expect(seqs(store)).toEqual(range(121, 21))
+      expect(store.unreadCount).toBe(20)
+      expect(store.items.find((n) => n.seq === 110).read_at).toBe(READ)
+      expect(store.unread).toHaveLength(20)
+      expect(store.hasMore).toBe(true)
+      expect(fresh).toEqual([121])
+      // Paging on still starts below the oldest row shown.
+      await store.loadMore()
+      expect(pages().at(-1)).toEqual({ before_seq: '21', limit: '50' })
+      expect(seqs(store)).toEqual(range(121, 1))
+      expect(store.unreadCount).toBe(20)
+    })
+
+    it('puts a live event after paging on top, once', async () => {
+      const server = inbox(120)
+      const store = await pagedStore(server)
+      expect(store.receive(update(121))).toBe('accepted')
+      expect(store.receive({ ...update(121), replayed: true })).toBe('duplicate')
+      expect(store.receive(update(50))).toBe('duplicate')
+      expect(seqs(store)).toEqual(range(121, 21))
+      expect(store.unreadCount).toBe(121)
+      server.total = 121
+      await store.reconcile()
+      expect(store.items.filter((n) => n.id === 221)).toHaveLength(1)
+      expect(seqs(store)).toEqual(range(121, 21))
+      expect(store.unreadCount).toBe(121)
+      expect(fresh).toEqual([121])
+    })
+
+    it('drops the older rows instead of showing a hole when the newest page is far ahead', async () => {
+      const server = inbox(120)
+      const store = await pagedStore(server)
+      // More than 500 missed while away (resync_required): the newest page does not reach our rows.
+      server.total = 700
+      await store.reconcile()
+      expect(seqs(store)).toEqual(range(700, 651))
+      expect(store.hasMore).toBe(true)
+      expect(store.lastSeq).toBe(700)
+      await store.loadMore()
+      expect(pages().at(-1)).toEqual({ before_seq: '651', limit: '50' })
+      expect(seqs(store)).toEqual(range(700, 601))
+      // The replay of a row that had been dropped is still a duplicate (seq <= lastSeq).
+      expect(store.receive({ ...update(60), replayed: true })).toBe('duplicate')
+    })
+
+    it('runs a page and a refetch one after the other', async () => {
+      const server = inbox(120)
+      const store = setup({ lastSeq: 120 })
+      net.route('GET /api/notifications', server.route)
+      await Promise.all([store.reconcile(), store.loadMore(), store.reconcile()])
+      expect(pages()).toEqual([{ limit: '50' }, { before_seq: '71', limit: '50' }, { limit: '50' }])
+      expect(seqs(store)).toEqual(range(120, 21))
+    })
+  })
+
   it('marks one and all as read', async () => {
     const store = setup()
     store.receive(update(1))
