@@ -152,6 +152,99 @@ for (const [label, viewport] of [['1440', DESKTOP], ['375', PHONE]]) {
   })
 }
 
+describe('admin registers and edits assets', { timeout: 120_000 }, () => {
+  const tag = `E2E-${Date.now().toString(36)}`
+
+  /** Open the "New asset" dialog on the assets list and wait for it. */
+  async function openNewAsset(page) {
+    await page.goto('/assets')
+    await page.locator('[data-asset-id]').first().waitFor()
+    await page.locator('[data-test=asset-new]').click()
+    await page.locator('[data-test=asset-dialog]').waitFor()
+  }
+
+  async function fillAsset(page, fields) {
+    for (const [field, value] of Object.entries(fields)) await page.locator(`[data-test=asset-${field}]`).fill(value)
+  }
+
+  it('creates an asset, finds it, renames it, closes a repair, and is told a tag is taken', async () => {
+    const admin = await openPage(browser, server.url, DESKTOP)
+    const { page } = admin
+    await login(page, 'admin')
+    await openNewAsset(page)
+    const dialog = page.locator('[data-test=asset-dialog]')
+    await page.locator('[data-test=asset-save]').click()
+    await dialog.locator('.el-form-item__error').first().waitFor()
+    assert.equal(await dialog.locator('.el-form-item__error').count(), 4, 'tag, name, category, value are required')
+    await fillAsset(page, { tag, name: 'Standing desk', 'category-input': 'Furniture', value: '1299.5', location: 'Floor 3' })
+    await screenshot(page, 'asset-dialog-1440')
+    await page.locator('[data-test=asset-save]').click()
+    await dialog.waitFor({ state: 'hidden' })
+
+    // The list was reloaded; the new asset is found by its tag.
+    await page.locator('[data-test=asset-search]').fill(tag)
+    const link = page.locator('[data-asset-id]', { hasText: tag })
+    await link.waitFor()
+    await link.click()
+    await page.locator('h1', { hasText: `${tag} — Standing desk` }).waitFor()
+    await page.locator('[data-test=asset-edit]').click()
+    await page.locator('[data-test=asset-name]').fill('Standing desk, oak')
+    await page.locator('[data-test=asset-save]').click()
+    await page.locator('h1', { hasText: `${tag} — Standing desk, oak` }).waitFor()
+
+    // Close a repair: an asset of the demo data that is in repair with no request pending.
+    const adminApi = await apiAs(server.url, 'admin')
+    const { items } = await adminApi.get('/api/assets?status=in_repair&per_page=100')
+    const broken = items.find((a) => !a.locked)
+    assert.ok(broken, 'the demo data has an unlocked asset in repair')
+    await page.goto(`/assets/${broken.id}`)
+    await page.locator('[data-test=asset-edit]').click()
+    await page.locator('[data-test=asset-close-repair]').click()
+    await page.locator('[data-test=asset-save]').click()
+    await page.locator('.page-head [data-status=in_stock]').waitFor()
+
+    // A tag that is taken: the server's 409 becomes a message under the tag.
+    admin.allow(/status of 409/)
+    await openNewAsset(page)
+    await fillAsset(page, { tag, name: 'Another desk', 'category-input': 'Furniture', value: '10' })
+    await page.locator('[data-test=asset-save]').click()
+    await dialog.locator('[data-field=tag] .el-form-item__error', { hasText: `The tag ${tag} is already in use` }).waitFor()
+    assert.ok(await dialog.isVisible(), 'the dialog stays open')
+    assert.deepEqual(admin.unexpectedErrors(), [])
+    await admin.context.close()
+  })
+
+  it('at 375 px, by keyboard: opens the dialog, checks a bad tag, closes with Escape', async () => {
+    const admin = await openPage(browser, server.url, PHONE)
+    const { page } = admin
+    await login(page, 'admin')
+    await page.goto('/assets')
+    await page.locator('[data-asset-id]').first().waitFor()
+    await page.locator('[data-test=asset-new]').focus()
+    await page.keyboard.press('Enter')
+    const dialog = page.locator('[data-test=asset-dialog]')
+    await dialog.waitFor()
+    let onTag = false
+    for (let i = 0; i < 5 && !onTag; i += 1) {
+      await page.keyboard.press('Tab')
+      onTag = await page.evaluate(() => document.activeElement?.dataset.test === 'asset-tag')
+    }
+    assert.ok(onTag, 'the tag field is reachable by Tab')
+    await page.keyboard.type('bad tag')
+    await page.keyboard.press('Enter')
+    await dialog.locator('[data-field=tag] .el-form-item__error', { hasText: 'Letters, digits' }).waitFor()
+    await screenshot(page, 'asset-dialog-375')
+    const box = await dialog.boundingBox()
+    assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, `the dialog fits the screen (${JSON.stringify(box)})`)
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'hidden' })
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`)
+    assert.deepEqual(admin.unexpectedErrors(), [])
+    await admin.context.close()
+  })
+})
+
 describe('keyboard', { timeout: 60_000 }, () => {
   it('signs in and reaches the navigation with the keyboard alone', async () => {
     const k = await openPage(browser, server.url)

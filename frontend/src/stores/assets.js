@@ -54,5 +54,44 @@ export const useAssetsStore = defineStore('assets', () => {
     return api.get(`/api/assets/${id}`)
   }
 
-  return { list, filters, loading, current, categories, fetchList, setFilters, fetchOne, fetchCategories, search, getById }
+  // A category typed for the first time joins the loaded pickers without a refetch
+  // (an empty list is left alone: fetchCategories() would take it as loaded).
+  function rememberCategory(category) {
+    const known = categories.value
+    if (known.length && !known.includes(category)) categories.value = [...known, category].sort()
+  }
+
+  /** Register an asset (admin), then reload the list so it shows up. */
+  async function create(body) {
+    const asset = await api.post('/api/assets', body)
+    rememberCategory(asset.category)
+    await fetchList()
+    return asset
+  }
+
+  /** Edit an asset (admin), then refresh the open detail and the list row. */
+  async function update(id, body) {
+    const asset = await api.patch(`/api/assets/${id}`, body)
+    rememberCategory(asset.category)
+    const row = list.items.findIndex((a) => a.id === id)
+    if (row >= 0) list.items.splice(row, 1, asset)
+    if (current.value?.id === id) await fetchOne(id)
+    return asset
+  }
+
+  return {
+    list,
+    filters,
+    loading,
+    current,
+    categories,
+    fetchList,
+    setFilters,
+    fetchOne,
+    fetchCategories,
+    search,
+    getById,
+    create,
+    update,
+  }
 })
