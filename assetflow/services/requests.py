@@ -89,7 +89,8 @@ def submit(applicant: User, data: dict[str, Any]) -> Request:
         currency=data.get("currency") if kind == "acquire" else None,
         state="pending", step=1, steps_total=len(chain), chain=chain, required_role=chain[0],
     )
-    with committing(lambda: _locked(asset)):
+    # The race a submit can lose is the asset lock (one pending request per asset); an acquire has no asset.
+    with committing(lambda: _locked(asset) if asset else Conflict("The request could not be stored; try again")):
         db.session.add(req)
         db.session.flush()
         _audit(req, applicant, "submit", None, "")
