@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+ASYNC_MODE ?= eventlet
 export HOST PORT
 # The CLI needs no green threads; threading keeps eventlet out of one-shot commands.
 FLASK := ASYNC_MODE=threading $(BIN)/flask --app wsgi
@@ -45,8 +46,9 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo
 
+# gunicorn.conf.py picks the worker from ASYNC_MODE and sizes it for 10,000 sockets.
 run: install frontend seed
-	ASYNC_MODE=eventlet $(BIN)/gunicorn -k eventlet -w 1 -b $(HOST):$(PORT) wsgi:app
+	ASYNC_MODE=$(ASYNC_MODE) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install-dev test-python test-frontend
 

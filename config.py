@@ -44,6 +44,7 @@ class Config:
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
     # Pub/sub channels ignore Redis database numbers: deployments sharing a Redis need their own.
     SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "assetflow")
+    # Origins allowed to open a socket besides the page's own, which is always allowed.
     CORS_ORIGINS = _list("CORS_ORIGINS")
     ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
     PING_INTERVAL = _int("PING_INTERVAL", 25)
@@ -67,16 +68,11 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """Local development: a default JWT secret and the Vite dev server as an origin."""
+    """Local development: a default JWT secret and the Vite dev server as an extra origin."""
 
     ENV_NAME = "development"
     JWT_SECRET_KEY = Config.JWT_SECRET_KEY or DEV_JWT_SECRET
-    CORS_ORIGINS = Config.CORS_ORIGINS or [
-        "http://127.0.0.1:5000",
-        "http://localhost:5000",
-        "http://127.0.0.1:5173",
-        "http://localhost:5173",
-    ]
+    CORS_ORIGINS = Config.CORS_ORIGINS or ["http://127.0.0.1:5173", "http://localhost:5173"]
 
 
 class TestingConfig(DevelopmentConfig):

@@ -17,6 +17,7 @@ from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
 from .realtime import sockets
 from .realtime.manager import client_manager
+from .realtime.origins import OriginPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +84,7 @@ def _init_socketio(app: Flask) -> None:
         # A fresh manager per app: Flask-SocketIO would otherwise keep the first app's queue
         # manager for every later app, and ours can disconnect a token's sockets everywhere.
         client_manager=client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"]),
-        cors_allowed_origins=app.config["CORS_ORIGINS"],
+        cors_allowed_origins=OriginPolicy(app.config["CORS_ORIGINS"]),
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +14,7 @@ from assetflow.extensions import db
 from config import TestingConfig, database_url
 
 from .factories import PASSWORD, make_user
-from .live_server import Probe, current_seq
+from .live_server import NODE_DIR, Probe, current_seq
 
 POSTGRES_URL = os.environ.get("POSTGRES_TEST_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -115,3 +117,17 @@ def probes():
     yield open_probe
     for probe in opened:
         probe.close()
+
+
+@pytest.fixture(scope="session")
+def node_client():
+    """`node` and the official socket.io-client, installed from tests/node's lock file if missing."""
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node (20+) is required in CI for the socket.io-client tests")
+        pytest.skip("node is not installed; the official socket.io-client tests need Node 20+")
+    if not (NODE_DIR / "node_modules" / "socket.io-client").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=300,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return node

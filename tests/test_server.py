@@ -1,6 +1,6 @@
 """The real server under gunicorn, once per async mode: HTTP login, socket auth, events, replay.
 
-Each mode gets its own gunicorn process (`-k eventlet` with ASYNC_MODE=eventlet, `-k gevent` with
+Each mode gets its own gunicorn process (gunicorn.conf.py runs the eventlet worker for ASYNC_MODE=eventlet, gevent for
 ASYNC_MODE=gevent) on its own copy of a migrated, seeded SQLite database. The same tests run
 against both, which is what proves that the async mode is one setting.
 """
@@ -8,15 +8,9 @@ against both, which is what proves that the async mode is one setting.
 from __future__ import annotations
 
 import json
-import os
-import queue
-import shutil
-import subprocess
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import jwt
 import pytest
@@ -25,6 +19,7 @@ import websocket
 
 from .live_server import (
     ALLOWED_ORIGIN,
+    NodeProcess,
     Probe,
     base_env,
     by_seq,
@@ -288,56 +283,11 @@ def test_metrics_count_sockets_events_and_decisions(server, people, probes):
     assert metric(server, "assetflow_commit_to_emit_seconds_count") >= before["timed"] + 4
 
 
-NODE_DIR = Path(__file__).resolve().parent / "node"
-
-
-@pytest.fixture(scope="module")
-def node_client():
-    """`node` and the official socket.io-client, installed from tests/node's lock file if missing."""
-    node = shutil.which("node")
-    if node is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node (20+) is required in CI for the socket.io-client test")
-        pytest.skip("node is not installed; the official socket.io-client test needs Node 20+")
-    if not (NODE_DIR / "node_modules" / "socket.io-client").is_dir():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=300,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    return node
-
-
-class NodeProcess:
-    """The Node script, with its JSON lines read on a thread so every read has a timeout."""
-
-    def __init__(self, node: str, *args: str):
-        self.process = subprocess.Popen([node, "client.mjs", *args], cwd=NODE_DIR, text=True,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.lines: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.put(json.loads(line))
-
-    def expect(self, what: str, timeout: float = 15) -> dict:
-        message = self.lines.get(timeout=timeout)
-        assert message["what"] == what, message
-        return message
-
-    def send(self, line: str) -> None:
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-
-
 def test_official_node_socket_io_client(server, people, node_client):
     alice = people["alice"]
     admin_token, bob = people["admin"]["access_token"], people["bob"]["access_token"]
     start = current_seq(server, alice["access_token"])
-    node = NodeProcess(node_client, server.url, alice["access_token"], str(start))
+    node = NodeProcess(node_client, "client.mjs", server.url, alice["access_token"], str(start))
     try:
         node.expect("connected")
         req = submit_assign(server, alice["access_token"], new_asset(server, admin_token)["id"])
