@@ -34,7 +34,7 @@ def create_user(username: str, password: str, role: str, display_name: str | Non
         raise ValidationFailed("Unknown role", {"fields": {"role": [f"One of {', '.join(ROLES)}"]}})
     user = User(username=username, display_name=display_name or username, email=email, role=role)
     user.set_password(password)
-    with committing(lambda: Conflict(f"Username {username!r} is taken")):
+    with committing(lambda: Conflict(f"Username {username!r} is taken"), races=("uq_users_username",)):
         db.session.add(user)
     return user
 
