@@ -40,12 +40,17 @@ def test_deactivation_drops_every_socket_of_the_user_and_nothing_reaches_them(ap
     assert client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).status_code == 401
 
 
-def test_reactivation_lets_the_user_log_in_again(app, client, people):
-    bob, _ = people["bob"]
+def test_reactivation_lets_the_user_log_in_again_but_revives_no_old_token(app, client, people):
+    bob, old_headers = people["bob"]
+    old_refresh = client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).get_json()["refresh_token"]
     users.set_active(bob.id, False)
     users.set_active(bob.id, True)
+    assert client.get("/api/auth/me", headers=old_headers).status_code == 401
+    assert client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {old_refresh}"}).status_code == 401
     login = client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD})
     assert login.status_code == 200
+    fresh = {"Authorization": f"Bearer {login.get_json()['access_token']}"}
+    assert client.get("/api/auth/me", headers=fresh).status_code == 200
     assert connect(app, login.get_json()["access_token"]).is_connected()
 
 

@@ -63,12 +63,15 @@ def set_active(user_id: int, active: bool) -> User:
     """Activate or deactivate a user; deactivation also ends every session of theirs at once.
 
     Every token is refused from the commit on, since each use loads the user and requires the
-    active flag (HTTP, refresh and socket connect); the sockets already open are disconnected
-    after the commit in every process on the message queue.
+    active flag (HTTP, refresh and socket connect), and a new token generation keeps them refused
+    on the API after a reactivation; the sockets already open are disconnected after the commit
+    in every process on the message queue.
     """
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(f"User {user_id} not found")
+    if user.active and not active:
+        user.token_generation += 1
     user.active = active
     db.session.commit()
     if not active:
