@@ -16,7 +16,9 @@ ANYONE, CUSTODIAN = "anyone", "custodian"
 WHO_MAY_ASK: dict[str, dict[str, tuple[str, ...]]] = {
     "assign": {"in_stock": (ANYONE,)},
     "transfer": {"in_use": (CUSTODIAN,)},
-    "repair": {"in_use": (CUSTODIAN,), "in_stock": ("approver",)},
+    # Stock has no custodian to lock out (and anyone may lock it with an assign): anyone may
+    # report it broken; throwing it away is for the approvers who keep it.
+    "repair": {"in_use": (CUSTODIAN,), "in_stock": (ANYONE,)},
     "dispose": {"in_use": (CUSTODIAN,), "in_stock": ("approver",), "in_repair": (CUSTODIAN, "approver")},
 }
 KIND_FITS: dict[str, tuple[str, ...]] = {kind: tuple(by_status) for kind, by_status in WHO_MAY_ASK.items()}
