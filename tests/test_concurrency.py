@@ -8,25 +8,10 @@ from assetflow.extensions import db, socketio
 from assetflow.models import Asset, Decision, Notification, Request, RequestEvent
 
 from . import races
-from .conftest import Auth, build_app
+from .conftest import Auth
 from .factories import make_asset, make_user
 
 THREADS = 8
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_app(request, tmp_path):
-    """An app on a database that several threads (connections) really share."""
-    if request.param == "sqlite":
-        uri = f"sqlite:///{tmp_path / 'race.db'}"
-    else:
-        uri = request.getfixturevalue("postgres_url")
-    app = build_app(uri)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 def race(app, path, headers_list, body):

@@ -7,26 +7,14 @@ from assetflow.extensions import db
 from assetflow.models import Asset
 from assetflow.services.transaction import committing
 
-from .conftest import build_app
 from .factories import make_asset
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_app(request):
-    uri = "sqlite://" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    app = build_app(uri)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 def duplicate_of(asset: Asset) -> Asset:
     return Asset(tag=asset.tag, name="x", category="y", value=1, currency="CNY", status="in_stock")
 
 
-def test_a_violation_of_a_declared_race_constraint_raises_the_callers_conflict(any_db_app):
+def test_a_violation_of_a_declared_race_constraint_raises_the_callers_conflict(shared_app):
     asset = make_asset()
     with pytest.raises(Conflict, match="lost the race"):
         with committing(lambda: Conflict("lost the race"), races=("uq_assets_tag",)):
@@ -34,7 +22,7 @@ def test_a_violation_of_a_declared_race_constraint_raises_the_callers_conflict(a
     assert db.session.query(Asset).count() == 1
 
 
-def test_any_other_violation_names_its_constraint_and_is_not_a_lost_race(any_db_app):
+def test_any_other_violation_names_its_constraint_and_is_not_a_lost_race(shared_app):
     asset = make_asset()
     with pytest.raises(Conflict) as raised:
         with committing(lambda: Conflict("changed by someone else"), races=("uq_requests_pending_asset",)):
