@@ -39,6 +39,12 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
+class ConstraintViolation(Conflict):
+    """The database refused a change for a rule that no lost race explains (details name it)."""
+
+    code = "constraint_violation"
+
+
 class ValidationFailed(AppError):
     status, code = 422, "validation_error"
 

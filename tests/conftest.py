@@ -55,6 +55,21 @@ def build_app(database_uri: str = "sqlite://", **overrides):
     return app
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_app(request, tmp_path):
+    """An app on SQLite (a file, so that threads share it) and on PostgreSQL, one test each."""
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp_path / 'race.db'}"
+    else:
+        uri = request.getfixturevalue("postgres_url")
+    app = build_app(uri)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
 @pytest.fixture
 def app():
     app = build_app()

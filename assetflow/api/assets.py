@@ -1,6 +1,6 @@
 """Assets: list, detail, and the admin's create and edit."""
 
-from flask_jwt_extended import jwt_required
+from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
 from ..auth.tokens import roles_required
@@ -41,8 +41,8 @@ def categories():
 @jwt_required()
 @blp.response(200, AssetDetailSchema)
 def show(asset_id):
-    """One asset with every request made on it."""
-    return assets.get_asset(asset_id)
+    """One asset with the requests made on it that I may see."""
+    return assets.get_asset_detail(current_user, asset_id)
 
 
 @blp.post("")

@@ -18,7 +18,7 @@ from ..realtime import emitter
 
 def issue_tokens(user: User) -> dict[str, str]:
     """A fresh access and refresh token pair for the user."""
-    claims = {"role": user.role}
+    claims = {"role": user.role, "gen": user.token_generation}
     return {
         "access_token": create_access_token(identity=str(user.id), additional_claims=claims),
         "refresh_token": create_refresh_token(identity=str(user.id), additional_claims=claims),
@@ -47,13 +47,17 @@ def prune_revoked() -> int:
     return result.rowcount
 
 
-def load_user(identity: str) -> User | None:
-    """The active user a token's subject names, or None."""
+def load_user(identity: str, claims: dict | None = None) -> User | None:
+    """The active user a token's subject names, or None (also when the token predates a deactivation)."""
     try:
         user = db.session.get(User, int(identity))
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    if claims is not None and claims.get("gen", 0) != user.token_generation:
+        return None
+    return user
 
 
 def roles_required(*roles: str):
@@ -70,7 +74,7 @@ def roles_required(*roles: str):
 
 def init_app(app: Flask) -> None:
     """Wire the JWT loaders."""
-    jwt.user_lookup_loader(lambda header, payload: load_user(payload["sub"]))
+    jwt.user_lookup_loader(lambda header, payload: load_user(payload["sub"], payload))
     jwt.token_in_blocklist_loader(lambda header, payload: is_revoked(payload["jti"]))
 
     def unauthorized(message: str):

@@ -36,6 +36,11 @@ def disconnect_token(jti: str) -> None:
     socketio.server.manager.disconnect_room(token_room(jti), "/")
 
 
+def disconnect_user(user_id: int) -> None:
+    """Disconnect every socket of the user, in every process on the message queue."""
+    socketio.server.manager.disconnect_room(user_room(user_id), "/")
+
+
 def queue(event: str, payload: dict[str, Any], to: str | list[str]) -> None:
     """Hold an event until the current transaction commits; a rollback drops it."""
     db.session.info.setdefault(OUTBOX, []).append((event, payload, to))
