@@ -130,10 +130,31 @@ def test_deactivated_user_token_stops_working(client, auth, app):
     assert client.get("/api/auth/me", headers=headers).status_code == 401
 
 
-def test_production_refuses_default_secret(monkeypatch):
-    monkeypatch.setattr(ProductionConfig, "JWT_SECRET_KEY", "")
+def production(secret: str) -> type[ProductionConfig]:
+    """Production settings with this secret (threading: no green threads in the test process)."""
+    return type("Production", (ProductionConfig,), {"JWT_SECRET_KEY": secret, "ASYNC_MODE": "threading"})
+
+
+def test_production_refuses_default_secret():
     with pytest.raises(RuntimeError, match="JWT_SECRET_KEY"):
-        create_app(ProductionConfig)
+        create_app(production(""))
+
+
+@pytest.mark.parametrize("secret", ["a", "x" * 31, "é" * 15])
+def test_production_refuses_a_short_secret(secret):
+    with pytest.raises(RuntimeError, match=r"JWT_SECRET_KEY .* at least 32 bytes.*secrets\.token_urlsafe"):
+        create_app(production(secret))
+
+
+def test_production_starts_with_a_32_byte_secret():
+    assert create_app(production("é" * 16)).config["ENV_NAME"] == "production"
+
+
+@pytest.mark.parametrize("setting", ["5 per minute", "5 per minute;", "abc;60 per minute",
+                                     "5 per minute;60 per minute;1 per second"])
+def test_a_malformed_login_rate_limit_refuses_to_start(setting):
+    with pytest.raises(RuntimeError, match=r"LOGIN_RATE_LIMIT .*<per username>;<per client address>"):
+        build_app(LOGIN_RATE_LIMIT=setting)
 
 
 PUBLIC = {"/api/auth/login", "/api/openapi.json"}

@@ -15,7 +15,7 @@ blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Tokens an
 
 
 def _login_limit(index: int):
-    return lambda: current_app.config["LOGIN_RATE_LIMIT"].split(";")[index]
+    return lambda: current_app.config["LOGIN_RATE_LIMITS"][index]
 
 
 def _username_key() -> str:
