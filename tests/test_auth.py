@@ -5,10 +5,13 @@ import re
 import pytest
 
 from assetflow import create_app
+from assetflow.extensions import db
+from assetflow.models import RevokedToken
 from config import ProductionConfig
 
-from .conftest import build_app
+from .conftest import Auth, build_app
 from .factories import PASSWORD, make_user
+from .test_concurrency import race, shared_app  # noqa: F401 (shared_app is a fixture)
 
 
 def test_login_returns_tokens_and_user(client, app):
@@ -192,3 +195,17 @@ def test_behind_a_proxy_the_address_limit_keys_on_the_forwarded_client():
         assert client.post("/api/auth/login", json={"username": "u9", "password": "x"}, headers=office).status_code == 429
         home = {"X-Forwarded-For": "198.51.100.4"}
         assert client.post("/api/auth/login", json={"username": "u9", "password": "x"}, headers=home).status_code == 401
+
+
+@pytest.mark.timeout(120)
+def test_simultaneous_logouts_with_one_token_both_end_well(shared_app):  # noqa: F811
+    auth, user, rounds = Auth(shared_app.test_client()), make_user(), 10
+    for _ in range(rounds):
+        tokens = auth.login(user)
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        statuses = race(shared_app, "/api/auth/logout", [headers, headers],
+                        {"refresh_token": tokens["refresh_token"]})
+        # Both revoke, or the second arrives after the first committed and finds the token revoked.
+        assert 200 in statuses and set(statuses) <= {200, 401}, statuses
+    db.session.expire_all()
+    assert db.session.query(RevokedToken).count() == 2 * rounds
