@@ -1,12 +1,15 @@
 """Login, refresh, logout, me, and the production guard."""
 
 import re
+import statistics
+import time
 
 import pytest
 
 from assetflow import create_app
 from assetflow.extensions import db
 from assetflow.models import RevokedToken
+from assetflow.services.users import create_user
 from config import ProductionConfig
 
 from .conftest import Auth, build_app
@@ -209,3 +212,25 @@ def test_simultaneous_logouts_with_one_token_both_end_well(shared_app):  # noqa:
         assert 200 in statuses and set(statuses) <= {200, 401}, statuses
     db.session.expire_all()
     assert db.session.query(RevokedToken).count() == 2 * rounds
+
+
+def test_a_login_costs_the_same_whether_or_not_the_username_exists():
+    app = build_app(LOGIN_RATE_LIMIT="1000 per minute;1000 per minute")
+    client = app.test_client()
+    with app.app_context():
+        # Real password hashes (the factory's are cheap on purpose), as in production.
+        create_user("timing-known", "the-right-password", "employee")
+        create_user("timing-inactive", "the-right-password", "employee").active = False
+        db.session.commit()
+        samples = {"known": [], "unknown": [], "inactive": []}
+        names = {"known": "timing-known", "unknown": "timing-nobody", "inactive": "timing-inactive"}
+        for _ in range(15):  # interleaved, so a busy moment on the machine hits every path alike
+            for path, username in names.items():
+                started = time.perf_counter()
+                response = client.post("/api/auth/login", json={"username": username, "password": "wrong-password"})
+                samples[path].append(time.perf_counter() - started)
+                assert response.status_code == 401
+    known = statistics.median(samples["known"])
+    for path in ("unknown", "inactive"):
+        ratio = statistics.median(samples[path]) / known
+        assert 0.5 <= ratio <= 2, (path, ratio, {p: round(statistics.median(s) * 1000, 1) for p, s in samples.items()})

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
+
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from ..extensions import db
@@ -11,10 +15,21 @@ from ..models.user import ROLES
 from .transaction import committing
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash made like every real one, to verify against when there is no user to check."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(username: str, password: str) -> User:
     """Return the active user with these credentials, or raise Unauthorized."""
     user = db.session.scalar(sa.select(User).where(User.username == username))
-    if user is None or not user.active or not user.check_password(password):
+    # Hash the password on every path: answering an unknown or inactive name sooner would
+    # tell which usernames exist.
+    if user is None or not user.active:
+        check_password_hash(_dummy_hash(), password)
+        raise Unauthorized("Invalid username or password")
+    if not user.check_password(password):
         raise Unauthorized("Invalid username or password")
     return user
 
