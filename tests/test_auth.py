@@ -7,6 +7,7 @@ import time
 import pytest
 
 from assetflow import create_app
+from assetflow.errors import Conflict, ValidationFailed
 from assetflow.extensions import db
 from assetflow.models import RevokedToken
 from assetflow.services.users import create_user
@@ -234,3 +235,51 @@ def test_a_login_costs_the_same_whether_or_not_the_username_exists():
     for path in ("unknown", "inactive"):
         ratio = statistics.median(samples[path]) / known
         assert 0.5 <= ratio <= 2, (path, ratio, {p: round(statistics.median(s) * 1000, 1) for p, s in samples.items()})
+
+
+@pytest.mark.parametrize("typed", ["alice", "Alice", "ALICE", "ａｌｉｃｅ", "  alice ", "Ａｌｉｃｅ"])
+def test_login_finds_the_user_however_the_name_is_typed(client, app, typed):
+    create_user("alice", PASSWORD, "employee")
+    assert client.post("/api/auth/login", json={"username": typed, "password": PASSWORD}).status_code == 200
+
+
+@pytest.mark.parametrize("lookalike", ["ALICE", "ａｌｉｃｅ", " Alice"])
+def test_a_lookalike_of_an_existing_username_is_taken(app, lookalike):
+    create_user("alice", PASSWORD, "employee", "Alice Chen")
+    with pytest.raises(Conflict, match="taken"):
+        create_user(lookalike, PASSWORD, "employee", "Alice Chen")
+
+
+@pytest.mark.parametrize("username", ["alice\u200b", "al\u200dice", "alice\u202e", "ali\x00ce", "ali\nce",
+                                      "al ice", "a", "x" * 65, "", "-alice", "alice!", "алиса", "ｔｅｓｔ\u3000ｘ"])
+def test_usernames_outside_the_rule_are_refused(app, username):
+    with pytest.raises(ValidationFailed) as refused:
+        create_user(username, PASSWORD, "employee")
+    assert list(refused.value.details["fields"]) == ["username"]
+
+
+@pytest.mark.parametrize("display_name", ["Alice\x1b[31m", "Alice\u202eneC", "Alice\u200b", "Al\nice", " ", "x" * 121])
+def test_display_names_with_control_characters_are_refused(app, display_name):
+    with pytest.raises(ValidationFailed) as refused:
+        create_user("alice", PASSWORD, "employee", display_name)
+    assert list(refused.value.details["fields"]) == ["display_name"]
+
+
+def test_usernames_are_stored_normalised_and_display_names_kept(app):
+    user = create_user("  Ｗａｎｇ.Wei_2 ", PASSWORD, "approver", "王伟 (Wang Wei)")
+    assert (user.username, user.display_name) == ("wang.wei_2", "王伟 (Wang Wei)")
+
+
+@pytest.mark.parametrize("username", ["alice\u200b", "ali\x00ce", "alice\u202e"])
+def test_login_with_an_impossible_username_is_a_plain_401(client, app, username):
+    create_user("alice", PASSWORD, "employee")
+    response = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["message"] == "Invalid username or password"
+
+
+def test_failed_logins_under_lookalike_names_share_one_limit(client, app):
+    create_user("alice", PASSWORD, "employee")
+    for typed in ["ALICE", "ａｌｉｃｅ", " alice"] * 3 + ["Alice"]:
+        assert client.post("/api/auth/login", json={"username": typed, "password": "wrong-one"}).status_code == 401
+    assert client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD}).status_code == 429
