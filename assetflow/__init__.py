@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, config_from_env, login_rate_limits
 
-from . import api, cli, errors, metrics, web
+from . import api, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
 from .realtime import sockets
@@ -44,6 +44,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     errors.init_app(app)
     metrics.init_app(app)
     web.init_app(app)
+    security_headers.init_app(app)
     cli.init_app(app)
     sockets.init_app(app)
 
