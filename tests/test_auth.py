@@ -283,3 +283,9 @@ def test_failed_logins_under_lookalike_names_share_one_limit(client, app):
     for typed in ["ALICE", "ａｌｉｃｅ", " alice"] * 3 + ["Alice"]:
         assert client.post("/api/auth/login", json={"username": typed, "password": "wrong-one"}).status_code == 401
     assert client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD}).status_code == 429
+
+
+def test_a_nul_byte_in_the_login_username_is_a_401_on_every_database(shared_app):  # noqa: F811
+    make_user(username="alice")
+    response = shared_app.test_client().post("/api/auth/login", json={"username": "ali\x00ce", "password": "x"})
+    assert response.status_code == 401
