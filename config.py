@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from limits import parse_many
+
 BASE_DIR = Path(__file__).resolve().parent
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
+# HS256 keys shorter than the hash output can be brute-forced offline from a single token.
+MIN_JWT_SECRET_BYTES = 32
 
 
 def _int(name: str, default: int) -> int:
@@ -26,6 +30,22 @@ def database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg2://" + url.removeprefix(prefix)
     return url
+
+
+def login_rate_limits(setting: str) -> tuple[str, str]:
+    """Split LOGIN_RATE_LIMIT into (per username, per client address); raise if malformed."""
+    parts = tuple(part.strip() for part in setting.split(";"))
+    try:
+        if len(parts) != 2:
+            raise ValueError(setting)
+        for part in parts:
+            parse_many(part)
+    except ValueError:
+        raise RuntimeError(
+            f"LOGIN_RATE_LIMIT must be '<per username>;<per client address>' in Flask-Limiter's "
+            f"notation, e.g. '10 per 15 minutes;60 per minute', not {setting!r}"
+        ) from None
+    return parts
 
 
 class Config:
@@ -95,6 +115,13 @@ class ProductionConfig(Config):
         """Raise when a setting that must be explicit in production is missing."""
         if not cls.JWT_SECRET_KEY or cls.JWT_SECRET_KEY == DEV_JWT_SECRET:
             raise RuntimeError("JWT_SECRET_KEY must be set in production")
+        length = len(cls.JWT_SECRET_KEY.encode())
+        if length < MIN_JWT_SECRET_BYTES:
+            raise RuntimeError(
+                f"JWT_SECRET_KEY is {length} bytes; production needs at least {MIN_JWT_SECRET_BYTES} "
+                "bytes of random data. Generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
         if "*" in cls.CORS_ORIGINS:
             raise RuntimeError("CORS_ORIGINS may not be '*' in production")
 

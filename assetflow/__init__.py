@@ -10,9 +10,9 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, config_from_env
+from config import Config, config_from_env, login_rate_limits
 
-from . import api, cli, errors, metrics, web
+from . import api, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
 from .realtime import sockets
@@ -45,6 +45,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     errors.init_app(app)
     metrics.init_app(app)
     web.init_app(app)
+    security_headers.init_app(app)
     cli.init_app(app)
     sockets.init_app(app)
 
@@ -61,6 +62,8 @@ def _configure(app: Flask, config: type[Config] | Mapping | None) -> None:
     app.config.update(
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=app.config["ACCESS_TOKEN_MINUTES"]),
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=app.config["REFRESH_TOKEN_DAYS"]),
+        # Checked here, at start-up: a malformed value would otherwise fail every login.
+        LOGIN_RATE_LIMITS=login_rate_limits(app.config["LOGIN_RATE_LIMIT"]),
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
         MAX_CONTENT_LENGTH=1024 * 1024,
         API_TITLE="AssetFlow", API_VERSION="1", OPENAPI_VERSION="3.0.3",

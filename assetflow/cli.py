@@ -66,6 +66,12 @@ def seed_demo_command() -> None:
     click.echo(f"seed-demo: {seed_demo()} rows added")
 
 
+def _describe(error: AppError) -> str:
+    """The error's message and each field's complaint, for a terminal."""
+    fields = error.details.get("fields", {})
+    return "; ".join([error.message, *(f"{field}: {' '.join(why)}" for field, why in fields.items())])
+
+
 @click.command("create-user")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(("employee", "approver", "admin")))
@@ -78,7 +84,7 @@ def create_user_command(username: str, role: str, password: str, display_name: s
     try:
         user = create_user(username, password, role, display_name, email)
     except AppError as error:
-        raise click.ClickException(error.message) from None
+        raise click.ClickException(_describe(error)) from None
     click.echo(f"created user {user.username} (id {user.id}, {user.role})")
 
 

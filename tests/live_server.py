@@ -55,11 +55,12 @@ def base_env(database_url: str, async_mode: str = "threading", **extra: str) -> 
     return env
 
 
-def flask_cli(env: dict[str, str], *args: str, timeout: float = 120) -> None:
+def flask_cli(env: dict[str, str], *args: str, timeout: float = 120,
+              check: bool = True) -> subprocess.CompletedProcess:
     """Run `flask --app wsgi ARGS` (threading mode: the CLI needs no green threads)."""
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                   env={**env, "ASYNC_MODE": "threading"}, check=True, timeout=timeout,
-                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                          env={**env, "ASYNC_MODE": "threading"}, check=check, timeout=timeout,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def prepare_database(database_url: str) -> None:

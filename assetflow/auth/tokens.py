@@ -8,12 +8,15 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import Flask
 from flask_jwt_extended import create_access_token, create_refresh_token, current_user
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import Forbidden, error_response
 from ..extensions import db, jwt
 from ..models import RevokedToken, User
 from ..models.base import utcnow
 from ..realtime import emitter
+
+INSERT_IGNORING_CONFLICTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def issue_tokens(user: User) -> dict[str, str]:
@@ -31,13 +34,13 @@ def is_revoked(jti: str) -> bool:
 
 
 def revoke(decoded: dict, user_id: int) -> None:
-    """Put a decoded token on the blocklist until it would expire anyway."""
-    if is_revoked(decoded["jti"]):
-        return
-    db.session.add(RevokedToken(
+    """Put a decoded token on the blocklist until it would expire anyway; twice is the same as once."""
+    # Insert-if-absent in one statement: two logouts with one token race past any prior check.
+    insert = INSERT_IGNORING_CONFLICTS[db.session.get_bind().dialect.name]
+    db.session.execute(insert(RevokedToken).values(
         jti=decoded["jti"], token_type=decoded["type"], user_id=user_id,
         expires_at=datetime.fromtimestamp(decoded["exp"], UTC),
-    ))
+    ).on_conflict_do_nothing(index_elements=["jti"]))
 
 
 def prune_revoked() -> int:
