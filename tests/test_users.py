@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_jwt_extended import create_access_token
 
 from assetflow.extensions import db, socketio
 from assetflow.models import User
@@ -76,8 +77,6 @@ def test_cli_refuses_an_unknown_user(app, people):
 
 
 def test_a_token_from_before_token_generations_works_until_a_deactivation(app, client, people):
-    from flask_jwt_extended import create_access_token
-
     bob, _ = people["bob"]
     legacy = {"Authorization": f"Bearer {create_access_token(identity=str(bob.id))}"}  # no "gen" claim
     assert client.get("/api/auth/me", headers=legacy).status_code == 200
