@@ -1,5 +1,7 @@
 """Submitting and deciding requests over HTTP: effects, guards, visibility, errors."""
 
+from decimal import Decimal
+
 import pytest
 
 from assetflow.extensions import db
@@ -272,8 +274,6 @@ def test_an_acquire_stays_approvable_when_an_older_asset_holds_its_tag(client, p
 
 
 def make_asset_row(tag: str) -> Asset:
-    from decimal import Decimal
-
     return Asset(tag=tag, name="Old", category="Misc", value=Decimal(1), currency="CNY", status="in_stock")
 
 

@@ -25,6 +25,7 @@ from .live_server import (
     by_seq,
     current_seq,
     decide,
+    flask_cli,
     metric,
     new_asset,
     sqlite_copy,
@@ -304,3 +305,17 @@ def test_official_node_socket_io_client(server, people, node_client):
         assert node.process.wait(timeout=10) == 0
     finally:
         node.close()
+
+
+def test_deactivate_user_without_a_message_queue_refuses_tokens_but_cannot_reach_open_sockets(server, probes):
+    # README: the CLI is another process; with no queue it has no way to the server's sockets.
+    flask_cli(server.env, "create-user", f"leaver-{server.async_mode}", "--role", "employee",
+              "--password", "leaver-password-1")
+    login = server.login(f"leaver-{server.async_mode}", "leaver-password-1")
+    probe = probes(server, login)
+    flask_cli(server.env, "deactivate-user", f"leaver-{server.async_mode}")
+    assert server.api("GET", "/api/auth/me", login["access_token"]).status_code == 401
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Probe(server.url, login["access_token"]).connect()
+    time.sleep(SETTLE)
+    assert probe.client.connected and probe.disconnects == []

@@ -4,10 +4,10 @@ import pytest
 
 from assetflow.errors import Conflict
 from assetflow.extensions import db
-from assetflow.models import Asset
+from assetflow.models import Asset, Request
 from assetflow.services.transaction import committing
 
-from .factories import make_asset
+from .factories import make_asset, make_user
 
 
 def duplicate_of(asset: Asset) -> Asset:
@@ -31,3 +31,17 @@ def test_any_other_violation_names_its_constraint_and_is_not_a_lost_race(shared_
     assert "someone else" not in error.message and "tag" in error.message
     assert (error.code, error.details) == ("constraint_violation", {"constraint": "uq_assets_tag"})
     assert db.session.query(Asset).count() == 1
+
+
+def test_the_partial_unique_index_of_the_asset_lock_is_named_on_both_databases(shared_app):
+    asset, applicant = make_asset(), make_user()
+
+    def pending() -> Request:
+        return Request(kind="assign", asset_id=asset.id, applicant_id=applicant.id, reason="r", state="pending",
+                       step=1, steps_total=1, chain=["approver"], required_role="approver")
+
+    with committing(lambda: Conflict("unused")):
+        db.session.add(pending())
+    with pytest.raises(Conflict, match="locked"):
+        with committing(lambda: Conflict("locked"), races=("uq_requests_pending_asset",)):
+            db.session.add(pending())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_jwt_extended import create_access_token
 
 from assetflow.extensions import db, socketio
 from assetflow.models import User
@@ -73,3 +74,12 @@ def test_cli_refuses_an_unknown_user(app, people):
     result = app.test_cli_runner().invoke(args=["deactivate-user", "nobody"])
     assert result.exit_code != 0 and "nobody" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).where(User.active.is_(False))) == 0
+
+
+def test_a_token_from_before_token_generations_works_until_a_deactivation(app, client, people):
+    bob, _ = people["bob"]
+    legacy = {"Authorization": f"Bearer {create_access_token(identity=str(bob.id))}"}  # no "gen" claim
+    assert client.get("/api/auth/me", headers=legacy).status_code == 200
+    users.set_active(bob.id, False)
+    users.set_active(bob.id, True)
+    assert client.get("/api/auth/me", headers=legacy).status_code == 401

@@ -18,8 +18,8 @@ WHO_MAY_ASK: dict[str, dict[str, tuple[str, ...]]] = {
     "transfer": {"in_use": (CUSTODIAN,)},
     # Stock has no custodian to lock out (and anyone may lock it with an assign): anyone may
     # report it broken; throwing it away is for the approvers who keep it.
-    "repair": {"in_use": (CUSTODIAN,), "in_stock": (ANYONE,)},
-    "dispose": {"in_use": (CUSTODIAN,), "in_stock": ("approver",), "in_repair": (CUSTODIAN, "approver")},
+    "repair": {"in_stock": (ANYONE,), "in_use": (CUSTODIAN,)},
+    "dispose": {"in_stock": ("approver",), "in_use": (CUSTODIAN,), "in_repair": (CUSTODIAN, "approver")},
 }
 KIND_FITS: dict[str, tuple[str, ...]] = {kind: tuple(by_status) for kind, by_status in WHO_MAY_ASK.items()}
 

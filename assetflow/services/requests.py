@@ -16,6 +16,7 @@ from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
 from ..workflow import Actor, Approval, allowed_actions, approval_chain, fire
 from . import effects, kinds, notify, visibility
+from .kinds import KIND_FITS  # noqa: F401 -- the table lives in kinds.py; older callers import it from here
 from .transaction import committing
 
 FINAL_ACTION = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}
