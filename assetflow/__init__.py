@@ -86,4 +86,6 @@ def _init_socketio(app: Flask) -> None:
         cors_allowed_origins=app.config["CORS_ORIGINS"],
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
+        # Engine.IO's limit for one message from a client (polling body or WebSocket message).
+        max_http_buffer_size=app.config["SOCKET_MAX_PAYLOAD"],
     )
