@@ -153,6 +153,28 @@ def bound_websocket_messages(eio: Any) -> None:
     eio._async = {**eio._async, "websocket": BoundedWebSocket}
 
 
+class OneLine(logging.Filter):
+    """Escape line breaks and other control characters, so text a client sent (python-engineio
+    logs a bad session id as given) cannot start a log line of its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with its unprintable characters escaped."""
+        message = record.getMessage()
+        if not message.isprintable():
+            record.msg = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+            record.args = None
+        return True
+
+
+def library_logger(name: str) -> logging.Logger:
+    """The logger python-engineio / python-socketio get: errors only, as their default, one line each."""
+    logger = logging.getLogger(f"assetflow.{name}")
+    logger.setLevel(logging.ERROR)
+    if not any(isinstance(f, OneLine) for f in logger.filters):
+        logger.addFilter(OneLine())
+    return logger
+
+
 def install(server: socketio.Server, rate: float, burst: float, overflow: float) -> None:
     """Guard a freshly built python-socketio server."""
     Gate(server, rate, burst, overflow).install()
