@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from assetflow.extensions import socketio
+from assetflow.realtime.guard import Budget
 
 from .conftest import build_app
 from .factories import PASSWORD, make_user
@@ -50,10 +51,23 @@ def test_the_reserved_names_still_work_for_the_real_lifecycle(app, people, caplo
     assert f"socket disconnected user={alice.id} " in caplog.text
 
 
+def test_the_budget_drops_then_cuts_and_refills_at_its_rate():
+    budget = Budget(rate=2, burst=3, overflow=4, stamp=100.0)
+    assert [budget.spend(100.0) for _ in range(8)] == ["ok"] * 3 + ["drop"] * 4 + ["cut"]
+    slow = Budget(rate=2, burst=3, overflow=4, stamp=100.0)
+    assert [slow.spend(100.0) for _ in range(7)] == ["ok"] * 3 + ["drop"] * 4
+    assert slow.spend(101.0) == "drop"  # 2 tokens back at 2/s, 1 spent: still 3 in debt
+    # 3.5 s later the debt is paid and the burst full again (never more than the burst).
+    assert [slow.spend(104.5) for _ in range(4)] == ["ok"] * 3 + ["drop"]
+    # A client that stays under the rate is never dropped, however long it keeps going.
+    steady = Budget(rate=2, burst=3, overflow=4, stamp=0.0)
+    assert {steady.spend(t * 0.5) for t in range(1, 1000)} == {"ok"}
+
+
 @pytest.fixture
 def tight_app():
-    """An app with a small event budget: 5 saved up, 1 more per second, 10 over before the cut."""
-    app = build_app(SOCKET_EVENTS_PER_SECOND=1, SOCKET_EVENT_BURST=5, SOCKET_EVENT_OVERFLOW=10)
+    """An app with a small event budget: 5 saved up, no refill (so no timing), 10 over before the cut."""
+    app = build_app(SOCKET_EVENTS_PER_SECOND=0, SOCKET_EVENT_BURST=5, SOCKET_EVENT_OVERFLOW=10)
     with app.app_context():
         yield app
 

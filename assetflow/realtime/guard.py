@@ -50,9 +50,8 @@ class Budget:
     def __post_init__(self) -> None:
         self.tokens = self.burst
 
-    def spend(self) -> str:
-        """Take one token: "ok", "drop" (over the budget) or "cut" (far over it)."""
-        now = time.monotonic()
+    def spend(self, now: float) -> str:
+        """Take one token at time `now`: "ok", "drop" (over the budget) or "cut" (far over it)."""
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate) - 1
         self.stamp = now
         if self.tokens >= 0:
@@ -78,7 +77,7 @@ class Gate:
         budget = self._budget(eio_sid)
         if budget is not None and budget.cut:
             return
-        verdict = budget.spend() if budget is not None else "ok"
+        verdict = budget.spend(time.monotonic()) if budget is not None else "ok"
         if verdict == "drop":
             SOCKET_EVENTS_DROPPED.inc()
             return
