@@ -10,8 +10,8 @@ import pytest
 from assetflow.extensions import socketio
 from assetflow.realtime.guard import Budget
 
-from .conftest import build_app
-from .factories import PASSWORD, make_user
+from .conftest import Auth, build_app
+from .factories import make_user
 from .test_realtime import connect, received, sample, server_rooms, submit, token
 
 MAX_SEQ = 2**63 - 1
@@ -75,9 +75,7 @@ def tight_app():
 def test_events_over_the_budget_are_dropped_then_the_socket_is_cut(tight_app, caplog):
     caplog.set_level(logging.INFO, logger="assetflow.realtime")
     user = make_user("employee", "flood")
-    client = tight_app.test_client()
-    login = client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
-    sio = connect(tight_app, login.get_json()["access_token"])  # the CONNECT packet takes one
+    sio = connect(tight_app, Auth(tight_app.test_client()).login(user)["access_token"])  # CONNECT takes one
     dropped_before = sample("assetflow_socket_events_dropped_total")
     acks = [sio.emit("sync", {"after_seq": 0}, callback=True) for _ in range(4)]
     assert all(ack == {"items": [], "last_seq": 0} for ack in acks)
@@ -90,12 +88,8 @@ def test_events_over_the_budget_are_dropped_then_the_socket_is_cut(tight_app, ca
 
 
 def test_one_socket_over_its_budget_does_not_touch_another(tight_app):
-    client = tight_app.test_client()
-    tokens = []
-    for name in ("flood2", "quiet"):
-        user = make_user("employee", name)
-        body = client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
-        tokens.append(body.get_json()["access_token"])
+    auth = Auth(tight_app.test_client())
+    tokens = [auth.login(make_user("employee", name))["access_token"] for name in ("flood2", "quiet")]
     flooder, quiet = connect(tight_app, tokens[0]), connect(tight_app, tokens[1])
     for _ in range(30):
         if flooder.is_connected():
