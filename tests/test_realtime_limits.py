@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from assetflow.extensions import socketio
-from assetflow.realtime.guard import Budget
+from assetflow.realtime.guard import Budget, library_logger
 
 from .conftest import Auth, build_app
 from .factories import make_user
@@ -162,3 +162,12 @@ def test_sync_refuses_bad_input_with_the_http_error_shape(app, people, data, fie
 def test_sync_at_the_top_of_the_range_answers(app, people):
     sio = connect(app, token(people["alice"][1]))
     assert sio.emit("sync", {"after_seq": MAX_SEQ}, callback=True) == {"items": [], "last_seq": 0}
+
+
+def test_socket_library_logs_escape_line_breaks(caplog):
+    caplog.set_level(logging.ERROR, logger="assetflow.engineio")
+    logger = library_logger("engineio")  # what python-engineio is given
+    logger.error("Invalid session " + "x\r\n2026-11-27 ERROR forged\u2028line")
+    assert caplog.messages == ["Invalid session x\\r\\n2026-11-27 ERROR forged\\u2028line"]
+    assert library_logger("engineio").filters == logger.filters  # one filter, however often built
+    assert logger.getEffectiveLevel() == logging.ERROR
