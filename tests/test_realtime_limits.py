@@ -171,3 +171,10 @@ def test_socket_library_logs_escape_line_breaks(caplog):
     assert caplog.messages == ["Invalid session x\\r\\n2026-11-27 ERROR forged\\u2028line"]
     assert library_logger("engineio").filters == logger.filters  # one filter, however often built
     assert logger.getEffectiveLevel() == logging.ERROR
+
+
+def test_simple_websocket_is_told_the_message_size_limit(app):
+    eio = socketio.server.eio
+    assert eio.max_http_buffer_size == app.config["SOCKET_MAX_PAYLOAD"] == 16 * 1024
+    websocket = eio._async["websocket"](lambda ws: None, eio)  # the threading (and gevent) driver
+    assert websocket.server_args["max_message_size"] == 16 * 1024

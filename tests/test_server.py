@@ -15,11 +15,13 @@ import subprocess
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
 import pytest
+import requests
 import socketio
 import websocket
 
@@ -466,3 +468,21 @@ def test_client_text_cannot_forge_a_log_line(server):
     # it does not show), so the id is in the log only if no earlier test sent a bad one first.
     logged = [line for line in lines if "forged-by-client" in line]
     assert all(line.startswith("20") and "Invalid session" in line and "\\n" in line for line in logged)
+
+
+def test_a_long_polling_post_over_the_size_limit_is_refused(server, people):
+    base = server.url + "/socket.io/?EIO=4&transport=polling"
+    opened = requests.get(base, timeout=10).text
+    sid = json.loads(opened[opened.index("{"):])["sid"]
+    connect = "40" + json.dumps({"token": people["dave"]["access_token"], "last_seq": 10**9})
+    assert requests.post(f"{base}&sid={sid}", data=connect, timeout=10).status_code == 200
+    assert requests.get(f"{base}&sid={sid}", timeout=10).text.startswith("40")  # the CONNECT
+    # As a real client does, keep a long-poll GET waiting: python-engineio's disconnect after the
+    # refusal waits for the socket's queue to drain before the POST is answered.
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(requests.get, f"{base}&sid={sid}", timeout=10)
+        time.sleep(0.3)
+        big = "42" + json.dumps(["sync", {"after_seq": 0, "pad": "x" * 32 * 1024}])
+        assert requests.post(f"{base}&sid={sid}", data=big, timeout=10).status_code == 400
+        assert "1" in waiting.result().text.split("\x1e")  # the long-poll got the Engine.IO CLOSE
+    assert requests.get(f"{base}&sid={sid}", timeout=10).status_code == 400  # the session is gone
