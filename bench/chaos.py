@@ -402,7 +402,8 @@ def render(result: dict[str, Any]) -> str:
         ("lost / duplicated on screen / clients out of order",
          f"{result['lost']} / {result['duplicated']} / {result['out_of_order']}"),
         ("clients whose inbox equals the server's", f"{result['clients_equal']} / {result['clients']}"),
-        ("driver failovers / errors", f"{result['driver']['failovers']} / {result['driver']['errors'] or 0}"),
+        ("driver calls refused and retried elsewhere / errors",
+         f"{result['driver']['failovers']} / {result['driver']['errors'] or 0}"),
         ("chaos phase / settle / whole run",
          f"{result['chaos_s']} s / {result['settle_s']} s / {result.get('wall_s')} s"),
     ]
