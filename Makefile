@@ -11,7 +11,7 @@ export HOST PORT
 FLASK := ASYNC_MODE=threading $(BIN)/flask --app wsgi
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/package.json -type f 2>/dev/null)
 
-.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser clean
+.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser clean chaos
 
 # Stamp files make a second `make run` skip every step whose inputs did not change.
 $(BIN)/.installed: requirements.txt
@@ -75,3 +75,8 @@ clean:
 
 bench: install-dev
 	$(BIN)/python bench/run.py
+
+# Two processes on PostgreSQL + their own Redis, 200 Node clients, 500 decisions, A killed twice,
+# Redis restarted once: 0 lost, 0 duplicated (docs/realtime.md, "Chaos"). Needs redis-server.
+chaos: install-dev tests/node/node_modules/.installed
+	$(BIN)/python bench/chaos.py $(CHAOS_ARGS)

@@ -69,6 +69,12 @@ class Config:
     ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
     PING_INTERVAL = _int("PING_INTERVAL", 25)
     PING_TIMEOUT = _int("PING_TIMEOUT", 20)
+    # What one socket may send (docs/realtime.md, "Limits"): packets per second, how many it may
+    # save up, how many more past that are dropped before it is cut off; the largest message.
+    SOCKET_EVENTS_PER_SECOND = _int("SOCKET_EVENTS_PER_SECOND", 10)
+    SOCKET_EVENT_BURST = _int("SOCKET_EVENT_BURST", 20)
+    SOCKET_EVENT_OVERFLOW = _int("SOCKET_EVENT_OVERFLOW", 100)
+    SOCKET_MAX_PAYLOAD = _int("SOCKET_MAX_PAYLOAD", 16 * 1024)
     HIGH_VALUE_THRESHOLD = _int("HIGH_VALUE_THRESHOLD", 10000)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # How many reverse proxies (nginx, a load balancer) stand in front; their X-Forwarded-For

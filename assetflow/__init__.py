@@ -15,7 +15,7 @@ from config import Config, config_from_env, login_rate_limits
 from . import api, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
-from .realtime import sockets
+from .realtime import guard, sockets
 from .realtime.manager import client_manager
 from .realtime.origins import OriginPolicy
 
@@ -90,4 +90,8 @@ def _init_socketio(app: Flask) -> None:
         cors_allowed_origins=OriginPolicy(app.config["CORS_ORIGINS"]),
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
+        # Engine.IO's limit for one message from a client (polling body or WebSocket message).
+        max_http_buffer_size=app.config["SOCKET_MAX_PAYLOAD"],
+        logger=guard.library_logger("socketio"),
+        engineio_logger=guard.library_logger("engineio"),
     )

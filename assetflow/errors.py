@@ -76,11 +76,15 @@ HTTP_CODES = {
 }
 
 
+def error_body(code: str, message: str, details: dict | None = None) -> dict[str, Any]:
+    """The one error shape, for HTTP responses and socket acks alike."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
 def error_response(status: int, code: str, message: str, details: dict | None = None,
                    headers: dict[str, str] | None = None):
     """Build the JSON error body with its status."""
-    body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return jsonify(body), status, headers or {}
+    return jsonify(error_body(code, message, details)), status, headers or {}
 
 
 def app_error(error: AppError):

@@ -177,12 +177,15 @@ def gunicorn_command(port: int) -> list[str]:
             "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", "wsgi:app"]
 
 
-def start_server(env: dict[str, str], log_dir: Path, name: str,
+def start_server(env: dict[str, str], log_dir: Path, name: str, port: int | None = None,
                  preexec_fn: Callable[[], None] | None = None) -> LiveServer:
-    """Start gunicorn with env's ASYNC_MODE worker and wait until /healthz answers."""
-    port = free_port()
+    """Start gunicorn with env's ASYNC_MODE worker and wait until /healthz answers.
+
+    A `port` restarts a server where its clients expect it; the log file is then appended to."""
+    restart = port is not None
+    port = port or free_port()
     log_path = log_dir / f"{name}.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab" if restart else "wb") as log:
         process = subprocess.Popen(gunicorn_command(port), cwd=ROOT, env=env,
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    start_new_session=True, preexec_fn=preexec_fn)

@@ -48,6 +48,7 @@ def test_reactivation_lets_the_user_log_in_again_but_revives_no_old_token(app, c
     users.set_active(bob.id, True)
     assert client.get("/api/auth/me", headers=old_headers).status_code == 401
     assert client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {old_refresh}"}).status_code == 401
+    assert not connect(app, token(old_headers)).is_connected()  # nor a socket
     login = client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD})
     assert login.status_code == 200
     fresh = {"Authorization": f"Bearer {login.get_json()['access_token']}"}

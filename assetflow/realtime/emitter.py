@@ -21,6 +21,14 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def user_of_rooms(rooms: list[Any]) -> int | None:
+    """The user whose room is among a socket's rooms (the server put it there at connect)."""
+    for room in rooms:
+        if isinstance(room, str) and room.startswith("user:"):
+            return int(room.removeprefix("user:"))
+    return None
+
+
 def role_room(role: str) -> str:
     """The room every socket of users holding a role joins."""
     return f"role:{role}"
