@@ -234,7 +234,7 @@ def test_bulk_approve_reports_each_item(client, people):
     assert results[0]["request"]["state"] == "approved"
 
 
-@pytest.mark.parametrize("body", [{}, {"ids": []}, {"ids": list(range(1, 102))}, {"ids": ["a"]}])
+@pytest.mark.parametrize("body", [{}, {"ids": []}, {"ids": list(range(1, 502))}, {"ids": [1], "filter": {}}, {"ids": ["a"]}])
 def test_bulk_approve_validates(client, people, body):
     assert client.post("/api/requests/bulk-approve", headers=people["bob"][1], json=body).status_code == 422
 
@@ -252,3 +252,11 @@ def test_audit_rows_written_once_per_action(client, people):
     req = submit(client, people["alice"][1], kind="assign", asset_id=make_asset().id).get_json()
     client.post(f"/api/requests/{req['id']}/withdraw", headers=people["alice"][1], json={})
     assert count(RequestEvent) == 2
+
+
+def test_audit_row_keeps_the_step_that_was_decided(client, people):
+    req = submit(client, people["alice"][1], kind="assign", asset_id=make_asset(value=50000).id).get_json()
+    client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={})
+    client.post(f"/api/requests/{req['id']}/approve", headers=people["admin"][1], json={})
+    events = client.get(f"/api/requests/{req['id']}", headers=people["admin"][1]).get_json()["events"]
+    assert [(e["action"], e["step"]) for e in events] == [("submit", 1), ("approve", 1), ("approve", 2)]
