@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Asset
-from . import visibility
+from ..models import Asset, User
+from . import custody, visibility
 from .transaction import committing
 
 
@@ -40,17 +40,18 @@ def get_asset(asset_id: int) -> Asset:
     return asset
 
 
-def create_asset(data: dict[str, Any]) -> Asset:
+def create_asset(data: dict[str, Any], actor: User) -> Asset:
     """Register a new asset; the tag must be free."""
     if data.get("status") == "disposed":
         raise ValidationFailed("A new asset cannot be disposed", {"fields": {"status": ["Not allowed"]}})
     asset = Asset(**data)
     with committing(lambda: Conflict(f"Asset tag {data['tag']!r} is taken", {"tag": data["tag"]})):
         db.session.add(asset)
+        custody.record_create(asset, actor)
     return asset
 
 
-def update_asset(asset_id: int, data: dict[str, Any]) -> Asset:
+def update_asset(asset_id: int, data: dict[str, Any], actor: User) -> Asset:
     """Edit an asset's descriptive fields, or put it back in stock or use after repair."""
     asset = get_asset(asset_id)
     if "status" in data:
@@ -60,6 +61,7 @@ def update_asset(asset_id: int, data: dict[str, Any]) -> Asset:
     with committing(lambda: Conflict(f"Asset {asset.tag} was changed concurrently")):
         for field, value in data.items():
             setattr(asset, field, value)
+        custody.record_update(asset, actor)
     return asset
 
 
