@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { useAuthStore } from '@/stores/auth'
+import { useMetaStore } from '@/stores/meta'
 
 const APPROVERS = ['approver', 'admin']
 
@@ -21,6 +22,7 @@ const routes = [
     meta: { roles: APPROVERS },
   },
   { path: '/assets', name: 'assets', component: () => import('@/views/AssetsView.vue') },
+  { path: '/my-assets', name: 'my-assets', component: () => import('@/views/AssetsView.vue'), props: { mine: true } },
   {
     path: '/assets/:id(\\d+)',
     name: 'asset',
@@ -38,7 +40,7 @@ export const router = createRouter({
 })
 
 // Every page needs a session except the login page; the dashboard needs a deciding role.
-router.beforeEach((to) => {
+router.beforeEach(async (to) => {
   const auth = useAuthStore()
   if (to.meta.public) {
     return to.name === 'login' && auth.isAuthenticated ? { name: 'requests' } : true
@@ -47,6 +49,9 @@ router.beforeEach((to) => {
     return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
   }
   if (to.meta.roles && !to.meta.roles.includes(auth.role)) return { name: 'requests' }
+  // The server's rules (kinds, limits, statuses) before any signed-in page renders; a failure
+  // leaves the page to show its own error rather than blocking navigation.
+  await useMetaStore().load().catch(() => {})
   return true
 })
 

@@ -19,10 +19,13 @@ beforeEach(() => {
 })
 
 describe('requests store', () => {
-  it('lists my requests with the state filter and pagination', async () => {
+  it('lists my requests with the query from the URL (always scope=mine), and reloads it', async () => {
     const store = useRequestsStore()
-    await store.fetchMine({ state: 'pending', page: 2 })
-    expect(net.calls[0].query).toEqual({ scope: 'mine', state: 'pending', page: '2', per_page: '20' })
+    await store.fetchMine({ state: 'pending', q: 'hinge', sort: '-value', page: 2, per_page: 20 })
+    const query = { scope: 'mine', state: 'pending', q: 'hinge', sort: '-value', page: '2', per_page: '20' }
+    expect(net.calls[0].query).toEqual(query)
+    await store.fetchMine()
+    expect(net.calls[1].query).toEqual(query)
     expect(store.mine.total).toBe(1)
   })
 
