@@ -1,7 +1,9 @@
 """Lists (search, filters, sort, pages), bulk approval over a filter, my assets, custody, CSV, meta."""
 
 import csv
+import json
 import io
+from pathlib import Path
 
 import pytest
 
@@ -182,3 +184,9 @@ def test_meta_publishes_the_server_tables(client, people, app):
     assert client.get("/api/meta").status_code == 401
     spec = client.get("/api/openapi.json").get_json()
     assert "/api/meta" in spec["paths"] and "MetaSchema" in str(spec["paths"]["/api/meta"]) or "Meta" in spec["components"]["schemas"]
+
+
+def test_the_spa_test_fixture_is_the_real_meta_document(client, people):
+    # frontend/src/testing/meta.json feeds the Vitest specs of the rule functions: it must not drift.
+    fixture = json.loads((Path(__file__).parents[1] / "frontend/src/testing/meta.json").read_text())
+    assert client.get("/api/meta", headers=people["alice"][1]).get_json() == fixture

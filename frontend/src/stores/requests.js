@@ -72,6 +72,16 @@ export const useRequestsStore = defineStore('requests', () => {
     if (current.value?.id === payload.request_id) fetchOne(payload.request_id).catch(() => {})
   }
 
+  /**
+   * The user's own action in another tab (`request_changed`, no inbox row): patch the row or
+   * the open detail, or reload the list when it is a request this tab has not seen yet.
+   */
+  function applyOwnChange(payload) {
+    const known = mine.items.some((r) => r.id === payload.request_id) || current.value?.id === payload.request_id
+    if (known) applyUpdate({ ...payload, status: payload.state })
+    else if (mine.loaded) fetchMine().catch(() => {})
+  }
+
   /** After a reconnect, reload what is on screen: decisions may have been missed. */
   function onReconnect() {
     if (mine.loaded) fetchMine().catch(() => {})
@@ -95,6 +105,7 @@ export const useRequestsStore = defineStore('requests', () => {
     searchUsers,
     exportCsv,
     applyUpdate,
+    applyOwnChange,
     onReconnect,
     reset,
   }

@@ -29,6 +29,17 @@ describe('requests store', () => {
     expect(store.mine.total).toBe(1)
   })
 
+  it("reloads the list for its own submission made in another tab, patches a known row", async () => {
+    const store = useRequestsStore()
+    await store.fetchMine({ page: 1, per_page: 20 })
+    store.applyOwnChange({ request_id: 9, state: 'pending', step: 1, action: 'submit', at: '2026-11-27T09:10:00Z' })
+    await new Promise((r) => setTimeout(r, 0))
+    expect(net.callsTo('GET /api/requests')).toHaveLength(2)
+    store.applyOwnChange({ request_id: 7, state: 'withdrawn', step: 1, action: 'withdraw', at: '2026-11-27T09:11:00Z' })
+    expect(store.mine.items[0].state).toBe('withdrawn')
+    expect(net.callsTo('GET /api/requests')).toHaveLength(2)
+  })
+
   it('patches a live badge and ignores an older replay', async () => {
     const store = useRequestsStore()
     await store.fetchMine()
