@@ -1,8 +1,8 @@
 """Lists (search, filters, sort, pages), bulk approval over a filter, my assets, custody, CSV, meta."""
 
 import csv
-import json
 import io
+import json
 from pathlib import Path
 
 import pytest
