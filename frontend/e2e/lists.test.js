@@ -91,6 +91,23 @@ describe('the approver queue at 250 requests', { timeout: 240_000 }, () => {
   })
 })
 
+describe('the notifications screen, searched on the server', { timeout: 60_000 }, () => {
+  it('finds one notification among 250+ by request id, kept in the URL, and pages the filtered list', async () => {
+    const { page } = bob
+    const target = ids[100]
+    await page.goto(`/notifications?q=${target.id}`)
+    await page.locator(`[data-test=notification-list] li[data-request-id="${target.id}"]`).first().waitFor()
+    const expected = await bobApi.get(`/api/notifications?page=1&q=${target.id}`)
+    assert.equal(await page.locator('[data-test=notification-list] li').count(), expected.items.length)
+    assert.ok(expected.total >= 1 && expected.total < COUNT)
+    // Filtered to the acquire submissions he heard of: more than one page, with a pager.
+    await page.goto('/notifications?status=pending&page=2')
+    await eventually(async () => Number(await page.locator('[data-test=pager]').getAttribute('data-total')) >= COUNT, 5000, 'the filtered total')
+    assert.equal(await page.locator('[data-test=notification-list] li').count(), 20)
+    assert.equal(await page.locator('[data-test=load-older]').count(), 0)
+  })
+})
+
 describe('my assets and custody history', { timeout: 120_000 }, () => {
   it('an employee sees what they hold, and each asset shows who held it', async () => {
     const alice = await openPage(browser, server.url)

@@ -209,6 +209,7 @@ export default {
     empty: 'No assets match these filters.',
   },
   notifications: {
+    unreadOnly: 'Unread only',
     title: 'Notifications',
     bell: 'Notifications, {count} unread',
     markRead: 'Mark read',

@@ -209,6 +209,7 @@ export default {
     empty: '没有符合条件的资产。',
   },
   notifications: {
+    unreadOnly: '仅未读',
     title: '通知',
     bell: '通知，{count} 条未读',
     markRead: '标为已读',

@@ -42,6 +42,9 @@ export const router = createRouter({
 // Every page needs a session except the login page; the dashboard needs a deciding role.
 router.beforeEach(async (to) => {
   const auth = useAuthStore()
+  // The server's rules (kinds, limits, statuses; public, loaded once) before any page renders;
+  // a failure leaves the page to show its own error rather than blocking navigation.
+  await useMetaStore().load().catch(() => {})
   if (to.meta.public) {
     return to.name === 'login' && auth.isAuthenticated ? { name: 'requests' } : true
   }
@@ -49,9 +52,6 @@ router.beforeEach(async (to) => {
     return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
   }
   if (to.meta.roles && !to.meta.roles.includes(auth.role)) return { name: 'requests' }
-  // The server's rules (kinds, limits, statuses) before any signed-in page renders; a failure
-  // leaves the page to show its own error rather than blocking navigation.
-  await useMetaStore().load().catch(() => {})
   return true
 })
 

@@ -14,7 +14,7 @@ export const useMetaStore = defineStore('meta', () => {
   function load() {
     if (data.value) return Promise.resolve(data.value)
     pending ||= api
-      .get('/api/meta')
+      .get('/api/meta', undefined, { auth: false })
       .then((body) => (data.value = body))
       .finally(() => (pending = null))
     return pending
