@@ -136,7 +136,7 @@ def test_production_refuses_default_secret(monkeypatch):
         create_app(ProductionConfig)
 
 
-PUBLIC = {"/api/auth/login", "/api/openapi.json"}
+PUBLIC = {"/api/auth/login", "/api/openapi.json", "/api/meta"}
 
 
 def test_every_api_endpoint_but_login_and_openapi_needs_a_token(app, client):
