@@ -102,7 +102,6 @@ def test_bulk_approve_a_filter_across_pages(client, people, queue):
 def test_bulk_approve_filter_is_bounded(client, people, queue, monkeypatch):
     from assetflow.services import listing as service
     monkeypatch.setattr(service, "BULK_LIMIT", 3)
-    monkeypatch.setattr(service.inbox_ids, "__defaults__", (3,))
     response = client.post("/api/requests/bulk-approve", headers=people["bob"][1], json={"filter": {}})
     assert response.status_code == 422 and "more than 3" in response.get_json()["error"]["message"]
     assert listing(client, people["bob"][1], scope="inbox")["total"] == 6  # nothing approved

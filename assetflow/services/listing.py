@@ -100,8 +100,9 @@ def iter_requests(user: User, args: Mapping[str, Any], batch: int = 500) -> Iter
     yield from db.session.scalars(query.execution_options(yield_per=batch))
 
 
-def inbox_ids(user: User, filters: Mapping[str, Any], limit: int = BULK_LIMIT) -> list[int]:
-    """Ids of the requests waiting for this user that match the filters, oldest first; 422 beyond `limit`."""
+def inbox_ids(user: User, filters: Mapping[str, Any]) -> list[int]:
+    """Ids of the requests waiting for this user that match the filters, oldest first; 422 beyond BULK_LIMIT."""
+    limit = BULK_LIMIT
     where = request_filters(user, {**filters, "scope": "inbox"})
     query = sa.select(Request.id).where(*where).order_by(Request.created_at, Request.id).limit(limit + 1)
     ids = list(db.session.scalars(query))
