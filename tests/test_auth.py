@@ -173,7 +173,7 @@ def test_a_malformed_login_rate_limit_refuses_to_start(setting):
         build_app(LOGIN_RATE_LIMIT=setting)
 
 
-PUBLIC = {"/api/auth/login", "/api/openapi.json"}
+PUBLIC = {"/api/auth/login", "/api/openapi.json", "/api/meta"}
 
 
 def test_every_api_endpoint_but_login_and_openapi_needs_a_token(app, client):

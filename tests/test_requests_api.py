@@ -237,7 +237,7 @@ def test_bulk_approve_reports_each_item(client, people):
     assert results[0]["request"]["state"] == "approved"
 
 
-@pytest.mark.parametrize("body", [{}, {"ids": []}, {"ids": list(range(1, 102))}, {"ids": ["a"]}])
+@pytest.mark.parametrize("body", [{}, {"ids": []}, {"ids": list(range(1, 502))}, {"ids": [1], "filter": {}}, {"ids": ["a"]}])
 def test_bulk_approve_validates(client, people, body):
     assert client.post("/api/requests/bulk-approve", headers=people["bob"][1], json=body).status_code == 422
 
@@ -335,3 +335,11 @@ def test_four_eyes_counts_across_steps_when_one_role_decides_two(app, client, pe
     refused = submit(client, people["carol"][1], kind="assign", asset_id=make_asset(value=20000).id)
     assert refused.status_code == 422 and refused.get_json()["error"]["details"] == {"step": 2, "role": "approver"}
     assert submit(client, people["alice"][1], kind="assign", asset_id=make_asset(value=20000).id).status_code == 201
+
+
+def test_audit_row_keeps_the_step_that_was_decided(client, people):
+    req = submit(client, people["alice"][1], kind="assign", asset_id=make_asset(value=50000).id).get_json()
+    client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={})
+    client.post(f"/api/requests/{req['id']}/approve", headers=people["admin"][1], json={})
+    events = client.get(f"/api/requests/{req['id']}", headers=people["admin"][1]).get_json()["events"]
+    assert [(e["action"], e["step"]) for e in events] == [("submit", 1), ("approve", 1), ("approve", 2)]

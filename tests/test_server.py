@@ -129,20 +129,22 @@ def test_every_change_reaches_the_applicant_and_the_next_deciders_only(server, p
     withdrawn = submit_assign(server, alice, new_asset(server, admin_token)["id"])
     decide(server, alice, withdrawn["id"], "withdraw")
 
-    mine = by_seq(sockets["alice"].wait_for("approval_update", 7))
+    # Others' actions only: her own submissions and withdrawal reach her tabs as request_changed.
+    mine = by_seq(sockets["alice"].wait_for("approval_update", 3))
     assert [(e["request_id"], e["action"], e["status"]) for e in mine] == [
-        (big["id"], "submit", "pending"), (big["id"], "advance", "pending"),
-        (big["id"], "approve", "approved"), (rejected["id"], "submit", "pending"),
-        (rejected["id"], "reject", "rejected"), (withdrawn["id"], "submit", "pending"),
-        (withdrawn["id"], "withdraw", "withdrawn"),
+        (big["id"], "advance", "pending"), (big["id"], "approve", "approved"),
+        (rejected["id"], "reject", "rejected"),
     ]
-    assert [e["seq"] for e in mine] == list(range(mine[0]["seq"], mine[0]["seq"] + 7))
+    assert [e["seq"] for e in mine] == list(range(mine[0]["seq"], mine[0]["seq"] + 3))
     first = mine[0]
     assert CONTRACT_FIELDS <= first.keys()
     assert first["event"] == "approval_update" and first["replayed"] is False
     assert first["asset_id"] == big["asset_id"] and first["asset_tag"].startswith("RT-")
-    assert first["actor"] == {"id": people["alice"]["user"]["id"], "name": people["alice"]["user"]["display_name"]}
-    assert mine[4]["comment"] == "not this quarter"
+    assert first["actor"] == {"id": people["bob"]["user"]["id"], "name": people["bob"]["user"]["display_name"]}
+    assert mine[2]["comment"] == "not this quarter"
+    own = sockets["alice"].wait_for("request_changed", 4)
+    assert [(e["request_id"], e["action"]) for e in own] == [
+        (big["id"], "submit"), (rejected["id"], "submit"), (withdrawn["id"], "submit"), (withdrawn["id"], "withdraw")]
 
     # Approvers hear of the three submissions (their step), admin only of the advanced step.
     for name in ("bob", "carol"):
@@ -156,7 +158,7 @@ def test_every_change_reaches_the_applicant_and_the_next_deciders_only(server, p
     time.sleep(SETTLE)
     assert sockets["dave"].events == []
     assert sockets["alice"].named("queue_update") == []
-    assert len(sockets["alice"].named("approval_update")) == 7
+    assert len(sockets["alice"].named("approval_update")) == 3
     assert len(sockets["admin"].named("approval_update")) == 1
 
 
@@ -177,7 +179,8 @@ def test_reconnect_replays_exactly_the_missed_decisions_in_order(server, people,
     alice = probes(server, people["alice"])
     requests_ = [submit_assign(server, people["alice"]["access_token"], new_asset(server, admin_token)["id"])
                  for _ in range(3)]
-    last_seq = alice.wait_for("approval_update", 3)[-1]["seq"]
+    alice.wait_for("request_changed", 3)
+    last_seq = current_seq(server, people["alice"]["access_token"])
     alice.close()
     for req in reversed(requests_):  # decided in an order different from submission
         decide(server, bob, req["id"], "approve", f"ok {req['id']}")
@@ -225,12 +228,12 @@ def _raw_socket(server, token: str, last_seq: int = 10**9) -> tuple[websocket.We
 
 
 def test_replay_goes_out_on_the_wire_in_seq_order(server, people):
-    alice = people["alice"]
+    alice, bob = people["alice"], people["bob"]
     admin_token = people["admin"]["access_token"]
-    start = current_seq(server, alice["access_token"])
-    for _ in range(5):
+    start = current_seq(server, bob["access_token"])
+    for _ in range(5):  # Bob, a decider, hears of each
         submit_assign(server, alice["access_token"], new_asset(server, admin_token)["id"])
-    ws, _, early = _raw_socket(server, alice["access_token"], last_seq=start)
+    ws, _, early = _raw_socket(server, bob["access_token"], last_seq=start)
     ws.close()
     assert [name for name, _ in early] == ["approval_update"] * 5
     assert [payload["seq"] for _, payload in early] == list(range(start + 1, start + 6))
@@ -282,7 +285,7 @@ def test_metrics_count_sockets_events_and_decisions(server, people, probes):
     assert metric(server, "assetflow_sockets_connected") >= 1
     req = submit_assign(server, people["alice"]["access_token"], new_asset(server, people["admin"]["access_token"])["id"])
     decide(server, people["bob"]["access_token"], req["id"], "approve")
-    assert metric(server, "assetflow_events_emitted_total", event="approval_update") >= before["emitted"] + 4
+    assert metric(server, "assetflow_events_emitted_total", event="approval_update") >= before["emitted"] + 3
     assert metric(server, "assetflow_decisions_total", outcome="approved") == before["approved"] + 1
     assert metric(server, "assetflow_commit_to_emit_seconds_count") >= before["timed"] + 4
 
@@ -294,10 +297,12 @@ def test_official_node_socket_io_client(server, people, node_client):
     node = NodeProcess(node_client, "client.mjs", server.url, alice["access_token"], str(start))
     try:
         node.expect("connected")
+        first = submit_assign(server, alice["access_token"], new_asset(server, admin_token)["id"])
         req = submit_assign(server, alice["access_token"], new_asset(server, admin_token)["id"])
+        decide(server, bob, first["id"], "reject", "live")
         live = node.expect("approval_update")["event"]
         assert (live["seq"], live["request_id"], live["status"], live["replayed"]) == (
-            start + 1, req["id"], "pending", False)
+            start + 1, first["id"], "rejected", False)
         node.expect("disconnected")
         decide(server, bob, req["id"], "approve", "from node test")
         node.send("reconnect")

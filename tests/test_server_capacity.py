@@ -19,6 +19,7 @@ from .live_server import (
     Probe,
     base_env,
     current_seq,
+    decide,
     metric,
     new_asset,
     sqlite_copy,
@@ -129,6 +130,8 @@ def test_more_sockets_than_gunicorns_default_and_http_still_answers(server, node
             assert status == 200 and seconds < PROMPT, (path, status, seconds)
 
         request = submit_assign(server, alice, new_asset(server, admin)["id"])
+        # Nobody is notified of their own submission: Bob's decision is what reaches her sockets.
+        decide(server, server.login("bob")["access_token"], request["id"], "reject", "crowd")
         crowd.send(f"expect {request['id']}")
         delivered = crowd.expect("delivered", timeout=60)
         assert delivered["sockets"] == CROWD, delivered

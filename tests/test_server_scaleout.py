@@ -69,9 +69,11 @@ def test_event_from_one_process_reaches_sockets_on_the_other(cluster, probes):
     assert bob_on_b.wait_for("approval_update")[0]["request_id"] == req["id"]
     assert bob_on_b.wait_for("queue_update")[0]["request_id"] == req["id"]
 
+    other = submit_assign(a, alice["access_token"], new_asset(a, admin["access_token"])["id"])
     decide(b, bob["access_token"], req["id"], "approve")
+    decide(b, bob["access_token"], other["id"], "reject", "no")
     updates = by_seq(alice_on_a.wait_for("approval_update", 2))
-    assert [(u["action"], u["status"]) for u in updates] == [("submit", "pending"), ("approve", "approved")]
+    assert [(u["action"], u["status"]) for u in updates] == [("approve", "approved"), ("reject", "rejected")]
     time.sleep(0.5)
     assert len(alice_on_a.named("approval_update")) == 2  # once, not once per process
 

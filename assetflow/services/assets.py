@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Asset, Request, User
-from . import visibility
+from . import custody, visibility
 from .effects import ACQUIRED_PREFIX
 from .transaction import committing
 
@@ -58,7 +58,7 @@ def get_asset_detail(user: User, asset_id: int) -> AssetDetail:
     return AssetDetail(get_asset(asset_id), visibility.requests_on_asset(user, asset_id))
 
 
-def create_asset(data: dict[str, Any]) -> Asset:
+def create_asset(data: dict[str, Any], actor: User) -> Asset:
     """Register a new asset; the tag must be free and not in the system's ACQ- series."""
     if data.get("status") == "disposed":
         raise ValidationFailed("A new asset cannot be disposed", {"fields": {"status": ["Not allowed"]}})
@@ -69,10 +69,11 @@ def create_asset(data: dict[str, Any]) -> Asset:
     with committing(lambda: Conflict(f"Asset tag {data['tag']!r} is taken", {"tag": data["tag"]}),
                     races=("uq_assets_tag",)):
         db.session.add(asset)
+        custody.record_create(asset, actor)
     return asset
 
 
-def update_asset(asset_id: int, data: dict[str, Any]) -> Asset:
+def update_asset(asset_id: int, data: dict[str, Any], actor: User) -> Asset:
     """Edit an asset's descriptive fields, or put it back in stock or use after repair."""
     asset = get_asset(asset_id)
     if "status" in data:
@@ -82,6 +83,7 @@ def update_asset(asset_id: int, data: dict[str, Any]) -> Asset:
     with committing(lambda: Conflict(f"Asset {asset.tag} was changed concurrently")):
         for field, value in data.items():
             setattr(asset, field, value)
+        custody.record_update(asset, actor)
     return asset
 
 

@@ -22,6 +22,14 @@ WHO_MAY_ASK: dict[str, dict[str, tuple[str, ...]]] = {
     "dispose": {"in_stock": ("approver",), "in_use": (CUSTODIAN,), "in_repair": (CUSTODIAN, "approver")},
 }
 KIND_FITS: dict[str, tuple[str, ...]] = {kind: tuple(by_status) for kind, by_status in WHO_MAY_ASK.items()}
+# The fields each kind needs besides kind and reason (published by GET /api/meta).
+KIND_FIELDS = {
+    "acquire": {"required": ("name", "category", "value"), "optional": ("currency",)},
+    "assign": {"required": ("asset_id",), "optional": ()},
+    "transfer": {"required": ("asset_id", "target_user_id"), "optional": ()},
+    "repair": {"required": ("asset_id",), "optional": ()},
+    "dispose": {"required": ("asset_id",), "optional": ()},
+}
 
 
 def _misfit(kind: str, asset: Asset) -> dict:

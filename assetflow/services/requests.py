@@ -16,7 +16,7 @@ from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
 from ..workflow import Actor, Approval, allowed_actions, approval_chain, fire
 from . import effects, kinds, notify, visibility
-from .kinds import KIND_FITS  # noqa: F401 -- the table lives in kinds.py; older callers import it from here
+from .kinds import KIND_FIELDS
 from .transaction import committing
 
 FINAL_ACTION = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}
@@ -49,7 +49,7 @@ def _locked(asset: Asset) -> Conflict:
 
 def _check_kind_fields(kind: str, asset: Asset | None, data: dict[str, Any]) -> None:
     if kind == "acquire":
-        for field in ("name", "category", "value"):
+        for field in KIND_FIELDS["acquire"]["required"]:
             if data.get(field) in (None, ""):
                 raise _invalid(field, f"An acquire request needs {field}")
     if kind == "transfer":
@@ -126,10 +126,12 @@ def _deciders(req: Request) -> list[int]:
     return [uid for uid in db.session.scalars(query) if uid not in excluded]
 
 
-def _audit(req: Request, actor: User, action: str, from_state: str | None, comment: str) -> None:
+def _audit(req: Request, actor: User, action: str, from_state: str | None, comment: str,
+           step: int | None = None) -> None:
+    # `step` is the step acted on: an approval that advances the request has already moved req.step.
     db.session.add(RequestEvent(
         request_id=req.id, actor_id=actor.id, action=action, from_state=from_state,
-        to_state=req.state, step=req.step, comment=comment,
+        to_state=req.state, step=step or req.step, comment=comment,
     ))
 
 
@@ -175,7 +177,7 @@ def decide(actor: User, request_id: int, action: str, comment: str = "",
         if action != "withdraw":
             db.session.add(Decision(request_id=req.id, step=decided_step, approver_id=actor.id,
                                     outcome=FINAL_ACTION[action], comment=comment))
-        _audit(req, actor, action, from_state, comment)
+        _audit(req, actor, action, from_state, comment, decided_step)
         notify.approval_update(req, actor, _notify_action(action, req), comment, _recipients(req))
     DECISIONS.labels(FINAL_ACTION[action] if req.state != "pending" else "advanced").inc()
     return req

@@ -147,6 +147,7 @@ export function startSocket() {
     useRequestsStore().applyUpdate(payload)
   })
   socket.on('queue_update', (payload) => useDashboardStore().onQueueUpdate(payload))
+  socket.on('request_changed', (payload) => useRequestsStore().applyOwnChange(payload))
   socket.on('resync_required', () => notifications.reconcile().catch(() => {}))
   detachWindow = attachWindow()
   useConnectionStore().markConnecting()
