@@ -1,10 +1,10 @@
 """Assets: list, detail, and the admin's create and edit."""
 
 from flask_jwt_extended import jwt_required
-from flask_smorest import Blueprint
 
 from ..auth.tokens import roles_required
 from ..services import assets
+from .base import ApiBlueprint
 from .schemas import (
     AssetCreateSchema,
     AssetDetailSchema,
@@ -15,13 +15,14 @@ from .schemas import (
     page_of,
 )
 
-blp = Blueprint("assets", __name__, url_prefix="/api/assets", description="Fixed assets")
+blp = ApiBlueprint("assets", __name__, url_prefix="/api/assets", description="Fixed assets")
 
 
 @blp.get("")
 @jwt_required()
 @blp.arguments(AssetQuerySchema, location="query")
 @blp.response(200, page_of(AssetSchema))
+@blp.errors(401, 422)
 def index(args):
     """Assets matching the filters, one page, by tag."""
     page, per_page = args.pop("page"), args.pop("per_page")
@@ -32,14 +33,16 @@ def index(args):
 @blp.get("/categories")
 @jwt_required()
 @blp.response(200, CategoryListSchema)
+@blp.errors(401)
 def categories():
     """Every asset category in use, for filters and forms."""
     return {"items": assets.categories()}
 
 
-@blp.get("/<int:asset_id>")
+@blp.get("/<id:asset_id>")
 @jwt_required()
 @blp.response(200, AssetDetailSchema)
+@blp.errors(401, 404)
 def show(asset_id):
     """One asset with every request made on it."""
     return assets.get_asset(asset_id)
@@ -50,16 +53,18 @@ def show(asset_id):
 @roles_required("admin")
 @blp.arguments(AssetCreateSchema)
 @blp.response(201, AssetSchema)
+@blp.errors(400, 401, 403, 409, 413, 422)
 def create(data):
     """Register a new asset (admin)."""
     return assets.create_asset(data)
 
 
-@blp.patch("/<int:asset_id>")
+@blp.patch("/<id:asset_id>")
 @jwt_required()
 @roles_required("admin")
 @blp.arguments(AssetUpdateSchema)
 @blp.response(200, AssetSchema)
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
 def update(data, asset_id):
     """Edit an asset's details, or close a repair (admin)."""
     return assets.update_asset(asset_id, data)

@@ -1,10 +1,10 @@
 """Approval requests: submit, list, detail, decide."""
 
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
 
 from ..services import requests as service
 from ..services import visibility
+from .base import ApiBlueprint
 from .schemas import (
     BulkApproveSchema,
     BulkResultsSchema,
@@ -19,13 +19,14 @@ from .schemas import (
     page_of,
 )
 
-blp = Blueprint("requests", __name__, url_prefix="/api/requests", description="Approval requests")
+blp = ApiBlueprint("requests", __name__, url_prefix="/api/requests", description="Approval requests")
 
 
 @blp.post("")
 @jwt_required()
 @blp.arguments(SubmitSchema)
 @blp.response(201, RequestSchema)
+@blp.errors(400, 401, 409, 413, 422)
 def submit(data):
     """Submit a request; it starts pending at step 1."""
     return service.submit(current_user, data)
@@ -35,6 +36,7 @@ def submit(data):
 @jwt_required()
 @blp.arguments(RequestQuerySchema, location="query")
 @blp.response(200, page_of(RequestSchema))
+@blp.errors(401, 422)
 def index(args):
     """My requests, my inbox, or all I may see; newest first."""
     items, total = visibility.list_requests(current_user, args["scope"], args.get("state"),
@@ -45,41 +47,46 @@ def index(args):
 @blp.get("/stats")
 @jwt_required()
 @blp.response(200, StatsSchema)
+@blp.errors(401)
 def stats():
     """Counts by state and median time to decision, over what I may see."""
     return visibility.stats(current_user)
 
 
-@blp.get("/<int:request_id>")
+@blp.get("/<id:request_id>")
 @jwt_required()
 @blp.response(200, RequestDetailSchema)
+@blp.errors(401, 404)
 def show(request_id):
     """One request with its decisions and audit trail."""
     return visibility.get_visible(current_user, request_id)
 
 
-@blp.post("/<int:request_id>/approve")
+@blp.post("/<id:request_id>/approve")
 @jwt_required()
 @blp.arguments(DecideSchema)
 @blp.response(200, RequestSchema)
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
 def approve(data, request_id):
     """Approve the current step."""
     return service.decide(current_user, request_id, "approve", **data)
 
 
-@blp.post("/<int:request_id>/reject")
+@blp.post("/<id:request_id>/reject")
 @jwt_required()
 @blp.arguments(RejectSchema)
 @blp.response(200, RequestSchema)
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
 def reject(data, request_id):
     """Reject the request, with a comment."""
     return service.decide(current_user, request_id, "reject", **data)
 
 
-@blp.post("/<int:request_id>/withdraw")
+@blp.post("/<id:request_id>/withdraw")
 @jwt_required()
 @blp.arguments(WithdrawSchema)
 @blp.response(200, RequestSchema)
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
 def withdraw(data, request_id):
     """Withdraw my own pending request."""
     return service.decide(current_user, request_id, "withdraw", **data)
@@ -89,6 +96,7 @@ def withdraw(data, request_id):
 @jwt_required()
 @blp.arguments(BulkApproveSchema)
 @blp.response(200, BulkResultsSchema)
+@blp.errors(400, 401, 413, 422)
 def bulk_approve(data):
     """Approve several requests; each succeeds or fails on its own."""
     return {"results": service.bulk_approve(current_user, data["ids"], data["comment"])}

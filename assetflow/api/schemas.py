@@ -2,22 +2,91 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 from flask_jwt_extended import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from ..models.asset import ASSET_STATUSES
 from ..models.request import REQUEST_KINDS, REQUEST_STATES
 from ..models.user import ROLES
 from ..services.notify import event_payload
 from ..services.requests import actions_for
+from .base import ID_MAX
 
 TEXT = validate.Length(max=2000)
-Money = fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, max=10**12))
+# PostgreSQL refuses NUL in text; a lone surrogate cannot be encoded as UTF-8 by any database.
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
+# NUMERIC(14, 2): twelve digits before the point, two after; written out, never as 1e3.
+MONEY_TEXT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
 
-class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+def _unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        return UNSTORABLE.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+class InputSchema(Schema):
+    """Base of every schema that reads client input: the one place that refuses unstorable text."""
+
+    @pre_load
+    def _refuse_unstorable_text(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, Mapping):
+            bad = {str(key): [UNSTORABLE_MESSAGE] for key, value in data.items()
+                   if _unstorable(key) or _unstorable(value)}
+            if bad:
+                raise ValidationError(bad)
+        return data
+
+
+def Id(**kwargs: Any) -> fields.Integer:
+    """An id in a JSON body: a whole JSON number in 1..ID_MAX; 4.5, true or "4" are refused."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX), **kwargs)
+
+
+def QueryInt(low: int, high: int = ID_MAX, **kwargs: Any) -> fields.Integer:
+    """A whole number in a query string (always text there, so not strict) in low..high."""
+    return fields.Integer(validate=validate.Range(min=low, max=high), **kwargs)
+
+
+class Money(fields.Decimal):
+    """Money as the decimal string the server sends ("12500.00"); a JSON number is read too, never rounded."""
+
+    def __init__(self, positive: bool = False, **kwargs: Any) -> None:
+        super().__init__(places=2, as_string=True, validate=validate.Range(min=0, min_inclusive=not positive),
+                         metadata={"type": "string", "format": "decimal", "pattern": f"^{MONEY_TEXT.pattern}$",
+                                   "example": "12500.00"}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any):
+        if isinstance(value, bool) or not isinstance(value, int | float | str) or not MONEY_TEXT.fullmatch(str(value)):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class PageArgs(InputSchema):
+    page = QueryInt(1, 100_000, load_default=1)
+    per_page = QueryInt(1, 100, load_default=20)
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True, metadata={"example": "not_found"})
+    message = fields.String(required=True)
+    details = fields.Dict(required=True, metadata={
+        "description": "fields: {name: [message]} for a 422; state and decided_by for a 409 on a decided request"})
+
+
+class ErrorSchema(Schema):
+    """The one error shape: {"error": {"code", "message", "details"}}."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
 
 
 def page_of(item_schema: type[Schema]) -> type[Schema]:
@@ -42,7 +111,7 @@ class UserSchema(UserShortSchema):
     active = fields.Boolean()
 
 
-class LoginSchema(Schema):
+class LoginSchema(InputSchema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, validate=validate.Length(min=1, max=256))
 
@@ -53,15 +122,23 @@ class LoginResultSchema(Schema):
     user = fields.Nested(UserShortSchema)
 
 
-class LogoutSchema(Schema):
+class LogoutSchema(InputSchema):
     refresh_token = fields.String(validate=validate.Length(max=4096))
+
+
+class LogoutResultSchema(Schema):
+    revoked = fields.Boolean(required=True)
+
+
+class RefreshResultSchema(Schema):
+    access_token = fields.String(required=True)
 
 
 class UserListSchema(Schema):
     items = fields.List(fields.Nested(UserShortSchema))
 
 
-class UserQuerySchema(Schema):
+class UserQuerySchema(InputSchema):
     role = fields.String(validate=validate.OneOf(ROLES))
     q = fields.String(validate=validate.Length(max=100))
 
@@ -73,7 +150,7 @@ class AssetSchema(Schema):
     tag = fields.String()
     name = fields.String()
     category = fields.String()
-    value = Money
+    value = Money()
     currency = fields.String()
     status = fields.String()
     custodian = fields.Nested(UserShortSchema, allow_none=True)
@@ -97,24 +174,24 @@ class AssetBriefSchema(Schema):
 class AssetQuerySchema(PageArgs):
     status = fields.String(validate=validate.OneOf(ASSET_STATUSES))
     category = fields.String(validate=validate.Length(max=64))
-    custodian_id = fields.Integer(validate=validate.Range(min=1))
+    custodian_id = QueryInt(1)
     q = fields.String(validate=validate.Length(max=100))
 
 
-class AssetCreateSchema(Schema):
+class AssetCreateSchema(InputSchema):
     tag = fields.String(required=True, validate=[validate.Length(min=1, max=32), validate.Regexp(r"^[A-Za-z0-9._-]+$")])
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     category = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    value = fields.Decimal(required=True, places=2, validate=validate.Range(min=0, max=10**12))
+    value = Money(required=True)
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
     location = fields.String(validate=validate.Length(max=120))
     status = fields.String(validate=validate.OneOf(("in_stock", "in_repair")))
 
 
-class AssetUpdateSchema(Schema):
+class AssetUpdateSchema(InputSchema):
     name = fields.String(validate=validate.Length(min=1, max=120))
     category = fields.String(validate=validate.Length(min=1, max=64))
-    value = fields.Decimal(places=2, validate=validate.Range(min=0, max=10**12))
+    value = Money()
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
     location = fields.String(validate=validate.Length(max=120))
     status = fields.String(validate=validate.OneOf(("in_stock", "in_use", "in_repair")))
@@ -137,7 +214,7 @@ class RequestSchema(Schema):
     target_user = fields.Nested(UserShortSchema, allow_none=True)
     name = fields.String(allow_none=True)
     category = fields.String(allow_none=True)
-    value = fields.Decimal(places=2, as_string=True, allow_none=True)
+    value = Money(allow_none=True)
     currency = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -177,14 +254,14 @@ class AssetDetailSchema(AssetSchema):
     requests = fields.List(fields.Nested(RequestSchema))
 
 
-class SubmitSchema(Schema):
+class SubmitSchema(InputSchema):
     kind = fields.String(required=True, validate=validate.OneOf(REQUEST_KINDS))
-    asset_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    asset_id = Id()
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    target_user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    target_user_id = Id()
     name = fields.String(validate=validate.Length(min=1, max=120))
     category = fields.String(validate=validate.Length(min=1, max=64))
-    value = fields.Decimal(places=2, validate=validate.Range(min=0, max=10**12, min_inclusive=False))
+    value = Money(positive=True)
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
 
 
@@ -194,21 +271,21 @@ class RequestQuerySchema(PageArgs):
     kind = fields.String(validate=validate.OneOf(REQUEST_KINDS))
 
 
-class DecideSchema(Schema):
+class DecideSchema(InputSchema):
     comment = fields.String(load_default="", validate=TEXT)
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = Id()
 
 
 class RejectSchema(DecideSchema):
     comment = fields.String(required=True, validate=[TEXT, validate.Regexp(r"\S", error="A rejection needs a comment")])
 
 
-class WithdrawSchema(Schema):
-    version = fields.Integer(validate=validate.Range(min=1))
+class WithdrawSchema(InputSchema):
+    version = Id()
 
 
-class BulkApproveSchema(Schema):
-    ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), required=True,
+class BulkApproveSchema(InputSchema):
+    ids = fields.List(Id(), required=True,
                       validate=validate.Length(min=1, max=100))
     comment = fields.String(load_default="", validate=TEXT)
 
@@ -247,11 +324,20 @@ class NotificationSchema(Schema):
         return payload
 
 
-class NotificationQuerySchema(Schema):
-    after_seq = fields.Integer(validate=validate.Range(min=0))
-    before_seq = fields.Integer(validate=validate.Range(min=1))
+class NotificationQuerySchema(InputSchema):
+    after_seq = QueryInt(0)
+    before_seq = QueryInt(1)
     unread = fields.Boolean()
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    limit = QueryInt(1, 500, load_default=50)
+
+
+class UnreadCountSchema(Schema):
+    count = fields.Integer(required=True)
+
+
+class ReadAllSchema(Schema):
+    updated = fields.Integer(required=True)
+    count = fields.Integer(required=True)
 
 
 class NotificationListSchema(Schema):
