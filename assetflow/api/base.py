@@ -74,17 +74,19 @@ class ApiBlueprint(Blueprint):
 
 
 class IdConverter(IntegerConverter):
-    """`<id:name>` in a route: digits naming 1..ID_MAX; other digits are a 404, as no such row can exist."""
+    """`<id:name>` in a route: 1..ID_MAX in ASCII digits; any other segment there is a 404 (no such row)."""
 
-    regex = r"[0-9]+"
+    # Any segment, so "abc" or "-1" is this route's 404 rather than the SPA route's 405 for a POST.
+    regex = r"[^/]+"
 
     def __init__(self, map: Any) -> None:
         super().__init__(map, min=1, max=ID_MAX)
 
     def to_python(self, value: str) -> int:
-        """The id; out of range raises 404 here, not "no route", which the SPA's GET route would make a 405."""
-        if len(value) > len(str(ID_MAX)) or not 1 <= int(value) <= ID_MAX:
-            raise NotFound(f"No such id: ids run from 1 to {ID_MAX}")
+        """The id, or a 404 raised here: a non-match would fall through to the SPA's GET-only route."""
+        if not (value.isascii() and value.isdigit() and len(value) <= len(str(ID_MAX))
+                and 1 <= int(value) <= ID_MAX):
+            raise NotFound(f"No such id: ids are whole numbers from 1 to {ID_MAX}")
         return int(value)
 
 

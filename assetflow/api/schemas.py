@@ -57,13 +57,23 @@ def QueryInt(low: int, high: int = ID_MAX, **kwargs: Any) -> fields.Integer:
     return fields.Integer(validate=validate.Range(min=low, max=high), **kwargs)
 
 
+def _positive(value: Any) -> None:
+    # Not validate.Range: apispec would publish its bound as a number on a field documented as a string.
+    if value <= 0:
+        raise ValidationError("Must be greater than 0.")
+
+
 class Money(fields.Decimal):
     """Money as the decimal string the server sends ("12500.00"); a JSON number is read too, never rounded."""
 
     def __init__(self, positive: bool = False, **kwargs: Any) -> None:
-        super().__init__(places=2, as_string=True, validate=validate.Range(min=0, min_inclusive=not positive),
-                         metadata={"type": "string", "format": "decimal", "pattern": f"^{MONEY_TEXT.pattern}$",
-                                   "example": "12500.00"}, **kwargs)
+        # The pattern bounds it (no sign, NUMERIC(14, 2)); documented as a string, which it is on the wire.
+        metadata = {"type": "string", "format": "decimal", "pattern": f"^{MONEY_TEXT.pattern}$", "example": "12500.00"}
+        validators = []
+        if positive:
+            metadata["description"] = "Greater than 0."
+            validators.append(_positive)
+        super().__init__(places=2, as_string=True, validate=validators, metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any):
         if isinstance(value, bool) or not isinstance(value, int | float | str) or not MONEY_TEXT.fullmatch(str(value)):
