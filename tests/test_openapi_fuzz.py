@@ -75,3 +75,25 @@ def test_api_conforms_as_approver(fuzz_app, case):
 @FUZZ
 def test_api_conforms_as_admin(fuzz_app, case):
     conforms(fuzz_app, case, "admin")
+
+
+class LinkedCalls(schema.as_state_machine()):
+    """Schemathesis's stateful phase: chains of calls that follow the document's links."""
+
+    role = "employee"
+
+    def get_call_kwargs(self, case) -> dict:
+        return {"headers": bearer(APP, self.role, case)}
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
+        case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None, recorder=self.recorder)
+
+
+STATEFUL = settings(max_examples=10, stateful_step_count=6, derandomize=True, deadline=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_linked_calls_conform(fuzz_app, role):
+    machine = type(f"LinkedCallsAs{role.title()}", (LinkedCalls,), {"role": role})
+    machine.run(settings=STATEFUL)

@@ -4,7 +4,7 @@ from flask_jwt_extended import jwt_required
 
 from ..auth.tokens import roles_required
 from ..services import assets
-from .base import ApiBlueprint
+from .base import ApiBlueprint, link
 from .schemas import (
     AssetCreateSchema,
     AssetDetailSchema,
@@ -18,10 +18,18 @@ from .schemas import (
 blp = ApiBlueprint("assets", __name__, url_prefix="/api/assets", description="Fixed assets")
 
 
+def asset_links(pointer: str) -> dict:
+    """Links from a response naming an asset (at this JSON pointer) to reading and editing it."""
+    ref = f"$response.body#{pointer}"
+    return {"GetAsset": link("/api/assets/{asset_id}", "get", asset_id=ref),
+            "UpdateAsset": link("/api/assets/{asset_id}", "patch", asset_id=ref)}
+
+
 @blp.get("")
 @jwt_required()
 @blp.arguments(AssetQuerySchema, location="query")
 @blp.response(200, page_of(AssetSchema))
+@blp.links(200, **asset_links("/items/0/id"))
 @blp.errors(401, 422)
 def index(args):
     """Assets matching the filters, one page, by tag."""
@@ -53,6 +61,7 @@ def show(asset_id):
 @roles_required("admin")
 @blp.arguments(AssetCreateSchema)
 @blp.response(201, AssetSchema)
+@blp.links(201, **asset_links("/id"))
 @blp.errors(400, 401, 403, 409, 413, 422)
 def create(data):
     """Register a new asset (admin)."""

@@ -72,6 +72,16 @@ class ApiBlueprint(Blueprint):
             return view
         return decorator
 
+    def links(self, status: int, **links: dict):
+        """Document where a response leads (OpenAPI links; clients and schemathesis's stateful phase follow them)."""
+        return self.doc(responses={status: {"links": links}})
+
+
+def link(path: str, method: str, **parameters: str) -> dict:
+    """An OpenAPI link to another operation, its parameters filled from this response (e.g. $response.body#/id)."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
+
 
 class IdConverter(IntegerConverter):
     """`<id:name>` in a route: 1..ID_MAX in ASCII digits; any other segment there is a 404 (no such row)."""

@@ -3,7 +3,7 @@
 from flask_jwt_extended import current_user, jwt_required
 
 from ..services import notify
-from .base import ApiBlueprint
+from .base import ApiBlueprint, link
 from .schemas import (
     NotificationListSchema,
     NotificationQuerySchema,
@@ -20,6 +20,8 @@ blp = ApiBlueprint("notifications", __name__, url_prefix="/api/notifications",
 @jwt_required()
 @blp.arguments(NotificationQuerySchema, location="query")
 @blp.response(200, NotificationListSchema)
+@blp.links(200, ReadNotification=link("/api/notifications/{notification_id}/read", "post",
+                                      notification_id="$response.body#/items/0/id"))
 @blp.errors(401, 422)
 def index(args):
     """After a seq in seq order (for catching up), or newest first (before a seq, to page back)."""

@@ -4,7 +4,7 @@ from flask_jwt_extended import current_user, jwt_required
 
 from ..services import requests as service
 from ..services import visibility
-from .base import ApiBlueprint
+from .base import ApiBlueprint, link
 from .schemas import (
     BulkApproveSchema,
     BulkResultsSchema,
@@ -22,10 +22,19 @@ from .schemas import (
 blp = ApiBlueprint("requests", __name__, url_prefix="/api/requests", description="Approval requests")
 
 
+def request_links(pointer: str) -> dict:
+    """Links from a response naming a request (at this JSON pointer) to what can be done with it."""
+    ref = f"$response.body#{pointer}"
+    return {f"{action.title()}Request": link(f"/api/requests/{{request_id}}{suffix}", method, request_id=ref)
+            for action, suffix, method in (("get", "", "get"), ("approve", "/approve", "post"),
+                                           ("reject", "/reject", "post"), ("withdraw", "/withdraw", "post"))}
+
+
 @blp.post("")
 @jwt_required()
 @blp.arguments(SubmitSchema)
 @blp.response(201, RequestSchema)
+@blp.links(201, **request_links("/id"))
 @blp.errors(400, 401, 409, 413, 422)
 def submit(data):
     """Submit a request; it starts pending at step 1."""
@@ -36,6 +45,7 @@ def submit(data):
 @jwt_required()
 @blp.arguments(RequestQuerySchema, location="query")
 @blp.response(200, page_of(RequestSchema))
+@blp.links(200, **request_links("/items/0/id"))
 @blp.errors(401, 422)
 def index(args):
     """My requests, my inbox, or all I may see; newest first."""
@@ -66,6 +76,7 @@ def show(request_id):
 @jwt_required()
 @blp.arguments(DecideSchema)
 @blp.response(200, RequestSchema)
+@blp.links(200, **request_links("/id"))
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def approve(data, request_id):
     """Approve the current step."""
@@ -76,6 +87,7 @@ def approve(data, request_id):
 @jwt_required()
 @blp.arguments(RejectSchema)
 @blp.response(200, RequestSchema)
+@blp.links(200, **request_links("/id"))
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def reject(data, request_id):
     """Reject the request, with a comment."""
@@ -86,6 +98,7 @@ def reject(data, request_id):
 @jwt_required()
 @blp.arguments(WithdrawSchema)
 @blp.response(200, RequestSchema)
+@blp.links(200, **request_links("/id"))
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def withdraw(data, request_id):
     """Withdraw my own pending request."""
