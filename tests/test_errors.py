@@ -1,9 +1,11 @@
 """Every failure leaves as the one JSON error shape, never a traceback."""
 
 import re
+from unittest.mock import ANY
 from urllib.parse import quote
 
 import pytest
+from openapi_spec_validator import validate
 from werkzeug.routing import IntegerConverter
 
 from assetflow.extensions import db
@@ -60,6 +62,51 @@ def test_openapi_document(client, app):
     for path in ("/api/requests", "/api/requests/{request_id}/approve", "/api/notifications",
                  "/api/auth/login", "/api/assets"):
         assert path in spec["paths"]
+
+
+def test_openapi_document_is_valid_openapi_3(client, app):
+    validate(client.get("/api/openapi.json").get_json())
+
+
+def test_openapi_document_describes_the_real_error_shape_and_auth(client, app):
+    spec = client.get("/api/openapi.json").get_json()
+    error = resolve(spec, spec["components"]["schemas"]["Error"])
+    assert error["required"] == ["error"]
+    assert set(resolve(spec, error["properties"]["error"])["properties"]) == {"code", "message", "details"}
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": ANY}
+    for path, method, operation, _ in operations(spec):
+        responses = operation["responses"]
+        assert "default" not in responses, (method, path)
+        assert any(status.startswith("2") for status in responses), (method, path)
+        for status, response in responses.items():
+            if status.startswith("4"):
+                ref = response["$ref"].rsplit("/", 1)[1]
+                assert spec["components"]["responses"][ref]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/Error"}, (method, path, status)
+        public = path == "/api/auth/login"
+        assert operation.get("security") == (None if public else [{"bearerAuth": []}]), (method, path)
+        assert "401" in responses, (method, path)  # a bad login, or a missing / revoked token
+
+
+@pytest.mark.parametrize("path, method", [("/api/auth/refresh", "post"), ("/api/auth/logout", "post"),
+                                          ("/api/notifications/unread-count", "get"),
+                                          ("/api/notifications/read-all", "post")])
+def test_openapi_document_has_the_200_bodies(client, app, path, method):
+    spec = client.get("/api/openapi.json").get_json()
+    body = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert resolve(spec, body)["properties"]
+
+
+def test_money_is_documented_as_the_string_it_is_sent_as(client, people):
+    spec = client.get("/api/openapi.json").get_json()
+    for name in ("Asset", "Request", "AssetCreate", "Submit"):
+        value = spec["components"]["schemas"][name]["properties"]["value"]
+        value = value.get("anyOf", [value])[-1] if "type" not in value else value
+        assert value["type"] == "string" and "minimum" not in value, name
+    asset = make_asset(value="12500")
+    body = client.get(f"/api/assets/{asset.id}", headers=people["alice"][1]).get_json()
+    assert body["value"] == "12500.00"
 
 
 def test_health(client, app):
