@@ -11,7 +11,8 @@ from werkzeug.routing import IntegerConverter
 from assetflow.extensions import db
 from assetflow.models import Asset, Request
 
-from .factories import make_asset
+from .conftest import Auth, build_app
+from .factories import make_asset, make_user
 
 
 def assert_error(response, status, code):
@@ -233,6 +234,12 @@ def test_text_with_nul_or_lone_surrogate_is_422_everywhere(client, people, bad):
     assert failures == []
 
 
+def test_nul_in_a_field_name_is_422(client, people):
+    response = client.post("/api/requests", headers=people["alice"][1], json={"kind": "assign", "x\x00": 1})
+    assert_error(response, 422, "validation_error")
+    assert "x\x00" in field_errors(response)
+
+
 def test_nul_in_login_username_is_422_not_a_database_error(client, app):
     response = client.post("/api/auth/login", json={"username": "alice\x00", "password": "x"})
     assert_error(response, 422, "validation_error")
@@ -246,8 +253,9 @@ def test_deeply_nested_json_is_400(client, people, path):
     assert_error(response, 400, "bad_request")
 
 
-def test_a_5000_digit_number_is_422(client, people):
-    body = '{"kind": "assign", "reason": "x", "asset_id": ' + "9" * 5000 + "}"
+@pytest.mark.parametrize("digits", [41, 5000])
+def test_a_number_of_more_than_40_digits_is_422(client, people, digits):
+    body = '{"kind": "assign", "reason": "x", "asset_id": ' + "9" * digits + "}"
     response = client.post("/api/requests", headers=people["alice"][1], data=body, content_type="application/json")
     assert_error(response, 422, "validation_error")
     assert db.session.query(Request).count() == 0
@@ -271,7 +279,7 @@ def test_fractional_asset_id_is_refused_not_truncated(client, people):
     assert db.session.query(Request).count() == 0
 
 
-@pytest.mark.parametrize("value", ["1000000000000", "12.345", 12.345, True, "NaN", "1e3"])
+@pytest.mark.parametrize("value", ["1000000000000", "12.345", 12.345, True, "NaN", "1e3", "-5", -5])
 def test_money_out_of_range_or_with_more_than_cents_is_422(client, people, value):
     body = {"tag": "T-1", "name": "Desk", "category": "Furniture", "value": value}
     response = client.post("/api/assets", headers=people["admin"][1], json=body)
@@ -284,3 +292,17 @@ def test_query_field_errors_are_listed_by_name(client, people):
     response = client.get("/api/notifications?limit=0", headers=people["alice"][1])
     assert_error(response, 422, "validation_error")
     assert "limit" in field_errors(response)
+
+
+def test_nul_text_is_422_on_postgresql_too(postgres_url):
+    """PostgreSQL refuses NUL in text outright: the schema layer must stop it before the query."""
+    app = build_app(postgres_url)
+    with app.app_context():
+        client = app.test_client()
+        response = client.post("/api/auth/login", json={"username": "alice\x00", "password": "x"})
+        assert_error(response, 422, "validation_error")
+        headers = Auth(client).headers(make_user("employee", "pg-nul"))
+        for query in ("q=%00", "category=a%00b"):
+            assert_error(client.get(f"/api/assets?{query}", headers=headers), 422, "validation_error")
+        db.session.remove()
+        db.drop_all()
