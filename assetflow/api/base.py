@@ -48,7 +48,7 @@ class JsonProvider(DefaultJSONProvider):
 
 
 class BodyParser(FlaskParser):
-    """webargs reading JSON bodies through parse_json; an empty body is an empty object's absence."""
+    """webargs reading JSON bodies through parse_json; an empty body reads as no body (all fields missing)."""
 
     def _raw_load_json(self, req: Request) -> Any:
         data = req.get_data(cache=True)

@@ -66,6 +66,9 @@ def _positive(value: Any) -> None:
 class Money(fields.Decimal):
     """Money as the decimal string the server sends ("12500.00"); a JSON number is read too, never rounded."""
 
+    default_error_messages = {
+        "invalid": "Not a valid amount: up to 12 digits, optionally a point and up to 2 more (e.g. \"12500.00\")."}
+
     def __init__(self, positive: bool = False, **kwargs: Any) -> None:
         # The pattern bounds it (no sign, NUMERIC(14, 2)); documented as a string, which it is on the wire.
         metadata = {"type": "string", "format": "decimal", "pattern": f"^{MONEY_TEXT.pattern}$", "example": "12500.00"}
