@@ -22,7 +22,9 @@ def asset_links(pointer: str) -> dict:
     """Links from a response naming an asset (at this JSON pointer) to reading and editing it."""
     ref = f"$response.body#{pointer}"
     return {"GetAsset": link("/api/assets/{asset_id}", "get", asset_id=ref),
-            "UpdateAsset": link("/api/assets/{asset_id}", "patch", asset_id=ref)}
+            "UpdateAsset": link("/api/assets/{asset_id}", "patch", asset_id=ref),
+            "RequestRepair": link("/api/requests", "post", body={"kind": "repair", "asset_id": ref,
+                                                                 "reason": "It needs a repair"})}
 
 
 @blp.get("")

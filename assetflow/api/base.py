@@ -77,10 +77,11 @@ class ApiBlueprint(Blueprint):
         return self.doc(responses={status: {"links": links}})
 
 
-def link(path: str, method: str, **parameters: str) -> dict:
-    """An OpenAPI link to another operation, its parameters filled from this response (e.g. $response.body#/id)."""
+def link(path: str, method: str, body: dict | None = None, **parameters: str) -> dict:
+    """An OpenAPI link to another operation, its parameters (and body) filled from this response's values."""
     pointer = path.replace("~", "~0").replace("/", "~1")
-    return {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
+    doc = {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
+    return doc | ({"requestBody": body} if body else {})
 
 
 class IdConverter(IntegerConverter):

@@ -12,6 +12,9 @@ from .schemas import (
     UnreadCountSchema,
 )
 
+# The request the first notification of a list is about: a client opens or decides it from there.
+NEWEST_REQUEST = "$response.body#/items/0/payload/request_id"
+
 blp = ApiBlueprint("notifications", __name__, url_prefix="/api/notifications",
                 description="Durable per-user notifications")
 
@@ -21,7 +24,9 @@ blp = ApiBlueprint("notifications", __name__, url_prefix="/api/notifications",
 @blp.arguments(NotificationQuerySchema, location="query")
 @blp.response(200, NotificationListSchema)
 @blp.links(200, ReadNotification=link("/api/notifications/{notification_id}/read", "post",
-                                      notification_id="$response.body#/items/0/id"))
+                                      notification_id="$response.body#/items/0/id"),
+           GetRequest=link("/api/requests/{request_id}", "get", request_id=NEWEST_REQUEST),
+           ApproveRequest=link("/api/requests/{request_id}/approve", "post", request_id=NEWEST_REQUEST))
 @blp.errors(401, 422)
 def index(args):
     """After a seq in seq order (for catching up), or newest first (before a seq, to page back)."""
