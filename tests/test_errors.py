@@ -304,5 +304,18 @@ def test_nul_text_is_422_on_postgresql_too(postgres_url):
         headers = Auth(client).headers(make_user("employee", "pg-nul"))
         for query in ("q=%00", "category=a%00b"):
             assert_error(client.get(f"/api/assets?{query}", headers=headers), 422, "validation_error")
+        # `$` also matches before a final newline: "CNY\n" passed ^[A-Z]{3}$ and overflowed VARCHAR(3).
+        response = client.post("/api/requests", headers=headers, json={
+            "kind": "acquire", "reason": "x", "name": "Desk", "category": "Furniture", "value": "10",
+            "currency": "CNY\n"})
+        assert_error(response, 422, "validation_error")
         db.session.remove()
         db.drop_all()
+
+
+@pytest.mark.parametrize("field, value", [("tag", "T-1\n"), ("currency", "CNY\n")])
+def test_a_pattern_must_match_the_whole_value(client, people, field, value):
+    body = {"tag": "T-1", "name": "Desk", "category": "Furniture", "value": "10", field: value}
+    response = client.post("/api/assets", headers=people["admin"][1], json=body)
+    assert_error(response, 422, "validation_error")
+    assert field in field_errors(response)

@@ -24,6 +24,23 @@ UNSTORABLE_MESSAGE = "Text must not contain NUL characters or unpaired surrogate
 MONEY_TEXT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
 
+class Whole(validate.Regexp):
+    """A Regexp that must match the whole value, as its published JSON Schema `pattern` means.
+
+    With re.match, `$` also matches before a final newline: "CNY\\n" passed ^[A-Z]{3}$ and then
+    overflowed VARCHAR(3) on PostgreSQL.
+    """
+
+    def __call__(self, value: str) -> str:
+        """The value, when the pattern matches all of it."""
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+CURRENCY = Whole(r"^[A-Z]{3}$")
+
+
 def _unstorable(value: Any) -> bool:
     if isinstance(value, str):
         return UNSTORABLE.search(value) is not None
@@ -192,11 +209,11 @@ class AssetQuerySchema(PageArgs):
 
 
 class AssetCreateSchema(InputSchema):
-    tag = fields.String(required=True, validate=[validate.Length(min=1, max=32), validate.Regexp(r"^[A-Za-z0-9._-]+$")])
+    tag = fields.String(required=True, validate=[validate.Length(min=1, max=32), Whole(r"^[A-Za-z0-9._-]+$")])
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     category = fields.String(required=True, validate=validate.Length(min=1, max=64))
     value = Money(required=True)
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = fields.String(validate=CURRENCY)
     location = fields.String(validate=validate.Length(max=120))
     status = fields.String(validate=validate.OneOf(("in_stock", "in_repair")))
 
@@ -205,7 +222,7 @@ class AssetUpdateSchema(InputSchema):
     name = fields.String(validate=validate.Length(min=1, max=120))
     category = fields.String(validate=validate.Length(min=1, max=64))
     value = Money()
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = fields.String(validate=CURRENCY)
     location = fields.String(validate=validate.Length(max=120))
     status = fields.String(validate=validate.OneOf(("in_stock", "in_use", "in_repair")))
 
@@ -275,7 +292,7 @@ class SubmitSchema(InputSchema):
     name = fields.String(validate=validate.Length(min=1, max=120))
     category = fields.String(validate=validate.Length(min=1, max=64))
     value = Money(positive=True)
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = fields.String(validate=CURRENCY)
 
 
 class RequestQuerySchema(PageArgs):
