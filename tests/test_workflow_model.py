@@ -21,12 +21,13 @@ from assetflow.extensions import db
 from .factories import make_asset, make_user
 
 THRESHOLD = Decimal(10000)  # HIGH_VALUE_THRESHOLD's default
-# product.md: which asset statuses each kind may be asked for.
-FITS = {
-    "assign": {"in_stock"},
-    "transfer": {"in_use"},
-    "repair": {"in_stock", "in_use"},
-    "dispose": {"in_stock", "in_use", "in_repair"},
+# docs/architecture.md, "Who may ask for what": per kind, the statuses it fits and who besides an
+# admin may ask for it there (anyone, the asset's custodian, or a role).
+WHO_MAY_ASK = {
+    "assign": {"in_stock": {"anyone"}},
+    "transfer": {"in_use": {"custodian"}},
+    "repair": {"in_stock": {"anyone"}, "in_use": {"custodian"}},
+    "dispose": {"in_stock": {"approver"}, "in_use": {"custodian"}, "in_repair": {"custodian", "approver"}},
 }
 USERS = (("e1", "employee"), ("e2", "employee"), ("a1", "approver"), ("a2", "approver"),
          ("m1", "admin"), ("m2", "admin"))
@@ -111,12 +112,15 @@ class Workflow(RuleBasedStateMachine):
     def expected_submit(self, actor: User, kind: str, asset: Asset | None, target: User) -> int:
         if kind == "acquire":
             return 201
-        if asset.status not in FITS[kind]:
+        allowed = WHO_MAY_ASK[kind].get(asset.status)
+        if allowed is None:
             return 422
+        if not (actor.role == "admin" or "anyone" in allowed or actor.role in allowed
+                or ("custodian" in allowed and asset.custodian == actor.id)):
+            return 403
         if self.locked(asset):
             return 409
-        if kind == "transfer" and (asset.custodian == target.id or
-                                   (actor.role != "admin" and asset.custodian != actor.id)):
+        if kind == "transfer" and asset.custodian == target.id:
             return 422
         return 201
 

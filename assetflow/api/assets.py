@@ -1,6 +1,6 @@
 """Assets: list, detail, and the admin's create and edit."""
 
-from flask_jwt_extended import jwt_required
+from flask_jwt_extended import current_user, jwt_required
 
 from ..auth.tokens import roles_required
 from ..services import assets
@@ -54,8 +54,8 @@ def categories():
 @blp.response(200, AssetDetailSchema)
 @blp.errors(401, 404)
 def show(asset_id):
-    """One asset with every request made on it."""
-    return assets.get_asset(asset_id)
+    """One asset with the requests made on it that I may see."""
+    return assets.get_asset_detail(current_user, asset_id)
 
 
 @blp.post("")

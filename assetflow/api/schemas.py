@@ -186,6 +186,7 @@ class AssetSchema(Schema):
     custodian = fields.Nested(UserShortSchema, allow_none=True)
     location = fields.String()
     locked = fields.Boolean()
+    version = fields.Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
