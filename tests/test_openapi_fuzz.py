@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 
 from assetflow.auth.tokens import issue_tokens
 from assetflow.extensions import db
+from assetflow.models import User
 
 from .conftest import build_app
 from .factories import make_asset, make_user
@@ -43,7 +44,7 @@ def seed() -> None:
         make_user("approver", "fuzz-approver-2")
         asset_ids = [make_asset(status=status, custodian=users["employee"] if status == "in_use" else None).id
                      for status in ("in_stock", "in_stock", "in_use", "in_repair", "disposed")]
-        APP.config["FUZZ_USERS"] = {role: (user.id, user.role) for role, user in users.items()}
+        APP.config["FUZZ_USERS"] = {role: user.id for role, user in users.items()}
         db.session.remove()
     # A one-step and a two-step request, so the links from lists lead to real ids from the start.
     client = APP.test_client()
@@ -62,10 +63,8 @@ def fuzz_app():
 
 def bearer(app, role: str, path: str = "") -> dict:
     """A fresh token for each call: a fuzzed logout revokes only its own."""
-    user_id, user_role = app.config["FUZZ_USERS"][role]
-    user = type("FuzzUser", (), {"id": user_id, "role": user_role})
     with app.app_context():
-        pair = issue_tokens(user)
+        pair = issue_tokens(db.session.get(User, app.config["FUZZ_USERS"][role]))
     token = pair["refresh_token"] if path == "/api/auth/refresh" else pair["access_token"]
     return {"Authorization": f"Bearer {token}"}
 

@@ -35,7 +35,7 @@ def request_links(pointer: str) -> dict:
 @blp.arguments(SubmitSchema)
 @blp.response(201, RequestSchema)
 @blp.links(201, **request_links("/id"))
-@blp.errors(400, 401, 409, 413, 422)
+@blp.errors(400, 401, 403, 409, 413, 422)
 def submit(data):
     """Submit a request; it starts pending at step 1."""
     return service.submit(current_user, data)
