@@ -26,6 +26,10 @@ class AppError(Exception):
         self.details = details or {}
 
 
+class BadRequest(AppError):
+    status, code = 400, "bad_request"
+
+
 class Unauthorized(AppError):
     status, code = 401, "unauthorized"
 
@@ -107,10 +111,10 @@ def rate_limit_exceeded(exc: RateLimitExceeded):
 def http_error(exc: HTTPException):
     """Turn any HTTP exception (incl. webargs validation) into the JSON error shape."""
     details: dict[str, Any] = {}
-    # webargs/flask-smorest put field errors in exc.data["messages"].
+    # webargs/flask-smorest put field errors in exc.data["messages"], by location (json, query).
     messages = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
     if messages:
-        details["fields"] = messages.get("json", messages)
+        details["fields"] = {name: errors for location in messages.values() for name, errors in location.items()}
         return error_response(422, "validation_error", "Invalid input", details)
     status = exc.code or 500
     code = HTTP_CODES.get(status, "error")

@@ -2,7 +2,6 @@
 
 from flask import current_app, request
 from flask_jwt_extended import current_user, decode_token, get_jwt, jwt_required
-from flask_smorest import Blueprint
 from jwt import PyJWTError
 
 from ..auth import tokens
@@ -10,9 +9,17 @@ from ..auth.credentials import canonical_username
 from ..errors import ValidationFailed
 from ..extensions import limiter
 from ..services.users import authenticate
-from .schemas import LoginResultSchema, LoginSchema, LogoutSchema, UserSchema
+from .base import ApiBlueprint
+from .schemas import (
+    LoginResultSchema,
+    LoginSchema,
+    LogoutResultSchema,
+    LogoutSchema,
+    RefreshResultSchema,
+    UserSchema,
+)
 
-blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Tokens and the current user")
+blp = ApiBlueprint("auth", __name__, url_prefix="/api/auth", description="Tokens and the current user")
 
 
 def _login_limit(index: int):
@@ -36,6 +43,7 @@ def _failed(response) -> bool:
 @limiter.limit(_login_limit(1), deduct_when=_failed)
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
+@blp.errors(400, 401, 413, 422, 429, auth=False)
 def login(data):
     """Exchange a username and password for an access and a refresh token."""
     user = authenticate(data["username"], data["password"])
@@ -44,6 +52,8 @@ def login(data):
 
 @blp.post("/refresh")
 @jwt_required(refresh=True)
+@blp.response(200, RefreshResultSchema, description="A new access token; send the refresh token as the bearer")
+@blp.errors(401)
 def refresh():
     """A new access token for a valid refresh token."""
     return {"access_token": tokens.issue_tokens(current_user)["access_token"]}
@@ -52,6 +62,8 @@ def refresh():
 @blp.post("/logout")
 @jwt_required()
 @blp.arguments(LogoutSchema)
+@blp.response(200, LogoutResultSchema)
+@blp.errors(400, 401, 413, 422)
 def logout(data):
     """Revoke this access token (and the refresh token, if given); drop its live sockets."""
     refresh_claims = None
@@ -68,6 +80,7 @@ def logout(data):
 @blp.get("/me")
 @jwt_required()
 @blp.response(200, UserSchema)
+@blp.errors(401)
 def me():
     """The user the access token belongs to."""
     return current_user

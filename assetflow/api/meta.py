@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, validate
 
 from ..models.asset import ASSET_STATUSES
@@ -13,7 +12,9 @@ from ..models.request import REQUEST_KINDS, REQUEST_STATES
 from ..models.user import ROLES
 from ..services.kinds import KIND_FIELDS, KIND_FITS
 from ..services.listing import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
+from .base import ApiBlueprint
 from .schemas import (
+    MONEY_MAX,
     AssetCreateSchema,
     BulkApproveSchema,
     DecideSchema,
@@ -23,7 +24,7 @@ from .schemas import (
     SubmitSchema,
 )
 
-blp = Blueprint("meta", __name__, url_prefix="/api/meta", description="Rules for clients")
+blp = ApiBlueprint("meta", __name__, url_prefix="/api/meta", description="Rules for clients")
 
 
 def _validator(schema: type[Schema], name: str, kind: type) -> Any:
@@ -36,12 +37,11 @@ def _max_length(schema: type[Schema], name: str) -> int:
 
 
 def _limits() -> dict[str, Any]:
-    value = _validator(SubmitSchema, "value", validate.Range)
     return {
         "reason": _max_length(SubmitSchema, "reason"), "name": _max_length(SubmitSchema, "name"),
         "category": _max_length(SubmitSchema, "category"), "comment": _max_length(DecideSchema, "comment"),
         "tag": _max_length(AssetCreateSchema, "tag"), "location": _max_length(AssetCreateSchema, "location"),
-        "max_value": str(value.max), "search": _max_length(RequestFilterSchema, "q"),
+        "max_value": MONEY_MAX, "search": _max_length(RequestFilterSchema, "q"),
         "per_page": _validator(PageArgs, "per_page", validate.Range).max,
         "bulk": _validator(BulkApproveSchema, "ids", validate.Length).max,
     }

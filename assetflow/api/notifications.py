@@ -1,12 +1,21 @@
 """The notification inbox."""
 
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
 
 from ..services import listing, notify
-from .schemas import NotificationListSchema, NotificationQuerySchema, NotificationSchema
+from .base import ApiBlueprint, link
+from .schemas import (
+    NotificationListSchema,
+    NotificationQuerySchema,
+    NotificationSchema,
+    ReadAllSchema,
+    UnreadCountSchema,
+)
 
-blp = Blueprint("notifications", __name__, url_prefix="/api/notifications",
+# The request the first notification of a list is about: a client opens or decides it from there.
+NEWEST_REQUEST = "$response.body#/items/0/payload/request_id"
+
+blp = ApiBlueprint("notifications", __name__, url_prefix="/api/notifications",
                 description="Durable per-user notifications")
 
 
@@ -14,6 +23,11 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/notifications",
 @jwt_required()
 @blp.arguments(NotificationQuerySchema, location="query")
 @blp.response(200, NotificationListSchema)
+@blp.links(200, ReadNotification=link("/api/notifications/{notification_id}/read", "post",
+                                      notification_id="$response.body#/items/0/id"),
+           GetRequest=link("/api/requests/{request_id}", "get", request_id=NEWEST_REQUEST),
+           ApproveRequest=link("/api/requests/{request_id}/approve", "post", request_id=NEWEST_REQUEST))
+@blp.errors(401, 422)
 def index(args):
     """After a seq in seq order (for catching up), newest first (before a seq), or a numbered page."""
     user_id = current_user.id
@@ -31,14 +45,17 @@ def index(args):
 
 @blp.get("/unread-count")
 @jwt_required()
+@blp.response(200, UnreadCountSchema)
+@blp.errors(401)
 def unread_count():
     """How many notifications are unread."""
     return {"count": notify.unread_count(current_user.id)}
 
 
-@blp.post("/<int:notification_id>/read")
+@blp.post("/<id:notification_id>/read")
 @jwt_required()
 @blp.response(200, NotificationSchema)
+@blp.errors(401, 404)
 def read(notification_id):
     """Mark one notification read."""
     return notify.mark_read(current_user.id, notification_id)
@@ -46,6 +63,8 @@ def read(notification_id):
 
 @blp.post("/read-all")
 @jwt_required()
+@blp.response(200, ReadAllSchema)
+@blp.errors(401)
 def read_all():
     """Mark every notification read."""
     return {"updated": notify.mark_all_read(current_user.id), "count": 0}

@@ -4,10 +4,10 @@ from collections.abc import Iterator
 
 from flask import Response, stream_with_context
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
 
 from ..services import export, listing, visibility
 from ..services import requests as service
+from .base import ApiBlueprint, link
 from .schemas import (
     BulkApproveSchema,
     BulkResultsSchema,
@@ -23,7 +23,15 @@ from .schemas import (
     page_of,
 )
 
-blp = Blueprint("requests", __name__, url_prefix="/api/requests", description="Approval requests")
+blp = ApiBlueprint("requests", __name__, url_prefix="/api/requests", description="Approval requests")
+
+
+def request_links(pointer: str) -> dict:
+    """Links from a response naming a request (at this JSON pointer) to what can be done with it."""
+    ref = f"$response.body#{pointer}"
+    return {f"{action.title()}Request": link(f"/api/requests/{{request_id}}{suffix}", method, request_id=ref)
+            for action, suffix, method in (("get", "", "get"), ("approve", "/approve", "post"),
+                                           ("reject", "/reject", "post"), ("withdraw", "/withdraw", "post"))}
 
 
 def _csv(lines: Iterator[str], filename: str) -> Response:
@@ -36,6 +44,8 @@ def _csv(lines: Iterator[str], filename: str) -> Response:
 @jwt_required()
 @blp.arguments(SubmitSchema)
 @blp.response(201, RequestSchema)
+@blp.links(201, **request_links("/id"))
+@blp.errors(400, 401, 403, 409, 413, 422)
 def submit(data):
     """Submit a request; it starts pending at step 1."""
     return service.submit(current_user, data)
@@ -45,6 +55,8 @@ def submit(data):
 @jwt_required()
 @blp.arguments(RequestQuerySchema, location="query")
 @blp.response(200, page_of(RequestSchema))
+@blp.links(200, **request_links("/items/0/id"))
+@blp.errors(401, 422)
 def index(args):
     """My requests, my inbox, or all I may see; newest first."""
     items, total = listing.requests_page(current_user, args)
@@ -55,6 +67,7 @@ def index(args):
 @jwt_required()
 @blp.arguments(RequestExportSchema, location="query")
 @blp.response(200, content_type="text/csv")
+@blp.errors(401, 422)
 def export_csv(args):
     """Every request matching the list's filters, as CSV (streamed, UTF-8 with BOM)."""
     return _csv(export.requests_rows(current_user, args), "requests.csv")
@@ -63,49 +76,58 @@ def export_csv(args):
 @blp.get("/stats")
 @jwt_required()
 @blp.response(200, StatsSchema)
+@blp.errors(401)
 def stats():
     """Counts by state and median time to decision, over what I may see."""
     return visibility.stats(current_user)
 
 
-@blp.get("/<int:request_id>")
+@blp.get("/<id:request_id>")
 @jwt_required()
 @blp.response(200, RequestDetailSchema)
+@blp.errors(401, 404)
 def show(request_id):
     """One request with its decisions and audit trail."""
     return visibility.get_visible(current_user, request_id)
 
 
-@blp.get("/<int:request_id>/trail.csv")
+@blp.get("/<id:request_id>/trail.csv")
 @jwt_required()
 @blp.response(200, content_type="text/csv")
+@blp.errors(401, 404)
 def trail_csv(request_id):
     """The request's audit trail as CSV (streamed, UTF-8 with BOM)."""
     return _csv(export.trail_rows(current_user, request_id), f"request-{request_id}-trail.csv")
 
 
-@blp.post("/<int:request_id>/approve")
+@blp.post("/<id:request_id>/approve")
 @jwt_required()
 @blp.arguments(DecideSchema)
 @blp.response(200, RequestSchema)
+@blp.links(200, **request_links("/id"))
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
 def approve(data, request_id):
     """Approve the current step."""
     return service.decide(current_user, request_id, "approve", **data)
 
 
-@blp.post("/<int:request_id>/reject")
+@blp.post("/<id:request_id>/reject")
 @jwt_required()
 @blp.arguments(RejectSchema)
 @blp.response(200, RequestSchema)
+@blp.links(200, **request_links("/id"))
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
 def reject(data, request_id):
     """Reject the request, with a comment."""
     return service.decide(current_user, request_id, "reject", **data)
 
 
-@blp.post("/<int:request_id>/withdraw")
+@blp.post("/<id:request_id>/withdraw")
 @jwt_required()
 @blp.arguments(WithdrawSchema)
 @blp.response(200, RequestSchema)
+@blp.links(200, **request_links("/id"))
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
 def withdraw(data, request_id):
     """Withdraw my own pending request."""
     return service.decide(current_user, request_id, "withdraw", **data)
@@ -115,6 +137,7 @@ def withdraw(data, request_id):
 @jwt_required()
 @blp.arguments(BulkApproveSchema)
 @blp.response(200, BulkResultsSchema)
+@blp.errors(400, 401, 413, 422)
 def bulk_approve(data):
     """Approve the listed requests, or every inbox request matching a filter; each on its own."""
     return listing.bulk_approve(current_user, data)

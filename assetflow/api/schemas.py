@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 from flask_jwt_extended import current_user
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from ..models.asset import ASSET_STATUSES
 from ..models.request import REQUEST_KINDS, REQUEST_STATES
@@ -11,14 +15,110 @@ from ..models.user import ROLES
 from ..services.listing import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
 from ..services.notify import event_payload
 from ..services.requests import actions_for
+from .base import ID_MAX
 
 TEXT = validate.Length(max=2000)
-Money = fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, max=10**12))
+# PostgreSQL refuses NUL in text; a lone surrogate cannot be encoded as UTF-8 by any database.
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "Text must not contain NUL characters or unpaired surrogates."
+# NUMERIC(14, 2): twelve digits before the point, two after; written out, never as 1e3.
+MONEY_TEXT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+MONEY_MAX = "999999999999.99"  # the largest amount MONEY_TEXT allows
 
 
-class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+class Whole(validate.Regexp):
+    """A Regexp that must match the whole value, as its published JSON Schema `pattern` means.
+
+    With re.match, `$` also matches before a final newline: "CNY\\n" passed ^[A-Z]{3}$ and then
+    overflowed VARCHAR(3) on PostgreSQL.
+    """
+
+    def __call__(self, value: str) -> str:
+        """The value, when the pattern matches all of it."""
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+CURRENCY = Whole(r"^[A-Z]{3}$")
+
+
+def _unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        return UNSTORABLE.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+class InputSchema(Schema):
+    """Base of every schema that reads client input: the one place that refuses unstorable text."""
+
+    @pre_load
+    def _refuse_unstorable_text(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, Mapping):
+            bad = {str(key): [UNSTORABLE_MESSAGE] for key, value in data.items()
+                   if _unstorable(key) or _unstorable(value)}
+            if bad:
+                raise ValidationError(bad)
+        return data
+
+
+def Id(**kwargs: Any) -> fields.Integer:
+    """An id in a JSON body: a whole JSON number in 1..ID_MAX; 4.5, true or "4" are refused."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX), **kwargs)
+
+
+def QueryInt(low: int, high: int = ID_MAX, **kwargs: Any) -> fields.Integer:
+    """A whole number in a query string (always text there, so not strict) in low..high."""
+    return fields.Integer(validate=validate.Range(min=low, max=high), **kwargs)
+
+
+def _positive(value: Any) -> None:
+    # Not validate.Range: apispec would publish its bound as a number on a field documented as a string.
+    if value <= 0:
+        raise ValidationError("Must be greater than 0.")
+
+
+class Money(fields.Decimal):
+    """Money as the decimal string the server sends ("12500.00"); a JSON number is read too, never rounded."""
+
+    default_error_messages = {
+        "invalid": "Not a valid amount: up to 12 digits, optionally a point and up to 2 more (e.g. \"12500.00\")."}
+
+    def __init__(self, positive: bool = False, **kwargs: Any) -> None:
+        # The pattern bounds it (no sign, NUMERIC(14, 2)); documented as a string, which it is on the wire.
+        metadata = {"type": "string", "format": "decimal", "pattern": f"^{MONEY_TEXT.pattern}$", "example": "12500.00"}
+        validators = []
+        if positive:
+            metadata["description"] = "Greater than 0."
+            validators.append(_positive)
+        super().__init__(places=2, as_string=True, validate=validators, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any):
+        if isinstance(value, bool) or not isinstance(value, int | float | str) or not MONEY_TEXT.fullmatch(str(value)):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class PageArgs(InputSchema):
+    page = QueryInt(1, 100_000, load_default=1)
+    per_page = QueryInt(1, 100, load_default=20)
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True, metadata={"example": "not_found"})
+    message = fields.String(required=True)
+    details = fields.Dict(required=True, metadata={
+        "description": "fields: {name: [message]} for a 422; state and decided_by for a 409 on a decided request"})
+
+
+class ErrorSchema(Schema):
+    """The one error shape: {"error": {"code", "message", "details"}}."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
 
 
 def sort_field(columns: dict, default: str) -> fields.String:
@@ -28,11 +128,6 @@ def sort_field(columns: dict, default: str) -> fields.String:
 
 
 SEARCH = validate.Length(max=100)
-
-
-def id_field() -> fields.Integer:
-    """A database id in a query or body."""
-    return fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
 def page_of(item_schema: type[Schema]) -> type[Schema]:
@@ -57,7 +152,7 @@ class UserSchema(UserShortSchema):
     active = fields.Boolean()
 
 
-class LoginSchema(Schema):
+class LoginSchema(InputSchema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, validate=validate.Length(min=1, max=256))
 
@@ -68,15 +163,23 @@ class LoginResultSchema(Schema):
     user = fields.Nested(UserShortSchema)
 
 
-class LogoutSchema(Schema):
+class LogoutSchema(InputSchema):
     refresh_token = fields.String(validate=validate.Length(max=4096))
+
+
+class LogoutResultSchema(Schema):
+    revoked = fields.Boolean(required=True)
+
+
+class RefreshResultSchema(Schema):
+    access_token = fields.String(required=True)
 
 
 class UserListSchema(Schema):
     items = fields.List(fields.Nested(UserShortSchema))
 
 
-class UserQuerySchema(Schema):
+class UserQuerySchema(InputSchema):
     role = fields.String(validate=validate.OneOf(ROLES))
     q = fields.String(validate=validate.Length(max=100))
 
@@ -88,7 +191,7 @@ class AssetSchema(Schema):
     tag = fields.String()
     name = fields.String()
     category = fields.String()
-    value = Money
+    value = Money()
     currency = fields.String()
     status = fields.String()
     custodian = fields.Nested(UserShortSchema, allow_none=True)
@@ -108,14 +211,14 @@ class AssetBriefSchema(Schema):
     tag = fields.String()
     name = fields.String()
     status = fields.String()
-    value = Money
+    value = Money()
     currency = fields.String()
 
 
 class AssetQuerySchema(PageArgs):
     status = fields.String(validate=validate.OneOf(ASSET_STATUSES))
     category = fields.String(validate=validate.Length(max=64))
-    custodian_id = fields.Integer(validate=validate.Range(min=1))
+    custodian_id = QueryInt(1)
     q = fields.String(validate=validate.Length(max=100))
     mine = fields.Boolean(metadata={"description": "Only the assets I hold"})
     sort = sort_field(ASSET_SORTS, "tag")
@@ -137,21 +240,21 @@ class CustodyHistorySchema(Schema):
     items = fields.List(fields.Nested(CustodyChangeSchema))
 
 
-class AssetCreateSchema(Schema):
-    tag = fields.String(required=True, validate=[validate.Length(min=1, max=32), validate.Regexp(r"^[A-Za-z0-9._-]+$")])
+class AssetCreateSchema(InputSchema):
+    tag = fields.String(required=True, validate=[validate.Length(min=1, max=32), Whole(r"^[A-Za-z0-9._-]+$")])
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     category = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    value = fields.Decimal(required=True, places=2, validate=validate.Range(min=0, max=10**12))
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    value = Money(required=True)
+    currency = fields.String(validate=CURRENCY)
     location = fields.String(validate=validate.Length(max=120))
     status = fields.String(validate=validate.OneOf(("in_stock", "in_repair")))
 
 
-class AssetUpdateSchema(Schema):
+class AssetUpdateSchema(InputSchema):
     name = fields.String(validate=validate.Length(min=1, max=120))
     category = fields.String(validate=validate.Length(min=1, max=64))
-    value = fields.Decimal(places=2, validate=validate.Range(min=0, max=10**12))
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    value = Money()
+    currency = fields.String(validate=CURRENCY)
     location = fields.String(validate=validate.Length(max=120))
     status = fields.String(validate=validate.OneOf(("in_stock", "in_use", "in_repair")))
 
@@ -173,7 +276,7 @@ class RequestSchema(Schema):
     target_user = fields.Nested(UserShortSchema, allow_none=True)
     name = fields.String(allow_none=True)
     category = fields.String(allow_none=True)
-    value = fields.Decimal(places=2, as_string=True, allow_none=True)
+    value = Money(allow_none=True)
     currency = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -213,26 +316,26 @@ class AssetDetailSchema(AssetSchema):
     requests = fields.List(fields.Nested(RequestSchema))
 
 
-class SubmitSchema(Schema):
+class SubmitSchema(InputSchema):
     kind = fields.String(required=True, validate=validate.OneOf(REQUEST_KINDS))
-    asset_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    asset_id = Id()
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    target_user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    target_user_id = Id()
     name = fields.String(validate=validate.Length(min=1, max=120))
     category = fields.String(validate=validate.Length(min=1, max=64))
-    value = fields.Decimal(places=2, validate=validate.Range(min=0, max=10**12, min_inclusive=False))
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    value = Money(positive=True)
+    currency = fields.String(validate=CURRENCY)
 
 
-class RequestFilterSchema(Schema):
+class RequestFilterSchema(InputSchema):
     state = fields.String(validate=validate.OneOf(REQUEST_STATES))
     kind = fields.String(validate=validate.OneOf(REQUEST_KINDS))
     q = fields.String(validate=SEARCH)
-    step = fields.Integer(validate=validate.Range(min=1, max=100))
-    asset_id = id_field()
-    applicant_id = id_field()
-    min_value = fields.Decimal(places=2, validate=validate.Range(min=0, max=10**12))
-    max_value = fields.Decimal(places=2, validate=validate.Range(min=0, max=10**12))
+    step = QueryInt(1, 100)
+    asset_id = QueryInt(1)
+    applicant_id = QueryInt(1)
+    min_value = Money()
+    max_value = Money()
 
 
 class RequestExportSchema(RequestFilterSchema):
@@ -244,23 +347,30 @@ class RequestQuerySchema(PageArgs, RequestExportSchema):
     pass
 
 
-class DecideSchema(Schema):
+class DecideSchema(InputSchema):
     comment = fields.String(load_default="", validate=TEXT)
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = Id()
 
 
 class RejectSchema(DecideSchema):
     comment = fields.String(required=True, validate=[TEXT, validate.Regexp(r"\S", error="A rejection needs a comment")])
 
 
-class WithdrawSchema(Schema):
-    version = fields.Integer(validate=validate.Range(min=1))
+class WithdrawSchema(InputSchema):
+    version = Id()
 
 
-class BulkApproveSchema(Schema):
-    ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)),
-                      validate=validate.Length(min=1, max=BULK_LIMIT))
-    filter = fields.Nested(RequestFilterSchema, metadata={
+class BulkFilterSchema(RequestFilterSchema):
+    """The list filters, read from a JSON body: whole numbers must be JSON integers."""
+
+    step = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
+    asset_id = Id()
+    applicant_id = Id()
+
+
+class BulkApproveSchema(InputSchema):
+    ids = fields.List(Id(), validate=validate.Length(min=1, max=BULK_LIMIT))
+    filter = fields.Nested(BulkFilterSchema, metadata={
         "description": f"Instead of ids: every request of my inbox matching these filters (at most {BULK_LIMIT})"})
     comment = fields.String(load_default="", validate=TEXT)
 
@@ -305,18 +415,27 @@ class NotificationSchema(Schema):
         return payload
 
 
-class NotificationQuerySchema(Schema):
-    after_seq = fields.Integer(validate=validate.Range(min=0))
-    before_seq = fields.Integer(validate=validate.Range(min=1))
+class NotificationQuerySchema(InputSchema):
+    after_seq = QueryInt(0)
+    before_seq = QueryInt(1)
     unread = fields.Boolean()
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    limit = QueryInt(1, 500, load_default=50)
     # Page mode (when `page` is given): a numbered page with a total, searchable and filterable.
-    page = fields.Integer(validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page = QueryInt(1, 100_000)
+    per_page = QueryInt(1, 100, load_default=20)
     q = fields.String(validate=SEARCH)
     status = fields.String(validate=validate.OneOf(REQUEST_STATES))
     kind = fields.String(validate=validate.OneOf(REQUEST_KINDS))
     sort = sort_field(NOTIFICATION_SORTS, "-seq")
+
+
+class UnreadCountSchema(Schema):
+    count = fields.Integer(required=True)
+
+
+class ReadAllSchema(Schema):
+    updated = fields.Integer(required=True)
+    count = fields.Integer(required=True)
 
 
 class NotificationListSchema(Schema):
@@ -350,7 +469,7 @@ class MetaSchema(Schema):
     request_states = fields.List(fields.String())
     roles = fields.List(fields.String())
     limits = fields.Dict(keys=fields.String())
-    high_value_threshold = fields.Decimal(places=2, as_string=True)
+    high_value_threshold = Money()
     default_currency = fields.String()
     approval_rules = fields.List(fields.Nested(ApprovalRuleSchema))
     sorts = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
