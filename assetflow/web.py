@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import mimetypes
+from pathlib import Path
+
 import redis
 import sqlalchemy as sa
-from flask import Blueprint, Flask, abort, current_app, send_from_directory
+from flask import Blueprint, Flask, Response, abort, current_app, request, send_from_directory
 
 from .errors import error_response
 from .extensions import db
 
 bp = Blueprint("web", __name__)
+
+# Vite names every file under assets/ by a hash of its content: a new build gets new names.
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Preferred first; the build writes both next to each file (frontend/vite.config.js).
+PRECOMPRESSED = (("br", ".br"), ("gzip", ".gz"))
 
 NOT_BUILT = """<!doctype html><title>AssetFlow</title>
 <p>The frontend is not built yet. Run <code>make run</code>, or <code>npm --prefix frontend run build</code>.</p>"""
@@ -50,10 +58,30 @@ def spa(path: str):
         abort(404)
     dist = current_app.config["FRONTEND_DIST"]
     if path and (dist / path).is_file():
-        return send_from_directory(dist, path)
+        return built_file(dist, path)
     if not (dist / "index.html").is_file():
         return NOT_BUILT
-    return send_from_directory(dist, "index.html", max_age=0)
+    return built_file(dist, "index.html")
+
+
+def built_file(dist: Path, path: str) -> Response:
+    """A built file: hashed assets precompressed and cached for a year, the rest revalidated."""
+    if not path.startswith("assets/"):
+        # index.html names the current hashes, so the browser must ask for it every time.
+        response = send_from_directory(dist, path)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    for encoding, suffix in PRECOMPRESSED:
+        if request.accept_encodings[encoding] and (dist / f"{path}{suffix}").is_file():
+            mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            response = send_from_directory(dist, f"{path}{suffix}", mimetype=mimetype)
+            response.headers["Content-Encoding"] = encoding
+            break
+    else:
+        response = send_from_directory(dist, path)
+    response.headers["Cache-Control"] = IMMUTABLE
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 def init_app(app: Flask) -> None:
