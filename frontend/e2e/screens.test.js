@@ -14,29 +14,46 @@ let aliceApi
 let bobApi
 const taken = new Set()
 
-before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  // Some history, so the screens show real content.
-  const alice = (aliceApi = await apiAs(server.url, 'alice'))
-  const bob = (bobApi = await apiAs(server.url, 'bob'))
-  const first = await freeAsset(alice, taken)
-  const second = await freeAsset(alice, taken)
-  const a = await alice.post('/api/requests', { kind: 'assign', asset_id: first.id, reason: 'A second screen for the design work' })
-  await bob.post(`/api/requests/${a.id}/approve`, { comment: 'Fine by me' })
-  const b = await alice.post('/api/requests', { kind: 'repair', asset_id: second.id, reason: 'The hinge is loose' })
-  await alice.post('/api/requests', { kind: 'acquire', reason: 'Team laptop', name: 'ThinkPad X1', category: 'Laptop', value: '9800.00', currency: 'CNY' })
-  requestId = a.id
-  assetId = first.id
-  assert.ok(b.id)
-}, { timeout: 180_000 })
+before(
+  async () => {
+    server = await startServer()
+    browser = await launchBrowser()
+    // Some history, so the screens show real content.
+    const alice = (aliceApi = await apiAs(server.url, 'alice'))
+    const bob = (bobApi = await apiAs(server.url, 'bob'))
+    const first = await freeAsset(alice, taken)
+    const second = await freeAsset(alice, taken)
+    const a = await alice.post('/api/requests', {
+      kind: 'assign',
+      asset_id: first.id,
+      reason: 'A second screen for the design work',
+    })
+    await bob.post(`/api/requests/${a.id}/approve`, { comment: 'Fine by me' })
+    const b = await alice.post('/api/requests', { kind: 'repair', asset_id: second.id, reason: 'The hinge is loose' })
+    await alice.post('/api/requests', {
+      kind: 'acquire',
+      reason: 'Team laptop',
+      name: 'ThinkPad X1',
+      category: 'Laptop',
+      value: '9800.00',
+      currency: 'CNY',
+    })
+    requestId = a.id
+    assetId = first.id
+    assert.ok(b.id)
+  },
+  { timeout: 180_000 },
+)
 
 after(async () => {
   await browser?.close().catch(() => {})
   await server?.stop()
 })
 
-for (const [label, viewport] of [['1440', DESKTOP], ['375', PHONE]]) {
+for (const [label, viewport] of [
+  ['1440', DESKTOP],
+  ['375', PHONE],
+]) {
   describe(`screens at ${label} px`, { timeout: 180_000 }, () => {
     let alice
     let bob
@@ -59,7 +76,10 @@ for (const [label, viewport] of [['1440', DESKTOP], ['375', PHONE]]) {
       await alice.page.goto('/requests/new?kind=acquire')
       await alice.page.locator('[data-test=submit]').click()
       await alice.page.locator('.el-form-item__error').first().waitFor()
-      assert.ok((await alice.page.locator('.el-form-item__error').count()) >= 4, 'reason, name, category, value are required')
+      assert.ok(
+        (await alice.page.locator('.el-form-item__error').count()) >= 4,
+        'reason, name, category, value are required',
+      )
       assert.match(alice.page.url(), /\/requests\/new/)
       await screenshot(alice.page, `submit-form-${label}`)
     })
@@ -77,11 +97,9 @@ for (const [label, viewport] of [['1440', DESKTOP], ['375', PHONE]]) {
       assert.ok(all >= 10)
       await screenshot(alice.page, `assets-${label}`)
       await alice.page.locator('[data-test=asset-search]').fill('AST-00100')
-      await alice.page.waitForFunction(
-        (n) => document.querySelectorAll('[data-asset-id]').length < n,
-        all,
-        { timeout: 5000 },
-      )
+      await alice.page.waitForFunction((n) => document.querySelectorAll('[data-asset-id]').length < n, all, {
+        timeout: 5000,
+      })
     })
 
     it('asset detail with its request history', async () => {
@@ -176,7 +194,13 @@ describe('admin registers and edits assets', { timeout: 120_000 }, () => {
     await page.locator('[data-test=asset-save]').click()
     await dialog.locator('.el-form-item__error').first().waitFor()
     assert.equal(await dialog.locator('.el-form-item__error').count(), 4, 'tag, name, category, value are required')
-    await fillAsset(page, { tag, name: 'Standing desk', 'category-input': 'Furniture', value: '1299.5', location: 'Floor 3' })
+    await fillAsset(page, {
+      tag,
+      name: 'Standing desk',
+      'category-input': 'Furniture',
+      value: '1299.5',
+      location: 'Floor 3',
+    })
     await screenshot(page, 'asset-dialog-1440')
     await page.locator('[data-test=asset-save]').click()
     await dialog.waitFor({ state: 'hidden' })
@@ -208,7 +232,9 @@ describe('admin registers and edits assets', { timeout: 120_000 }, () => {
     await openNewAsset(page)
     await fillAsset(page, { tag, name: 'Another desk', 'category-input': 'Furniture', value: '10' })
     await page.locator('[data-test=asset-save]').click()
-    await dialog.locator('[data-field=tag] .el-form-item__error', { hasText: `The tag ${tag} is already in use` }).waitFor()
+    await dialog
+      .locator('[data-field=tag] .el-form-item__error', { hasText: `The tag ${tag} is already in use` })
+      .waitFor()
     assert.ok(await dialog.isVisible(), 'the dialog stays open')
     assert.deepEqual(admin.unexpectedErrors(), [])
     await admin.context.close()

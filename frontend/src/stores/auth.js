@@ -26,9 +26,7 @@ export const useAuthStore = defineStore('auth', () => {
   function persist() {
     writeJson(
       STORAGE_KEY,
-      accessToken.value
-        ? { accessToken: accessToken.value, refreshToken: refreshToken.value, user: user.value }
-        : null,
+      accessToken.value ? { accessToken: accessToken.value, refreshToken: refreshToken.value, user: user.value } : null,
     )
   }
 

@@ -11,7 +11,12 @@ beforeEach(() => {
   net = installFakeFetch({
     'GET /api/requests': () => [
       200,
-      { items: [{ id: 7, state: 'pending', step: 1, updated_at: '2026-11-27T09:00:00.531686+00:00' }], page: 1, per_page: 20, total: 1 },
+      {
+        items: [{ id: 7, state: 'pending', step: 1, updated_at: '2026-11-27T09:00:00.531686+00:00' }],
+        page: 1,
+        per_page: 20,
+        total: 1,
+      },
     ],
     'GET /api/requests/7': () => [200, { id: 7, state: 'approved', decisions: [], events: [] }],
     'POST /api/requests': (c) => [201, { id: 8, state: 'pending', ...c.body }],

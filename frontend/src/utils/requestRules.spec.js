@@ -28,31 +28,72 @@ describe('validateRequest', () => {
   })
 
   it('accepts a well-formed acquire and builds only its fields', () => {
-    const form = { kind: 'acquire', reason: ' new laptop ', name: 'X1', category: 'Laptop', value: '1299.50', currency: 'USD', asset_id: 9 }
+    const form = {
+      kind: 'acquire',
+      reason: ' new laptop ',
+      name: 'X1',
+      category: 'Laptop',
+      value: '1299.50',
+      currency: 'USD',
+      asset_id: 9,
+    }
     expect(validateRequest(form)).toEqual({})
-    expect(toPayload(form)).toEqual({ kind: 'acquire', reason: 'new laptop', name: 'X1', category: 'Laptop', value: '1299.50', currency: 'USD' })
+    expect(toPayload(form)).toEqual({
+      kind: 'acquire',
+      reason: 'new laptop',
+      name: 'X1',
+      category: 'Laptop',
+      value: '1299.50',
+      currency: 'USD',
+    })
   })
 
   it('checks the currency code and the reason length', () => {
-    const errors = validateRequest({ kind: 'acquire', reason: 'x'.repeat(2001), name: 'n', category: 'c', value: '1', currency: 'usd' })
+    const errors = validateRequest({
+      kind: 'acquire',
+      reason: 'x'.repeat(2001),
+      name: 'n',
+      category: 'c',
+      value: '1',
+      currency: 'usd',
+    })
     expect(keys(errors)).toEqual({ reason: 'tooLong', currency: 'currency' })
   })
 
   it('needs an asset whose status fits the kind and which is not locked', () => {
     expect(keys(validateRequest({ kind: 'assign', reason: 'r', asset_id: null }))).toEqual({ asset_id: 'required' })
-    expect(keys(validateRequest({ kind: 'assign', reason: 'r', asset_id: 6 }, { asset: mine }))).toEqual({ asset_id: 'kindDoesNotFit' })
-    expect(keys(validateRequest({ kind: 'repair', reason: 'r', asset_id: 5 }, { asset: { ...inStock, locked: true } }))).toEqual({ asset_id: 'locked' })
+    expect(keys(validateRequest({ kind: 'assign', reason: 'r', asset_id: 6 }, { asset: mine }))).toEqual({
+      asset_id: 'kindDoesNotFit',
+    })
+    expect(
+      keys(validateRequest({ kind: 'repair', reason: 'r', asset_id: 5 }, { asset: { ...inStock, locked: true } })),
+    ).toEqual({ asset_id: 'locked' })
     expect(validateRequest({ kind: 'dispose', reason: 'r', asset_id: 5 }, { asset: inStock })).toEqual({})
-    expect(keys(validateRequest({ kind: 'dispose', reason: 'r', asset_id: 5 }, { asset: { ...inStock, status: 'disposed' } }))).toEqual({ asset_id: 'kindDoesNotFit' })
+    expect(
+      keys(
+        validateRequest({ kind: 'dispose', reason: 'r', asset_id: 5 }, { asset: { ...inStock, status: 'disposed' } }),
+      ),
+    ).toEqual({ asset_id: 'kindDoesNotFit' })
   })
 
   it('transfer: a target other than the custodian, by the custodian or an admin', () => {
     const base = { kind: 'transfer', reason: 'r', asset_id: 6 }
     expect(keys(validateRequest(base, { asset: mine, user: alice }))).toEqual({ target_user_id: 'required' })
-    expect(keys(validateRequest({ ...base, target_user_id: 1 }, { asset: mine, user: alice }))).toEqual({ target_user_id: 'sameCustodian' })
+    expect(keys(validateRequest({ ...base, target_user_id: 1 }, { asset: mine, user: alice }))).toEqual({
+      target_user_id: 'sameCustodian',
+    })
     const theirs = { ...mine, custodian: { id: 2 } }
-    expect(keys(validateRequest({ ...base, target_user_id: 3 }, { asset: theirs, user: alice }))).toEqual({ asset_id: 'notCustodian' })
-    expect(validateRequest({ ...base, target_user_id: 3 }, { asset: theirs, user: { id: 9, role: 'admin' } })).toEqual({})
-    expect(toPayload({ ...base, target_user_id: 3 })).toEqual({ kind: 'transfer', reason: 'r', asset_id: 6, target_user_id: 3 })
+    expect(keys(validateRequest({ ...base, target_user_id: 3 }, { asset: theirs, user: alice }))).toEqual({
+      asset_id: 'notCustodian',
+    })
+    expect(validateRequest({ ...base, target_user_id: 3 }, { asset: theirs, user: { id: 9, role: 'admin' } })).toEqual(
+      {},
+    )
+    expect(toPayload({ ...base, target_user_id: 3 })).toEqual({
+      kind: 'transfer',
+      reason: 'r',
+      asset_id: 6,
+      target_user_id: 3,
+    })
   })
 })
