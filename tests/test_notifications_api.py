@@ -94,3 +94,13 @@ def test_rejected_submit_writes_no_notification(client, people):
     asset = make_asset(status="disposed")
     submit_assign(client, people["alice"][1], asset)
     assert db.session.query(Notification).count() == 0
+
+
+def test_advanced_step_names_the_role_that_decides_next(client, people):
+    req = submit_assign(client, people["alice"][1], make_asset(value=50000))
+    assert rows_for(people["alice"][0])[-1].payload["required_role"] == "approver"
+    client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={})
+    advanced = rows_for(people["alice"][0])[-1].payload
+    assert (advanced["action"], advanced["step"], advanced["required_role"]) == ("advance", 2, "admin")
+    client.post(f"/api/requests/{req['id']}/approve", headers=people["admin"][1], json={})
+    assert rows_for(people["alice"][0])[-1].payload["required_role"] is None
