@@ -34,5 +34,7 @@ export default defineConfig({
     environment: 'happy-dom',
     include: ['src/**/*.spec.js'],
     restoreMocks: true,
+    // The on-demand imports pull Element Plus's CSS files: let Vite, not Node, load them.
+    server: { deps: { inline: ['element-plus'] } },
   },
 })

@@ -10,6 +10,8 @@ export const useDashboardStore = defineStore('dashboard', () => {
   const stats = ref(null)
   const loading = ref(false)
   const error = ref(null)
+  // The queue came back at least once: before that an empty list means "not known yet".
+  const loaded = ref(false)
   let watchers = 0
   let timer = null
 
@@ -28,6 +30,7 @@ export const useDashboardStore = defineStore('dashboard', () => {
     error.value = null
     try {
       await Promise.all([fetchInbox(), fetchStats()])
+      loaded.value = true
     } catch (err) {
       error.value = err
     } finally {
@@ -97,6 +100,8 @@ export const useDashboardStore = defineStore('dashboard', () => {
   function reset() {
     inbox.value = []
     stats.value = null
+    loaded.value = false
+    error.value = null
     clearTimeout(timer)
   }
 
@@ -105,6 +110,7 @@ export const useDashboardStore = defineStore('dashboard', () => {
     stats,
     loading,
     error,
+    loaded,
     refresh,
     watchQueue,
     unwatchQueue,

@@ -1,0 +1,27 @@
+// Mount a view as the app would: real Pinia, i18n and router; the network is fakeFetch.
+import { mount, flushPromises } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { createMemoryHistory, createRouter } from 'vue-router'
+import { i18n } from '@/i18n'
+
+const stub = { template: '<div />' }
+const routes = ['login', 'requests', 'submit', 'request', 'dashboard', 'assets', 'asset', 'notifications'].map(
+  (name) => ({ name, path: `/${name}/:id?`, component: stub }),
+)
+
+export async function mountView(component, { props = {}, locale = 'en' } = {}) {
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  i18n.global.locale.value = locale
+  const router = createRouter({ history: createMemoryHistory(), routes })
+  await router.push('/requests')
+  const wrapper = mount(component, { props, global: { plugins: [pinia, i18n, router] }, attachTo: document.body })
+  return { wrapper, router, pinia }
+}
+
+/** Let pending fetches and re-renders settle. */
+export async function settle() {
+  await flushPromises()
+  await new Promise((r) => setTimeout(r, 0))
+  await flushPromises()
+}
