@@ -43,6 +43,8 @@ export default {
     id: 'ID',
     actions: 'Actions',
     view: 'View',
+    perPage: 'Rows per page',
+    perPageN: '{n} / page',
     loadFailed: 'Could not load this',
     retry: 'Try again',
   },
@@ -89,6 +91,7 @@ export default {
   requests: {
     title: 'My requests',
     empty: 'You have not submitted any requests yet.',
+    emptyFiltered: 'None of your requests has this status.',
     kind: 'Kind',
     asset: 'Asset',
     state: 'Status',

@@ -43,6 +43,8 @@ export default {
     id: '编号',
     actions: '操作',
     view: '查看',
+    perPage: '每页行数',
+    perPageN: '{n} 条/页',
     loadFailed: '加载失败',
     retry: '重试',
   },
@@ -89,6 +91,7 @@ export default {
   requests: {
     title: '我的申请',
     empty: '您还没有提交任何申请。',
+    emptyFiltered: '没有该状态的申请。',
     kind: '类型',
     asset: '资产',
     state: '状态',

@@ -9,12 +9,15 @@ export const useAssetsStore = defineStore('assets', () => {
   const list = reactive({ items: [], total: 0, page: 1, perPage: 20 })
   const filters = reactive({ status: '', category: '', q: '' })
   const loading = ref(false)
+  const loaded = ref(false)
+  const error = ref(null)
   const current = ref(null)
   const categories = ref([])
 
   async function fetchList(opts = {}) {
     Object.assign(list, opts)
     loading.value = true
+    error.value = null
     try {
       const data = await api.get('/api/assets', {
         ...filters,
@@ -23,6 +26,10 @@ export const useAssetsStore = defineStore('assets', () => {
       })
       list.items = data.items
       list.total = data.total
+      loaded.value = true
+    } catch (err) {
+      error.value = err
+      throw err
     } finally {
       loading.value = false
     }
@@ -83,6 +90,8 @@ export const useAssetsStore = defineStore('assets', () => {
     list,
     filters,
     loading,
+    loaded,
+    error,
     current,
     categories,
     fetchList,

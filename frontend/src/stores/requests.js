@@ -6,12 +6,14 @@ import { api } from '@/services/api'
 export const useRequestsStore = defineStore('requests', () => {
   const mine = reactive({ items: [], total: 0, page: 1, perPage: 20, state: '', loaded: false })
   const loadingMine = ref(false)
+  const errorMine = ref(null)
   const current = ref(null)
   const loadingCurrent = ref(false)
 
   async function fetchMine(opts = {}) {
     Object.assign(mine, opts)
     loadingMine.value = true
+    errorMine.value = null
     try {
       const data = await api.get('/api/requests', {
         scope: 'mine',
@@ -22,6 +24,9 @@ export const useRequestsStore = defineStore('requests', () => {
       mine.items = data.items
       mine.total = data.total
       mine.loaded = true
+    } catch (err) {
+      errorMine.value = err
+      throw err
     } finally {
       loadingMine.value = false
     }
@@ -78,12 +83,14 @@ export const useRequestsStore = defineStore('requests', () => {
 
   function reset() {
     Object.assign(mine, { items: [], total: 0, page: 1, state: '', loaded: false })
+    errorMine.value = null
     current.value = null
   }
 
   return {
     mine,
     loadingMine,
+    errorMine,
     current,
     loadingCurrent,
     fetchMine,
