@@ -9,6 +9,7 @@ import redis
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, abort, current_app, request, send_from_directory
 
+from .cli import demo_data_loaded
 from .errors import error_response
 from .extensions import db
 
@@ -25,8 +26,8 @@ NOT_BUILT = """<!doctype html><title>AssetFlow</title>
 
 @bp.get("/healthz")
 def healthz():
-    """The process is up."""
-    return {"status": "ok"}
+    """The process is up; `demo` tells the login page whether the demo users exist."""
+    return {"status": "ok", "demo": demo_data_loaded()}
 
 
 @bp.get("/readyz")

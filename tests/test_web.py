@@ -6,6 +6,8 @@ import gzip
 
 import pytest
 
+from assetflow.cli import seed_demo
+
 from .conftest import build_app
 
 SCRIPT = b"console.log('assetflow');\n" * 50
@@ -77,3 +79,15 @@ def test_unhashed_file_is_not_cached_for_a_year(web):
 def test_missing_asset_is_not_index_html_forever(web):
     response = web.get("/assets/gone-000000.js")
     assert "immutable" not in response.headers.get("Cache-Control", "")
+
+
+def test_healthz_says_whether_the_demo_users_exist(app, client):
+    assert client.get("/healthz").get_json() == {"status": "ok", "demo": False}
+    seed_demo()
+    assert client.get("/healthz").get_json() == {"status": "ok", "demo": True}
+
+
+def test_healthz_never_claims_demo_data_in_production(app, client):
+    seed_demo()
+    app.config["ENV_NAME"] = "production"
+    assert client.get("/healthz").get_json() == {"status": "ok", "demo": False}
