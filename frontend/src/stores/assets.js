@@ -51,9 +51,9 @@ export const useAssetsStore = defineStore('assets', () => {
     return categories.value
   }
 
-  /** Assets matching `q`, for the submit form's picker. */
-  async function search(q, status) {
-    const data = await api.get('/api/assets', { q, status, per_page: 20 })
+  /** Assets matching `q` (and a status and custodian when given), for the submit form's picker. */
+  async function search(q, status, custodianId) {
+    const data = await api.get('/api/assets', { q, status, custodian_id: custodianId, per_page: 20 })
     return data.items
   }
 

@@ -9,12 +9,14 @@ const routes = ['login', 'requests', 'submit', 'request', 'dashboard', 'assets',
   (name) => ({ name, path: `/${name}/:id?`, component: stub }),
 )
 
-export async function mountView(component, { props = {}, locale = 'en' } = {}) {
+/** `before(pinia)` runs before the mount, e.g. to stub a store's function. */
+export async function mountView(component, { props = {}, locale = 'en', query = {}, before } = {}) {
   const pinia = createPinia()
   setActivePinia(pinia)
   i18n.global.locale.value = locale
+  before?.(pinia)
   const router = createRouter({ history: createMemoryHistory(), routes })
-  await router.push('/requests')
+  await router.push({ path: '/requests', query })
   const wrapper = mount(component, { props, global: { plugins: [pinia, i18n, router] }, attachTo: document.body })
   return { wrapper, router, pinia }
 }
