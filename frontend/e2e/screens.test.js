@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { startServer, apiAs } from './server.js'
 import { DESKTOP, PHONE, launchBrowser, login, openPage, screenshot } from './browser.js'
-import { freeAsset } from './helpers.js'
+import { freeAsset, toasts } from './helpers.js'
 
 let server
 let browser
@@ -109,11 +109,18 @@ for (const [label, viewport] of [
     })
 
     it('notifications, mark read and mark all read', async () => {
-      // Two fresh unread notifications for alice: her submission and its rejection.
+      // Two fresh unread notifications for alice, live while she looks: her submission and its rejection.
+      await alice.page.goto('/notifications')
+      await alice.page.locator('[data-notification-id]').first().waitFor()
       const asset = await freeAsset(aliceApi, taken)
       const req = await aliceApi.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: 'Spare one' })
       await bobApi.post(`/api/requests/${req.id}/reject`, { comment: 'None left for this team' })
-      await alice.page.goto('/notifications')
+      // The toast keeps clear of the header: below it on a desktop, at the bottom on a phone.
+      const toast = await toasts(alice.page, `#${req.id}`).filter({ hasText: 'Rejected' }).boundingBox()
+      const header = await alice.page.locator('.app-header').boundingBox()
+      assert.ok(toast.y >= header.y + header.height, `toast at ${toast.y} covers the header`)
+      assert.ok(toast.y + toast.height <= viewport.height, 'toast on screen')
+      if (viewport === PHONE) assert.ok(toast.y > viewport.height / 2, 'toast at the bottom on a phone')
       await alice.page.locator(`[data-request-id="${req.id}"]`, { hasText: 'Rejected' }).waitFor()
       await alice.page.locator('[data-notification-id]').first().waitFor()
       await screenshot(alice.page, `notifications-${label}`)
@@ -132,6 +139,26 @@ for (const [label, viewport] of [
       await bob.page.locator('[data-inbox-id]').first().waitFor()
       await bob.page.locator('[data-test=stats] [data-state=approved] .num').filter({ hasText: /[1-9]/ }).waitFor()
       await screenshot(bob.page, `dashboard-${label}`)
+      if (viewport === PHONE) {
+        // No cell covers its neighbour (a fixed Actions column did), and the queue starts above the fold.
+        const boxes = await bob.page
+          .locator('[data-test=inbox] .el-table__body tr')
+          .first()
+          .locator('td')
+          .evaluateAll((tds) => tds.map((td) => td.getBoundingClientRect().toJSON()))
+        for (let i = 1; i < boxes.length; i += 1) {
+          assert.ok(boxes[i].left >= boxes[i - 1].right - 1, `cell ${i} overlaps cell ${i - 1}`)
+        }
+        const first = await bob.page.locator('[data-inbox-id]').first().boundingBox()
+        assert.ok(first.y + first.height <= PHONE.height, `the first waiting request is below the fold (${first.y})`)
+        // Kinds such as "Transfer" stay whole words.
+        const broken = await bob.page.$$eval('[data-test=inbox] .nowrap', (els) =>
+          els
+            .filter((e) => e.getClientRects().length > 1 || e.scrollWidth > e.clientWidth + 1)
+            .map((e) => e.textContent),
+        )
+        assert.deepEqual(broken, [])
+      }
     })
 
     it('an employee cannot open the dashboard', async () => {
