@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { after, before, describe, it } from 'node:test'
 import { REPO, apiAs, startServer } from './server.js'
-import { DESKTOP, PHONE, launchBrowser, login, openPage, screenshot } from './browser.js'
+import { DESKTOP, PHONE, launchBrowser, login, loginByKeyboard, openPage, screenshot } from './browser.js'
 import { seriousViolations } from './a11y.js'
 import { freeAsset } from './helpers.js'
 
@@ -201,14 +201,7 @@ describe('keyboard alone', { timeout: 120_000 }, () => {
     const asset = await freeAsset(await apiAs(server.url, 'alice'), taken)
     const alice = await openPage(browser, server.url)
     const { page } = alice
-    await page.goto('/login')
-    await page.locator('[data-test=username]').waitFor()
-    await page.keyboard.type('alice')
-    await page.keyboard.press('Tab')
-    await page.keyboard.type('assetflow-demo')
-    await page.keyboard.press('Enter')
-    await page.waitForURL(/\/requests/)
-    await page.locator('[data-test=connection][data-status=live]').waitFor()
+    await loginByKeyboard(page, 'alice')
 
     await tabTo(page, isLink, 'New request')
     await page.keyboard.press('Enter')
@@ -231,13 +224,7 @@ describe('keyboard alone', { timeout: 120_000 }, () => {
 
     const bob = await openPage(browser, server.url)
     const b = bob.page
-    await b.goto('/login')
-    await b.locator('[data-test=username]').waitFor()
-    await b.keyboard.type('bob')
-    await b.keyboard.press('Tab')
-    await b.keyboard.type('assetflow-demo')
-    await b.keyboard.press('Enter')
-    await b.waitForURL(/\/requests/)
+    await loginByKeyboard(b, 'bob')
     await tabTo(b, isLink, 'Dashboard')
     await b.keyboard.press('Enter')
     await b.locator(`[data-approve="${id}"]`).waitFor()

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { startServer, apiAs } from './server.js'
-import { DESKTOP, PHONE, launchBrowser, login, openPage, screenshot } from './browser.js'
+import { DESKTOP, PHONE, launchBrowser, login, loginByKeyboard, openPage, screenshot } from './browser.js'
 import { freeAsset, toasts } from './helpers.js'
 
 let server
@@ -301,15 +301,7 @@ describe('admin registers and edits assets', { timeout: 120_000 }, () => {
 describe('keyboard', { timeout: 60_000 }, () => {
   it('signs in and reaches the navigation with the keyboard alone', async () => {
     const k = await openPage(browser, server.url)
-    await k.page.goto('/login')
-    await k.page.locator('[data-test=username]').waitFor()
-    // The username field has focus on arrival; Tab moves on to the password.
-    await k.page.keyboard.type('alice')
-    await k.page.keyboard.press('Tab')
-    await k.page.keyboard.type('assetflow-demo')
-    await k.page.keyboard.press('Enter')
-    await k.page.waitForURL(/\/requests/)
-    await k.page.locator('[data-test=connection][data-status=live]').waitFor()
+    await loginByKeyboard(k.page, 'alice')
     // On a fresh page load the first Tab stop is the skip link.
     await k.page.goto('/requests')
     await k.page.keyboard.press('Tab')
