@@ -39,7 +39,8 @@ describe('live approval flow', { timeout: 240_000 }, () => {
     { timeout: STEP_MS },
     async () => {
       await bob.page.goto('/dashboard')
-      await bob.page.locator('[data-test=inbox]').waitFor()
+      // Loaded: the queue, or "Nothing is waiting for you." when it is empty.
+      await bob.page.locator('[data-test=inbox], [data-test=empty]').first().waitFor()
 
       const asset = await freeAsset(aliceApi, taken)
       await alice.page.goto(`/requests/new?kind=assign&asset_id=${asset.id}`)
