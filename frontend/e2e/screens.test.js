@@ -116,11 +116,14 @@ for (const [label, viewport] of [
       const req = await aliceApi.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: 'Spare one' })
       await bobApi.post(`/api/requests/${req.id}/reject`, { comment: 'None left for this team' })
       // The toast keeps clear of the header: below it on a desktop, at the bottom on a phone.
-      const toast = await toasts(alice.page, `#${req.id}`).filter({ hasText: 'Rejected' }).boundingBox()
+      await toasts(alice.page, `#${req.id}`).filter({ hasText: 'Rejected' }).waitFor()
       const header = await alice.page.locator('.app-header').boundingBox()
-      assert.ok(toast.y >= header.y + header.height, `toast at ${toast.y} covers the header`)
-      assert.ok(toast.y + toast.height <= viewport.height, 'toast on screen')
-      if (viewport === PHONE) assert.ok(toast.y > viewport.height / 2, 'toast at the bottom on a phone')
+      for (const toast of await toasts(alice.page, `#${req.id}`).all()) {
+        const box = await toast.boundingBox()
+        assert.ok(box.y >= header.y + header.height, `toast at ${box.y} covers the header`)
+        assert.ok(box.y + box.height <= viewport.height, 'toast on screen')
+        if (viewport === PHONE) assert.ok(box.y > viewport.height / 2, 'toast at the bottom on a phone')
+      }
       await alice.page.locator(`[data-request-id="${req.id}"]`, { hasText: 'Rejected' }).waitFor()
       await alice.page.locator('[data-notification-id]').first().waitFor()
       await screenshot(alice.page, `notifications-${label}`)
