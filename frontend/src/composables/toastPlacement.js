@@ -1,5 +1,6 @@
+import { PHONE_QUERY } from './useBreakpoint'
+
 // Toasts never cover the sticky header: below it on a desktop, at the bottom on a phone.
-export const PHONE_QUERY = '(max-width: 640px)'
 const HEADER_PX = 56 // --af-header-h in styles.css
 const GAP_PX = 8
 
