@@ -67,8 +67,11 @@ test-frontend: frontend/node_modules/.installed browser
 	npm --prefix frontend run test:unit
 	npm --prefix frontend run test:e2e
 
-lint: install-dev
+# ruff for Python; ESLint (mistakes) and Prettier (layout) for the frontend, as create-vue sets them up.
+lint: install-dev frontend/node_modules/.installed
 	$(BIN)/ruff check .
+	npm --prefix frontend run lint
+	npm --prefix frontend run format:check
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist tests/node/node_modules instance/*.db

@@ -33,6 +33,20 @@ DEMO_CATALOGUE = (
 STATUS_CYCLE = ("in_stock",) * 6 + ("in_use", "in_repair")
 
 
+def demo_data_loaded() -> bool:
+    """Whether the demo users exist (never in production): the login page lists them only then."""
+    if current_app.config["ENV_NAME"] == "production":
+        return False
+    usernames = [username for username, _, _ in DEMO_USERS]
+    try:
+        found = db.session.scalar(sa.select(sa.func.count()).where(User.username.in_(usernames)))
+    except sa.exc.SQLAlchemyError:
+        # /healthz says the process is up even when the database is not.
+        db.session.rollback()
+        return False
+    return found == len(usernames)
+
+
 def seed_demo() -> int:
     """Create the demo users and assets that are missing; return how many rows were added."""
     added = 0

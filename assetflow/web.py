@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import mimetypes
 import os
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import redis
 import sqlalchemy as sa
-from flask import Blueprint, Flask, abort, current_app, send_from_directory
+from flask import Blueprint, Flask, Response, abort, current_app, request, send_from_directory
 from werkzeug.security import safe_join
 
+from .cli import demo_data_loaded
 from .errors import error_response
 from .extensions import db
 
 bp = Blueprint("web", __name__)
+
+# Vite names every file under assets/ by a hash of its content: a new build gets new names.
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Preferred first; the build writes both next to each file (frontend/vite.config.js).
+PRECOMPRESSED = (("br", ".br"), ("gzip", ".gz"))
 
 NOT_BUILT = """<!doctype html><title>AssetFlow</title>
 <p>The frontend is not built yet. Run <code>make run</code>, or <code>npm --prefix frontend run build</code>.</p>"""
@@ -21,8 +28,8 @@ NOT_BUILT = """<!doctype html><title>AssetFlow</title>
 
 @bp.get("/healthz")
 def healthz():
-    """The process is up."""
-    return {"status": "ok"}
+    """The process is up; `demo` tells the login page whether the demo users exist."""
+    return {"status": "ok", "demo": demo_data_loaded()}
 
 
 @bp.get("/readyz")
@@ -55,12 +62,32 @@ def spa(path: str):
     # so the answer for a path outside dist never depends on what exists there.
     file = safe_join(str(dist), path) if path else None
     if file is not None and os.path.isfile(file):
-        return send_from_directory(dist, path)
+        return built_file(dist, path)
     if path and (file is None or _not_a_client_route(path)):
         abort(404)
     if not (dist / "index.html").is_file():
         return NOT_BUILT
-    return send_from_directory(dist, "index.html", max_age=0)
+    return built_file(dist, "index.html")
+
+
+def built_file(dist: Path, path: str) -> Response:
+    """A built file: hashed assets precompressed and cached for a year, the rest revalidated."""
+    if not path.startswith("assets/"):
+        # index.html names the current hashes, so the browser must ask for it every time.
+        response = send_from_directory(dist, path)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    for encoding, suffix in PRECOMPRESSED:
+        if request.accept_encodings[encoding] and (dist / f"{path}{suffix}").is_file():
+            mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            response = send_from_directory(dist, f"{path}{suffix}", mimetype=mimetype)
+            response.headers["Content-Encoding"] = encoding
+            break
+    else:
+        response = send_from_directory(dist, path)
+    response.headers["Cache-Control"] = IMMUTABLE
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 def _not_a_client_route(path: str) -> bool:

@@ -108,3 +108,13 @@ def test_nobody_is_notified_of_their_own_action(client, people):
     client.post(f"/api/requests/{other['id']}/withdraw", headers=people["alice"][1], json={})
     assert [n.payload["action"] for n in rows_for(alice)] == ["approve"]
     assert client.get("/api/notifications/unread-count", headers=people["alice"][1]).get_json() == {"count": 1}
+
+
+def test_advanced_step_names_the_role_that_decides_next(client, people):
+    req = submit_assign(client, people["alice"][1], make_asset(value=50000))
+    assert rows_for(people["bob"][0])[-1].payload["required_role"] == "approver"
+    client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={})
+    advanced = rows_for(people["alice"][0])[-1].payload
+    assert (advanced["action"], advanced["step"], advanced["required_role"]) == ("advance", 2, "admin")
+    client.post(f"/api/requests/{req['id']}/approve", headers=people["admin"][1], json={})
+    assert rows_for(people["alice"][0])[-1].payload["required_role"] is None

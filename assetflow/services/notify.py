@@ -50,6 +50,8 @@ def approval_update(req: Request, actor: User, action: str, comment: str,
         "status": req.state,
         "step": req.step,
         "steps_total": req.steps_total,
+        # Who decides next, so a client can say "waiting for an admin" (None once decided).
+        "required_role": req.required_role,
         "actor": {"id": actor.id, "name": actor.display_name},
         "action": action,
         "comment": comment,

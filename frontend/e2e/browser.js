@@ -56,6 +56,18 @@ export async function login(page, username) {
   await page.locator('[data-test=connection][data-status=live]').waitFor()
 }
 
+/** Sign in with the keyboard alone: the username field has focus on arrival, Tab leads to the password. */
+export async function loginByKeyboard(page, username) {
+  await page.goto('/login')
+  await page.locator('[data-test=username]').waitFor()
+  await page.keyboard.type(username)
+  await page.keyboard.press('Tab')
+  await page.keyboard.type('assetflow-demo')
+  await page.keyboard.press('Enter')
+  await page.waitForURL(/\/requests/)
+  await page.locator('[data-test=connection][data-status=live]').waitFor()
+}
+
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOTS, { recursive: true })
   // Let toasts and transitions settle so the picture shows the screen, not an animation.

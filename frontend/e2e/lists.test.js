@@ -15,24 +15,35 @@ let aliceApi
 let bobApi
 const ids = []
 
-before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  aliceApi = await apiAs(server.url, 'alice')
-  bobApi = await apiAs(server.url, 'bob')
-  // Acquire requests need no asset, so 250 can wait at once; five at a time (ids then sorted).
-  for (let start = 0; start < COUNT; start += 5) {
-    const batch = []
-    for (let i = start; i < Math.min(start + 5, COUNT); i += 1) {
-      const reason = `batch item ${String(i).padStart(4, '0')}`
-      batch.push(aliceApi.post('/api/requests', { kind: 'acquire', reason, name: `Chair ${i}`, category: 'Furniture', value: '120.00' }))
+before(
+  async () => {
+    server = await startServer()
+    browser = await launchBrowser()
+    aliceApi = await apiAs(server.url, 'alice')
+    bobApi = await apiAs(server.url, 'bob')
+    // Acquire requests need no asset, so 250 can wait at once; five at a time (ids then sorted).
+    for (let start = 0; start < COUNT; start += 5) {
+      const batch = []
+      for (let i = start; i < Math.min(start + 5, COUNT); i += 1) {
+        const reason = `batch item ${String(i).padStart(4, '0')}`
+        batch.push(
+          aliceApi.post('/api/requests', {
+            kind: 'acquire',
+            reason,
+            name: `Chair ${i}`,
+            category: 'Furniture',
+            value: '120.00',
+          }),
+        )
+      }
+      for (const created of await Promise.all(batch)) ids.push(created)
     }
-    for (const created of await Promise.all(batch)) ids.push(created)
-  }
-  ids.sort((a, b) => a.id - b.id)
-  bob = await openPage(browser, server.url)
-  await login(bob.page, 'bob')
-}, { timeout: 240_000 })
+    ids.sort((a, b) => a.id - b.id)
+    bob = await openPage(browser, server.url)
+    await login(bob.page, 'bob')
+  },
+  { timeout: 240_000 },
+)
 
 after(async () => {
   await browser?.close().catch(() => {})
@@ -86,8 +97,13 @@ describe('the approver queue at 250 requests', { timeout: 240_000 }, () => {
     assert.equal(inbox.total, 0)
     const approved = await bobApi.get('/api/requests?scope=all&state=approved&kind=acquire&per_page=1')
     assert.equal(approved.total, COUNT)
-    await results.locator('.el-table__row').nth(COUNT - 1).waitFor({ state: 'attached' })
-    assert.equal(await results.locator('.el-table__row').count(), COUNT)
+    await results
+      .locator('[data-result]')
+      .nth(COUNT - 1)
+      .waitFor({ state: 'attached' })
+    assert.equal(await results.locator('[data-result]').count(), COUNT)
+    // Single-step requests: every one is a final approval, none merely advanced.
+    assert.equal(await results.locator('[data-outcome=approved]').count(), COUNT)
   })
 })
 
@@ -102,7 +118,11 @@ describe('the notifications screen, searched on the server', { timeout: 60_000 }
     assert.ok(expected.total >= 1 && expected.total < COUNT)
     // Filtered to the acquire submissions he heard of: more than one page, with a pager.
     await page.goto('/notifications?status=pending&page=2')
-    await eventually(async () => Number(await page.locator('[data-test=pager]').getAttribute('data-total')) >= COUNT, 5000, 'the filtered total')
+    await eventually(
+      async () => Number(await page.locator('[data-test=pager]').getAttribute('data-total')) >= COUNT,
+      5000,
+      'the filtered total',
+    )
     assert.equal(await page.locator('[data-test=notification-list] li').count(), 20)
     assert.equal(await page.locator('[data-test=load-older]').count(), 0)
   })
@@ -118,7 +138,11 @@ describe('my assets and custody history', { timeout: 120_000 }, () => {
     await alice.page.goto('/my-assets')
     // She holds the 250 chairs approved above and this one: the pager says so.
     const held = await aliceApi.get('/api/assets?mine=true&per_page=1')
-    await eventually(async () => Number(await alice.page.locator('[data-test=asset-pager]').getAttribute('data-total')) === held.total, 5000, 'the total of what she holds')
+    await eventually(
+      async () => Number(await alice.page.locator('[data-test=asset-pager]').getAttribute('data-total')) === held.total,
+      5000,
+      'the total of what she holds',
+    )
     assert.ok(held.total > COUNT, `she holds ${held.total}`)
     await alice.page.locator('[data-test=asset-search]').fill(asset.tag)
     await alice.page.waitForURL(/q=/)

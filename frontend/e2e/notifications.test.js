@@ -28,16 +28,19 @@ async function decided(n) {
   return req
 }
 
-before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  daveApi = await apiAs(server.url, 'dave')
-  bobApi = await apiAs(server.url, 'bob')
-  // Each decision is one notification for the applicant: more than two pages' worth.
-  for (let n = 1; n <= 110; n++) await decided(n)
-  dave = await openPage(browser, server.url)
-  await login(dave.page, 'dave')
-}, { timeout: 180_000 })
+before(
+  async () => {
+    server = await startServer()
+    browser = await launchBrowser()
+    daveApi = await apiAs(server.url, 'dave')
+    bobApi = await apiAs(server.url, 'bob')
+    // Each decision is one notification for the applicant: more than two pages' worth.
+    for (let n = 1; n <= 110; n++) await decided(n)
+    dave = await openPage(browser, server.url)
+    await login(dave.page, 'dave')
+  },
+  { timeout: 180_000 },
+)
 
 after(async () => {
   await browser?.close().catch(() => {})
@@ -65,17 +68,27 @@ describe('notifications inbox', { timeout: 120_000 }, () => {
       await eventually(async () => (await rows.count()) === expected, 5000, `${expected} rows`)
       shown = expected
       if (shown < total) {
-        await eventually(() => button.evaluate((el) => !el.disabled && el === document.activeElement), 5000, 'focus kept')
+        await eventually(
+          () => button.evaluate((el) => !el.disabled && el === document.activeElement),
+          5000,
+          'focus kept',
+        )
       }
     }
     await button.waitFor({ state: 'detached' })
     const ids = await rows.evaluateAll((els) => els.map((el) => Number(el.dataset.notificationId)))
     assert.equal(new Set(ids).size, total, 'no row twice')
-    assert.deepEqual(ids, [...ids].sort((a, b) => b - a), 'newest first')
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => b - a),
+      'newest first',
+    )
 
     // A live notification after paging: on top, once; the older rows stay; the bell matches the server.
     const req = await decided('live')
-    await page.locator(`[data-test=notification-list] li:first-child[data-request-id="${req.id}"]`).waitFor({ timeout: 3000 })
+    await page
+      .locator(`[data-test=notification-list] li:first-child[data-request-id="${req.id}"]`)
+      .waitFor({ timeout: 3000 })
     await eventually(async () => (await rows.count()) === total + 1, 3000, 'one more row')
     assert.equal(await page.locator(`[data-test=notification-list] li[data-request-id="${req.id}"]`).count(), 1)
     await bellMatchesServer(page, daveApi)
@@ -83,7 +96,11 @@ describe('notifications inbox', { timeout: 120_000 }, () => {
     // Coming back to the screen (in the app, no reload) refetches the newest page only and keeps
     // everything loaded.
     await page.locator('[data-test=mark-all]').click()
-    await eventually(async () => (await page.locator('[data-test=notification-list] li.unread').count()) === 0, 3000, 'all read')
+    await eventually(
+      async () => (await page.locator('[data-test=notification-list] li.unread').count()) === 0,
+      3000,
+      'all read',
+    )
     await page.locator('header a[href="/requests"]').first().click()
     await page.waitForURL(/\/requests$/)
     const asked = []

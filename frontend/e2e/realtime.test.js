@@ -10,7 +10,11 @@ const STEP_MS = 60_000
 /** Wait until the notifications screen shows the newest page the server has. */
 async function inboxShown(page, api) {
   const { items } = await api.get('/api/notifications?limit=50')
-  await eventually(async () => (await page.locator('[data-notification-id]').count()) === items.length, 5000, 'the inbox')
+  await eventually(
+    async () => (await page.locator('[data-notification-id]').count()) === items.length,
+    5000,
+    'the inbox',
+  )
 }
 let server
 let browser
@@ -20,16 +24,19 @@ let aliceApi
 let bobApi
 const taken = new Set()
 
-before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  aliceApi = await apiAs(server.url, 'alice')
-  bobApi = await apiAs(server.url, 'bob')
-  alice = await openPage(browser, server.url)
-  bob = await openPage(browser, server.url)
-  await login(alice.page, 'alice')
-  await login(bob.page, 'bob')
-}, { timeout: 180_000 })
+before(
+  async () => {
+    server = await startServer()
+    browser = await launchBrowser()
+    aliceApi = await apiAs(server.url, 'alice')
+    bobApi = await apiAs(server.url, 'bob')
+    alice = await openPage(browser, server.url)
+    bob = await openPage(browser, server.url)
+    await login(alice.page, 'alice')
+    await login(bob.page, 'bob')
+  },
+  { timeout: 180_000 },
+)
 
 after(async () => {
   await browser?.close().catch(() => {})
@@ -37,37 +44,46 @@ after(async () => {
 })
 
 describe('live approval flow', { timeout: 240_000 }, () => {
-  it('applicant submits, approver sees it live and approves, applicant sees it within 2 s', { timeout: STEP_MS }, async () => {
-    await bob.page.goto('/dashboard')
-    await bob.page.locator('[data-test=inbox]').waitFor()
+  it(
+    'applicant submits, approver sees it live and approves, applicant sees it within 2 s',
+    { timeout: STEP_MS },
+    async () => {
+      await bob.page.goto('/dashboard')
+      // Loaded: the queue, or "Nothing is waiting for you." when it is empty.
+      await bob.page.locator('[data-test=inbox], [data-test=empty]').first().waitFor()
 
-    const asset = await freeAsset(aliceApi, taken)
-    await alice.page.goto(`/requests/new?kind=assign&asset_id=${asset.id}`)
-    await alice.page.locator('[data-test=asset]').filter({ hasText: asset.tag }).waitFor()
-    await alice.page.locator('[data-test=reason]').fill('I need a monitor for the new desk')
-    await alice.page.locator('[data-test=submit]').click()
-    await alice.page.waitForURL(/\/requests\/\d+$/)
-    const id = Number(new URL(alice.page.url()).pathname.split('/').pop())
+      const asset = await freeAsset(aliceApi, taken)
+      await alice.page.goto(`/requests/new?kind=assign&asset_id=${asset.id}`)
+      await alice.page.locator('[data-test=asset]').filter({ hasText: asset.tag }).waitFor()
+      await alice.page.locator('[data-test=reason]').fill('I need a monitor for the new desk')
+      await alice.page.locator('[data-test=submit]').click()
+      await alice.page.waitForURL(/\/requests\/\d+$/)
+      const id = Number(new URL(alice.page.url()).pathname.split('/').pop())
 
-    // The approver's queue shows the new request without a reload.
-    await bob.page.locator(`[data-inbox-id="${id}"]`).waitFor({ timeout: 3000 })
+      // The approver's queue shows the new request without a reload.
+      await bob.page.locator(`[data-inbox-id="${id}"]`).waitFor({ timeout: 3000 })
 
-    await alice.page.goto('/requests')
-    await alice.page.locator(`[data-row-state="${id}"] [data-state=pending]`).waitFor()
-    const before = await bellMatchesServer(alice.page, aliceApi)
+      await alice.page.goto('/requests')
+      await alice.page.locator(`[data-row-state="${id}"] [data-state=pending]`).waitFor()
+      const before = await bellMatchesServer(alice.page, aliceApi)
 
-    await bob.page.locator(`[data-approve="${id}"]`).click()
-    await bob.page.locator('[data-test=decision-comment]').fill('Approved, enjoy')
-    const clicked = Date.now()
-    await bob.page.locator('[data-test=decision-confirm]').click()
+      await bob.page.locator(`[data-approve="${id}"]`).click()
+      await bob.page.locator('[data-test=decision-comment]').fill('Approved, enjoy')
+      const clicked = Date.now()
+      await bob.page.locator('[data-test=decision-confirm]').click()
 
-    await alice.page.locator(`[data-row-state="${id}"] [data-state=approved]`).waitFor({ timeout: 2000 })
-    await eventually(async () => (await bellCount(alice.page)) === before + 1, 2000 - (Date.now() - clicked), 'bell +1')
-    assert.ok(Date.now() - clicked <= 2000, 'badge and bell updated within 2 s')
-    await toasts(alice.page, `#${id}`).filter({ hasText: 'Approved' }).first().waitFor({ timeout: 2000 })
-    // The decided row leaves the approver's queue.
-    await bob.page.locator(`[data-inbox-id="${id}"]`).waitFor({ state: 'detached', timeout: 3000 })
-  })
+      await alice.page.locator(`[data-row-state="${id}"] [data-state=approved]`).waitFor({ timeout: 2000 })
+      await eventually(
+        async () => (await bellCount(alice.page)) === before + 1,
+        2000 - (Date.now() - clicked),
+        'bell +1',
+      )
+      assert.ok(Date.now() - clicked <= 2000, 'badge and bell updated within 2 s')
+      await toasts(alice.page, `#${id}`).filter({ hasText: 'Approved' }).first().waitFor({ timeout: 2000 })
+      // The decided row leaves the approver's queue.
+      await bob.page.locator(`[data-inbox-id="${id}"]`).waitFor({ state: 'detached', timeout: 3000 })
+    },
+  )
 
   it('submits an acquire through the form, after fixing what the form refused', { timeout: STEP_MS }, async () => {
     const page = alice.page

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { startServer, apiAs } from './server.js'
-import { DESKTOP, PHONE, launchBrowser, login, openPage, screenshot } from './browser.js'
-import { freeAsset } from './helpers.js'
+import { DESKTOP, PHONE, launchBrowser, login, loginByKeyboard, openPage, screenshot } from './browser.js'
+import { freeAsset, toasts } from './helpers.js'
 
 let server
 let browser
@@ -14,29 +14,46 @@ let aliceApi
 let bobApi
 const taken = new Set()
 
-before(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-  // Some history, so the screens show real content.
-  const alice = (aliceApi = await apiAs(server.url, 'alice'))
-  const bob = (bobApi = await apiAs(server.url, 'bob'))
-  const first = await freeAsset(alice, taken)
-  const second = await freeAsset(alice, taken)
-  const a = await alice.post('/api/requests', { kind: 'assign', asset_id: first.id, reason: 'A second screen for the design work' })
-  await bob.post(`/api/requests/${a.id}/approve`, { comment: 'Fine by me' })
-  const b = await alice.post('/api/requests', { kind: 'repair', asset_id: second.id, reason: 'The hinge is loose' })
-  await alice.post('/api/requests', { kind: 'acquire', reason: 'Team laptop', name: 'ThinkPad X1', category: 'Laptop', value: '9800.00', currency: 'CNY' })
-  requestId = a.id
-  assetId = first.id
-  assert.ok(b.id)
-}, { timeout: 180_000 })
+before(
+  async () => {
+    server = await startServer()
+    browser = await launchBrowser()
+    // Some history, so the screens show real content.
+    const alice = (aliceApi = await apiAs(server.url, 'alice'))
+    const bob = (bobApi = await apiAs(server.url, 'bob'))
+    const first = await freeAsset(alice, taken)
+    const second = await freeAsset(alice, taken)
+    const a = await alice.post('/api/requests', {
+      kind: 'assign',
+      asset_id: first.id,
+      reason: 'A second screen for the design work',
+    })
+    await bob.post(`/api/requests/${a.id}/approve`, { comment: 'Fine by me' })
+    const b = await alice.post('/api/requests', { kind: 'repair', asset_id: second.id, reason: 'The hinge is loose' })
+    await alice.post('/api/requests', {
+      kind: 'acquire',
+      reason: 'Team laptop',
+      name: 'ThinkPad X1',
+      category: 'Laptop',
+      value: '9800.00',
+      currency: 'CNY',
+    })
+    requestId = a.id
+    assetId = first.id
+    assert.ok(b.id)
+  },
+  { timeout: 180_000 },
+)
 
 after(async () => {
   await browser?.close().catch(() => {})
   await server?.stop()
 })
 
-for (const [label, viewport] of [['1440', DESKTOP], ['375', PHONE]]) {
+for (const [label, viewport] of [
+  ['1440', DESKTOP],
+  ['375', PHONE],
+]) {
   describe(`screens at ${label} px`, { timeout: 180_000 }, () => {
     let alice
     let bob
@@ -59,7 +76,10 @@ for (const [label, viewport] of [['1440', DESKTOP], ['375', PHONE]]) {
       await alice.page.goto('/requests/new?kind=acquire')
       await alice.page.locator('[data-test=submit]').click()
       await alice.page.locator('.el-form-item__error').first().waitFor()
-      assert.ok((await alice.page.locator('.el-form-item__error').count()) >= 4, 'reason, name, category, value are required')
+      assert.ok(
+        (await alice.page.locator('.el-form-item__error').count()) >= 4,
+        'reason, name, category, value are required',
+      )
       assert.match(alice.page.url(), /\/requests\/new/)
       await screenshot(alice.page, `submit-form-${label}`)
     })
@@ -77,11 +97,9 @@ for (const [label, viewport] of [['1440', DESKTOP], ['375', PHONE]]) {
       assert.ok(all >= 10)
       await screenshot(alice.page, `assets-${label}`)
       await alice.page.locator('[data-test=asset-search]').fill('AST-00100')
-      await alice.page.waitForFunction(
-        (n) => document.querySelectorAll('[data-asset-id]').length < n,
-        all,
-        { timeout: 5000 },
-      )
+      await alice.page.waitForFunction((n) => document.querySelectorAll('[data-asset-id]').length < n, all, {
+        timeout: 5000,
+      })
     })
 
     it('asset detail with its request history', async () => {
@@ -91,15 +109,25 @@ for (const [label, viewport] of [['1440', DESKTOP], ['375', PHONE]]) {
     })
 
     it('notifications, mark read and mark all read', async () => {
-      // Two fresh unread notifications for alice: Bob's rejections of two of her requests
-      // (her own submissions notify only the approvers).
+      // Two fresh unread notifications for alice, live while she looks: Bob's rejections of two of
+      // her requests (her own submissions notify only the approvers).
+      await alice.page.goto('/notifications')
+      await alice.page.locator('[data-notification-id], [data-test=empty]').first().waitFor()
       let req
       for (const reason of ['Spare one', 'Spare two']) {
         const asset = await freeAsset(aliceApi, taken)
         req = await aliceApi.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason })
         await bobApi.post(`/api/requests/${req.id}/reject`, { comment: 'None left for this team' })
       }
-      await alice.page.goto('/notifications')
+      // The toast keeps clear of the header: below it on a desktop, at the bottom on a phone.
+      await toasts(alice.page, `#${req.id}`).filter({ hasText: 'Rejected' }).waitFor()
+      const header = await alice.page.locator('.app-header').boundingBox()
+      for (const toast of await toasts(alice.page, `#${req.id}`).all()) {
+        const box = await toast.boundingBox()
+        assert.ok(box.y >= header.y + header.height, `toast at ${box.y} covers the header`)
+        assert.ok(box.y + box.height <= viewport.height, 'toast on screen')
+        if (viewport === PHONE) assert.ok(box.y > viewport.height / 2, 'toast at the bottom on a phone')
+      }
       await alice.page.locator(`[data-request-id="${req.id}"]`, { hasText: 'Rejected' }).waitFor()
       await alice.page.locator('[data-notification-id]').first().waitFor()
       await screenshot(alice.page, `notifications-${label}`)
@@ -118,6 +146,26 @@ for (const [label, viewport] of [['1440', DESKTOP], ['375', PHONE]]) {
       await bob.page.locator('[data-inbox-id]').first().waitFor()
       await bob.page.locator('[data-test=stats] [data-state=approved] .num').filter({ hasText: /[1-9]/ }).waitFor()
       await screenshot(bob.page, `dashboard-${label}`)
+      if (viewport === PHONE) {
+        // No cell covers its neighbour (a fixed Actions column did), and the queue starts above the fold.
+        const boxes = await bob.page
+          .locator('[data-test=inbox] .el-table__body tr')
+          .first()
+          .locator('td')
+          .evaluateAll((tds) => tds.map((td) => td.getBoundingClientRect().toJSON()))
+        for (let i = 1; i < boxes.length; i += 1) {
+          assert.ok(boxes[i].left >= boxes[i - 1].right - 1, `cell ${i} overlaps cell ${i - 1}`)
+        }
+        const first = await bob.page.locator('[data-inbox-id]').first().boundingBox()
+        assert.ok(first.y + first.height <= PHONE.height, `the first waiting request is below the fold (${first.y})`)
+        // Kinds such as "Transfer" stay whole words.
+        const broken = await bob.page.$$eval('[data-test=inbox] .nowrap', (els) =>
+          els
+            .filter((e) => e.getClientRects().length > 1 || e.scrollWidth > e.clientWidth + 1)
+            .map((e) => e.textContent),
+        )
+        assert.deepEqual(broken, [])
+      }
     })
 
     it('an employee cannot open the dashboard', async () => {
@@ -180,7 +228,13 @@ describe('admin registers and edits assets', { timeout: 120_000 }, () => {
     await page.locator('[data-test=asset-save]').click()
     await dialog.locator('.el-form-item__error').first().waitFor()
     assert.equal(await dialog.locator('.el-form-item__error').count(), 4, 'tag, name, category, value are required')
-    await fillAsset(page, { tag, name: 'Standing desk', 'category-input': 'Furniture', value: '1299.5', location: 'Floor 3' })
+    await fillAsset(page, {
+      tag,
+      name: 'Standing desk',
+      'category-input': 'Furniture',
+      value: '1299.5',
+      location: 'Floor 3',
+    })
     await screenshot(page, 'asset-dialog-1440')
     await page.locator('[data-test=asset-save]').click()
     await dialog.waitFor({ state: 'hidden' })
@@ -212,7 +266,9 @@ describe('admin registers and edits assets', { timeout: 120_000 }, () => {
     await openNewAsset(page)
     await fillAsset(page, { tag, name: 'Another desk', 'category-input': 'Furniture', value: '10' })
     await page.locator('[data-test=asset-save]').click()
-    await dialog.locator('[data-field=tag] .el-form-item__error', { hasText: `The tag ${tag} is already in use` }).waitFor()
+    await dialog
+      .locator('[data-field=tag] .el-form-item__error', { hasText: `The tag ${tag} is already in use` })
+      .waitFor()
     assert.ok(await dialog.isVisible(), 'the dialog stays open')
     assert.deepEqual(admin.unexpectedErrors(), [])
     await admin.context.close()
@@ -252,15 +308,7 @@ describe('admin registers and edits assets', { timeout: 120_000 }, () => {
 describe('keyboard', { timeout: 60_000 }, () => {
   it('signs in and reaches the navigation with the keyboard alone', async () => {
     const k = await openPage(browser, server.url)
-    await k.page.goto('/login')
-    await k.page.locator('[data-test=username]').waitFor()
-    // The username field has focus on arrival; Tab moves on to the password.
-    await k.page.keyboard.type('alice')
-    await k.page.keyboard.press('Tab')
-    await k.page.keyboard.type('assetflow-demo')
-    await k.page.keyboard.press('Enter')
-    await k.page.waitForURL(/\/requests/)
-    await k.page.locator('[data-test=connection][data-status=live]').waitFor()
+    await loginByKeyboard(k.page, 'alice')
     // On a fresh page load the first Tab stop is the skip link.
     await k.page.goto('/requests')
     await k.page.keyboard.press('Tab')

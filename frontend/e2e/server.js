@@ -73,10 +73,24 @@ export async function startServer() {
   let child = null
   async function boot() {
     const out = openSync(logFile, 'a')
-    const args = ['-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w', '1', '-b', `127.0.0.1:${port}`, '--graceful-timeout', '3', 'wsgi:app']
+    const args = [
+      '-m',
+      'gunicorn',
+      '-c',
+      'gunicorn.conf.py',
+      '-w',
+      '1',
+      '-b',
+      `127.0.0.1:${port}`,
+      '--graceful-timeout',
+      '3',
+      'wsgi:app',
+    ]
     // Its own process group, so stopping it also stops the worker it forks.
     child = spawn(PYTHON, args, { cwd: REPO, env, stdio: ['ignore', out, out], detached: true })
-    const exited = new Promise((_, fail) => child.once('exit', (code) => fail(new Error(`server exited (${code}); log:\n${log()}`))))
+    const exited = new Promise((_, fail) =>
+      child.once('exit', (code) => fail(new Error(`server exited (${code}); log:\n${log()}`))),
+    )
     await Promise.race([waitHealthy(url, Date.now() + BOOT_TIMEOUT_MS), exited])
   }
 
@@ -138,14 +152,17 @@ function httpJson(method, url, { headers = {}, body } = {}) {
         method,
         agent: false,
         timeout: 10_000,
-        headers: { ...headers, ...(data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}) },
+        headers: {
+          ...headers,
+          ...(data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}),
+        },
       },
       (res) => {
         let text = ''
         res.setEncoding('utf8')
         res.on('data', (chunk) => (text += chunk))
         res.on('end', () => {
-          let json = null
+          let json
           try {
             json = text ? JSON.parse(text) : null
           } catch {

@@ -1,7 +1,9 @@
 import { createApp } from 'vue'
 import { createPinia } from 'pinia'
-import ElementPlus from 'element-plus'
-import 'element-plus/dist/index.css'
+// Template components bring their own CSS (vite.config.js); these three are called from code.
+import 'element-plus/es/components/message/style/css'
+import 'element-plus/es/components/message-box/style/css'
+import 'element-plus/es/components/notification/style/css'
 import App from './App.vue'
 import { i18n } from './i18n'
 import router from './router'
@@ -11,5 +13,4 @@ const app = createApp(App)
 app.use(createPinia())
 app.use(i18n)
 app.use(router)
-app.use(ElementPlus)
 app.mount('#app')

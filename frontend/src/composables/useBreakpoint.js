@@ -1,7 +1,10 @@
 import { onBeforeUnmount, onMounted, ref } from 'vue'
 
+// Phone-sized: the width below which styles.css and the views switch to their small layouts.
+export const PHONE_QUERY = '(max-width: 640px)'
+
 /** True while the viewport is phone-sized, for layouts that differ on small screens. */
-export function useBreakpoint(query = '(max-width: 640px)') {
+export function useBreakpoint(query = PHONE_QUERY) {
   const narrow = ref(typeof window !== 'undefined' && window.matchMedia?.(query).matches)
   let mql = null
   const update = (e) => (narrow.value = e.matches)

@@ -1,4 +1,21 @@
+import { ref } from 'vue'
 import { useI18n } from 'vue-i18n'
+
+// One clock for every relative time on screen, ticking while something shows one.
+const now = ref(Date.now())
+let clock = null
+function startClock() {
+  if (!clock && typeof window !== 'undefined') clock = window.setInterval(() => (now.value = Date.now()), 30_000)
+}
+
+const UNITS = [
+  ['year', 365 * 86400],
+  ['month', 30 * 86400],
+  ['week', 7 * 86400],
+  ['day', 86400],
+  ['hour', 3600],
+  ['minute', 60],
+]
 
 /** el-tag types for request states and asset statuses. */
 export const STATE_TAG = { pending: 'warning', approved: 'success', rejected: 'danger', withdrawn: 'info' }
@@ -13,6 +30,18 @@ export function useFormat() {
     const d = new Date(iso)
     if (Number.isNaN(d.getTime())) return iso
     return d.toLocaleString(locale.value, { dateStyle: 'medium', timeStyle: 'short' })
+  }
+
+  /** "3 minutes ago" / "3 分钟前"; the absolute time belongs in a title beside it. */
+  function relative(iso, at = now.value) {
+    const d = new Date(iso)
+    if (!iso || Number.isNaN(d.getTime())) return t('common.none')
+    startClock()
+    const seconds = Math.round((d.getTime() - at) / 1000)
+    const format = new Intl.RelativeTimeFormat(locale.value, { numeric: 'auto' })
+    const unit = UNITS.find(([, size]) => Math.abs(seconds) >= size)
+    if (!unit) return format.format(0, 'second')
+    return format.format(Math.trunc(seconds / unit[1]), unit[0])
   }
 
   function duration(seconds) {
@@ -35,5 +64,5 @@ export function useFormat() {
     }
   }
 
-  return { t, dateTime, duration, money }
+  return { t, dateTime, relative, duration, money }
 }

@@ -9,7 +9,11 @@ const DEFAULTS = { q: '', state: '', sort: '-created_at', page: 1, per_page: 20 
 describe('parseQuery / toQuery', () => {
   it('types numbers, falls back on bad ones and keeps only what differs from the defaults', () => {
     expect(parseQuery({ q: 'hinge', page: '3', per_page: 'x', other: '1' }, DEFAULTS)).toEqual({
-      q: 'hinge', state: '', sort: '-created_at', page: 3, per_page: 20,
+      q: 'hinge',
+      state: '',
+      sort: '-created_at',
+      page: 3,
+      per_page: 20,
     })
     expect(toQuery({ ...DEFAULTS, q: 'hinge', page: 3 }, DEFAULTS)).toEqual({ q: 'hinge', page: '3' })
   })
@@ -25,7 +29,10 @@ async function mountList() {
   })
   const router = createRouter({
     history: createMemoryHistory(),
-    routes: [{ path: '/list', name: 'list', component: List }, { path: '/other', name: 'other', component: { render: () => null } }],
+    routes: [
+      { path: '/list', name: 'list', component: List },
+      { path: '/other', name: 'other', component: { render: () => null } },
+    ],
   })
   router.push('/list?page=4&q=desk')
   await router.isReady()

@@ -1,3 +1,4 @@
+import { watch } from 'vue'
 import { createI18n } from 'vue-i18n'
 import en from './en'
 import zhCN from './zh-CN'
@@ -23,9 +24,17 @@ export const i18n = createI18n({
   messages: { en, 'zh-CN': zhCN },
 })
 
+// <html lang> follows the UI language from the first paint on (screen readers pick the voice by it).
+watch(
+  i18n.global.locale,
+  (code) => {
+    if (typeof document !== 'undefined') document.documentElement.lang = code
+  },
+  { immediate: true, flush: 'sync' },
+)
+
 /** Switch the UI language and remember it for the next visit. */
 export function setLocale(code) {
   i18n.global.locale.value = code
   writeJson(STORAGE_KEY, code)
-  document.documentElement.lang = code
 }

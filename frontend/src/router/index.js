@@ -6,31 +6,64 @@ const APPROVERS = ['approver', 'admin']
 
 const routes = [
   { path: '/', redirect: { name: 'requests' } },
-  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
-  { path: '/requests', name: 'requests', component: () => import('@/views/MyRequestsView.vue') },
-  { path: '/requests/new', name: 'submit', component: () => import('@/views/SubmitRequestView.vue') },
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('@/views/LoginView.vue'),
+    meta: { public: true, title: 'login.title' },
+  },
+  {
+    path: '/requests',
+    name: 'requests',
+    component: () => import('@/views/MyRequestsView.vue'),
+    meta: { title: 'nav.requests' },
+  },
+  {
+    path: '/requests/new',
+    name: 'submit',
+    component: () => import('@/views/SubmitRequestView.vue'),
+    meta: { title: 'nav.submit' },
+  },
   {
     path: '/requests/:id(\\d+)',
     name: 'request',
     component: () => import('@/views/RequestDetailView.vue'),
+    meta: { title: 'detail.title' },
     props: (route) => ({ id: Number(route.params.id) }),
   },
   {
     path: '/dashboard',
     name: 'dashboard',
     component: () => import('@/views/DashboardView.vue'),
-    meta: { roles: APPROVERS },
+    meta: { roles: APPROVERS, title: 'nav.dashboard' },
   },
-  { path: '/assets', name: 'assets', component: () => import('@/views/AssetsView.vue') },
-  { path: '/my-assets', name: 'my-assets', component: () => import('@/views/AssetsView.vue'), props: { mine: true } },
+  { path: '/assets', name: 'assets', component: () => import('@/views/AssetsView.vue'), meta: { title: 'nav.assets' } },
+  {
+    path: '/my-assets',
+    name: 'my-assets',
+    component: () => import('@/views/AssetsView.vue'),
+    meta: { title: 'lists.myAssets' },
+    props: { mine: true },
+  },
   {
     path: '/assets/:id(\\d+)',
     name: 'asset',
     component: () => import('@/views/AssetDetailView.vue'),
+    meta: { title: 'assets.detailTitle' },
     props: (route) => ({ id: Number(route.params.id) }),
   },
-  { path: '/notifications', name: 'notifications', component: () => import('@/views/NotificationsView.vue') },
-  { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue') },
+  {
+    path: '/notifications',
+    name: 'notifications',
+    component: () => import('@/views/NotificationsView.vue'),
+    meta: { title: 'nav.notifications' },
+  },
+  {
+    path: '/:pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('@/views/NotFoundView.vue'),
+    meta: { title: 'common.notFound' },
+  },
 ]
 
 export const router = createRouter({
@@ -44,7 +77,9 @@ router.beforeEach(async (to) => {
   const auth = useAuthStore()
   // The server's rules (kinds, limits, statuses; public, loaded once) before any page renders;
   // a failure leaves the page to show its own error rather than blocking navigation.
-  await useMetaStore().load().catch(() => {})
+  await useMetaStore()
+    .load()
+    .catch(() => {})
   if (to.meta.public) {
     return to.name === 'login' && auth.isAuthenticated ? { name: 'requests' } : true
   }

@@ -18,7 +18,13 @@ describe('api client', () => {
     installFakeFetch({
       'POST /api/requests/7/approve': () => [
         409,
-        { error: { code: 'conflict', message: 'already decided', details: { decided_by: { id: 4, display_name: 'Carol' } } } },
+        {
+          error: {
+            code: 'conflict',
+            message: 'already decided',
+            details: { decided_by: { id: 4, display_name: 'Carol' } },
+          },
+        },
       ],
     })
     const err = await api.post('/api/requests/7/approve', {}).catch((e) => e)
@@ -63,7 +69,10 @@ describe('api client', () => {
   })
 
   it('reports a network failure as status 0', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))))
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))),
+    )
     await expect(api.get('/healthz')).rejects.toMatchObject({ status: 0, code: 'network_error' })
   })
 })

@@ -32,7 +32,10 @@ function serverUrl() {
 function transports() {
   // WebSocket only by default: it needs no sticky sessions when scaled out.
   const raw = import.meta.env.VITE_SOCKET_TRANSPORTS || 'websocket'
-  return raw.split(',').map((t) => t.trim()).filter(Boolean)
+  return raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
 }
 
 function jitteredDelay(attempt) {
@@ -82,7 +85,9 @@ function onConnect() {
   clearTimeout(retryTimer)
   useConnectionStore().markLive()
   // Anything may have happened while we were away: recompute from the server.
-  useNotificationsStore().reconcile().catch(() => {})
+  useNotificationsStore()
+    .reconcile()
+    .catch(() => {})
   useDashboardStore().onReconnect()
   useRequestsStore().onReconnect()
 }

@@ -169,7 +169,8 @@ describe('socket module', () => {
     dashboard.watchQueue()
     await vi.advanceTimersByTimeAsync(0)
     const before = net.callsTo('GET /api/requests').length
-    for (let i = 0; i < 5; i += 1) socket.serverEmit('queue_update', { request_id: i, state: 'pending', step: 1, action: 'submit' })
+    for (let i = 0; i < 5; i += 1)
+      socket.serverEmit('queue_update', { request_id: i, state: 'pending', step: 1, action: 'submit' })
     await vi.advanceTimersByTimeAsync(1000)
     const inboxCalls = net.callsTo('GET /api/requests').slice(before)
     expect(inboxCalls).toHaveLength(1)

@@ -7,16 +7,23 @@ export const useAssetsStore = defineStore('assets', () => {
   // `query` is the list state from the URL (useListQuery): q, status, category, sort, page, per_page, mine.
   const list = reactive({ items: [], total: 0, query: {} })
   const loading = ref(false)
+  const loaded = ref(false)
+  const error = ref(null)
   const current = ref(null)
   const categories = ref([])
 
   async function fetchList(query) {
     if (query) list.query = query
     loading.value = true
+    error.value = null
     try {
       const data = await api.get('/api/assets', list.query)
       list.items = data.items
       list.total = data.total
+      loaded.value = true
+    } catch (err) {
+      error.value = err
+      throw err
     } finally {
       loading.value = false
     }
@@ -33,9 +40,9 @@ export const useAssetsStore = defineStore('assets', () => {
     return categories.value
   }
 
-  /** Assets matching `q`, for the submit form's picker. */
-  async function search(q, status) {
-    const data = await api.get('/api/assets', { q, status, per_page: 20 })
+  /** Assets matching `q` (and a status and custodian when given), for the submit form's picker. */
+  async function search(q, status, custodianId) {
+    const data = await api.get('/api/assets', { q, status, custodian_id: custodianId, per_page: 20 })
     return data.items
   }
 
@@ -76,6 +83,8 @@ export const useAssetsStore = defineStore('assets', () => {
   return {
     list,
     loading,
+    loaded,
+    error,
     current,
     categories,
     fetchList,

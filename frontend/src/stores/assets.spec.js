@@ -46,15 +46,30 @@ describe('assets store', () => {
 })
 
 describe('assets store, admin edits', () => {
-  const created = { id: 99, tag: 'NEW-1', name: 'Dock', category: 'Docking station', value: '120.00', currency: 'CNY', status: 'in_stock' }
+  const created = {
+    id: 99,
+    tag: 'NEW-1',
+    name: 'Dock',
+    category: 'Docking station',
+    value: '120.00',
+    currency: 'CNY',
+    status: 'in_stock',
+  }
 
   it('creates an asset, reloads the list and learns its new category', async () => {
     net.route('POST /api/assets', () => [201, created])
     const store = useAssetsStore()
     await store.fetchCategories()
     await store.fetchList({ page: 2 })
-    expect(await store.create({ tag: 'NEW-1', name: 'Dock', category: 'Docking station', value: '120.00' })).toEqual(created)
-    expect(net.callsTo('POST /api/assets')[0].body).toEqual({ tag: 'NEW-1', name: 'Dock', category: 'Docking station', value: '120.00' })
+    expect(await store.create({ tag: 'NEW-1', name: 'Dock', category: 'Docking station', value: '120.00' })).toEqual(
+      created,
+    )
+    expect(net.callsTo('POST /api/assets')[0].body).toEqual({
+      tag: 'NEW-1',
+      name: 'Dock',
+      category: 'Docking station',
+      value: '120.00',
+    })
     expect(net.callsTo('GET /api/assets')).toHaveLength(2)
     expect(net.callsTo('GET /api/assets').at(-1).query.page).toBe('2')
     expect(store.categories).toEqual(['Docking station', 'Laptop', 'Monitor'])
@@ -63,12 +78,30 @@ describe('assets store, admin edits', () => {
   it('passes a taken tag (409) and field errors (422) on to the form', async () => {
     net.route('POST /api/assets', (c) =>
       c.body.tag === 'AST-001001'
-        ? [409, { error: { code: 'conflict', message: "Asset tag 'AST-001001' is taken", details: { tag: 'AST-001001' } } }]
-        : [422, { error: { code: 'validation_error', message: 'Invalid input', details: { fields: { value: ['Not a valid number.'] } } } }],
+        ? [
+            409,
+            { error: { code: 'conflict', message: "Asset tag 'AST-001001' is taken", details: { tag: 'AST-001001' } } },
+          ]
+        : [
+            422,
+            {
+              error: {
+                code: 'validation_error',
+                message: 'Invalid input',
+                details: { fields: { value: ['Not a valid number.'] } },
+              },
+            },
+          ],
     )
     const store = useAssetsStore()
-    await expect(store.create({ tag: 'AST-001001' })).rejects.toMatchObject({ status: 409, details: { tag: 'AST-001001' } })
-    await expect(store.create({ tag: 'X' })).rejects.toMatchObject({ status: 422, details: { fields: { value: ['Not a valid number.'] } } })
+    await expect(store.create({ tag: 'AST-001001' })).rejects.toMatchObject({
+      status: 409,
+      details: { tag: 'AST-001001' },
+    })
+    await expect(store.create({ tag: 'X' })).rejects.toMatchObject({
+      status: 422,
+      details: { fields: { value: ['Not a valid number.'] } },
+    })
     expect(net.callsTo('GET /api/assets')).toHaveLength(0)
   })
 

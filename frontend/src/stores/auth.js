@@ -15,6 +15,7 @@ export const useAuthStore = defineStore('auth', () => {
   const user = ref(saved.user || null)
   // Why the last session ended: 'expired' shows a notice on the login page.
   const endReason = ref(null)
+  const demoUsers = ref(false) // the server has the demo users (never in production)
 
   const isAuthenticated = computed(() => Boolean(accessToken.value && user.value))
   const role = computed(() => user.value?.role || null)
@@ -26,9 +27,7 @@ export const useAuthStore = defineStore('auth', () => {
   function persist() {
     writeJson(
       STORAGE_KEY,
-      accessToken.value
-        ? { accessToken: accessToken.value, refreshToken: refreshToken.value, user: user.value }
-        : null,
+      accessToken.value ? { accessToken: accessToken.value, refreshToken: refreshToken.value, user: user.value } : null,
     )
   }
 
@@ -109,6 +108,15 @@ export const useAuthStore = defineStore('auth', () => {
     return accessToken.value
   }
 
+  /** Ask the server whether the demo users exist, for the login page's hint. */
+  async function checkDemo() {
+    try {
+      demoUsers.value = (await api.get('/healthz', undefined, { auth: false }))?.demo === true
+    } catch {
+      demoUsers.value = false
+    }
+  }
+
   async function loadMe() {
     user.value = await api.get('/api/auth/me')
     persist()
@@ -142,6 +150,7 @@ export const useAuthStore = defineStore('auth', () => {
     refreshToken,
     user,
     endReason,
+    demoUsers,
     isAuthenticated,
     role,
     canApprove,
@@ -151,5 +160,6 @@ export const useAuthStore = defineStore('auth', () => {
     refresh,
     ensureFreshToken,
     loadMe,
+    checkDemo,
   }
 })

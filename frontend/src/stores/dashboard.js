@@ -13,6 +13,8 @@ export const useDashboardStore = defineStore('dashboard', () => {
   const stats = ref(null)
   const loading = ref(false)
   const error = ref(null)
+  // The queue came back at least once: before that an empty list means "not known yet".
+  const loaded = ref(false)
   let watchers = 0
   let timer = null
 
@@ -38,6 +40,7 @@ export const useDashboardStore = defineStore('dashboard', () => {
     error.value = null
     try {
       await Promise.all([fetchInbox(), fetchStats()])
+      loaded.value = true
     } catch (err) {
       error.value = err
     } finally {
@@ -117,6 +120,8 @@ export const useDashboardStore = defineStore('dashboard', () => {
     inbox.value = []
     inboxTotal.value = 0
     stats.value = null
+    loaded.value = false
+    error.value = null
     clearTimeout(timer)
   }
 
@@ -129,6 +134,7 @@ export const useDashboardStore = defineStore('dashboard', () => {
     stats,
     loading,
     error,
+    loaded,
     refresh,
     watchQueue,
     unwatchQueue,

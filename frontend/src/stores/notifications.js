@@ -36,6 +36,8 @@ export const useNotificationsStore = defineStore('notifications', () => {
   const unreadCount = ref(0)
   const lastSeq = ref(null)
   const loading = ref(false)
+  const loaded = ref(false) // the newest page came back at least once since the last reset
+  const error = ref(null) // the last refetch failed
   const hasMore = ref(false)
 
   const known = new Set()
@@ -60,6 +62,8 @@ export const useNotificationsStore = defineStore('notifications', () => {
     forgetRows()
     unreadCount.value = 0
     hasMore.value = false
+    loaded.value = false
+    error.value = null
     const key = storageKey()
     lastSeq.value = key ? readJson(key, null) : null
   }
@@ -175,6 +179,7 @@ export const useNotificationsStore = defineStore('notifications', () => {
 
   async function doReconcile() {
     loading.value = true
+    error.value = null
     try {
       const sentSeq = lastSeq.value
       const data = await api.get('/api/notifications', { limit: PAGE })
@@ -207,7 +212,11 @@ export const useNotificationsStore = defineStore('notifications', () => {
       unreadCount.value = data.unread_count + uncounted
       hasMore.value = !reachedEnd
       setLastSeq(Math.max(before, data.last_seq, pendingMax))
+      loaded.value = true
       announce(fresh)
+    } catch (err) {
+      error.value = err
+      throw err
     } finally {
       loading.value = false
     }
@@ -290,6 +299,8 @@ export const useNotificationsStore = defineStore('notifications', () => {
     unreadCount,
     lastSeq,
     loading,
+    loaded,
+    error,
     hasMore,
     reset,
     onFresh,

@@ -148,7 +148,9 @@ describe('notifications store', () => {
       expect(store.hasMore).toBe(true)
 
       // A page overlapping the rows shown (e.g. a retried request) adds only what is new.
-      net.route('GET /api/notifications', (call) => server.route({ ...call, query: { ...call.query, before_seq: '23' } }))
+      net.route('GET /api/notifications', (call) =>
+        server.route({ ...call, query: { ...call.query, before_seq: '23' } }),
+      )
       await store.loadMore()
       expect(seqs(store)).toEqual(range(120, 1))
       expect(new Set(store.items.map((n) => n.id)).size).toBe(120)

@@ -8,17 +8,22 @@ export const useRequestsStore = defineStore('requests', () => {
   // `query` is the list state from the URL (useListQuery): q, state, kind, sort, page, per_page.
   const mine = reactive({ items: [], total: 0, query: {}, loaded: false })
   const loadingMine = ref(false)
+  const errorMine = ref(null)
   const current = ref(null)
   const loadingCurrent = ref(false)
 
   async function fetchMine(query) {
     if (query) mine.query = query
     loadingMine.value = true
+    errorMine.value = null
     try {
       const data = await api.get('/api/requests', { ...mine.query, scope: 'mine' })
       mine.items = data.items
       mine.total = data.total
       mine.loaded = true
+    } catch (err) {
+      errorMine.value = err
+      throw err
     } finally {
       loadingMine.value = false
     }
@@ -90,12 +95,14 @@ export const useRequestsStore = defineStore('requests', () => {
 
   function reset() {
     Object.assign(mine, { items: [], total: 0, query: {}, loaded: false })
+    errorMine.value = null
     current.value = null
   }
 
   return {
     mine,
     loadingMine,
+    errorMine,
     current,
     loadingCurrent,
     fetchMine,

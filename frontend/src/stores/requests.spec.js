@@ -11,7 +11,12 @@ beforeEach(() => {
   net = installFakeFetch({
     'GET /api/requests': () => [
       200,
-      { items: [{ id: 7, state: 'pending', step: 1, updated_at: '2026-11-27T09:00:00.531686+00:00' }], page: 1, per_page: 20, total: 1 },
+      {
+        items: [{ id: 7, state: 'pending', step: 1, updated_at: '2026-11-27T09:00:00.531686+00:00' }],
+        page: 1,
+        per_page: 20,
+        total: 1,
+      },
     ],
     'GET /api/requests/7': () => [200, { id: 7, state: 'approved', decisions: [], events: [] }],
     'POST /api/requests': (c) => [201, { id: 8, state: 'pending', ...c.body }],
@@ -29,7 +34,7 @@ describe('requests store', () => {
     expect(store.mine.total).toBe(1)
   })
 
-  it("reloads the list for its own submission made in another tab, patches a known row", async () => {
+  it('reloads the list for its own submission made in another tab, patches a known row', async () => {
     const store = useRequestsStore()
     await store.fetchMine({ page: 1, per_page: 20 })
     store.applyOwnChange({ request_id: 9, state: 'pending', step: 1, action: 'submit', at: '2026-11-27T09:10:00Z' })

@@ -9,10 +9,17 @@ export function installFakeFetch(routes = {}) {
     const u = new URL(url, 'http://localhost')
     const method = init.method || 'GET'
     const body = init.body ? JSON.parse(init.body) : undefined
-    const call = { method, path: u.pathname, query: Object.fromEntries(u.searchParams), body, headers: init.headers || {} }
+    const call = {
+      method,
+      path: u.pathname,
+      query: Object.fromEntries(u.searchParams),
+      body,
+      headers: init.headers || {},
+    }
     calls.push(call)
     const handler = table[`${method} ${u.pathname}`]
-    if (!handler) return new Response(JSON.stringify({ error: { code: 'not_found', message: 'no route' } }), { status: 404 })
+    if (!handler)
+      return new Response(JSON.stringify({ error: { code: 'not_found', message: 'no route' } }), { status: 404 })
     const [status, payload] = await handler(call)
     return new Response(payload === undefined ? '' : JSON.stringify(payload), { status })
   })

@@ -50,13 +50,33 @@ describe('validateAsset (register)', () => {
   })
 
   it('accepts zero, the limits and a tag with dots, dashes and underscores', () => {
-    const form = { ...valid, tag: 'a.B_9-z', value: '0', name: 'n'.repeat(120), category: 'c'.repeat(64), location: 'l'.repeat(120) }
+    const form = {
+      ...valid,
+      tag: 'a.B_9-z',
+      value: '0',
+      name: 'n'.repeat(120),
+      category: 'c'.repeat(64),
+      location: 'l'.repeat(120),
+    }
     expect(validateAsset(form)).toEqual({})
   })
 
   it('checks lengths, the currency code and the starting status', () => {
-    const form = { ...valid, name: 'n'.repeat(121), category: 'c'.repeat(65), location: 'l'.repeat(121), currency: 'usd', status: 'in_use' }
-    expect(keys(validateAsset(form))).toEqual({ name: 'tooLong', category: 'tooLong', location: 'tooLong', currency: 'currency', status: 'required' })
+    const form = {
+      ...valid,
+      name: 'n'.repeat(121),
+      category: 'c'.repeat(65),
+      location: 'l'.repeat(121),
+      currency: 'usd',
+      status: 'in_use',
+    }
+    expect(keys(validateAsset(form))).toEqual({
+      name: 'tooLong',
+      category: 'tooLong',
+      location: 'tooLong',
+      currency: 'currency',
+      status: 'required',
+    })
   })
 
   it('builds the POST body, trimmed, without empty optional fields', () => {
@@ -84,7 +104,9 @@ describe('validateAsset (edit)', () => {
 
   it('sends only what changed, and the status only when closing a repair', () => {
     expect(toUpdatePayload(assetForm(laptop), laptop)).toEqual({})
-    expect(toUpdatePayload({ ...assetForm(laptop), name: ' Dell 7 ', value: '6200' }, laptop)).toEqual({ name: 'Dell 7' })
+    expect(toUpdatePayload({ ...assetForm(laptop), name: ' Dell 7 ', value: '6200' }, laptop)).toEqual({
+      name: 'Dell 7',
+    })
     expect(toUpdatePayload({ ...assetForm(laptop), location: 'Room 4', closeRepair: true }, laptop)).toEqual({
       location: 'Room 4',
       status: 'in_stock',

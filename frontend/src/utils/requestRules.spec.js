@@ -12,7 +12,9 @@ const keys = (errors) => Object.fromEntries(Object.entries(errors).map(([k, v]) 
 
 describe('validateRequest', () => {
   it('requires a reason and the acquire fields', () => {
-    expect(keys(validateRequest({ kind: 'acquire', reason: ' ', name: '', category: '', value: '' }, { rules }))).toEqual({
+    expect(
+      keys(validateRequest({ kind: 'acquire', reason: ' ', name: '', category: '', value: '' }, { rules })),
+    ).toEqual({
       reason: 'required',
       name: 'required',
       category: 'required',
@@ -32,31 +34,75 @@ describe('validateRequest', () => {
   })
 
   it('accepts a well-formed acquire and builds only its fields', () => {
-    const form = { kind: 'acquire', reason: ' new laptop ', name: 'X1', category: 'Laptop', value: '1299.50', currency: 'USD', asset_id: 9 }
+    const form = {
+      kind: 'acquire',
+      reason: ' new laptop ',
+      name: 'X1',
+      category: 'Laptop',
+      value: '1299.50',
+      currency: 'USD',
+      asset_id: 9,
+    }
     expect(validateRequest(form, { rules })).toEqual({})
-    expect(toPayload(form)).toEqual({ kind: 'acquire', reason: 'new laptop', name: 'X1', category: 'Laptop', value: '1299.50', currency: 'USD' })
+    expect(toPayload(form)).toEqual({
+      kind: 'acquire',
+      reason: 'new laptop',
+      name: 'X1',
+      category: 'Laptop',
+      value: '1299.50',
+      currency: 'USD',
+    })
   })
 
   it('checks the currency code and the reason length', () => {
-    const errors = validateRequest({ kind: 'acquire', reason: 'x'.repeat(2001), name: 'n', category: 'c', value: '1', currency: 'usd' }, { rules })
+    const errors = validateRequest(
+      { kind: 'acquire', reason: 'x'.repeat(2001), name: 'n', category: 'c', value: '1', currency: 'usd' },
+      { rules },
+    )
     expect(keys(errors)).toEqual({ reason: 'tooLong', currency: 'currency' })
   })
 
   it('needs an asset whose status fits the kind and which is not locked', () => {
-    expect(keys(validateRequest({ kind: 'assign', reason: 'r', asset_id: null }, { rules }))).toEqual({ asset_id: 'required' })
-    expect(keys(validateRequest({ kind: 'assign', reason: 'r', asset_id: 6 }, { rules, asset: mine }))).toEqual({ asset_id: 'kindDoesNotFit' })
-    expect(keys(validateRequest({ kind: 'repair', reason: 'r', asset_id: 5 }, { rules, asset: { ...inStock, locked: true } }))).toEqual({ asset_id: 'locked' })
+    expect(keys(validateRequest({ kind: 'assign', reason: 'r', asset_id: null }, { rules }))).toEqual({
+      asset_id: 'required',
+    })
+    expect(keys(validateRequest({ kind: 'assign', reason: 'r', asset_id: 6 }, { rules, asset: mine }))).toEqual({
+      asset_id: 'kindDoesNotFit',
+    })
+    expect(
+      keys(
+        validateRequest({ kind: 'repair', reason: 'r', asset_id: 5 }, { rules, asset: { ...inStock, locked: true } }),
+      ),
+    ).toEqual({ asset_id: 'locked' })
     expect(validateRequest({ kind: 'dispose', reason: 'r', asset_id: 5 }, { rules, asset: inStock })).toEqual({})
-    expect(keys(validateRequest({ kind: 'dispose', reason: 'r', asset_id: 5 }, { rules, asset: { ...inStock, status: 'disposed' } }))).toEqual({ asset_id: 'kindDoesNotFit' })
+    expect(
+      keys(
+        validateRequest(
+          { kind: 'dispose', reason: 'r', asset_id: 5 },
+          { rules, asset: { ...inStock, status: 'disposed' } },
+        ),
+      ),
+    ).toEqual({ asset_id: 'kindDoesNotFit' })
   })
 
   it('transfer: a target other than the custodian, by the custodian or an admin', () => {
     const base = { kind: 'transfer', reason: 'r', asset_id: 6 }
     expect(keys(validateRequest(base, { rules, asset: mine, user: alice }))).toEqual({ target_user_id: 'required' })
-    expect(keys(validateRequest({ ...base, target_user_id: 1 }, { rules, asset: mine, user: alice }))).toEqual({ target_user_id: 'sameCustodian' })
+    expect(keys(validateRequest({ ...base, target_user_id: 1 }, { rules, asset: mine, user: alice }))).toEqual({
+      target_user_id: 'sameCustodian',
+    })
     const theirs = { ...mine, custodian: { id: 2 } }
-    expect(keys(validateRequest({ ...base, target_user_id: 3 }, { rules, asset: theirs, user: alice }))).toEqual({ asset_id: 'notCustodian' })
-    expect(validateRequest({ ...base, target_user_id: 3 }, { rules, asset: theirs, user: { id: 9, role: 'admin' } })).toEqual({})
-    expect(toPayload({ ...base, target_user_id: 3 })).toEqual({ kind: 'transfer', reason: 'r', asset_id: 6, target_user_id: 3 })
+    expect(keys(validateRequest({ ...base, target_user_id: 3 }, { rules, asset: theirs, user: alice }))).toEqual({
+      asset_id: 'notCustodian',
+    })
+    expect(
+      validateRequest({ ...base, target_user_id: 3 }, { rules, asset: theirs, user: { id: 9, role: 'admin' } }),
+    ).toEqual({})
+    expect(toPayload({ ...base, target_user_id: 3 })).toEqual({
+      kind: 'transfer',
+      reason: 'r',
+      asset_id: 6,
+      target_user_id: 3,
+    })
   })
 })

@@ -1,0 +1,42 @@
+// Mount a view as the app would: real Pinia, i18n and router, the server's rules (GET /api/meta) loaded;
+// the network is fakeFetch.
+import { mount, flushPromises } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { createMemoryHistory, createRouter } from 'vue-router'
+import { i18n } from '@/i18n'
+import { useMetaStore } from '@/stores/meta'
+import META from '@/testing/meta.json'
+
+const stub = { template: '<div />' }
+const routes = [
+  'login',
+  'requests',
+  'submit',
+  'request',
+  'dashboard',
+  'assets',
+  'my-assets',
+  'asset',
+  'notifications',
+].map((name) => ({ name, path: `/${name}/:id?`, component: stub }))
+
+/** `before(pinia)` runs before the mount, e.g. to stub a store's function. */
+export async function mountView(component, { props = {}, locale = 'en', query = {}, before } = {}) {
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  i18n.global.locale.value = locale
+  // The router guard loads the server's rules before any page; here they come from the fixture.
+  useMetaStore(pinia).data = META
+  before?.(pinia)
+  const router = createRouter({ history: createMemoryHistory(), routes })
+  await router.push({ path: '/requests', query })
+  const wrapper = mount(component, { props, global: { plugins: [pinia, i18n, router] }, attachTo: document.body })
+  return { wrapper, router, pinia }
+}
+
+/** Let pending fetches and re-renders settle. */
+export async function settle() {
+  await flushPromises()
+  await new Promise((r) => setTimeout(r, 0))
+  await flushPromises()
+}

@@ -1,0 +1,57 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import DashboardView from './DashboardView.vue'
+import { BOB, installFakeFetch, seedSession } from '@/testing/fakeFetch'
+import { mountView, settle } from '@/testing/mountView'
+
+const STATS = { counts: { pending: 0 }, median_decision_seconds: null }
+const EMPTY = 'Nothing is waiting for you.'
+let net
+let view
+
+beforeEach(() => {
+  localStorage.clear()
+  seedSession(BOB)
+  net = installFakeFetch({ 'GET /api/requests/stats': () => [200, STATS] })
+})
+afterEach(() => view?.wrapper.unmount())
+
+describe('dashboard states', () => {
+  it('shows a skeleton, not "nothing waiting", while the queue loads', async () => {
+    net.route('GET /api/requests', () => new Promise(() => {}))
+    view = await mountView(DashboardView)
+    await settle()
+    expect(view.wrapper.find('[data-test=loading]').exists()).toBe(true)
+    expect(view.wrapper.text()).not.toContain(EMPTY)
+  })
+
+  it('shows an error with a retry when the inbox fails, and the queue after the retry', async () => {
+    let fail = true
+    net.route('GET /api/requests', () =>
+      fail
+        ? [500, { error: { code: 'internal_error', message: 'Internal server error' } }]
+        : [
+            200,
+            {
+              items: [{ id: 5, kind: 'assign', state: 'pending', step: 1, steps_total: 1, asset: { tag: 'AST-1' } }],
+              total: 1,
+            },
+          ],
+    )
+    view = await mountView(DashboardView)
+    await settle()
+    expect(view.wrapper.find('[data-test=load-error]').exists()).toBe(true)
+    expect(view.wrapper.text()).not.toContain(EMPTY)
+    fail = false
+    await view.wrapper.find('[data-test=retry]').trigger('click')
+    await settle()
+    expect(view.wrapper.find('[data-test=load-error]').exists()).toBe(false)
+    expect(view.wrapper.find('[data-inbox-id="5"]').exists()).toBe(true)
+  })
+
+  it('says "nothing waiting" only when the server says the queue is empty', async () => {
+    net.route('GET /api/requests', () => [200, { items: [], total: 0 }])
+    view = await mountView(DashboardView)
+    await settle()
+    expect(view.wrapper.find('[data-test=empty]').text()).toContain(EMPTY)
+  })
+})
