@@ -3,7 +3,7 @@
 Run as a one-shot process against the same DATABASE_URL and JWT_SECRET_KEY as the server under
 test, with ASYNC_MODE=threading (no green threads needed):
 
-    python bench/mint_users.py PREFIX COUNT   ->  JSON {"users": [{"id", "username", "token"}]}
+    python bench/mint_users.py PREFIX COUNT [ROLE]   ->  JSON {"users": [{"id", "username", "token"}]}
 
 Why not `flask create-user` + `POST /api/auth/login` for each? Both hash or verify a password
 (werkzeug's scrypt, tens of milliseconds each), which would make opening 500 sockets of 500
@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def main(prefix: str, count: int) -> None:
+def main(prefix: str, count: int, role: str = "employee") -> None:
+    """Create the users that do not exist yet and print every one's id, name and access token."""
     import sqlalchemy as sa
 
     from assetflow import create_app
@@ -38,7 +39,7 @@ def main(prefix: str, count: int) -> None:
         existing = set(db.session.scalars(sa.select(User.username).where(User.username.in_(names))))
         db.session.add_all(
             User(username=name, display_name=f"Bench {name}", email=f"{name}@bench.invalid",
-                 role="employee", password_hash=template.password_hash)
+                 role=role, password_hash=template.password_hash)
             for name in names if name not in existing
         )
         db.session.commit()
@@ -48,4 +49,4 @@ def main(prefix: str, count: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), *sys.argv[3:4])

@@ -168,9 +168,9 @@ def histogram_median_bucket(before: dict, after: dict, name: str) -> dict[str, A
     return {"observations": int(count), "median_le_ms": None}
 
 
-def mint_users(env: dict[str, str], prefix: str, count: int) -> list[dict]:
-    """Create `count` employees in the server's database; their ids and access tokens."""
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "mint_users.py"), prefix, str(count)],
+def mint_users(env: dict[str, str], prefix: str, count: int, role: str = "employee") -> list[dict]:
+    """Create `count` users of a role in the server's database; their ids and access tokens."""
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "mint_users.py"), prefix, str(count), role],
                          cwd=ROOT, env={**env, "ASYNC_MODE": "threading"}, capture_output=True,
                          text=True, timeout=120, check=True)
     return json.loads(out.stdout)["users"]
