@@ -1,4 +1,4 @@
-"""Benchmark helper: create N employee users in a database and print an access token for each.
+"""Benchmark helper: create N users of a role in a database and print an access token for each.
 
 Run as a one-shot process against the same DATABASE_URL and JWT_SECRET_KEY as the server under
 test, with ASYNC_MODE=threading (no green threads needed):
@@ -18,24 +18,24 @@ import json
 import sys
 from pathlib import Path
 
+from flask import Flask
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def main(prefix: str, count: int, role: str = "employee") -> None:
-    """Create the users that do not exist yet and print every one's id, name and access token."""
+def mint(app: Flask, prefix: str, count: int, role: str = "employee") -> list[dict]:
+    """Create the users that do not exist yet; every one's id, name and access token."""
     import sqlalchemy as sa
 
-    from assetflow import create_app
     from assetflow.auth.tokens import issue_tokens
     from assetflow.extensions import db
     from assetflow.models import User
 
-    app = create_app()
     with app.app_context():
-        template = User(username=f"{prefix}-hash", display_name="hash", role="employee")
+        template = User(username=f"{prefix}-hash", display_name="hash", role=role)
         template.set_password("bench-password")  # hashed once, shared by every bench user
-        names = [f"{prefix}{index:04d}" for index in range(count)]
+        names = [f"{prefix}{index:05d}" for index in range(count)]
         existing = set(db.session.scalars(sa.select(User.username).where(User.username.in_(names))))
         db.session.add_all(
             User(username=name, display_name=f"Bench {name}", email=f"{name}@bench.invalid",
@@ -44,8 +44,14 @@ def main(prefix: str, count: int, role: str = "employee") -> None:
         )
         db.session.commit()
         users = db.session.scalars(sa.select(User).where(User.username.in_(names)).order_by(User.id)).all()
-        out = [{"id": u.id, "username": u.username, "token": issue_tokens(u)["access_token"]} for u in users]
-    json.dump({"users": out}, sys.stdout)
+        return [{"id": u.id, "username": u.username, "token": issue_tokens(u)["access_token"]} for u in users]
+
+
+def main(prefix: str, count: int, role: str = "employee") -> None:
+    """Print the users' JSON on stdout."""
+    from assetflow import create_app
+
+    json.dump({"users": mint(create_app(), prefix, count, role)}, sys.stdout)
 
 
 if __name__ == "__main__":
