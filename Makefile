@@ -10,7 +10,8 @@ export HOST PORT
 FLASK := ASYNC_MODE=threading $(BIN)/flask --app wsgi
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/package.json -type f 2>/dev/null)
 
-.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser clean
+.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser clean \
+	bench bench-core bench-scale
 
 # Stamp files make a second `make run` skip every step whose inputs did not change.
 $(BIN)/.installed: requirements.txt
@@ -69,7 +70,18 @@ lint: install-dev
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/dist tests/node/node_modules instance/*.db
+	rm -rf $(VENV) frontend/node_modules frontend/dist tests/node/node_modules bench/node/node_modules instance/*.db
 
-bench: install-dev
-	$(BIN)/python bench/run.py
+# The scale benchmark's load generator and Node baseline: socket.io-client and socket.io 4.
+bench/node/node_modules/.installed: bench/node/package.json bench/node/package-lock.json
+	npm --prefix bench/node ci --no-audit --no-fund
+	touch $@
+
+# `make bench` runs both benchmarks (docs/benchmarks.md); BENCH_ARGS=--quick for a short run.
+bench: bench-core bench-scale
+
+bench-core: install-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-scale: install-dev bench/node/node_modules/.installed
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)

@@ -43,7 +43,8 @@ def green_threads() -> dict[str, Any]:
     kinds: Counter = Counter()
     depths: Counter = Counter()
     for obj in gc.get_objects():
-        if isinstance(obj, greenlet) and not obj.dead:
+        # type(), not isinstance(): werkzeug proxies would resolve themselves (outside a context).
+        if issubclass(type(obj), greenlet) and not obj.dead:
             frames = _stack(obj.gr_frame)
             # The innermost app-level frame names the role: reader, writer, ping, hub...
             kinds[" < ".join(frames[:3]) or type(obj).__name__] += 1

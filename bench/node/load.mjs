@@ -55,8 +55,14 @@ function openOne(group, index, url, auth) {
     const socket = io(url, { auth, transports: ["websocket"], reconnection: false, forceNew: true, timeout: 20000 });
     const entry = { socket, url, arrivals: new Map() };
     socket.onAny((event, data) => record(group, index, entry, event, data));
-    socket.once("connect", () => resolve({ entry, ms: now() - started }));
-    socket.once("connect_error", (error) => { socket.close(); resolve({ entry: null, error: String(error.message) }); });
+    // A namespace CONNECT the server never answers has no client-side timeout: give up after 30 s.
+    const timer = setTimeout(() => { socket.close(); resolve({ entry: null, error: "no CONNECT within 30 s" }); }, 30000);
+    socket.once("connect", () => { clearTimeout(timer); resolve({ entry, ms: now() - started }); });
+    socket.once("connect_error", (error) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve({ entry: null, error: String(error.message) });
+    });
   });
 }
 
