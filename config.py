@@ -48,6 +48,8 @@ class Config:
     ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
     PING_INTERVAL = _int("PING_INTERVAL", 25)
     PING_TIMEOUT = _int("PING_TIMEOUT", 20)
+    # permessage-deflate keeps ~200 KiB of zlib state per socket (assetflow/realtime/compression.py).
+    WEBSOCKET_COMPRESSION = _int("WEBSOCKET_COMPRESSION", 0) == 1
     HIGH_VALUE_THRESHOLD = _int("HIGH_VALUE_THRESHOLD", 10000)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # How many reverse proxies (nginx, a load balancer) stand in front; their X-Forwarded-For

@@ -15,7 +15,7 @@ from config import Config, config_from_env
 from . import api, cli, errors, metrics, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
-from .realtime import sockets
+from .realtime import compression, sockets
 from .realtime.manager import client_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     jwt.init_app(app)
     limiter.init_app(app)
     _init_socketio(app)
+    compression.init_app(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

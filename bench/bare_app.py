@@ -43,6 +43,12 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
+if os.environ.get("WEBSOCKET_COMPRESSION") != "1":
+    # The same WebSocket layer as AssetFlow's: permessage-deflate declined (its default).
+    from assetflow.realtime.compression import DeclineWebSocketCompression
+
+    app.wsgi_app = DeclineWebSocketCompression(app.wsgi_app)
+
 if os.environ.get("BENCH_INTROSPECT"):
     from introspect import install
 
