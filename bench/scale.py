@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -51,6 +50,7 @@ from run import (  # noqa: E402
     Run,
     cpu_s,
     fmt,
+    guarded,
     loadavg,
     machine,
     mint_users,
@@ -69,7 +69,7 @@ NODE_DIR = BENCH / "node"
 FULL = dict(applicants=5000, dashboards=20, decisions=1000, rate=100, fanout=1000, fanout_reps=5, hold=10000,
             settle_s=30, multi_procs=(2, 4), multi_sockets=1000, multi_decisions=600, timeout=40 * 60)
 QUICK = dict(applicants=1000, dashboards=20, decisions=300, rate=100, fanout=200, fanout_reps=3, hold=2000,
-             settle_s=5, multi_procs=(2,), multi_sockets=200, multi_decisions=200, timeout=8 * 60)
+             settle_s=5, multi_procs=(2,), multi_sockets=200, multi_decisions=200, timeout=15 * 60)
 PUSH_WAIT_MS = 10_000  # an event later than this counts as missed
 
 
@@ -193,6 +193,11 @@ def start_process(run: Run, cmd: list[str], env: dict[str, str], name: str, mode
     return server
 
 
+def stack_env(mode: str) -> dict[str, str]:
+    """The per-socket settings docs/deploy.md recommends (compression is declined by default)."""
+    return {"GEVENT_TRACK_GREENLET_TREE": "0"} if mode == "gevent" else {}
+
+
 def gunicorn_args() -> str:
     """Extra gunicorn settings: the repo's gunicorn.conf.py when it exists, else the bare minimum."""
     return "" if (ROOT / "gunicorn.conf.py").exists() else "--worker-connections 20000"
@@ -200,7 +205,7 @@ def gunicorn_args() -> str:
 
 def start_assetflow(run: Run, mode: str, procs: int, name: str) -> Target:
     """`procs` gunicorn processes of one deployment on PostgreSQL (+ Redis when more than one)."""
-    extra = {"GUNICORN_CMD_ARGS": gunicorn_args()}
+    extra = {"GUNICORN_CMD_ARGS": gunicorn_args(), **stack_env(mode)}
     if procs > 1:
         extra.update(SOCKETIO_MESSAGE_QUEUE=REDIS_URL, SOCKETIO_CHANNEL=f"assetflow-scale-{os.getpid()}-{name}")
     env = run.env(run.database("postgres", name.replace("-", "_")), mode, **extra)
@@ -210,7 +215,7 @@ def start_assetflow(run: Run, mode: str, procs: int, name: str) -> Target:
 
 def start_bare(run: Run, mode: str, name: str) -> Target:
     """bench/bare_app.py under the same gunicorn worker."""
-    env = {**os.environ, "ASYNC_MODE": mode, "PING_INTERVAL": "25", "PING_TIMEOUT": "20"}
+    env = {**os.environ, "ASYNC_MODE": mode, "PING_INTERVAL": "25", "PING_TIMEOUT": "20", **stack_env(mode)}
     cmd = [sys.executable, "-m", "gunicorn", "-k", mode, "-w", "1", "-b", "127.0.0.1:{port}",
            "--graceful-timeout", "2", "--pythonpath", "bench", *gunicorn_args().split(), "bare_app:app"]
     server = start_process(run, cmd, env, name, mode)
@@ -476,7 +481,7 @@ def save(report: dict[str, Any]) -> Path:
     return path
 
 
-def run_all(run: Run, report: dict[str, Any], p: dict, deadline: Deadline, multi: bool) -> None:
+def run_all(run: Run, report: dict[str, Any], p: dict, deadline: Deadline, multi: bool) -> int:
     """Every target, one at a time, each stopped before the next starts."""
     starters = []
     for mode in report["modes"]:
@@ -513,11 +518,12 @@ def run_all(run: Run, report: dict[str, Any], p: dict, deadline: Deadline, multi
                 traceback.print_exc()
                 report["skipped"][name] = f"failed: {type(error).__name__}: {error}"[:500]
             print(f"done {name} ({deadline.left():.0f} s left)", flush=True)
+    return 1 if any(v.startswith("failed") for v in report["skipped"].values()) else 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 sockets instead of 5,000; 8 minute limit")
+    parser.add_argument("--quick", action="store_true", help="1,000 sockets instead of 5,000; 15 minute limit")
     parser.add_argument("--modes", default="eventlet,gevent", help="async modes to measure (comma-separated)")
     parser.add_argument("--no-multi", action="store_true", help="skip the 2- and 4-process runs")
     args = parser.parse_args()
@@ -534,31 +540,7 @@ def main() -> int:
         "machine": machine(), "loadavg_start": loadavg(), "single": {}, "multi": {}, "skipped": {},
     }
 
-    def on_alarm(signum, frame):
-        raise BenchTimeout(f"hard time limit of {p['timeout']} s reached")
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.alarm(int(p["timeout"]))
-    watchdog = threading.Timer(p["timeout"] + 60, lambda: (run.kill_now(), os._exit(3)))
-    watchdog.daemon = True
-    watchdog.start()
-    status = 0
-    try:
-        run_all(run, report, p, deadline, not args.no_multi)
-    except (BenchTimeout, KeyboardInterrupt, Exception) as error:
-        report["error"] = f"{type(error).__name__}: {error}"
-        traceback.print_exc()
-        status = 1
-    finally:
-        signal.alarm(0)
-        try:
-            run.cleanup()
-        finally:
-            watchdog.cancel()
+    status = guarded(run, p["timeout"], lambda: run_all(run, report, p, deadline, not args.no_multi), report)
     report["ratios"] = ratios(report)
     report["wall_s"] = round(time.monotonic() - started, 1)
     report["loadavg_end"] = loadavg()
