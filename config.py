@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from limits import parse_many
+
 BASE_DIR = Path(__file__).resolve().parent
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
+# HS256 keys shorter than the hash output can be brute-forced offline from a single token.
+MIN_JWT_SECRET_BYTES = 32
 
 
 def _int(name: str, default: int) -> int:
@@ -28,6 +32,22 @@ def database_url(url: str) -> str:
     return url
 
 
+def login_rate_limits(setting: str) -> tuple[str, str]:
+    """Split LOGIN_RATE_LIMIT into (per username, per client address); raise if malformed."""
+    parts = tuple(part.strip() for part in setting.split(";"))
+    try:
+        if len(parts) != 2:
+            raise ValueError(setting)
+        for part in parts:
+            parse_many(part)
+    except ValueError:
+        raise RuntimeError(
+            f"LOGIN_RATE_LIMIT must be '<per username>;<per client address>' in Flask-Limiter's "
+            f"notation, e.g. '10 per 15 minutes;60 per minute', not {setting!r}"
+        ) from None
+    return parts
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -44,10 +64,17 @@ class Config:
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
     # Pub/sub channels ignore Redis database numbers: deployments sharing a Redis need their own.
     SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "assetflow")
+    # Origins allowed to open a socket besides the page's own, which is always allowed.
     CORS_ORIGINS = _list("CORS_ORIGINS")
     ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
     PING_INTERVAL = _int("PING_INTERVAL", 25)
     PING_TIMEOUT = _int("PING_TIMEOUT", 20)
+    # What one socket may send (docs/realtime.md, "Limits"): packets per second, how many it may
+    # save up, how many more past that are dropped before it is cut off; the largest message.
+    SOCKET_EVENTS_PER_SECOND = _int("SOCKET_EVENTS_PER_SECOND", 10)
+    SOCKET_EVENT_BURST = _int("SOCKET_EVENT_BURST", 20)
+    SOCKET_EVENT_OVERFLOW = _int("SOCKET_EVENT_OVERFLOW", 100)
+    SOCKET_MAX_PAYLOAD = _int("SOCKET_MAX_PAYLOAD", 16 * 1024)
     # permessage-deflate keeps ~200 KiB of zlib state per socket (assetflow/realtime/compression.py).
     WEBSOCKET_COMPRESSION = _int("WEBSOCKET_COMPRESSION", 0) == 1
     HIGH_VALUE_THRESHOLD = _int("HIGH_VALUE_THRESHOLD", 10000)
@@ -69,16 +96,11 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """Local development: a default JWT secret and the Vite dev server as an origin."""
+    """Local development: a default JWT secret and the Vite dev server as an extra origin."""
 
     ENV_NAME = "development"
     JWT_SECRET_KEY = Config.JWT_SECRET_KEY or DEV_JWT_SECRET
-    CORS_ORIGINS = Config.CORS_ORIGINS or [
-        "http://127.0.0.1:5000",
-        "http://localhost:5000",
-        "http://127.0.0.1:5173",
-        "http://localhost:5173",
-    ]
+    CORS_ORIGINS = Config.CORS_ORIGINS or ["http://127.0.0.1:5173", "http://localhost:5173"]
 
 
 class TestingConfig(DevelopmentConfig):
@@ -101,6 +123,13 @@ class ProductionConfig(Config):
         """Raise when a setting that must be explicit in production is missing."""
         if not cls.JWT_SECRET_KEY or cls.JWT_SECRET_KEY == DEV_JWT_SECRET:
             raise RuntimeError("JWT_SECRET_KEY must be set in production")
+        length = len(cls.JWT_SECRET_KEY.encode())
+        if length < MIN_JWT_SECRET_BYTES:
+            raise RuntimeError(
+                f"JWT_SECRET_KEY is {length} bytes; production needs at least {MIN_JWT_SECRET_BYTES} "
+                "bytes of random data. Generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
         if "*" in cls.CORS_ORIGINS:
             raise RuntimeError("CORS_ORIGINS may not be '*' in production")
 

@@ -1,12 +1,12 @@
 """The server entry point, and the only module that knows about eventlet or gevent.
 
-    gunicorn -k eventlet -w 1 wsgi:app   (ASYNC_MODE=eventlet, the default)
-    gunicorn -k gevent   -w 1 wsgi:app   (ASYNC_MODE=gevent)
+    gunicorn -c gunicorn.conf.py wsgi:app                  (ASYNC_MODE=eventlet, the default)
+    ASYNC_MODE=gevent gunicorn -c gunicorn.conf.py wsgi:app
 
-ASYNC_MODE must match the worker class (docs/deploy.md). gunicorn's eventlet and gevent workers
-monkey-patch the standard library before they import this module (so never run them with
---preload); `python wsgi.py` patches here. The flask CLI (`flask --app wsgi db upgrade`)
-imports this module unpatched, as a plain blocking program.
+gunicorn.conf.py picks the worker class from ASYNC_MODE, so the two always match
+(docs/deploy.md). gunicorn's eventlet and gevent workers monkey-patch the standard library before
+they import this module (so never run them with --preload); `python wsgi.py` patches here. The
+flask CLI (`flask --app wsgi db upgrade`) imports this module unpatched, as a plain blocking program.
 """
 
 import os

@@ -10,13 +10,14 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, config_from_env
+from config import Config, config_from_env, login_rate_limits
 
-from . import api, cli, errors, metrics, web
+from . import api, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
-from .realtime import compression, sockets
+from .realtime import compression, guard, sockets
 from .realtime.manager import client_manager
+from .realtime.origins import OriginPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +46,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     errors.init_app(app)
     metrics.init_app(app)
     web.init_app(app)
+    security_headers.init_app(app)
     cli.init_app(app)
     sockets.init_app(app)
 
@@ -61,6 +63,8 @@ def _configure(app: Flask, config: type[Config] | Mapping | None) -> None:
     app.config.update(
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=app.config["ACCESS_TOKEN_MINUTES"]),
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=app.config["REFRESH_TOKEN_DAYS"]),
+        # Checked here, at start-up: a malformed value would otherwise fail every login.
+        LOGIN_RATE_LIMITS=login_rate_limits(app.config["LOGIN_RATE_LIMIT"]),
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
         MAX_CONTENT_LENGTH=1024 * 1024,
         API_TITLE="AssetFlow", API_VERSION="1", OPENAPI_VERSION="3.0.3",
@@ -84,7 +88,11 @@ def _init_socketio(app: Flask) -> None:
         # A fresh manager per app: Flask-SocketIO would otherwise keep the first app's queue
         # manager for every later app, and ours can disconnect a token's sockets everywhere.
         client_manager=client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"], app.config["SOCKETIO_CHANNEL"]),
-        cors_allowed_origins=app.config["CORS_ORIGINS"],
+        cors_allowed_origins=OriginPolicy(app.config["CORS_ORIGINS"]),
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
+        # Engine.IO's limit for one message from a client (polling body or WebSocket message).
+        max_http_buffer_size=app.config["SOCKET_MAX_PAYLOAD"],
+        logger=guard.library_logger("socketio"),
+        engineio_logger=guard.library_logger("engineio"),
     )

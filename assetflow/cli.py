@@ -13,6 +13,7 @@ from .auth.tokens import prune_revoked
 from .errors import AppError
 from .extensions import db
 from .models import Asset, User
+from .services import users
 from .services.users import create_user
 
 DEMO_PASSWORD = "assetflow-demo"
@@ -65,6 +66,12 @@ def seed_demo_command() -> None:
     click.echo(f"seed-demo: {seed_demo()} rows added")
 
 
+def _describe(error: AppError) -> str:
+    """The error's message and each field's complaint, for a terminal."""
+    fields = error.details.get("fields", {})
+    return "; ".join([error.message, *(f"{field}: {' '.join(why)}" for field, why in fields.items())])
+
+
 @click.command("create-user")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(("employee", "approver", "admin")))
@@ -77,7 +84,7 @@ def create_user_command(username: str, role: str, password: str, display_name: s
     try:
         user = create_user(username, password, role, display_name, email)
     except AppError as error:
-        raise click.ClickException(error.message) from None
+        raise click.ClickException(_describe(error)) from None
     click.echo(f"created user {user.username} (id {user.id}, {user.role})")
 
 
@@ -87,8 +94,32 @@ def prune_tokens_command() -> None:
     click.echo(f"prune-tokens: {prune_revoked()} expired revoked tokens deleted")
 
 
+def _set_active(username: str, active: bool) -> None:
+    try:
+        user = users.set_active(users.get_by_username(username).id, active)
+    except AppError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{'activated' if active else 'deactivated'} {user.username} (id {user.id})")
+
+
+@click.command("deactivate-user")
+@click.argument("username")
+def deactivate_user_command(username: str) -> None:
+    """Deactivate a user: tokens refused, open sockets dropped (in every process on the queue)."""
+    _set_active(username, False)
+
+
+@click.command("activate-user")
+@click.argument("username")
+def activate_user_command(username: str) -> None:
+    """Let a deactivated user log in again."""
+    _set_active(username, True)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(prune_tokens_command)
+    app.cli.add_command(deactivate_user_command)
+    app.cli.add_command(activate_user_command)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import Any
 
 from flask import Flask, jsonify
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -39,12 +42,24 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
+class ConstraintViolation(Conflict):
+    """The database refused a change for a rule that no lost race explains (details name it)."""
+
+    code = "constraint_violation"
+
+
 class ValidationFailed(AppError):
     status, code = 422, "validation_error"
 
 
 class RateLimited(AppError):
+    """Too many attempts; the client may try again after retry_after seconds."""
+
     status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, {"retry_after": retry_after})
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 HTTP_CODES = {
@@ -61,10 +76,32 @@ HTTP_CODES = {
 }
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None):
+def error_body(code: str, message: str, details: dict | None = None) -> dict[str, Any]:
+    """The one error shape, for HTTP responses and socket acks alike."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None,
+                   headers: dict[str, str] | None = None):
     """Build the JSON error body with its status."""
-    body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return jsonify(body), status
+    return jsonify(error_body(code, message, details)), status, headers or {}
+
+
+def app_error(error: AppError):
+    """The JSON error for a domain error, with its headers (e.g. Retry-After)."""
+    return error_response(error.status, error.code, error.message, error.details,
+                          getattr(error, "headers", None))
+
+
+def rate_limit_exceeded(exc: RateLimitExceeded):
+    """A breached Flask-Limiter limit as a 429 that says when to try again."""
+    from .extensions import limiter
+
+    breached = limiter.current_limit
+    # reset_at is when the breached window ends; round up so the retry lands after it.
+    retry_after = max(1, math.ceil(breached.reset_at - time.time())) if breached else 60
+    return app_error(RateLimited(f"Too many failed attempts ({exc.description}); try again later",
+                                 retry_after))
 
 
 def http_error(exc: HTTPException):
@@ -90,6 +127,7 @@ def _unexpected(exc: Exception):
 
 def init_app(app: Flask) -> None:
     """Register handlers so every error leaves as the JSON shape."""
-    app.register_error_handler(AppError, lambda e: error_response(e.status, e.code, e.message, e.details))
+    app.register_error_handler(AppError, app_error)
+    app.register_error_handler(RateLimitExceeded, rate_limit_exceeded)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, _unexpected)

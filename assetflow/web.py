@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import PurePosixPath
+
 import redis
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, current_app, send_from_directory
+from werkzeug.security import safe_join
 
 from .errors import error_response
 from .extensions import db
@@ -46,14 +50,22 @@ def readyz():
 @bp.get("/<path:path>")
 def spa(path: str):
     """Built files as they are; any other path is a client route, so index.html."""
-    if path.startswith(("api/", "socket.io")):
-        abort(404)
     dist = current_app.config["FRONTEND_DIST"]
-    if path and (dist / path).is_file():
+    # safe_join refuses traversal and absolute paths before the file system is asked anything,
+    # so the answer for a path outside dist never depends on what exists there.
+    file = safe_join(str(dist), path) if path else None
+    if file is not None and os.path.isfile(file):
         return send_from_directory(dist, path)
+    if path and (file is None or _not_a_client_route(path)):
+        abort(404)
     if not (dist / "index.html").is_file():
         return NOT_BUILT
     return send_from_directory(dist, "index.html", max_age=0)
+
+
+def _not_a_client_route(path: str) -> bool:
+    # Client routes have no file extension; a missing script or image is a 404, not the page.
+    return path.startswith(("api/", "socket.io")) or bool(PurePosixPath(path).suffix)
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +14,7 @@ from assetflow.extensions import db
 from config import TestingConfig, database_url
 
 from .factories import PASSWORD, make_user
-from .live_server import Probe, current_seq
+from .live_server import NODE_DIR, Probe, current_seq
 
 POSTGRES_URL = os.environ.get("POSTGRES_TEST_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -51,6 +53,21 @@ def build_app(database_uri: str = "sqlite://", **overrides):
         db.drop_all()
         db.create_all()
     return app
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_app(request, tmp_path):
+    """An app on SQLite (a file, so that threads share it) and on PostgreSQL, one test each."""
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp_path / 'race.db'}"
+    else:
+        uri = request.getfixturevalue("postgres_url")
+    app = build_app(uri)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -115,3 +132,17 @@ def probes():
     yield open_probe
     for probe in opened:
         probe.close()
+
+
+@pytest.fixture(scope="session")
+def node_client():
+    """`node` and the official socket.io-client, installed from tests/node's lock file if missing."""
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node (20+) is required in CI for the socket.io-client tests")
+        pytest.skip("node is not installed; the official socket.io-client tests need Node 20+")
+    if not (NODE_DIR / "node_modules" / "socket.io-client").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=300,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return node

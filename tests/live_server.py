@@ -6,13 +6,16 @@ own process group so that teardown can end it and its workers.
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +28,7 @@ import socketio
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
+NODE_DIR = Path(__file__).resolve().parent / "node"
 DEMO_PASSWORD = "assetflow-demo"
 ALLOWED_ORIGIN = "http://app.assetflow.test"
 START_TIMEOUT = 40.0
@@ -51,11 +55,12 @@ def base_env(database_url: str, async_mode: str = "threading", **extra: str) -> 
     return env
 
 
-def flask_cli(env: dict[str, str], *args: str, timeout: float = 120) -> None:
+def flask_cli(env: dict[str, str], *args: str, timeout: float = 120,
+              check: bool = True) -> subprocess.CompletedProcess:
     """Run `flask --app wsgi ARGS` (threading mode: the CLI needs no green threads)."""
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                   env={**env, "ASYNC_MODE": "threading"}, check=True, timeout=timeout,
-                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                          env={**env, "ASYNC_MODE": "threading"}, check=check, timeout=timeout,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def prepare_database(database_url: str) -> None:
@@ -166,22 +171,24 @@ def stop_process_group(process: subprocess.Popen) -> None:
         pass
 
 
-def gunicorn_command(async_mode: str, port: int) -> list[str]:
-    """The production command line, as docs/deploy.md shows it."""
-    return [sys.executable, "-m", "gunicorn", "-k", async_mode, "-w", "1",
+def gunicorn_command(port: int) -> list[str]:
+    """The production command line, as docs/deploy.md shows it (the worker follows ASYNC_MODE)."""
+    return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "1",
             "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", "wsgi:app"]
 
 
-def start_server(env: dict[str, str], log_dir: Path, name: str) -> LiveServer:
-    """Start gunicorn with env's ASYNC_MODE worker and wait until /healthz answers."""
-    port = free_port()
-    # As in production, the origin the app itself is served from must be listed too.
-    env = {**env, "CORS_ORIGINS": f"{env['CORS_ORIGINS']},http://127.0.0.1:{port}"}
+def start_server(env: dict[str, str], log_dir: Path, name: str, port: int | None = None,
+                 preexec_fn: Callable[[], None] | None = None) -> LiveServer:
+    """Start gunicorn with env's ASYNC_MODE worker and wait until /healthz answers.
+
+    A `port` restarts a server where its clients expect it; the log file is then appended to."""
+    restart = port is not None
+    port = port or free_port()
     log_path = log_dir / f"{name}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(gunicorn_command(env["ASYNC_MODE"], port), cwd=ROOT, env=env,
+    with log_path.open("ab" if restart else "wb") as log:
+        process = subprocess.Popen(gunicorn_command(port), cwd=ROOT, env=env,
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=preexec_fn)
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path, env["ASYNC_MODE"], env)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -307,3 +314,41 @@ def metric(server: LiveServer, name: str, **labels: str) -> float:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return 0.0
+
+
+class NodeProcess:
+    """A script of tests/node (the official socket.io-client); its JSON lines read on a thread so
+    every read has a timeout."""
+
+    def __init__(self, node: str, script: str, *args: str):
+        self.stderr = tempfile.TemporaryFile()
+        self.process = subprocess.Popen([node, script, *args], cwd=NODE_DIR, text=True,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr)
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(json.loads(line))
+
+    def expect(self, what: str, timeout: float = 15) -> dict:
+        """The next line, which must be a `what` step."""
+        try:
+            message = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            self.stderr.seek(0)
+            raise AssertionError(f"no {what!r} within {timeout}s; stderr: {self.stderr.read()[-2000:]!r}") from None
+        assert message["what"] == what, message
+        return message
+
+    def send(self, line: str) -> None:
+        """One command line on the script's stdin."""
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def close(self) -> None:
+        """Kill the script if it still runs."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        self.stderr.close()

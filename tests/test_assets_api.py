@@ -106,3 +106,28 @@ def test_categories(client, people):
     make_asset(category="Laptop")
     body = client.get("/api/assets/categories", headers=people["alice"][1]).get_json()
     assert body == {"items": ["Laptop", "Monitor"]}
+
+
+def test_detail_history_holds_only_the_requests_the_caller_may_see(client, people):
+    asset = make_asset()
+    alice_h, erin_h = people["alice"][1], people["erin"][1]
+    first = client.post("/api/requests", headers=alice_h,
+                        json={"kind": "assign", "asset_id": asset.id, "reason": "mine, private"}).get_json()
+    client.post(f"/api/requests/{first['id']}/withdraw", headers=alice_h, json={})
+    second = client.post("/api/requests", headers=erin_h,
+                         json={"kind": "assign", "asset_id": asset.id, "reason": "erin's"}).get_json()
+    history = lambda who: [r["id"] for r in client.get(f"/api/assets/{asset.id}", headers=people[who][1]).get_json()["requests"]]
+    # The same rule as GET /api/requests/<id>: an employee sees only their own requests.
+    assert history("erin") == [second["id"]]
+    assert history("alice") == [first["id"]]
+    assert history("bob") == history("admin") == [second["id"], first["id"]]
+    assert client.get(f"/api/requests/{first['id']}", headers=erin_h).status_code == 404
+
+
+@pytest.mark.parametrize("tag", ["ACQ-000001", "acq-7", "Acq-"])
+def test_the_acq_prefix_is_reserved_for_acquired_assets(client, people, tag):
+    response = client.post("/api/assets", headers=people["admin"][1], json={
+        "tag": tag, "name": "Plotter", "category": "Printer", "value": "10"})
+    assert response.status_code == 422
+    assert "tag" in response.get_json()["error"]["details"]["fields"]
+    assert db.session.query(Asset).count() == 0

@@ -1,14 +1,21 @@
 """Login, refresh, logout, me, and the production guard."""
 
 import re
+import statistics
+import time
 
 import pytest
 
 from assetflow import create_app
+from assetflow.errors import Conflict, ValidationFailed
+from assetflow.extensions import db
+from assetflow.models import RevokedToken
+from assetflow.services.users import create_user
 from config import ProductionConfig
 
-from .conftest import build_app
+from .conftest import Auth, build_app
 from .factories import PASSWORD, make_user
+from .test_concurrency import race
 
 
 def test_login_returns_tokens_and_user(client, app):
@@ -45,13 +52,22 @@ def test_malformed_login_is_422(client, app, payload):
     assert response.get_json()["error"]["code"] == "validation_error"
 
 
+def assert_retry_after(response, window: int) -> None:
+    """A 429 in the JSON error shape whose Retry-After (seconds) is also in the details."""
+    assert response.status_code == 429
+    error = response.get_json()["error"]
+    assert error["code"] == "rate_limited"
+    seconds = int(response.headers["Retry-After"])
+    assert 1 <= seconds <= window + 1  # the limiter reports the reset time in whole seconds
+    assert error["details"]["retry_after"] == seconds
+
+
 def test_failed_logins_are_rate_limited_per_username(client, app):
     user = make_user()
     for _ in range(10):
         assert client.post("/api/auth/login", json={"username": user.username, "password": "no"}).status_code == 401
     response = client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 429
-    assert response.get_json()["error"]["code"] == "rate_limited"
+    assert_retry_after(response, 15 * 60)
     # Another username from the same address still gets in.
     other = make_user()
     assert client.post("/api/auth/login", json={"username": other.username, "password": PASSWORD}).status_code == 200
@@ -69,7 +85,7 @@ def test_address_limit_from_config():
     with app.app_context():
         for n in range(3):
             assert client.post("/api/auth/login", json={"username": f"u{n}", "password": "x"}).status_code == 401
-        assert client.post("/api/auth/login", json={"username": "u9", "password": "x"}).status_code == 429
+        assert_retry_after(client.post("/api/auth/login", json={"username": "u9", "password": "x"}), 60)
 
 
 def test_me_needs_a_token(client, app):
@@ -130,13 +146,34 @@ def test_deactivated_user_token_stops_working(client, auth, app):
     assert client.get("/api/auth/me", headers=headers).status_code == 401
 
 
-def test_production_refuses_default_secret(monkeypatch):
-    monkeypatch.setattr(ProductionConfig, "JWT_SECRET_KEY", "")
+def production(secret: str) -> type[ProductionConfig]:
+    """Production settings with this secret (threading: no green threads in the test process)."""
+    return type("Production", (ProductionConfig,), {"JWT_SECRET_KEY": secret, "ASYNC_MODE": "threading"})
+
+
+def test_production_refuses_default_secret():
     with pytest.raises(RuntimeError, match="JWT_SECRET_KEY"):
-        create_app(ProductionConfig)
+        create_app(production(""))
 
 
-PUBLIC = {"/api/auth/login", "/api/openapi.json"}
+@pytest.mark.parametrize("secret", ["a", "x" * 31, "é" * 15])
+def test_production_refuses_a_short_secret(secret):
+    with pytest.raises(RuntimeError, match=r"JWT_SECRET_KEY .* at least 32 bytes.*secrets\.token_urlsafe"):
+        create_app(production(secret))
+
+
+def test_production_starts_with_a_32_byte_secret():
+    assert create_app(production("é" * 16)).config["ENV_NAME"] == "production"
+
+
+@pytest.mark.parametrize("setting", ["5 per minute", "5 per minute;", "abc;60 per minute",
+                                     "5 per minute;60 per minute;1 per second"])
+def test_a_malformed_login_rate_limit_refuses_to_start(setting):
+    with pytest.raises(RuntimeError, match=r"LOGIN_RATE_LIMIT .*<per username>;<per client address>"):
+        build_app(LOGIN_RATE_LIMIT=setting)
+
+
+PUBLIC = {"/api/auth/login", "/api/openapi.json", "/api/meta"}
 
 
 def test_every_api_endpoint_but_login_and_openapi_needs_a_token(app, client):
@@ -162,3 +199,93 @@ def test_behind_a_proxy_the_address_limit_keys_on_the_forwarded_client():
         assert client.post("/api/auth/login", json={"username": "u9", "password": "x"}, headers=office).status_code == 429
         home = {"X-Forwarded-For": "198.51.100.4"}
         assert client.post("/api/auth/login", json={"username": "u9", "password": "x"}, headers=home).status_code == 401
+
+
+@pytest.mark.timeout(120)
+def test_simultaneous_logouts_with_one_token_both_end_well(shared_app):
+    auth, user, rounds = Auth(shared_app.test_client()), make_user(), 10
+    for _ in range(rounds):
+        tokens = auth.login(user)
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        statuses = race(shared_app, "/api/auth/logout", [headers, headers],
+                        {"refresh_token": tokens["refresh_token"]})
+        # Both revoke, or the second arrives after the first committed and finds the token revoked.
+        assert 200 in statuses and set(statuses) <= {200, 401}, statuses
+    db.session.expire_all()
+    assert db.session.query(RevokedToken).count() == 2 * rounds
+
+
+def test_a_login_costs_the_same_whether_or_not_the_username_exists():
+    app = build_app(LOGIN_RATE_LIMIT="1000 per minute;1000 per minute")
+    client = app.test_client()
+    with app.app_context():
+        # Real password hashes (the factory's are cheap on purpose), as in production.
+        create_user("timing-known", "the-right-password", "employee")
+        create_user("timing-inactive", "the-right-password", "employee").active = False
+        db.session.commit()
+        samples = {"known": [], "unknown": [], "inactive": []}
+        names = {"known": "timing-known", "unknown": "timing-nobody", "inactive": "timing-inactive"}
+        for _ in range(15):  # interleaved, so a busy moment on the machine hits every path alike
+            for path, username in names.items():
+                started = time.perf_counter()
+                response = client.post("/api/auth/login", json={"username": username, "password": "wrong-password"})
+                samples[path].append(time.perf_counter() - started)
+                assert response.status_code == 401
+    known = statistics.median(samples["known"])
+    for path in ("unknown", "inactive"):
+        ratio = statistics.median(samples[path]) / known
+        assert 0.5 <= ratio <= 2, (path, ratio, {p: round(statistics.median(s) * 1000, 1) for p, s in samples.items()})
+
+
+@pytest.mark.parametrize("typed", ["alice", "Alice", "ALICE", "ａｌｉｃｅ", "  alice ", "Ａｌｉｃｅ"])
+def test_login_finds_the_user_however_the_name_is_typed(client, app, typed):
+    make_user(username="alice")
+    assert client.post("/api/auth/login", json={"username": typed, "password": PASSWORD}).status_code == 200
+
+
+@pytest.mark.parametrize("lookalike", ["ALICE", "ａｌｉｃｅ", " Alice"])
+def test_a_lookalike_of_an_existing_username_is_taken(app, lookalike):
+    create_user("alice", PASSWORD, "employee", "Alice Chen")
+    with pytest.raises(Conflict, match="taken"):
+        create_user(lookalike, PASSWORD, "employee", "Alice Chen")
+
+
+@pytest.mark.parametrize("username", ["alice\u200b", "al\u200dice", "alice\u202e", "ali\x00ce", "ali\nce",
+                                      "al ice", "a", "x" * 65, "", "-alice", "alice!", "алиса", "ｔｅｓｔ\u3000ｘ"])
+def test_usernames_outside_the_rule_are_refused(app, username):
+    with pytest.raises(ValidationFailed) as refused:
+        create_user(username, PASSWORD, "employee")
+    assert list(refused.value.details["fields"]) == ["username"]
+
+
+@pytest.mark.parametrize("display_name", ["Alice\x1b[31m", "Alice\u202eneC", "Alice\u200b", "Al\nice", " ", "x" * 121])
+def test_display_names_with_control_characters_are_refused(app, display_name):
+    with pytest.raises(ValidationFailed) as refused:
+        create_user("alice", PASSWORD, "employee", display_name)
+    assert list(refused.value.details["fields"]) == ["display_name"]
+
+
+def test_usernames_are_stored_normalised_and_display_names_kept(app):
+    user = create_user("  Ｗａｎｇ.Wei_2 ", PASSWORD, "approver", "王伟 (Wang Wei)")
+    assert (user.username, user.display_name) == ("wang.wei_2", "王伟 (Wang Wei)")
+
+
+@pytest.mark.parametrize("username", ["alice\u200b", "ali\x00ce", "alice\u202e"])
+def test_login_with_an_impossible_username_is_a_plain_401(client, app, username):
+    make_user(username="alice")
+    response = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["message"] == "Invalid username or password"
+
+
+def test_failed_logins_under_lookalike_names_share_one_limit(client, app):
+    make_user(username="alice")
+    for typed in ["ALICE", "ａｌｉｃｅ", " alice"] * 3 + ["Alice"]:
+        assert client.post("/api/auth/login", json={"username": typed, "password": "wrong-one"}).status_code == 401
+    assert client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD}).status_code == 429
+
+
+def test_a_nul_byte_in_the_login_username_is_a_401_on_every_database(shared_app):
+    make_user(username="alice")
+    response = shared_app.test_client().post("/api/auth/login", json={"username": "ali\x00ce", "password": "x"})
+    assert response.status_code == 401

@@ -1,5 +1,6 @@
 """seed-demo and create-user."""
 
+import pytest
 import sqlalchemy as sa
 
 from assetflow.extensions import db
@@ -43,8 +44,27 @@ def test_create_user(app, client):
     user = db.session.scalar(sa.select(User).where(User.username == "zoe"))
     assert (user.role, user.display_name) == ("approver", "Zoe Q")
     assert client.post("/api/auth/login", json={"username": "zoe", "password": "pw-123456"}).status_code == 200
-    again = runner.invoke(args=["create-user", "zoe", "--role", "admin", "--password", "x"])
+    again = runner.invoke(args=["create-user", "ZOE", "--role", "admin", "--password", "pw-123456"])
     assert again.exit_code != 0 and "taken" in again.output
+
+
+@pytest.mark.parametrize(("args", "complaint"), [
+    (["zoe", "--password", ""], "password: At least 8 characters"),
+    (["zoe", "--password", "short"], "password: At least 8 characters"),
+    (["zoe\u200b", "--password", "pw-123456"], "username: Must not contain control or invisible characters"),
+    (["zoe q", "--password", "pw-123456"], "username: Must be 2 to 64 characters"),
+    (["zoe", "--password", "pw-123456", "--display-name", "Zoe\x1b[2J"], "display_name: Must not contain control"),
+])
+def test_create_user_refuses_what_could_never_log_in(app, args, complaint):
+    result = app.test_cli_runner().invoke(args=["create-user", "--role", "employee", *args])
+    assert result.exit_code == 1 and complaint in result.output, result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_create_user_stores_the_normalised_name(app, client):
+    result = app.test_cli_runner().invoke(args=["create-user", "Ｚｏｅ", "--role", "employee", "--password", "pw-123456"])
+    assert result.exit_code == 0 and "created user zoe" in result.output, result.output
+    assert client.post("/api/auth/login", json={"username": "ZOE", "password": "pw-123456"}).status_code == 200
 
 
 def test_create_user_rejects_unknown_role(app):

@@ -5,27 +5,13 @@ import threading
 import pytest
 
 from assetflow.extensions import db, socketio
-from assetflow.models import Decision, Notification, Request, RequestEvent
+from assetflow.models import Asset, Decision, Notification, Request, RequestEvent
 
-from .conftest import Auth, build_app
+from . import races
+from .conftest import Auth
 from .factories import make_asset, make_user
 
 THREADS = 8
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_app(request, tmp_path):
-    """An app on a database that several threads (connections) really share."""
-    if request.param == "sqlite":
-        uri = f"sqlite:///{tmp_path / 'race.db'}"
-    else:
-        uri = request.getfixturevalue("postgres_url")
-    app = build_app(uri)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 def race(app, path, headers_list, body):
@@ -78,8 +64,27 @@ def test_concurrent_approvals_exactly_one_wins(shared_app, monkeypatch):
 def test_concurrent_submits_lock_the_asset_once(shared_app):
     auth = Auth(shared_app.test_client())
     applicants = [make_user("employee") for _ in range(THREADS)]
+    make_user("approver")  # someone who could decide, or every submit is refused (422)
     asset_id = make_asset().id
     headers = [auth.headers(user) for user in applicants]
     statuses = race(shared_app, "/api/requests", headers, {"kind": "assign", "asset_id": asset_id, "reason": "mine"})
     assert sorted(statuses) == [201] + [409] * (THREADS - 1)
     assert db.session.query(Request).filter_by(asset_id=asset_id, state="pending").count() == 1
+
+
+@pytest.mark.timeout(120)
+def test_admin_edit_and_submit_on_one_asset_never_both_commit(shared_app):
+    auth = Auth(shared_app.test_client())
+    admin, applicant = auth.headers(make_user("admin")), auth.headers(make_user("employee"))
+    make_user("approver")
+    for round_ in range(5):
+        asset_id = make_asset().id
+        # Both have read the asset and passed their checks before either writes (tests/races.py).
+        statuses = races.race(shared_app, [
+            ("PATCH", f"/api/assets/{asset_id}", admin, {"status": "in_repair"}),
+            ("POST", "/api/requests", applicant, {"kind": "assign", "asset_id": asset_id, "reason": "mine"}),
+        ])
+        assert sorted(statuses) in ([200, 409], [201, 409]), (round_, statuses)
+        db.session.expire_all()
+        asset = db.session.get(Asset, asset_id)
+        assert (asset.status, asset.locked) == (("in_stock", True) if 201 in statuses else ("in_repair", False))

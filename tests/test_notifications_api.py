@@ -20,8 +20,8 @@ def rows_for(user):
 def test_submit_notifies_applicant_and_first_step_deciders(client, people):
     submit_assign(client, people["alice"][1])
     recipients = {n.user_id for n in db.session.query(Notification)}
-    assert recipients == {people[name][0].id for name in ("alice", "bob", "carol")}
-    payload = rows_for(people["alice"][0])[0].payload
+    assert recipients == {people[name][0].id for name in ("bob", "carol")}
+    payload = rows_for(people["bob"][0])[0].payload
     assert payload["status"] == "pending" and payload["kind"] == "assign" and payload["asset_tag"]
 
 
@@ -31,6 +31,7 @@ def test_advance_notifies_next_step_role_only(client, people):
     latest = db.session.query(Notification).filter(Notification.payload.isnot(None)).all()
     advanced = {n.user_id for n in latest if n.payload["step"] == 2}
     assert advanced == {people["alice"][0].id, people["admin"][0].id, people["root"][0].id}
+    assert people["bob"][0].id not in advanced  # the actor
 
 
 def test_final_decision_notifies_applicant(client, people):
@@ -45,14 +46,14 @@ def test_seq_counts_up_by_exactly_one(client, people):
     for _ in range(4):
         req = submit_assign(client, people["alice"][1])
         client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={})
-    assert [n.seq for n in rows_for(people["alice"][0])] == list(range(1, 9))
+    assert [n.seq for n in rows_for(people["alice"][0])] == list(range(1, 5))
     assert [n.seq for n in rows_for(people["carol"][0])] == [1, 2, 3, 4]
 
 
 def test_list_after_seq_and_unread(client, people):
-    alice_h = people["alice"][1]
+    alice_h = people["bob"][1]  # Bob hears of each of Alice's submissions
     for _ in range(3):
-        submit_assign(client, alice_h)
+        submit_assign(client, people["alice"][1])
     body = client.get("/api/notifications", headers=alice_h, query_string={"after_seq": 1}).get_json()
     assert [n["seq"] for n in body["items"]] == [2, 3]
     assert body["unread_count"] == 3 and body["last_seq"] == 3
@@ -64,9 +65,9 @@ def test_list_after_seq_and_unread(client, people):
 
 
 def test_mark_read_and_read_all(client, people):
-    alice_h = people["alice"][1]
+    alice_h = people["bob"][1]  # Bob hears of each of Alice's submissions
     for _ in range(3):
-        submit_assign(client, alice_h)
+        submit_assign(client, people["alice"][1])
     first = client.get("/api/notifications", headers=alice_h).get_json()["items"][-1]
     read = client.post(f"/api/notifications/{first['id']}/read", headers=alice_h).get_json()
     assert read["read_at"] is not None
@@ -94,3 +95,16 @@ def test_rejected_submit_writes_no_notification(client, people):
     asset = make_asset(status="disposed")
     submit_assign(client, people["alice"][1], asset)
     assert db.session.query(Notification).count() == 0
+
+
+def test_nobody_is_notified_of_their_own_action(client, people):
+    alice, bob = people["alice"][0], people["bob"][0]
+    req = submit_assign(client, people["alice"][1])
+    assert rows_for(alice) == []  # her own submission: the HTTP answer told her
+    client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={})
+    assert [n.payload["action"] for n in rows_for(alice)] == ["approve"]
+    assert [n.payload["action"] for n in rows_for(bob)] == ["submit"]  # not his own approval
+    other = submit_assign(client, people["alice"][1])
+    client.post(f"/api/requests/{other['id']}/withdraw", headers=people["alice"][1], json={})
+    assert [n.payload["action"] for n in rows_for(alice)] == ["approve"]
+    assert client.get("/api/notifications/unread-count", headers=people["alice"][1]).get_json() == {"count": 1}

@@ -23,6 +23,7 @@ from .live_server import (
     base_env,
     by_seq,
     decide,
+    flask_cli,
     new_asset,
     start_server,
     submit_assign,
@@ -68,9 +69,11 @@ def test_event_from_one_process_reaches_sockets_on_the_other(cluster, probes):
     assert bob_on_b.wait_for("approval_update")[0]["request_id"] == req["id"]
     assert bob_on_b.wait_for("queue_update")[0]["request_id"] == req["id"]
 
+    other = submit_assign(a, alice["access_token"], new_asset(a, admin["access_token"])["id"])
     decide(b, bob["access_token"], req["id"], "approve")
+    decide(b, bob["access_token"], other["id"], "reject", "no")
     updates = by_seq(alice_on_a.wait_for("approval_update", 2))
-    assert [(u["action"], u["status"]) for u in updates] == [("submit", "pending"), ("approve", "approved")]
+    assert [(u["action"], u["status"]) for u in updates] == [("approve", "approved"), ("reject", "rejected")]
     time.sleep(0.5)
     assert len(alice_on_a.named("approval_update")) == 2  # once, not once per process
 
@@ -148,3 +151,25 @@ def test_a_slow_query_does_not_stall_the_process(cluster, databases, probes):
     assert max(latencies) < 1.0, latencies
     assert slow["response"].status_code == 200 and slow["seconds"] >= LOCK_SECONDS - 0.5
     assert bob_socket.client.connected and bob_socket.disconnects == []  # pings kept flowing
+
+
+def test_deactivating_a_user_drops_their_sockets_on_every_process_at_once(cluster, probes):
+    a, b = cluster
+    carol, bob, alice, admin = a.login("carol"), a.login("bob"), a.login("alice"), a.login("admin")
+    carol_sockets = [probes(a, carol), probes(b, carol), probes(b, carol, transports=["polling"])]
+    bob_on_b = probes(b, bob)  # another approver: what he receives, carol would have received
+    try:
+        flask_cli(a.env, "deactivate-user", "carol")  # a third process: it reaches A and B through Redis
+        committed = time.monotonic()  # the CLI has committed and published the disconnect
+        for probe in carol_sockets:
+            assert probe.wait(lambda p=probe: p.disconnects, 10), "a socket of the deactivated user stayed up"
+        dropped_within = time.monotonic() - committed
+        events_then = [len(p.events) for p in carol_sockets]
+        req = submit_assign(a, alice["access_token"], new_asset(a, admin["access_token"])["id"])
+        assert bob_on_b.wait(lambda: any(e["request_id"] == req["id"] for e in bob_on_b.named("queue_update")))
+        assert [len(p.events) for p in carol_sockets] == events_then  # nothing after the drop
+        assert a.api("GET", "/api/auth/me", carol["access_token"]).status_code == 401
+        assert dropped_within < 2, dropped_within
+    finally:
+        flask_cli(a.env, "activate-user", "carol")
+    assert a.login("carol")["user"]["username"] == "carol"

@@ -18,8 +18,8 @@ api = JsonErrorApi()
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints and the OpenAPI document."""
-    from . import assets, auth, notifications, requests, users
+    from . import assets, auth, meta, notifications, requests, users
 
     api.init_app(app)
-    for module in (auth, users, assets, requests, notifications):
+    for module in (auth, users, assets, requests, notifications, meta):
         api.register_blueprint(module.blp)

@@ -1,10 +1,10 @@
 """Assets: list, detail, and the admin's create and edit."""
 
-from flask_jwt_extended import jwt_required
+from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
 from ..auth.tokens import roles_required
-from ..services import assets
+from ..services import assets, custody, listing
 from .schemas import (
     AssetCreateSchema,
     AssetDetailSchema,
@@ -12,6 +12,7 @@ from .schemas import (
     AssetSchema,
     AssetUpdateSchema,
     CategoryListSchema,
+    CustodyHistorySchema,
     page_of,
 )
 
@@ -23,10 +24,9 @@ blp = Blueprint("assets", __name__, url_prefix="/api/assets", description="Fixed
 @blp.arguments(AssetQuerySchema, location="query")
 @blp.response(200, page_of(AssetSchema))
 def index(args):
-    """Assets matching the filters, one page, by tag."""
-    page, per_page = args.pop("page"), args.pop("per_page")
-    items, total = assets.list_assets(args, page, per_page)
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+    """Assets matching the filters (`mine`: what I hold), one page, by tag unless sorted."""
+    items, total = listing.assets_page(current_user, args)
+    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
 
 
 @blp.get("/categories")
@@ -41,8 +41,16 @@ def categories():
 @jwt_required()
 @blp.response(200, AssetDetailSchema)
 def show(asset_id):
-    """One asset with every request made on it."""
-    return assets.get_asset(asset_id)
+    """One asset with the requests made on it that I may see."""
+    return assets.get_asset_detail(current_user, asset_id)
+
+
+@blp.get("/<int:asset_id>/history")
+@jwt_required()
+@blp.response(200, CustodyHistorySchema)
+def history(asset_id):
+    """Every change of the asset's custodian and status, oldest first."""
+    return {"items": custody.history(current_user, asset_id)}
 
 
 @blp.post("")
@@ -52,7 +60,7 @@ def show(asset_id):
 @blp.response(201, AssetSchema)
 def create(data):
     """Register a new asset (admin)."""
-    return assets.create_asset(data)
+    return assets.create_asset(data, current_user)
 
 
 @blp.patch("/<int:asset_id>")
@@ -62,4 +70,4 @@ def create(data):
 @blp.response(200, AssetSchema)
 def update(data, asset_id):
     """Edit an asset's details, or close a repair (admin)."""
-    return assets.update_asset(asset_id, data)
+    return assets.update_asset(asset_id, data, current_user)

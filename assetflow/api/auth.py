@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from jwt import PyJWTError
 
 from ..auth import tokens
+from ..auth.credentials import canonical_username
 from ..errors import ValidationFailed
 from ..extensions import limiter
 from ..services.users import authenticate
@@ -15,13 +16,14 @@ blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Tokens an
 
 
 def _login_limit(index: int):
-    return lambda: current_app.config["LOGIN_RATE_LIMIT"].split(";")[index]
+    return lambda: current_app.config["LOGIN_RATE_LIMITS"][index]
 
 
 def _username_key() -> str:
     body = request.get_json(silent=True)
     username = body.get("username") if isinstance(body, dict) else None
-    return f"login-user:{str(username).lower()[:64]}"
+    # The stored form, so failures under lookalike spellings of one name share one limit.
+    return f"login-user:{canonical_username(str(username))[:64]}"
 
 
 def _failed(response) -> bool:

@@ -3,7 +3,7 @@
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
-from ..services import notify
+from ..services import listing, notify
 from .schemas import NotificationListSchema, NotificationQuerySchema, NotificationSchema
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/notifications",
@@ -15,14 +15,18 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/notifications",
 @blp.arguments(NotificationQuerySchema, location="query")
 @blp.response(200, NotificationListSchema)
 def index(args):
-    """After a seq in seq order (for catching up), or newest first (before a seq, to page back)."""
+    """After a seq in seq order (for catching up), newest first (before a seq), or a numbered page."""
     user_id = current_user.id
-    if "after_seq" in args:
+    page = {}
+    if "page" in args:
+        items, total = listing.notifications_page(user_id, args)
+        page = {"page": args["page"], "per_page": args["per_page"], "total": total}
+    elif "after_seq" in args:
         items = notify.after_seq(user_id, args["after_seq"], args["limit"])
     else:
         items = notify.latest(user_id, args["limit"], args.get("unread"), args.get("before_seq"))
     return {"items": items, "unread_count": notify.unread_count(user_id),
-            "last_seq": notify.last_seq(user_id)}
+            "last_seq": notify.last_seq(user_id), **page}
 
 
 @blp.get("/unread-count")

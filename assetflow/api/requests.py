@@ -1,16 +1,20 @@
 """Approval requests: submit, list, detail, decide."""
 
+from collections.abc import Iterator
+
+from flask import Response, stream_with_context
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint
 
+from ..services import export, listing, visibility
 from ..services import requests as service
-from ..services import visibility
 from .schemas import (
     BulkApproveSchema,
     BulkResultsSchema,
     DecideSchema,
     RejectSchema,
     RequestDetailSchema,
+    RequestExportSchema,
     RequestQuerySchema,
     RequestSchema,
     StatsSchema,
@@ -20,6 +24,12 @@ from .schemas import (
 )
 
 blp = Blueprint("requests", __name__, url_prefix="/api/requests", description="Approval requests")
+
+
+def _csv(lines: Iterator[str], filename: str) -> Response:
+    """A streamed CSV download; the generator runs inside the request context."""
+    return Response(stream_with_context(lines), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @blp.post("")
@@ -37,9 +47,17 @@ def submit(data):
 @blp.response(200, page_of(RequestSchema))
 def index(args):
     """My requests, my inbox, or all I may see; newest first."""
-    items, total = visibility.list_requests(current_user, args["scope"], args.get("state"),
-                                            args.get("kind"), args["page"], args["per_page"])
+    items, total = listing.requests_page(current_user, args)
     return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
+
+
+@blp.get("/export.csv")
+@jwt_required()
+@blp.arguments(RequestExportSchema, location="query")
+@blp.response(200, content_type="text/csv")
+def export_csv(args):
+    """Every request matching the list's filters, as CSV (streamed, UTF-8 with BOM)."""
+    return _csv(export.requests_rows(current_user, args), "requests.csv")
 
 
 @blp.get("/stats")
@@ -56,6 +74,14 @@ def stats():
 def show(request_id):
     """One request with its decisions and audit trail."""
     return visibility.get_visible(current_user, request_id)
+
+
+@blp.get("/<int:request_id>/trail.csv")
+@jwt_required()
+@blp.response(200, content_type="text/csv")
+def trail_csv(request_id):
+    """The request's audit trail as CSV (streamed, UTF-8 with BOM)."""
+    return _csv(export.trail_rows(current_user, request_id), f"request-{request_id}-trail.csv")
 
 
 @blp.post("/<int:request_id>/approve")
@@ -90,5 +116,5 @@ def withdraw(data, request_id):
 @blp.arguments(BulkApproveSchema)
 @blp.response(200, BulkResultsSchema)
 def bulk_approve(data):
-    """Approve several requests; each succeeds or fails on its own."""
-    return {"results": service.bulk_approve(current_user, data["ids"], data["comment"])}
+    """Approve the listed requests, or every inbox request matching a filter; each on its own."""
+    return listing.bulk_approve(current_user, data)

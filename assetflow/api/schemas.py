@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_jwt_extended import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..models.asset import ASSET_STATUSES
 from ..models.request import REQUEST_KINDS, REQUEST_STATES
 from ..models.user import ROLES
+from ..services.listing import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
 from ..services.notify import event_payload
 from ..services.requests import actions_for
 
@@ -18,6 +19,20 @@ Money = fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, 
 class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+def sort_field(columns: dict, default: str) -> fields.String:
+    """A `sort` query parameter: one of the whitelisted keys, `-key` for descending."""
+    return fields.String(load_default=default, validate=validate.OneOf(
+        [key for name in columns for key in (name, f"-{name}")]))
+
+
+SEARCH = validate.Length(max=100)
+
+
+def id_field() -> fields.Integer:
+    """A database id in a query or body."""
+    return fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
 def page_of(item_schema: type[Schema]) -> type[Schema]:
@@ -79,6 +94,7 @@ class AssetSchema(Schema):
     custodian = fields.Nested(UserShortSchema, allow_none=True)
     location = fields.String()
     locked = fields.Boolean()
+    version = fields.Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
@@ -92,6 +108,8 @@ class AssetBriefSchema(Schema):
     tag = fields.String()
     name = fields.String()
     status = fields.String()
+    value = Money
+    currency = fields.String()
 
 
 class AssetQuerySchema(PageArgs):
@@ -99,6 +117,24 @@ class AssetQuerySchema(PageArgs):
     category = fields.String(validate=validate.Length(max=64))
     custodian_id = fields.Integer(validate=validate.Range(min=1))
     q = fields.String(validate=validate.Length(max=100))
+    mine = fields.Boolean(metadata={"description": "Only the assets I hold"})
+    sort = sort_field(ASSET_SORTS, "tag")
+
+
+class CustodyChangeSchema(Schema):
+    at = fields.AwareDateTime()
+    source = fields.String(metadata={"description": "`request` (an approved request) or `admin` (an edit)"})
+    action = fields.String(metadata={"description": "the request's kind, or `create` / `update`"})
+    request_id = fields.Integer(allow_none=True)
+    actor = fields.Nested(UserShortSchema)
+    status_from = fields.String(allow_none=True)
+    status_to = fields.String(allow_none=True)
+    custodian_from = fields.Nested(UserShortSchema, allow_none=True)
+    custodian_to = fields.Nested(UserShortSchema, allow_none=True)
+
+
+class CustodyHistorySchema(Schema):
+    items = fields.List(fields.Nested(CustodyChangeSchema))
 
 
 class AssetCreateSchema(Schema):
@@ -188,10 +224,24 @@ class SubmitSchema(Schema):
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
 
 
-class RequestQuerySchema(PageArgs):
-    scope = fields.String(load_default="mine", validate=validate.OneOf(("mine", "inbox", "all")))
+class RequestFilterSchema(Schema):
     state = fields.String(validate=validate.OneOf(REQUEST_STATES))
     kind = fields.String(validate=validate.OneOf(REQUEST_KINDS))
+    q = fields.String(validate=SEARCH)
+    step = fields.Integer(validate=validate.Range(min=1, max=100))
+    asset_id = id_field()
+    applicant_id = id_field()
+    min_value = fields.Decimal(places=2, validate=validate.Range(min=0, max=10**12))
+    max_value = fields.Decimal(places=2, validate=validate.Range(min=0, max=10**12))
+
+
+class RequestExportSchema(RequestFilterSchema):
+    scope = fields.String(load_default="mine", validate=validate.OneOf(("mine", "inbox", "all")))
+    sort = sort_field(REQUEST_SORTS, "-created_at")
+
+
+class RequestQuerySchema(PageArgs, RequestExportSchema):
+    pass
 
 
 class DecideSchema(Schema):
@@ -208,9 +258,16 @@ class WithdrawSchema(Schema):
 
 
 class BulkApproveSchema(Schema):
-    ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), required=True,
-                      validate=validate.Length(min=1, max=100))
+    ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)),
+                      validate=validate.Length(min=1, max=BULK_LIMIT))
+    filter = fields.Nested(RequestFilterSchema, metadata={
+        "description": f"Instead of ids: every request of my inbox matching these filters (at most {BULK_LIMIT})"})
     comment = fields.String(load_default="", validate=TEXT)
+
+    @validates_schema
+    def _ids_or_filter(self, data, **kwargs):
+        if ("ids" in data) == ("filter" in data):
+            raise ValidationError("Send either ids or filter", "ids")
 
 
 class BulkResultSchema(Schema):
@@ -222,6 +279,7 @@ class BulkResultSchema(Schema):
 
 
 class BulkResultsSchema(Schema):
+    matched = fields.Integer()
     results = fields.List(fields.Nested(BulkResultSchema))
 
 
@@ -252,9 +310,48 @@ class NotificationQuerySchema(Schema):
     before_seq = fields.Integer(validate=validate.Range(min=1))
     unread = fields.Boolean()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    # Page mode (when `page` is given): a numbered page with a total, searchable and filterable.
+    page = fields.Integer(validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    q = fields.String(validate=SEARCH)
+    status = fields.String(validate=validate.OneOf(REQUEST_STATES))
+    kind = fields.String(validate=validate.OneOf(REQUEST_KINDS))
+    sort = sort_field(NOTIFICATION_SORTS, "-seq")
 
 
 class NotificationListSchema(Schema):
     items = fields.List(fields.Nested(NotificationSchema))
     unread_count = fields.Integer()
     last_seq = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+# --- meta -----------------------------------------------------------------
+
+class KindRuleSchema(Schema):
+    name = fields.String()
+    fits = fields.List(fields.String(), allow_none=True,
+                       metadata={"description": "asset statuses this kind may be asked for; null: no asset (acquire)"})
+    required = fields.List(fields.String())
+    optional = fields.List(fields.String())
+
+
+class ApprovalRuleSchema(Schema):
+    role = fields.String()
+    when = fields.String()
+
+
+class MetaSchema(Schema):
+    kinds = fields.List(fields.Nested(KindRuleSchema))
+    asset_statuses = fields.List(fields.String())
+    asset_create_statuses = fields.List(fields.String())
+    request_states = fields.List(fields.String())
+    roles = fields.List(fields.String())
+    limits = fields.Dict(keys=fields.String())
+    high_value_threshold = fields.Decimal(places=2, as_string=True)
+    default_currency = fields.String()
+    approval_rules = fields.List(fields.Nested(ApprovalRuleSchema))
+    sorts = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    bulk_limit = fields.Integer()

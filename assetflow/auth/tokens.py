@@ -8,6 +8,7 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import Flask
 from flask_jwt_extended import create_access_token, create_refresh_token, current_user
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import Forbidden, error_response
 from ..extensions import db, jwt
@@ -15,10 +16,12 @@ from ..models import RevokedToken, User
 from ..models.base import utcnow
 from ..realtime import emitter
 
+INSERT_IGNORING_CONFLICTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
 
 def issue_tokens(user: User) -> dict[str, str]:
     """A fresh access and refresh token pair for the user."""
-    claims = {"role": user.role}
+    claims = {"role": user.role, "gen": user.token_generation}
     return {
         "access_token": create_access_token(identity=str(user.id), additional_claims=claims),
         "refresh_token": create_refresh_token(identity=str(user.id), additional_claims=claims),
@@ -31,13 +34,13 @@ def is_revoked(jti: str) -> bool:
 
 
 def revoke(decoded: dict, user_id: int) -> None:
-    """Put a decoded token on the blocklist until it would expire anyway."""
-    if is_revoked(decoded["jti"]):
-        return
-    db.session.add(RevokedToken(
+    """Put a decoded token on the blocklist until it would expire anyway; twice is the same as once."""
+    # Insert-if-absent in one statement: two logouts with one token race past any prior check.
+    insert = INSERT_IGNORING_CONFLICTS[db.session.get_bind().dialect.name]
+    db.session.execute(insert(RevokedToken).values(
         jti=decoded["jti"], token_type=decoded["type"], user_id=user_id,
         expires_at=datetime.fromtimestamp(decoded["exp"], UTC),
-    ))
+    ).on_conflict_do_nothing(index_elements=["jti"]))
 
 
 def prune_revoked() -> int:
@@ -47,13 +50,17 @@ def prune_revoked() -> int:
     return result.rowcount
 
 
-def load_user(identity: str) -> User | None:
-    """The active user a token's subject names, or None."""
+def load_user(identity: str, claims: dict | None = None) -> User | None:
+    """The active user a token's subject names, or None (also when the token predates a deactivation)."""
     try:
         user = db.session.get(User, int(identity))
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    if claims is not None and claims.get("gen", 0) != user.token_generation:
+        return None
+    return user
 
 
 def roles_required(*roles: str):
@@ -70,7 +77,7 @@ def roles_required(*roles: str):
 
 def init_app(app: Flask) -> None:
     """Wire the JWT loaders."""
-    jwt.user_lookup_loader(lambda header, payload: load_user(payload["sub"]))
+    jwt.user_lookup_loader(lambda header, payload: load_user(payload["sub"], payload))
     jwt.token_in_blocklist_loader(lambda header, payload: is_revoked(payload["jti"]))
 
     def unauthorized(message: str):

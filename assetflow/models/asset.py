@@ -31,7 +31,12 @@ class Asset(db.Model):
     location: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking, as on requests: every UPDATE carries "WHERE version = <read version>",
+    # so an admin's edit, a submit (which locks the asset) and a final approval (which applies
+    # its effect) that read the same version cannot all commit; the losers get StaleDataError.
+    version: so.Mapped[int] = so.mapped_column(default=1)
 
     custodian: so.Mapped[User | None] = so.relationship(lazy="joined")
 
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (sa.CheckConstraint(f"status IN {ASSET_STATUSES}", name="status"),)

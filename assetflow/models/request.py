@@ -115,6 +115,3 @@ _pending = Request.__table__.alias("pending_requests")
 Asset.locked = so.column_property(
     sa.exists().where(_pending.c.asset_id == Asset.id, _pending.c.state == "pending")
 )
-Asset.requests = so.relationship(
-    Request, primaryjoin=Request.asset_id == Asset.id, viewonly=True, order_by=Request.id.desc()
-)

@@ -28,6 +28,8 @@ class User(db.Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     # Last notification seq handed out to this user; bumped in the notifying transaction.
     notification_seq: so.Mapped[int] = so.mapped_column(default=0)
+    # Carried in every token as "gen"; deactivation bumps it, so no older token works again.
+    token_generation: so.Mapped[int] = so.mapped_column(default=0)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.CheckConstraint(f"role IN {ROLES}", name="role"),)

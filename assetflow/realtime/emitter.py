@@ -21,6 +21,14 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def user_of_rooms(rooms: list[Any]) -> int | None:
+    """The user whose room is among a socket's rooms (the server put it there at connect)."""
+    for room in rooms:
+        if isinstance(room, str) and room.startswith("user:"):
+            return int(room.removeprefix("user:"))
+    return None
+
+
 def role_room(role: str) -> str:
     """The room every socket of users holding a role joins."""
     return f"role:{role}"
@@ -34,6 +42,11 @@ def token_room(jti: str) -> str:
 def disconnect_token(jti: str) -> None:
     """Disconnect every socket opened with the token, in every process on the message queue."""
     socketio.server.manager.disconnect_room(token_room(jti), "/")
+
+
+def disconnect_user(user_id: int) -> None:
+    """Disconnect every socket of the user, in every process on the message queue."""
+    socketio.server.manager.disconnect_room(user_room(user_id), "/")
 
 
 def queue(event: str, payload: dict[str, Any], to: str | list[str]) -> None:

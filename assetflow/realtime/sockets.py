@@ -1,7 +1,9 @@
 """Socket.IO handlers: authenticate on connect, join the server-chosen rooms, replay, sync.
 
 The handlers are the whole client-facing surface: there is no join/leave event, so a client
-cannot choose its rooms. Logs name the user id and the socket id, never a token.
+cannot choose its rooms. Every input is validated like HTTP input (marshmallow, unknown fields
+refused) and refused in the HTTP error shape. Logs name the user id and the socket id, never a
+token or any other text a client sent. `guard.py` stands in front of all of this.
 """
 
 from __future__ import annotations
@@ -14,16 +16,45 @@ from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_socketio import ConnectionRefusedError, join_room, rooms
 from jwt import PyJWTError
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ..auth.tokens import is_revoked, load_user
+from ..errors import ValidationFailed, error_body
 from ..extensions import socketio
 from ..metrics import SOCKETS_CONNECTED
 from ..models import User
 from ..services import notify
-from . import emitter
+from . import emitter, guard
 
 log = logging.getLogger(__name__)
 UNAUTHORIZED = "unauthorized"
+# Any seq the databases can compare (SQLite and PostgreSQL BIGINT); larger ones are refused.
+SEQ = validate.Range(min=0, max=2**63 - 1)
+
+
+class ConnectAuthSchema(Schema):
+    """`auth` of the connect: the token (checked by _authenticate) and the replay start."""
+
+    token = fields.String(required=True)
+    last_seq = fields.Integer(strict=True, load_default=0, validate=SEQ)
+
+
+class SyncSchema(Schema):
+    """The `sync` event's argument."""
+
+    after_seq = fields.Integer(strict=True, required=True, validate=SEQ)
+
+
+def _load(schema: type[Schema], data: Any) -> dict:
+    """Validated input, or ValidationFailed with the field errors, as HTTP validation gives."""
+    try:
+        return schema().load(data)
+    except ValidationError as error:
+        raise ValidationFailed("Invalid input", {"fields": error.messages}) from None
+
+
+def _error(error: ValidationFailed) -> dict:
+    return error_body(error.code, error.message, error.details)
 
 
 def _refuse(reason: str) -> ConnectionRefusedError:
@@ -45,15 +76,18 @@ def _authenticate(auth: Any) -> tuple[User, str]:
         raise _refuse("not an access token")
     if is_revoked(claims["jti"]):
         raise _refuse("revoked token")
-    user = load_user(claims.get("sub"))
+    user = load_user(claims.get("sub"), claims)  # also refuses tokens older than a deactivation
     if user is None:
         raise _refuse("unknown or inactive user")
     return user, claims["jti"]
 
 
-def _last_seq(auth: dict) -> int:
-    value = auth.get("last_seq", 0)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+def _connect_args(auth: dict) -> dict:
+    try:
+        return _load(ConnectAuthSchema, auth)
+    except ValidationFailed as error:
+        log.info("socket refused sid=%s reason=invalid auth fields", request.sid)
+        raise ConnectionRefusedError(error.code, _error(error)) from None
 
 
 def replay(user_id: int, last_seq: int) -> int:
@@ -74,11 +108,12 @@ def replay(user_id: int, last_seq: int) -> int:
 def on_connect(auth=None):
     """Refuse unauthenticated sockets; put the rest in their user, role and token rooms."""
     user, jti = _authenticate(auth)
+    last_seq = _connect_args(auth)["last_seq"]
     join_room(emitter.user_room(user.id))
     join_room(emitter.role_room(user.role))
     join_room(emitter.token_room(jti))
     # Sent before the CONNECT packet; Socket.IO clients buffer them until connected.
-    replayed = replay(user.id, _last_seq(auth))
+    replayed = replay(user.id, last_seq)
     SOCKETS_CONNECTED.inc()
     log.info("socket connected user=%s role=%s sid=%s replayed=%s",
              user.id, user.role, request.sid, replayed)
@@ -92,20 +127,18 @@ def on_disconnect(reason=None):
 
 def _socket_user_id() -> int | None:
     # The user room the server put this socket in is the one source of who it belongs to.
-    for room in rooms():
-        if room.startswith("user:"):
-            return int(room.removeprefix("user:"))
-    return None
+    return emitter.user_of_rooms(rooms())
 
 
 def on_sync(data=None):
     """Gap repair: the ack carries the user's notifications after `after_seq`."""
     user_id = _socket_user_id()
     if user_id is None:
-        return {"error": {"code": UNAUTHORIZED, "message": "Not authenticated"}}
-    after = data.get("after_seq") if isinstance(data, dict) else None
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-        return {"error": {"code": "validation_error", "message": "after_seq must be an integer >= 0"}}
+        return error_body(UNAUTHORIZED, "Not authenticated")
+    try:
+        after = _load(SyncSchema, data)["after_seq"]
+    except ValidationFailed as error:
+        return _error(error)
     limit = current_app.config["REPLAY_LIMIT"]
     rows = notify.after_seq(user_id, after, limit + 1)
     last = notify.last_seq(user_id)
@@ -119,3 +152,5 @@ def init_app(app: Flask) -> None:
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
     socketio.on_event("sync", on_sync)
+    guard.install(socketio.server, app.config["SOCKET_EVENTS_PER_SECOND"], app.config["SOCKET_EVENT_BURST"],
+                  app.config["SOCKET_EVENT_OVERFLOW"])

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Asset
-from . import visibility
+from ..models import Asset, Request, User
+from . import custody, visibility
+from .effects import ACQUIRED_PREFIX
 from .transaction import committing
 
 
@@ -40,17 +42,38 @@ def get_asset(asset_id: int) -> Asset:
     return asset
 
 
-def create_asset(data: dict[str, Any]) -> Asset:
-    """Register a new asset; the tag must be free."""
+@dataclass(frozen=True)
+class AssetDetail:
+    """An asset and the part of its request history that the caller may see."""
+
+    asset: Asset
+    requests: list[Request]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.asset, name)
+
+
+def get_asset_detail(user: User, asset_id: int) -> AssetDetail:
+    """An asset with the requests on it that this user may see (the rule of services/visibility.py)."""
+    return AssetDetail(get_asset(asset_id), visibility.requests_on_asset(user, asset_id))
+
+
+def create_asset(data: dict[str, Any], actor: User) -> Asset:
+    """Register a new asset; the tag must be free and not in the system's ACQ- series."""
     if data.get("status") == "disposed":
         raise ValidationFailed("A new asset cannot be disposed", {"fields": {"status": ["Not allowed"]}})
+    if data["tag"].upper().startswith(ACQUIRED_PREFIX):
+        message = f"Tags starting with {ACQUIRED_PREFIX} are given to acquired assets by the system"
+        raise ValidationFailed(message, {"fields": {"tag": [message]}})
     asset = Asset(**data)
-    with committing(lambda: Conflict(f"Asset tag {data['tag']!r} is taken", {"tag": data["tag"]})):
+    with committing(lambda: Conflict(f"Asset tag {data['tag']!r} is taken", {"tag": data["tag"]}),
+                    races=("uq_assets_tag",)):
         db.session.add(asset)
+        custody.record_create(asset, actor)
     return asset
 
 
-def update_asset(asset_id: int, data: dict[str, Any]) -> Asset:
+def update_asset(asset_id: int, data: dict[str, Any], actor: User) -> Asset:
     """Edit an asset's descriptive fields, or put it back in stock or use after repair."""
     asset = get_asset(asset_id)
     if "status" in data:
@@ -60,6 +83,7 @@ def update_asset(asset_id: int, data: dict[str, Any]) -> Asset:
     with committing(lambda: Conflict(f"Asset {asset.tag} was changed concurrently")):
         for field, value in data.items():
             setattr(asset, field, value)
+        custody.record_update(asset, actor)
     return asset
 
 

@@ -14,6 +14,7 @@ from ..models.base import utcnow
 from ..realtime import emitter
 
 APPROVAL_UPDATE = "approval_update"
+REQUEST_CHANGED = "request_changed"
 DASHBOARD_ROLES = ("approver", "admin")
 
 
@@ -58,9 +59,10 @@ def approval_update(req: Request, actor: User, action: str, comment: str,
         "at": utcnow().isoformat(),
     }
     # Sorted, so concurrent transactions lock user rows in one order and cannot deadlock.
+    # Nobody is notified of their own action: the HTTP answer told them.
     rows = [
         Notification(user_id=uid, seq=_next_seq(uid), type=APPROVAL_UPDATE, payload=body)
-        for uid in sorted(set(recipients))
+        for uid in sorted(set(recipients) - {actor.id})
     ]
     db.session.add_all(rows)
     db.session.flush()
@@ -68,6 +70,8 @@ def approval_update(req: Request, actor: User, action: str, comment: str,
         emitter.queue(APPROVAL_UPDATE, event_payload(row), emitter.user_room(row.user_id))
     queue_event = {"request_id": req.id, "state": req.state, "step": req.step, "action": action}
     emitter.queue("queue_update", queue_event, [emitter.role_room(r) for r in DASHBOARD_ROLES])
+    # The actor's other tabs learn of it without an inbox row (not durable, no seq).
+    emitter.queue(REQUEST_CHANGED, {**queue_event, "at": body["at"]}, emitter.user_room(actor.id))
 
 
 def after_seq(user_id: int, seq: int, limit: int) -> list[Notification]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -14,16 +15,10 @@ from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
 from ..workflow import Actor, Approval, allowed_actions, approval_chain, fire
-from . import effects, notify, visibility
+from . import effects, kinds, notify, visibility
+from .kinds import KIND_FIELDS
 from .transaction import committing
 
-# Which asset statuses each kind may be asked for; acquire has no asset yet.
-KIND_FITS = {
-    "assign": ("in_stock",),
-    "transfer": ("in_use",),
-    "repair": ("in_stock", "in_use"),
-    "dispose": ("in_stock", "in_use", "in_repair"),
-}
 FINAL_ACTION = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}
 
 
@@ -31,7 +26,7 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, {"fields": {field: [message]}})
 
 
-def _load_asset_for(kind: str, asset_id: int | None) -> Asset | None:
+def _load_asset_for(applicant: User, kind: str, asset_id: int | None) -> Asset | None:
     if kind == "acquire":
         if asset_id is not None:
             raise _invalid("asset_id", "An acquire request creates a new asset; omit asset_id")
@@ -41,11 +36,8 @@ def _load_asset_for(kind: str, asset_id: int | None) -> Asset | None:
     asset = db.session.get(Asset, asset_id)
     if asset is None:
         raise _invalid("asset_id", f"Asset {asset_id} does not exist")
-    if asset.status not in KIND_FITS[kind]:
-        raise ValidationFailed(
-            f"Cannot {kind} asset {asset.tag}: it is {asset.status}",
-            {"asset_status": asset.status, "allowed": list(KIND_FITS[kind])},
-        )
+    kinds.check_fits(kind, asset)
+    kinds.check_may_ask(applicant, kind, asset)
     if visibility.pending_request_on(asset.id) is not None:
         raise _locked(asset)
     return asset
@@ -55,9 +47,9 @@ def _locked(asset: Asset) -> Conflict:
     return Conflict(f"Asset {asset.tag} already has a pending request", {"asset_id": asset.id})
 
 
-def _check_kind_fields(kind: str, applicant: User, asset: Asset | None, data: dict[str, Any]) -> None:
+def _check_kind_fields(kind: str, asset: Asset | None, data: dict[str, Any]) -> None:
     if kind == "acquire":
-        for field in ("name", "category", "value"):
+        for field in KIND_FIELDS["acquire"]["required"]:
             if data.get(field) in (None, ""):
                 raise _invalid(field, f"An acquire request needs {field}")
     if kind == "transfer":
@@ -69,18 +61,17 @@ def _check_kind_fields(kind: str, applicant: User, asset: Asset | None, data: di
             raise _invalid("target_user_id", f"User {target_id} does not exist")
         if asset.custodian_id == target_id:
             raise _invalid("target_user_id", "The target already holds this asset")
-        if applicant.role != "admin" and asset.custodian_id != applicant.id:
-            raise _invalid("asset_id", "Only the asset's custodian or an admin may transfer it")
 
 
 def submit(applicant: User, data: dict[str, Any]) -> Request:
     """Validate and store a new pending request, notifying the first step's deciders."""
     kind = data["kind"]
-    asset = _load_asset_for(kind, data.get("asset_id"))
-    _check_kind_fields(kind, applicant, asset, data)
+    asset = _load_asset_for(applicant, kind, data.get("asset_id"))
+    _check_kind_fields(kind, asset, data)
     value = Decimal(data["value"]) if kind == "acquire" else asset.value
     config = current_app.config
     chain = approval_chain(kind, value, config["HIGH_VALUE_THRESHOLD"], config["APPROVAL_RULES"])
+    _check_someone_can_decide(applicant, chain)
     req = Request(
         kind=kind, asset=asset, applicant=applicant, reason=data["reason"],
         target_user_id=data.get("target_user_id") if kind == "transfer" else None,
@@ -89,14 +80,43 @@ def submit(applicant: User, data: dict[str, Any]) -> Request:
         currency=data.get("currency") if kind == "acquire" else None,
         state="pending", step=1, steps_total=len(chain), chain=chain, required_role=chain[0],
     )
-    # The race a submit can lose is the asset lock (one pending request per asset); an acquire has no asset.
-    with committing(lambda: _locked(asset) if asset else Conflict("The request could not be stored; try again")):
+    if asset is not None:
+        # Locking the asset changes it: this versioned UPDATE loses to an admin's concurrent edit
+        # (and to a concurrent submit, as does the pending-request index).
+        asset.updated_at = utcnow()
+    with committing(lambda: _submit_lost(asset), races=("uq_requests_pending_asset",)):
         db.session.add(req)
         db.session.flush()
         _audit(req, applicant, "submit", None, "")
         notify.approval_update(req, applicant, "submit", "", [applicant.id, *_deciders(req)])
     DECISIONS.labels("submitted").inc()
     return req
+
+
+def _submit_lost(asset: Asset | None) -> Conflict:
+    """The 409 for a submit that lost a race: to another request on the asset, or to an edit of it."""
+    if asset is None:
+        return Conflict("The request could not be stored; try again")
+    if visibility.pending_request_on(asset.id) is not None:
+        return _locked(asset)
+    return Conflict(f"Asset {asset.tag} was changed concurrently; reload it", {"asset_id": asset.id})
+
+
+def _check_someone_can_decide(applicant: User, chain: list[str]) -> None:
+    """Refuse (422) a chain with a step that no active user but the applicant could ever decide."""
+    others = dict(db.session.execute(
+        sa.select(User.role, sa.func.count()).where(User.active.is_(True), User.id != applicant.id)
+        .group_by(User.role)
+    ).all())
+    needed: Counter[str] = Counter()
+    for step, role in enumerate(chain, start=1):
+        needed[role] += 1  # four eyes: each step of one role needs another person
+        if needed[role] > others.get(role, 0):
+            raise ValidationFailed(
+                f"This request could never be approved: step {step} ({role}) has no possible decider "
+                f"(too few active {role}s other than you and the deciders of earlier steps)",
+                {"step": step, "role": role},
+            )
 
 
 def _deciders(req: Request) -> list[int]:
@@ -106,10 +126,12 @@ def _deciders(req: Request) -> list[int]:
     return [uid for uid in db.session.scalars(query) if uid not in excluded]
 
 
-def _audit(req: Request, actor: User, action: str, from_state: str | None, comment: str) -> None:
+def _audit(req: Request, actor: User, action: str, from_state: str | None, comment: str,
+           step: int | None = None) -> None:
+    # `step` is the step acted on: an approval that advances the request has already moved req.step.
     db.session.add(RequestEvent(
         request_id=req.id, actor_id=actor.id, action=action, from_state=from_state,
-        to_state=req.state, step=req.step, comment=comment,
+        to_state=req.state, step=step or req.step, comment=comment,
     ))
 
 
@@ -136,24 +158,26 @@ def decide(actor: User, request_id: int, action: str, comment: str = "",
     req = visibility.get_visible(actor, request_id)
     if version is not None and version != req.version:
         raise _already_changed(request_id)
-    from_state, decided_step = req.state, req.step
+    from_state, decided_step, read_version = req.state, req.step, req.version
     try:
         outcome = fire(approval_for(req, actor, comment), action)
     except Conflict:
         raise _already_changed(request_id) from None
+    if outcome.state == "approved" and req.asset is not None:
+        kinds.check_still_fits(req.kind, req.asset)  # before anything changes: nothing to undo
     req.state, req.step = outcome.state, outcome.step
     req.required_role = req.chain[req.step - 1] if req.state == "pending" else None
     if req.state != "pending":
         req.decided_at = utcnow()
     if req.state == "approved":
         effects.apply(req)
-    with committing(lambda: _already_changed(request_id)):
+    with committing(lambda: _already_changed(request_id, read_version), races=("uq_decisions_request_step",)):
         # One versioned UPDATE of the request, before the inbox rows: a lost race stops here.
         db.session.flush()
         if action != "withdraw":
             db.session.add(Decision(request_id=req.id, step=decided_step, approver_id=actor.id,
                                     outcome=FINAL_ACTION[action], comment=comment))
-        _audit(req, actor, action, from_state, comment)
+        _audit(req, actor, action, from_state, comment, decided_step)
         notify.approval_update(req, actor, _notify_action(action, req), comment, _recipients(req))
     DECISIONS.labels(FINAL_ACTION[action] if req.state != "pending" else "advanced").inc()
     return req
@@ -172,10 +196,14 @@ def _recipients(req: Request) -> list[int]:
     return recipients
 
 
-def _already_changed(request_id: int) -> Conflict:
+def _already_changed(request_id: int, read_version: int | None = None) -> Conflict:
     """The 409 for a lost race, saying who decided when someone did."""
     db.session.rollback()
     req = db.session.get(Request, request_id)
+    if req.version == read_version and req.asset is not None:
+        # The request is as it was read: what changed under the approval is its asset.
+        return Conflict(f"Asset {req.asset.tag} was changed concurrently; reload it",
+                        {"state": req.state, "version": req.version, "asset_id": req.asset_id})
     last = db.session.scalar(
         sa.select(RequestEvent).where(RequestEvent.request_id == request_id)
         .order_by(RequestEvent.id.desc()).limit(1)

@@ -1,26 +1,80 @@
-"""Committing a use case, with concurrent-change failures turned into 409s."""
+"""Committing a use case: a lost race becomes the caller's 409, any other violation says which rule broke."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+import re
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import Conflict
+from ..errors import Conflict, ConstraintViolation
 from ..extensions import db
+
+log = logging.getLogger(__name__)
+# SQLite names a failed unique index by its columns ("UNIQUE constraint failed: assets.tag"),
+# a failed CHECK by its name ("CHECK constraint failed: ck_assets_status").
+_SQLITE_FAILED = re.compile(r"(UNIQUE|CHECK|NOT NULL) constraint failed: (.+)$", re.MULTILINE)
+# What each constraint means to someone reading the error.
+MEANINGS = {
+    "uq_assets_tag": "an asset with this tag exists",
+    "uq_users_username": "a user with this username exists",
+    "uq_requests_pending_asset": "the asset already has a pending request",
+    "uq_decisions_request_step": "this step of the request is already decided",
+    "uq_notifications_user_seq": "this notification number is taken",
+}
 
 
 @contextmanager
-def committing(on_conflict: Callable[[], Conflict]) -> Iterator[None]:
-    """Commit what the block did; on a lost race roll back and raise on_conflict()."""
+def committing(on_conflict: Callable[[], Conflict], races: Collection[str] = ()) -> Iterator[None]:
+    """Commit what the block did; roll back on failure.
+
+    A concurrent change (a versioned UPDATE that matched no row, or a violation of one of the
+    constraints named in `races`) raises on_conflict(); any other constraint violation is not a
+    race and raises ConstraintViolation naming the constraint.
+    """
     try:
         yield
         db.session.commit()
-    except (StaleDataError, IntegrityError):
+    except StaleDataError:
         db.session.rollback()
         raise on_conflict() from None
+    except IntegrityError as error:
+        db.session.rollback()
+        name = violated_constraint(error)
+        if name in races:
+            raise on_conflict() from None
+        log.warning("constraint violated: %s", name or error.orig)
+        meaning = MEANINGS.get(name or "", "it conflicts with data already stored")
+        raise ConstraintViolation(f"The change was not stored: {meaning}", {"constraint": name}) from None
     except BaseException:
         db.session.rollback()
         raise
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    """The name of the constraint or unique index the database refused, when it says."""
+    diag = getattr(error.orig, "diag", None)  # psycopg2 reports the name itself
+    if diag is not None:
+        return diag.constraint_name
+    match = _SQLITE_FAILED.search(str(error.orig))
+    if match is None:
+        return None
+    kind, subject = match.groups()
+    if kind == "UNIQUE":
+        return _unique_by_columns().get(subject.strip(), subject)
+    return subject.strip() if kind == "CHECK" else f"not_null:{subject.strip()}"
+
+
+def _unique_by_columns() -> dict[str, str]:
+    """"table.a, table.b" → name, for every unique constraint and unique index in the schema."""
+    names: dict[str, str] = {}
+    for table in db.metadata.tables.values():
+        groups = [c for c in table.constraints if isinstance(c, sa.UniqueConstraint)]
+        groups += [i for i in table.indexes if i.unique]
+        for group in groups:
+            names[", ".join(f"{table.name}.{column.name}" for column in group.columns)] = group.name
+    return names

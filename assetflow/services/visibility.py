@@ -68,6 +68,12 @@ def get_visible(user: User, request_id: int) -> Request:
     return req
 
 
+def requests_on_asset(user: User, asset_id: int) -> list[Request]:
+    """The requests on an asset that this user may see, newest first."""
+    query = sa.select(Request).where(Request.asset_id == asset_id, _visible(user)).order_by(Request.id.desc())
+    return list(db.session.scalars(query.options(so.selectinload(Request.decisions))))
+
+
 def list_requests(user: User, scope: str, state: str | None, kind: str | None,
                   page: int, per_page: int) -> tuple[list[Request], int]:
     """One page of the requests in a scope, newest first, and the total."""

@@ -9,6 +9,7 @@ let server
 let browser
 let dave
 let daveApi
+let bobApi
 
 const submit = (api, n) =>
   api.post('/api/requests', {
@@ -20,12 +21,20 @@ const submit = (api, n) =>
     currency: 'CNY',
   })
 
+// Nobody is notified of their own action: Dave hears of Bob's decision on his request.
+async function decided(n) {
+  const req = await submit(daveApi, n)
+  await bobApi.post(`/api/requests/${req.id}/reject`, { comment: `not now ${n}` })
+  return req
+}
+
 before(async () => {
   server = await startServer()
   browser = await launchBrowser()
   daveApi = await apiAs(server.url, 'dave')
-  // Each submission is one notification for the applicant: more than two pages' worth.
-  for (let n = 1; n <= 110; n++) await submit(daveApi, n)
+  bobApi = await apiAs(server.url, 'bob')
+  // Each decision is one notification for the applicant: more than two pages' worth.
+  for (let n = 1; n <= 110; n++) await decided(n)
   dave = await openPage(browser, server.url)
   await login(dave.page, 'dave')
 }, { timeout: 180_000 })
@@ -65,7 +74,7 @@ describe('notifications inbox', { timeout: 120_000 }, () => {
     assert.deepEqual(ids, [...ids].sort((a, b) => b - a), 'newest first')
 
     // A live notification after paging: on top, once; the older rows stay; the bell matches the server.
-    const req = await submit(daveApi, 'live')
+    const req = await decided('live')
     await page.locator(`[data-test=notification-list] li:first-child[data-request-id="${req.id}"]`).waitFor({ timeout: 3000 })
     await eventually(async () => (await rows.count()) === total + 1, 3000, 'one more row')
     assert.equal(await page.locator(`[data-test=notification-list] li[data-request-id="${req.id}"]`).count(), 1)

@@ -91,10 +91,14 @@ for (const [label, viewport] of [['1440', DESKTOP], ['375', PHONE]]) {
     })
 
     it('notifications, mark read and mark all read', async () => {
-      // Two fresh unread notifications for alice: her submission and its rejection.
-      const asset = await freeAsset(aliceApi, taken)
-      const req = await aliceApi.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: 'Spare one' })
-      await bobApi.post(`/api/requests/${req.id}/reject`, { comment: 'None left for this team' })
+      // Two fresh unread notifications for alice: Bob's rejections of two of her requests
+      // (her own submissions notify only the approvers).
+      let req
+      for (const reason of ['Spare one', 'Spare two']) {
+        const asset = await freeAsset(aliceApi, taken)
+        req = await aliceApi.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason })
+        await bobApi.post(`/api/requests/${req.id}/reject`, { comment: 'None left for this team' })
+      }
       await alice.page.goto('/notifications')
       await alice.page.locator(`[data-request-id="${req.id}"]`, { hasText: 'Rejected' }).waitFor()
       await alice.page.locator('[data-notification-id]').first().waitFor()

@@ -62,7 +62,9 @@ export async function startServer() {
     DATABASE_URL: `sqlite:///${join(dir, 'e2e.db')}`,
     FLASK_ENV: 'development',
     JWT_SECRET_KEY: `e2e-secret-${Math.random().toString(36).slice(2)}-${Date.now()}`,
-    CORS_ORIGINS: url,
+    // No CORS_ORIGINS: the page's own origin is always accepted, on whatever port it is served.
+    CORS_ORIGINS: '',
+    ASYNC_MODE: 'eventlet',
     LOG_LEVEL: process.env.LOG_LEVEL || 'WARNING',
   }
   flask(env, ['db', 'upgrade'])
@@ -71,7 +73,7 @@ export async function startServer() {
   let child = null
   async function boot() {
     const out = openSync(logFile, 'a')
-    const args = ['-m', 'gunicorn', '-k', 'eventlet', '-w', '1', '-b', `127.0.0.1:${port}`, '--graceful-timeout', '3', 'wsgi:app']
+    const args = ['-m', 'gunicorn', '-c', 'gunicorn.conf.py', '-w', '1', '-b', `127.0.0.1:${port}`, '--graceful-timeout', '3', 'wsgi:app']
     // Its own process group, so stopping it also stops the worker it forks.
     child = spawn(PYTHON, args, { cwd: REPO, env, stdio: ['ignore', out, out], detached: true })
     const exited = new Promise((_, fail) => child.once('exit', (code) => fail(new Error(`server exited (${code}); log:\n${log()}`))))

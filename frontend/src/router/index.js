@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { useAuthStore } from '@/stores/auth'
+import { useMetaStore } from '@/stores/meta'
 
 const APPROVERS = ['approver', 'admin']
 
@@ -21,6 +22,7 @@ const routes = [
     meta: { roles: APPROVERS },
   },
   { path: '/assets', name: 'assets', component: () => import('@/views/AssetsView.vue') },
+  { path: '/my-assets', name: 'my-assets', component: () => import('@/views/AssetsView.vue'), props: { mine: true } },
   {
     path: '/assets/:id(\\d+)',
     name: 'asset',
@@ -38,8 +40,11 @@ export const router = createRouter({
 })
 
 // Every page needs a session except the login page; the dashboard needs a deciding role.
-router.beforeEach((to) => {
+router.beforeEach(async (to) => {
   const auth = useAuthStore()
+  // The server's rules (kinds, limits, statuses; public, loaded once) before any page renders;
+  // a failure leaves the page to show its own error rather than blocking navigation.
+  await useMetaStore().load().catch(() => {})
   if (to.meta.public) {
     return to.name === 'login' && auth.isAuthenticated ? { name: 'requests' } : true
   }

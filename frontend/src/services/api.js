@@ -87,7 +87,19 @@ export async function request(method, path, { body, query, auth = true, token } 
   return res.data
 }
 
+/** GET a file (e.g. a CSV export) with the session's token; resolves to a Blob. */
+async function blob(path, query) {
+  const url = buildUrl(path, query)
+  let response = await fetch(url, { headers: { Authorization: `Bearer ${session.accessToken()}` } })
+  if (response.status === 401 && (await session.refresh())) {
+    response = await fetch(url, { headers: { Authorization: `Bearer ${session.accessToken()}` } })
+  }
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null))
+  return response.blob()
+}
+
 export const api = {
+  blob,
   get: (path, query, opts) => request('GET', path, { ...opts, query }),
   post: (path, body, opts) => request('POST', path, { ...opts, body: body ?? {} }),
   patch: (path, body, opts) => request('PATCH', path, { ...opts, body: body ?? {} }),

@@ -14,6 +14,9 @@ export const BACKOFF = {
   randomizationFactor: 0.5,
 }
 const SYNC_TIMEOUT_MS = 5000
+// docs/realtime.md, recovery rule 5: a push lost while the message queue was down leaves no gap
+// until the next push, so a connected tab asks for what it missed now and then, and on showing.
+export const CATCH_UP_MS = 45000
 // After a refusal socket.io-client stops retrying; we retry a few times ourselves.
 const MAX_MANUAL_RETRIES = 5
 
@@ -98,11 +101,22 @@ function attachWindow() {
       socket.connect()
     }
   }
+  const catchUp = () => {
+    const notifications = useNotificationsStore()
+    if (socket?.connected && notifications.lastSeq !== null) notifications.fillGap()
+  }
+  const shown = () => {
+    if (document.visibilityState === 'visible') catchUp()
+  }
+  const timer = setInterval(catchUp, CATCH_UP_MS)
   window.addEventListener('offline', offline)
   window.addEventListener('online', online)
+  document.addEventListener('visibilitychange', shown)
   return () => {
+    clearInterval(timer)
     window.removeEventListener('offline', offline)
     window.removeEventListener('online', online)
+    document.removeEventListener('visibilitychange', shown)
   }
 }
 
@@ -133,6 +147,7 @@ export function startSocket() {
     useRequestsStore().applyUpdate(payload)
   })
   socket.on('queue_update', (payload) => useDashboardStore().onQueueUpdate(payload))
+  socket.on('request_changed', (payload) => useRequestsStore().applyOwnChange(payload))
   socket.on('resync_required', () => notifications.reconcile().catch(() => {}))
   detachWindow = attachWindow()
   useConnectionStore().markConnecting()

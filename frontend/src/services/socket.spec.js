@@ -7,7 +7,7 @@ import { ALICE, BOB, installFakeFetch, makeToken, row, seedSession, update } fro
 const fake = vi.hoisted(() => ({ current: null }))
 vi.mock('socket.io-client', () => ({ io: (...args) => fake.current.io(...args) }))
 
-const { startSocket, stopSocket, BACKOFF } = await import('./socket')
+const { startSocket, stopSocket, BACKOFF, CATCH_UP_MS } = await import('./socket')
 const { useConnectionStore } = await import('@/stores/connection')
 const { useNotificationsStore } = await import('@/stores/notifications')
 const { useDashboardStore } = await import('@/stores/dashboard')
@@ -174,5 +174,29 @@ describe('socket module', () => {
     const inboxCalls = net.callsTo('GET /api/requests').slice(before)
     expect(inboxCalls).toHaveLength(1)
     expect(inboxCalls[0].query.scope).toBe('inbox')
+  })
+
+  it('asks for missed notifications now and then while connected, and when the tab shows again', async () => {
+    vi.useFakeTimers()
+    const socket = setup()
+    await vi.advanceTimersByTimeAsync(0)
+    socket.serverAccept()
+    await vi.advanceTimersByTimeAsync(0)
+    const syncs = () => socket.emitted.filter((e) => e.event === 'sync')
+    expect(syncs()).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(CATCH_UP_MS)
+    expect(syncs()).toHaveLength(1)
+    expect(syncs()[0].data).toEqual({ after_seq: 3 })
+    // A push lost while the queue was down comes back through the ack, exactly once.
+    syncs()[0].cb(null, { items: [update(4)], last_seq: 4 })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(useNotificationsStore().lastSeq).toBe(4)
+    expect(useNotificationsStore().items.filter((n) => n.seq === 4)).toHaveLength(1)
+    document.dispatchEvent(new Event('visibilitychange'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(syncs()).toHaveLength(2)
+    socket.serverDrop('transport close')
+    await vi.advanceTimersByTimeAsync(CATCH_UP_MS)
+    expect(syncs()).toHaveLength(2) // not while disconnected
   })
 })

@@ -2,35 +2,24 @@ import { defineStore } from 'pinia'
 import { reactive, ref } from 'vue'
 import { api } from '@/services/api'
 
-export const ASSET_STATUSES = ['in_stock', 'in_use', 'in_repair', 'disposed']
-
 /** The asset register: a filtered, paginated list and one asset with its history. */
 export const useAssetsStore = defineStore('assets', () => {
-  const list = reactive({ items: [], total: 0, page: 1, perPage: 20 })
-  const filters = reactive({ status: '', category: '', q: '' })
+  // `query` is the list state from the URL (useListQuery): q, status, category, sort, page, per_page, mine.
+  const list = reactive({ items: [], total: 0, query: {} })
   const loading = ref(false)
   const current = ref(null)
   const categories = ref([])
 
-  async function fetchList(opts = {}) {
-    Object.assign(list, opts)
+  async function fetchList(query) {
+    if (query) list.query = query
     loading.value = true
     try {
-      const data = await api.get('/api/assets', {
-        ...filters,
-        page: list.page,
-        per_page: list.perPage,
-      })
+      const data = await api.get('/api/assets', list.query)
       list.items = data.items
       list.total = data.total
     } finally {
       loading.value = false
     }
-  }
-
-  function setFilters(next) {
-    Object.assign(filters, next)
-    return fetchList({ page: 1 })
   }
 
   async function fetchOne(id) {
@@ -48,6 +37,11 @@ export const useAssetsStore = defineStore('assets', () => {
   async function search(q, status) {
     const data = await api.get('/api/assets', { q, status, per_page: 20 })
     return data.items
+  }
+
+  /** An asset's custody history: every change of custodian and status, oldest first. */
+  async function fetchHistory(id) {
+    return (await api.get(`/api/assets/${id}/history`)).items
   }
 
   async function getById(id) {
@@ -81,12 +75,11 @@ export const useAssetsStore = defineStore('assets', () => {
 
   return {
     list,
-    filters,
     loading,
     current,
     categories,
     fetchList,
-    setFilters,
+    fetchHistory,
     fetchOne,
     fetchCategories,
     search,

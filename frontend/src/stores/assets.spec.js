@@ -27,11 +27,13 @@ beforeEach(() => {
 })
 
 describe('assets store', () => {
-  it('filters from page 1 and pages on', async () => {
+  it('lists with the query from the URL and keeps it for reloads', async () => {
     const store = useAssetsStore()
-    await store.fetchList({ page: 3 })
-    await store.setFilters({ status: 'in_stock', q: 'dell' })
-    expect(net.calls[1].query).toEqual({ status: 'in_stock', q: 'dell', page: '1', per_page: '20' })
+    await store.fetchList({ status: 'in_stock', q: 'dell', mine: true, sort: '-value', page: 1, per_page: 20 })
+    await store.fetchList()
+    const query = { status: 'in_stock', q: 'dell', mine: 'true', sort: '-value', page: '1', per_page: '20' }
+    expect(net.calls[0].query).toEqual(query)
+    expect(net.calls[1].query).toEqual(query)
     expect(store.list.total).toBe(45)
   })
 

@@ -7,6 +7,9 @@ const REFRESH_DEBOUNCE_MS = 250
 /** The approver's live queue and the decision statistics. */
 export const useDashboardStore = defineStore('dashboard', () => {
   const inbox = ref([])
+  const inboxTotal = ref(0)
+  // The list state from the dashboard's URL (useListQuery); live refetches reuse it.
+  const inboxQuery = ref({ sort: '-age', page: 1, per_page: 20 })
   const stats = ref(null)
   const loading = ref(false)
   const error = ref(null)
@@ -14,8 +17,15 @@ export const useDashboardStore = defineStore('dashboard', () => {
   let timer = null
 
   async function fetchInbox() {
-    const data = await api.get('/api/requests', { scope: 'inbox', per_page: 100 })
+    const data = await api.get('/api/requests', { ...inboxQuery.value, scope: 'inbox' })
     inbox.value = data.items
+    inboxTotal.value = data.total
+  }
+
+  /** Show this page of the inbox (search, filters, sort) and keep it live. */
+  function showInbox(query) {
+    inboxQuery.value = query
+    return refresh()
   }
 
   async function fetchStats() {
@@ -94,14 +104,28 @@ export const useDashboardStore = defineStore('dashboard', () => {
     return data.results
   }
 
+  /** Approve every inbox request matching the list's filters, across pages (the server bounds it). */
+  async function bulkApproveMatching(comment) {
+    const { q, kind, sort, page, per_page, ...rest } = inboxQuery.value
+    const filter = Object.fromEntries(Object.entries({ q, kind, ...rest }).filter(([, v]) => v !== '' && v != null))
+    const data = await api.post('/api/requests/bulk-approve', { filter, comment: comment || undefined })
+    refreshSoon()
+    return data.results
+  }
+
   function reset() {
     inbox.value = []
+    inboxTotal.value = 0
     stats.value = null
     clearTimeout(timer)
   }
 
   return {
     inbox,
+    inboxTotal,
+    inboxQuery,
+    showInbox,
+    bulkApproveMatching,
     stats,
     loading,
     error,

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { computed, ref, watch } from 'vue'
+import { computed, reactive, ref, watch } from 'vue'
 import { api } from '@/services/api'
 import { requestSync } from '@/services/socket'
 import { readJson, writeJson } from '@/utils/storage'
@@ -252,16 +252,28 @@ export const useNotificationsStore = defineStore('notifications', () => {
     const row = items.value.find((n) => n.id === id)
     if (row?.read_at) return
     const updated = await api.post(`/api/notifications/${id}/read`)
+    for (const hit of found.items) if (hit.id === id) hit.read_at = updated?.read_at || new Date().toISOString()
     if (row && !row.read_at) {
       row.read_at = updated?.read_at || new Date().toISOString()
       unreadCount.value = Math.max(0, unreadCount.value - 1)
     }
   }
 
+  // A searched or filtered page of the inbox (the server's page mode), beside the live list.
+  const found = reactive({ items: [], total: 0 })
+
+  /** One page matching `query` (q, status, unread, page, per_page): what the notifications screen shows while filtering. */
+  async function search(query) {
+    const data = await api.get('/api/notifications', query)
+    found.items = data.items
+    found.total = data.total
+    unreadCount.value = data.unread_count
+  }
+
   async function markAllRead() {
     await api.post('/api/notifications/read-all')
     const now = new Date().toISOString()
-    for (const row of items.value) if (!row.read_at) row.read_at = now
+    for (const row of [...items.value, ...found.items]) if (!row.read_at) row.read_at = now
     unreadCount.value = 0
   }
 
@@ -287,5 +299,7 @@ export const useNotificationsStore = defineStore('notifications', () => {
     loadMore,
     markRead,
     markAllRead,
+    found,
+    search,
   }
 })

@@ -1,24 +1,21 @@
 import { defineStore } from 'pinia'
 import { reactive, ref } from 'vue'
 import { api } from '@/services/api'
+import { saveFile } from '@/utils/download'
 
 /** The user's own requests, the one on screen, and submitting new ones. */
 export const useRequestsStore = defineStore('requests', () => {
-  const mine = reactive({ items: [], total: 0, page: 1, perPage: 20, state: '', loaded: false })
+  // `query` is the list state from the URL (useListQuery): q, state, kind, sort, page, per_page.
+  const mine = reactive({ items: [], total: 0, query: {}, loaded: false })
   const loadingMine = ref(false)
   const current = ref(null)
   const loadingCurrent = ref(false)
 
-  async function fetchMine(opts = {}) {
-    Object.assign(mine, opts)
+  async function fetchMine(query) {
+    if (query) mine.query = query
     loadingMine.value = true
     try {
-      const data = await api.get('/api/requests', {
-        scope: 'mine',
-        state: mine.state,
-        page: mine.page,
-        per_page: mine.perPage,
-      })
+      const data = await api.get('/api/requests', { ...mine.query, scope: 'mine' })
       mine.items = data.items
       mine.total = data.total
       mine.loaded = true
@@ -49,6 +46,11 @@ export const useRequestsStore = defineStore('requests', () => {
     return updated
   }
 
+  /** Download a CSV (the filtered list, or one request's trail) through the authenticated client. */
+  async function exportCsv(path, query, filename) {
+    saveFile(await api.blob(path, query), filename)
+  }
+
   /** Active users, for choosing a transfer target. */
   async function searchUsers(q) {
     const data = await api.get('/api/users', { q })
@@ -70,6 +72,16 @@ export const useRequestsStore = defineStore('requests', () => {
     if (current.value?.id === payload.request_id) fetchOne(payload.request_id).catch(() => {})
   }
 
+  /**
+   * The user's own action in another tab (`request_changed`, no inbox row): patch the row or
+   * the open detail, or reload the list when it is a request this tab has not seen yet.
+   */
+  function applyOwnChange(payload) {
+    const known = mine.items.some((r) => r.id === payload.request_id) || current.value?.id === payload.request_id
+    if (known) applyUpdate({ ...payload, status: payload.state })
+    else if (mine.loaded) fetchMine().catch(() => {})
+  }
+
   /** After a reconnect, reload what is on screen: decisions may have been missed. */
   function onReconnect() {
     if (mine.loaded) fetchMine().catch(() => {})
@@ -77,7 +89,7 @@ export const useRequestsStore = defineStore('requests', () => {
   }
 
   function reset() {
-    Object.assign(mine, { items: [], total: 0, page: 1, state: '', loaded: false })
+    Object.assign(mine, { items: [], total: 0, query: {}, loaded: false })
     current.value = null
   }
 
@@ -91,7 +103,9 @@ export const useRequestsStore = defineStore('requests', () => {
     submit,
     withdraw,
     searchUsers,
+    exportCsv,
     applyUpdate,
+    applyOwnChange,
     onReconnect,
     reset,
   }

@@ -19,11 +19,25 @@ beforeEach(() => {
 })
 
 describe('requests store', () => {
-  it('lists my requests with the state filter and pagination', async () => {
+  it('lists my requests with the query from the URL (always scope=mine), and reloads it', async () => {
     const store = useRequestsStore()
-    await store.fetchMine({ state: 'pending', page: 2 })
-    expect(net.calls[0].query).toEqual({ scope: 'mine', state: 'pending', page: '2', per_page: '20' })
+    await store.fetchMine({ state: 'pending', q: 'hinge', sort: '-value', page: 2, per_page: 20 })
+    const query = { scope: 'mine', state: 'pending', q: 'hinge', sort: '-value', page: '2', per_page: '20' }
+    expect(net.calls[0].query).toEqual(query)
+    await store.fetchMine()
+    expect(net.calls[1].query).toEqual(query)
     expect(store.mine.total).toBe(1)
+  })
+
+  it("reloads the list for its own submission made in another tab, patches a known row", async () => {
+    const store = useRequestsStore()
+    await store.fetchMine({ page: 1, per_page: 20 })
+    store.applyOwnChange({ request_id: 9, state: 'pending', step: 1, action: 'submit', at: '2026-11-27T09:10:00Z' })
+    await new Promise((r) => setTimeout(r, 0))
+    expect(net.callsTo('GET /api/requests')).toHaveLength(2)
+    store.applyOwnChange({ request_id: 7, state: 'withdrawn', step: 1, action: 'withdraw', at: '2026-11-27T09:11:00Z' })
+    expect(store.mine.items[0].state).toBe('withdrawn')
+    expect(net.callsTo('GET /api/requests')).toHaveLength(2)
   })
 
   it('patches a live badge and ignores an older replay', async () => {

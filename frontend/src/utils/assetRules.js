@@ -1,11 +1,6 @@
-// Client-side checks for the admin's asset form (register and edit). They mirror
-// AssetCreateSchema / AssetUpdateSchema on the server; the server stays the
-// authority and its 422 field errors and 409 conflicts are shown too.
-
-export const ASSET_LIMITS = { tag: 32, name: 120, category: 64, location: 120, maxValue: 1e12 }
-/** Statuses a new asset may start in; anything else comes through requests. */
-export const CREATE_STATUSES = ['in_stock', 'in_repair']
-export const DEFAULT_CURRENCY = 'CNY'
+// Client-side checks for the admin's asset form (register and edit), driven by the server's
+// own limits (GET /api/meta, passed in as `rules` from the meta store: limits, createStatuses,
+// defaultCurrency); the server stays the authority and its 422 field errors and 409 conflicts are shown too.
 
 const TAG = /^[A-Za-z0-9._-]+$/
 const MONEY = /^\d+(\.\d{1,2})?$/
@@ -15,13 +10,13 @@ const blank = (v) => v === undefined || v === null || String(v).trim() === ''
 const text = (v) => (blank(v) ? '' : String(v).trim())
 
 /** An empty form for a new asset, or one filled from `asset` for an edit. */
-export function assetForm(asset = null) {
+export function assetForm(asset = null, rules = null) {
   return {
     tag: asset?.tag ?? '',
     name: asset?.name ?? '',
     category: asset?.category ?? '',
     value: asset?.value ?? '',
-    currency: asset?.currency ?? DEFAULT_CURRENCY,
+    currency: asset?.currency ?? rules?.defaultCurrency ?? '',
     location: asset?.location ?? '',
     status: asset ? asset.status : 'in_stock',
     closeRepair: false,
@@ -33,10 +28,10 @@ function checkText(value, max, { required = true } = {}) {
   return text(value).length > max ? { key: 'tooLong', max } : null
 }
 
-function checkValue(value) {
+function checkValue(value, maxValue) {
   if (blank(value)) return { key: 'required' }
   if (!MONEY.test(text(value))) return { key: 'assetValue' }
-  return Number(value) > ASSET_LIMITS.maxValue ? { key: 'assetValueRange' } : null
+  return Number(value) > maxValue ? { key: 'assetValueRange' } : null
 }
 
 /**
@@ -44,17 +39,18 @@ function checkValue(value) {
  * registering). Returns `{field: {key, ...params}}`; empty means valid. Keys are
  * i18n keys under `validation.`.
  */
-export function validateAsset(form, original = null) {
+export function validateAsset(form, original, rules) {
+  const ASSET_LIMITS = rules.limits
   const errors = {
     name: checkText(form.name, ASSET_LIMITS.name),
     category: checkText(form.category, ASSET_LIMITS.category),
-    value: checkValue(form.value),
+    value: checkValue(form.value, ASSET_LIMITS.maxValue),
     currency: !blank(form.currency) && !CURRENCY.test(form.currency) ? { key: 'currency' } : null,
     location: checkText(form.location, ASSET_LIMITS.location, { required: false }),
   }
   if (!original) {
     errors.tag = checkText(form.tag, ASSET_LIMITS.tag) || (TAG.test(text(form.tag)) ? null : { key: 'tag' })
-    errors.status = CREATE_STATUSES.includes(form.status) ? null : { key: 'required' }
+    errors.status = rules.createStatuses.includes(form.status) ? null : { key: 'required' }
   } else if (form.closeRepair) {
     // Closing a repair is a status change: the server refuses it while a request is pending.
     if (original.status !== 'in_repair') errors.status = { key: 'notInRepair' }

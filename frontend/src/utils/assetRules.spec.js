@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { assetForm, toCreatePayload, toUpdatePayload, validateAsset } from './assetRules'
+import { assetForm as blankForm, toCreatePayload, toUpdatePayload, validateAsset as check } from './assetRules'
+import { rulesFrom } from '@/stores/meta'
+import META from '@/testing/meta.json'
+
+const rules = rulesFrom(META)
+const assetForm = (asset = null) => blankForm(asset, rules)
+const validateAsset = (form, original = null) => check(form, original, rules)
 
 const keys = (errors) => Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v.key]))
 const valid = { ...assetForm(), tag: 'AST-9001', name: 'ThinkPad X1', category: 'Laptop', value: '9800.00' }

@@ -1,18 +1,6 @@
-// Client-side checks for a new request. They mirror the server's rules in
-// docs/api.md (and the submit schema), so most mistakes are caught before a
-// round trip; the server stays the authority and its 422 field errors are shown too.
-
-export const KINDS = ['acquire', 'assign', 'transfer', 'repair', 'dispose']
-
-/** Which asset statuses each kind may be asked for (acquire has no asset yet). */
-export const KIND_FITS = {
-  assign: ['in_stock'],
-  transfer: ['in_use'],
-  repair: ['in_stock', 'in_use'],
-  dispose: ['in_stock', 'in_use', 'in_repair'],
-}
-
-export const LIMITS = { reason: 2000, name: 120, category: 64, maxValue: 1e12 }
+// Client-side checks for a new request, driven by the server's own rules (GET /api/meta,
+// passed in as `rules` from the meta store: kinds, kindFits, limits), so most mistakes are
+// caught before a round trip; the server stays the authority and its 422 field errors are shown too.
 
 const blank = (v) => v === undefined || v === null || String(v).trim() === ''
 
@@ -21,21 +9,22 @@ const blank = (v) => v === undefined || v === null || String(v).trim() === ''
  * the applicant. Returns `{field: messageKey}`; empty means valid. Message keys
  * are i18n keys under `validation.`, with params where needed.
  */
-export function validateRequest(form, { asset = null, user = null } = {}) {
+export function validateRequest(form, { asset = null, user = null, rules }) {
   const errors = {}
-  if (!KINDS.includes(form.kind)) {
+  const LIMITS = rules.limits
+  if (!rules.kinds.includes(form.kind)) {
     errors.kind = { key: 'required' }
     return errors
   }
   if (blank(form.reason)) errors.reason = { key: 'required' }
   else if (form.reason.length > LIMITS.reason) errors.reason = { key: 'tooLong', max: LIMITS.reason }
 
-  if (form.kind === 'acquire') Object.assign(errors, validateAcquire(form))
-  else Object.assign(errors, validateAssetKind(form, asset, user))
+  if (form.kind === 'acquire') Object.assign(errors, validateAcquire(form, LIMITS))
+  else Object.assign(errors, validateAssetKind(form, asset, user, rules.kindFits))
   return errors
 }
 
-function validateAcquire(form) {
+function validateAcquire(form, LIMITS) {
   const errors = {}
   if (blank(form.name)) errors.name = { key: 'required' }
   else if (form.name.trim().length > LIMITS.name) errors.name = { key: 'tooLong', max: LIMITS.name }
@@ -53,7 +42,7 @@ function validateAcquire(form) {
   return errors
 }
 
-function validateAssetKind(form, asset, user) {
+function validateAssetKind(form, asset, user, KIND_FITS) {
   const errors = {}
   if (blank(form.asset_id) || !asset) {
     errors.asset_id = { key: 'required' }

@@ -1,0 +1,71 @@
+"""The rules a client needs, published from the server's own tables so the SPA keeps no copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, validate
+
+from ..models.asset import ASSET_STATUSES
+from ..models.request import REQUEST_KINDS, REQUEST_STATES
+from ..models.user import ROLES
+from ..services.kinds import KIND_FIELDS, KIND_FITS
+from ..services.listing import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
+from .schemas import (
+    AssetCreateSchema,
+    BulkApproveSchema,
+    DecideSchema,
+    MetaSchema,
+    PageArgs,
+    RequestFilterSchema,
+    SubmitSchema,
+)
+
+blp = Blueprint("meta", __name__, url_prefix="/api/meta", description="Rules for clients")
+
+
+def _validator(schema: type[Schema], name: str, kind: type) -> Any:
+    """The first validator of this kind on a schema field (the schema is where the limit lives)."""
+    return next(v for v in schema().fields[name].validators if isinstance(v, kind))
+
+
+def _max_length(schema: type[Schema], name: str) -> int:
+    return _validator(schema, name, validate.Length).max
+
+
+def _limits() -> dict[str, Any]:
+    value = _validator(SubmitSchema, "value", validate.Range)
+    return {
+        "reason": _max_length(SubmitSchema, "reason"), "name": _max_length(SubmitSchema, "name"),
+        "category": _max_length(SubmitSchema, "category"), "comment": _max_length(DecideSchema, "comment"),
+        "tag": _max_length(AssetCreateSchema, "tag"), "location": _max_length(AssetCreateSchema, "location"),
+        "max_value": str(value.max), "search": _max_length(RequestFilterSchema, "q"),
+        "per_page": _validator(PageArgs, "per_page", validate.Range).max,
+        "bulk": _validator(BulkApproveSchema, "ids", validate.Length).max,
+    }
+
+
+def _kinds() -> list[dict[str, Any]]:
+    return [{"name": kind, "fits": list(KIND_FITS[kind]) if kind in KIND_FITS else None,
+             "required": list(KIND_FIELDS[kind]["required"]), "optional": list(KIND_FIELDS[kind]["optional"])}
+            for kind in REQUEST_KINDS]
+
+
+# Public: the same for everyone, no user data, and the SPA needs it before any request can race a logout.
+@blp.get("")
+@blp.response(200, MetaSchema)
+def show():
+    """Request kinds (the asset statuses each fits, their fields), limits, roles, the threshold, sorts."""
+    config = current_app.config
+    return {
+        "kinds": _kinds(), "asset_statuses": list(ASSET_STATUSES), "request_states": list(REQUEST_STATES),
+        "asset_create_statuses": list(_validator(AssetCreateSchema, "status", validate.OneOf).choices),
+        "roles": list(ROLES), "limits": _limits(), "high_value_threshold": config["HIGH_VALUE_THRESHOLD"],
+        "default_currency": config.get("DEFAULT_CURRENCY", "CNY"),
+        "approval_rules": [{"role": role, "when": rule} for role, rule in config["APPROVAL_RULES"]],
+        "sorts": {"requests": list(REQUEST_SORTS), "assets": list(ASSET_SORTS),
+                  "notifications": list(NOTIFICATION_SORTS)},
+        "bulk_limit": BULK_LIMIT,
+    }

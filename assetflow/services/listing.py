@@ -1,0 +1,171 @@
+"""Server-side lists: search, filters, a whitelisted sort and pages with totals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..models import Asset, Notification, Request, User
+from . import requests as request_service
+from .visibility import SCOPES
+
+# A bulk approval over a filter stops here: each item is its own transaction and notification.
+BULK_LIMIT = 500
+
+# The value a request is about: what an acquire asks to spend, else the asset's value.
+REQUEST_VALUE = sa.func.coalesce(
+    Request.value,
+    sa.select(Asset.value).where(Asset.id == Request.asset_id).correlate(Request).scalar_subquery(),
+)
+# `age` sorts by how long a request has existed: `-age` (oldest first) is the approver's queue order.
+REQUEST_SORTS: dict[str, Any] = {
+    "created_at": Request.created_at, "updated_at": Request.updated_at, "id": Request.id,
+    "value": REQUEST_VALUE, "step": Request.step, "age": Request.created_at,
+}
+ASSET_SORTS: dict[str, Any] = {
+    "tag": Asset.tag, "name": Asset.name, "category": Asset.category, "value": Asset.value,
+    "status": Asset.status, "created_at": Asset.created_at, "updated_at": Asset.updated_at,
+}
+NOTIFICATION_SORTS: dict[str, Any] = {"seq": Notification.seq, "created_at": Notification.created_at}
+REVERSED_KEYS = {"age"}
+
+
+def order_by(sort: str, columns: Mapping[str, Any], tiebreak: Any) -> list[Any]:
+    """ORDER BY for a whitelisted `key` / `-key`, with a unique tiebreak so pages never overlap."""
+    descending = sort.startswith("-")
+    key = sort.removeprefix("-")
+    if key in REVERSED_KEYS:
+        descending = not descending
+    direction = sa.desc if descending else sa.asc
+    return [direction(columns[key]), direction(tiebreak)]
+
+
+def _contains(column: Any, text: str) -> Any:
+    return column.icontains(text, autoescape=True)
+
+
+def _request_search(text: str) -> Any:
+    """Reason, what an acquire asks for, the asset's tag or name, the applicant; `#12` or `12` is an id."""
+    asset_match = sa.exists().where(
+        Asset.id == Request.asset_id, sa.or_(_contains(Asset.tag, text), _contains(Asset.name, text)))
+    applicant_match = sa.exists().where(
+        User.id == Request.applicant_id,
+        sa.or_(_contains(User.display_name, text), _contains(User.username, text)))
+    clauses = [_contains(Request.reason, text), _contains(Request.name, text), asset_match, applicant_match]
+    number = text.strip().removeprefix("#")
+    if number.isdigit() and len(number) < 10:
+        clauses.append(Request.id == int(number))
+    return sa.or_(*clauses)
+
+
+def request_filters(user: User, args: Mapping[str, Any]) -> list[Any]:
+    """WHERE clauses for a request list: the scope, then every filter given."""
+    where = [SCOPES[args.get("scope") or "mine"](user)]
+    for field in ("state", "kind", "step", "asset_id", "applicant_id"):
+        if args.get(field) is not None:
+            where.append(getattr(Request, field) == args[field])
+    if args.get("q"):
+        where.append(_request_search(args["q"]))
+    if args.get("min_value") is not None:
+        where.append(REQUEST_VALUE >= args["min_value"])
+    if args.get("max_value") is not None:
+        where.append(REQUEST_VALUE <= args["max_value"])
+    return where
+
+
+def _page(query: sa.Select, where: list[Any], model: type, page: int, per_page: int) -> tuple[list, int]:
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
+    rows = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)).unique()
+    return list(rows), total
+
+
+def requests_page(user: User, args: Mapping[str, Any]) -> tuple[list[Request], int]:
+    """One page of the requests matching scope, filters and search, in the chosen order, and the total."""
+    where = request_filters(user, args)
+    query = (sa.select(Request).where(*where).options(so.selectinload(Request.decisions))
+             .order_by(*order_by(args.get("sort") or "-created_at", REQUEST_SORTS, Request.id)))
+    return _page(query, where, Request, args["page"], args["per_page"])
+
+
+def iter_requests(user: User, args: Mapping[str, Any], batch: int = 500) -> Iterator[Request]:
+    """Every request matching the filters, in order, fetched in batches (for exports)."""
+    where = request_filters(user, args)
+    query = (sa.select(Request).where(*where)
+             .order_by(*order_by(args.get("sort") or "-created_at", REQUEST_SORTS, Request.id)))
+    yield from db.session.scalars(query.execution_options(yield_per=batch))
+
+
+def inbox_ids(user: User, filters: Mapping[str, Any]) -> list[int]:
+    """Ids of the requests waiting for this user that match the filters, oldest first; 422 beyond BULK_LIMIT."""
+    limit = BULK_LIMIT
+    where = request_filters(user, {**filters, "scope": "inbox"})
+    query = sa.select(Request.id).where(*where).order_by(Request.created_at, Request.id).limit(limit + 1)
+    ids = list(db.session.scalars(query))
+    if len(ids) > limit:
+        raise ValidationFailed(f"The filter matches more than {limit} requests; narrow it",
+                               {"fields": {"filter": [f"More than {limit} requests match"]}, "limit": limit})
+    return ids
+
+
+def bulk_approve(user: User, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Approve the listed ids, or every inbox request matching `filter`; one result per id."""
+    ids = data["ids"] if data.get("ids") else inbox_ids(user, data["filter"])
+    return {"matched": len(ids), "results": request_service.bulk_approve(user, ids, data.get("comment", ""))}
+
+
+def asset_filters(user: User, args: Mapping[str, Any]) -> list[Any]:
+    """WHERE clauses for the asset list; `mine` is what this user holds."""
+    where = []
+    for field in ("status", "category", "custodian_id"):
+        if args.get(field) is not None:
+            where.append(getattr(Asset, field) == args[field])
+    if args.get("mine"):
+        where.append(Asset.custodian_id == user.id)
+    if args.get("q"):
+        text = args["q"]
+        where.append(sa.or_(_contains(Asset.tag, text), _contains(Asset.name, text),
+                            _contains(Asset.location, text), _contains(Asset.category, text)))
+    return where
+
+
+def assets_page(user: User, args: Mapping[str, Any]) -> tuple[list[Asset], int]:
+    """One page of the assets matching the filters, in the chosen order (by tag by default), and the total."""
+    where = asset_filters(user, args)
+    query = sa.select(Asset).where(*where).order_by(*order_by(args.get("sort") or "tag", ASSET_SORTS, Asset.id))
+    return _page(query, where, Asset, args["page"], args["per_page"])
+
+
+def _payload_text(*path: str) -> Any:
+    return Notification.payload[path if len(path) > 1 else path[0]].as_string()
+
+
+def notification_filters(user_id: int, args: Mapping[str, Any]) -> list[Any]:
+    """WHERE clauses for a page of the inbox: read state, the request's status and kind, a search."""
+    where = [Notification.user_id == user_id]
+    if args.get("unread") is not None:
+        where.append(Notification.read_at.is_(None) if args["unread"] else Notification.read_at.is_not(None))
+    for field in ("status", "kind"):
+        if args.get(field):
+            where.append(_payload_text(field) == args[field])
+    if args.get("q"):
+        text = args["q"]
+        clauses = [_contains(_payload_text("asset_tag"), text), _contains(_payload_text("actor", "name"), text),
+                   _contains(_payload_text("comment"), text)]
+        number = text.strip().removeprefix("#")
+        if number.isdigit() and len(number) < 10:
+            clauses.append(Notification.payload["request_id"].as_integer() == int(number))
+        where.append(sa.or_(*clauses))
+    return where
+
+
+def notifications_page(user_id: int, args: Mapping[str, Any]) -> tuple[list[Notification], int]:
+    """One page of the user's notifications matching the filters (newest first by default), and the total."""
+    where = notification_filters(user_id, args)
+    query = (sa.select(Notification).where(*where)
+             .order_by(*order_by(args.get("sort") or "-seq", NOTIFICATION_SORTS, Notification.id)))
+    return _page(query, where, Notification, args["page"], args["per_page"])

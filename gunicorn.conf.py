@@ -1,0 +1,51 @@
+"""gunicorn settings for every deployment: `make run`, the tests' live servers and docs/deploy.md.
+
+    gunicorn -c gunicorn.conf.py wsgi:app
+
+The worker class follows ASYNC_MODE (eventlet by default, gevent one setting away), so the two
+can never disagree. Command-line flags (-b, -w, ...) still override what is set here.
+"""
+
+import os
+import resource
+
+from config import config_from_env
+
+_config = config_from_env()
+ASYNC_MODE = _config.ASYNC_MODE
+WORKERS = {"eventlet": "eventlet", "gevent": "gevent", "threading": "gthread"}
+if ASYNC_MODE not in WORKERS:
+    raise RuntimeError(f"ASYNC_MODE must be one of {', '.join(WORKERS)}, not {ASYNC_MODE!r}")
+
+bind = [f"{_config.HOST}:{_config.PORT}"]
+worker_class = WORKERS[ASYNC_MODE]
+# Every open socket holds one of the worker's connections, and at the cap the worker stops
+# accepting anything, /healthz included (gunicorn's default is 1000). 12,000 is 10,000 sockets
+# plus room for the HTTP requests that come with them.
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", 12000))
+threads = 64 if ASYNC_MODE == "threading" else 1
+# WebSockets never end by themselves: do not wait gunicorn's default 30 s for them at a restart.
+# Clients reconnect and get what they missed by replay.
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", 5))
+# The sockets' own Engine.IO heartbeats detect dead peers; gunicorn's keep-alive is for HTTP.
+keepalive = 5
+backlog = 4096  # bursts of reconnects after a restart; the kernel caps it at net.core.somaxconn
+# One line per request at 10,000 sockets is noise; errors still go to stderr.
+accesslog = os.environ.get("ACCESS_LOG") or None
+
+# A socket, a database connection, a log file: each needs a file descriptor.
+FDS_PER_WORKER = worker_connections + 256
+
+
+def on_starting(server):
+    """Raise the open-file limit toward what the worker needs, and warn when it cannot."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = FDS_PER_WORKER if hard == resource.RLIM_INFINITY else min(FDS_PER_WORKER, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        soft = wanted
+    if soft != resource.RLIM_INFINITY and soft < FDS_PER_WORKER:
+        server.log.warning(
+            "ulimit -n is %s but worker_connections=%s needs %s open files: this process will "
+            "hold fewer sockets than configured. Raise the limit (ulimit -n, systemd LimitNOFILE) "
+            "or lower WORKER_CONNECTIONS.", soft, worker_connections, FDS_PER_WORKER)
