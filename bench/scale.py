@@ -199,7 +199,8 @@ def stack_env(mode: str) -> dict[str, str]:
 
 
 def gunicorn_args() -> str:
-    """Extra gunicorn settings: the repo's gunicorn.conf.py when it exists, else the bare minimum."""
+    """Extra gunicorn flags. gunicorn reads ./gunicorn.conf.py (worker_connections sized for 10,000
+    sockets) by itself; without one, --worker-connections lifts the default cap of 1,000."""
     return "" if (ROOT / "gunicorn.conf.py").exists() else "--worker-connections 20000"
 
 
