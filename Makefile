@@ -11,7 +11,8 @@ export HOST PORT
 FLASK := ASYNC_MODE=threading $(BIN)/flask --app wsgi
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/package.json -type f 2>/dev/null)
 
-.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser clean chaos
+.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser clean chaos \
+	bench bench-core bench-scale
 
 # Stamp files make a second `make run` skip every step whose inputs did not change.
 $(BIN)/.installed: requirements.txt
@@ -74,10 +75,21 @@ lint: install-dev frontend/node_modules/.installed
 	npm --prefix frontend run format:check
 
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/dist tests/node/node_modules instance/*.db
+	rm -rf $(VENV) frontend/node_modules frontend/dist tests/node/node_modules bench/node/node_modules instance/*.db
 
-bench: install-dev
-	$(BIN)/python bench/run.py
+# The scale benchmark's load generator and Node baseline: socket.io-client and socket.io 4.
+bench/node/node_modules/.installed: bench/node/package.json bench/node/package-lock.json
+	npm --prefix bench/node ci --no-audit --no-fund
+	touch $@
+
+# `make bench` runs both benchmarks (docs/benchmarks.md); BENCH_ARGS=--quick for a short run.
+bench: bench-core bench-scale
+
+bench-core: install-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-scale: install-dev bench/node/node_modules/.installed
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 # Two processes on PostgreSQL + their own Redis, 200 Node clients, 500 decisions, A killed twice,
 # Redis restarted once: 0 lost, 0 duplicated (docs/realtime.md, "Chaos"). Needs redis-server.

@@ -75,6 +75,8 @@ class Config:
     SOCKET_EVENT_BURST = _int("SOCKET_EVENT_BURST", 20)
     SOCKET_EVENT_OVERFLOW = _int("SOCKET_EVENT_OVERFLOW", 100)
     SOCKET_MAX_PAYLOAD = _int("SOCKET_MAX_PAYLOAD", 16 * 1024)
+    # permessage-deflate keeps ~200 KiB of zlib state per socket (assetflow/realtime/compression.py).
+    WEBSOCKET_COMPRESSION = _int("WEBSOCKET_COMPRESSION", 0) == 1
     HIGH_VALUE_THRESHOLD = _int("HIGH_VALUE_THRESHOLD", 10000)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # How many reverse proxies (nginx, a load balancer) stand in front; their X-Forwarded-For

@@ -15,7 +15,7 @@ from config import Config, config_from_env, login_rate_limits
 from . import api, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
-from .realtime import guard, sockets
+from .realtime import compression, guard, sockets
 from .realtime.manager import client_manager
 from .realtime.origins import OriginPolicy
 
@@ -36,6 +36,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     jwt.init_app(app)
     limiter.init_app(app)
     _init_socketio(app)
+    compression.init_app(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

@@ -1,9 +1,9 @@
-"""Benchmark helper: create N employee users in a database and print an access token for each.
+"""Benchmark helper: create N users of a role in a database and print an access token for each.
 
 Run as a one-shot process against the same DATABASE_URL and JWT_SECRET_KEY as the server under
 test, with ASYNC_MODE=threading (no green threads needed):
 
-    python bench/mint_users.py PREFIX COUNT   ->  JSON {"users": [{"id", "username", "token"}]}
+    python bench/mint_users.py PREFIX COUNT [ROLE]   ->  JSON {"users": [{"id", "username", "token"}]}
 
 Why not `flask create-user` + `POST /api/auth/login` for each? Both hash or verify a password
 (werkzeug's scrypt, tens of milliseconds each), which would make opening 500 sockets of 500
@@ -18,34 +18,41 @@ import json
 import sys
 from pathlib import Path
 
+from flask import Flask
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def main(prefix: str, count: int) -> None:
+def mint(app: Flask, prefix: str, count: int, role: str = "employee") -> list[dict]:
+    """Create the users that do not exist yet; every one's id, name and access token."""
     import sqlalchemy as sa
 
-    from assetflow import create_app
     from assetflow.auth.tokens import issue_tokens
     from assetflow.extensions import db
     from assetflow.models import User
 
-    app = create_app()
     with app.app_context():
-        template = User(username=f"{prefix}-hash", display_name="hash", role="employee")
+        template = User(username=f"{prefix}-hash", display_name="hash", role=role)
         template.set_password("bench-password")  # hashed once, shared by every bench user
-        names = [f"{prefix}{index:04d}" for index in range(count)]
+        names = [f"{prefix}{index:05d}" for index in range(count)]
         existing = set(db.session.scalars(sa.select(User.username).where(User.username.in_(names))))
         db.session.add_all(
             User(username=name, display_name=f"Bench {name}", email=f"{name}@bench.invalid",
-                 role="employee", password_hash=template.password_hash)
+                 role=role, password_hash=template.password_hash)
             for name in names if name not in existing
         )
         db.session.commit()
         users = db.session.scalars(sa.select(User).where(User.username.in_(names)).order_by(User.id)).all()
-        out = [{"id": u.id, "username": u.username, "token": issue_tokens(u)["access_token"]} for u in users]
-    json.dump({"users": out}, sys.stdout)
+        return [{"id": u.id, "username": u.username, "token": issue_tokens(u)["access_token"]} for u in users]
+
+
+def main(prefix: str, count: int, role: str = "employee") -> None:
+    """Print the users' JSON on stdout."""
+    from assetflow import create_app
+
+    json.dump({"users": mint(create_app(), prefix, count, role)}, sys.stdout)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), *sys.argv[3:4])

@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,9 +169,9 @@ def histogram_median_bucket(before: dict, after: dict, name: str) -> dict[str, A
     return {"observations": int(count), "median_le_ms": None}
 
 
-def mint_users(env: dict[str, str], prefix: str, count: int) -> list[dict]:
-    """Create `count` employees in the server's database; their ids and access tokens."""
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "mint_users.py"), prefix, str(count)],
+def mint_users(env: dict[str, str], prefix: str, count: int, role: str = "employee") -> list[dict]:
+    """Create `count` users of a role in the server's database; their ids and access tokens."""
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "mint_users.py"), prefix, str(count), role],
                          cwd=ROOT, env={**env, "ASYNC_MODE": "threading"}, capture_output=True,
                          text=True, timeout=120, check=True)
     return json.loads(out.stdout)["users"]
@@ -599,6 +600,37 @@ class Run:
                 pass
 
 
+
+def guarded(run: Run, timeout: float, body: Callable[[], int], report: dict[str, Any]) -> int:
+    """Run body under one hard limit (SIGALRM, then a watchdog that SIGKILLs the servers) and
+    always clean up; body's status, or 1 with report["error"] when it raised."""
+
+    def on_alarm(signum, frame):
+        raise BenchTimeout(f"hard time limit of {timeout} s reached")
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.alarm(int(timeout))
+    # If cleanup itself hangs, a watchdog kills the servers and leaves.
+    watchdog = threading.Timer(timeout + 60, lambda: (run.kill_now(), os._exit(3)))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return body()
+    except (BenchTimeout, KeyboardInterrupt, Exception) as error:
+        report["error"] = f"{type(error).__name__}: {error}"
+        traceback.print_exc()
+        return 1
+    finally:
+        signal.alarm(0)
+        try:
+            run.cleanup()
+        finally:
+            watchdog.cancel()
+
 def bench_config(run: Run, mode: str, db_kind: str) -> dict[str, Any]:
     """All single-process benchmarks for one async mode and database."""
     p, deadline = run.params, run.deadline
@@ -907,21 +939,8 @@ def main() -> int:
         "machine": machine(), "loadavg_start": loadavg(), "configs": {}, "scaleout": {}, "skipped": {},
     }
 
-    def on_alarm(signum, frame):
-        raise BenchTimeout(f"hard time limit of {params['timeout']} s reached")
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.alarm(int(params["timeout"]))
-    # If cleanup itself hangs, a watchdog kills the servers and leaves.
-    watchdog = threading.Timer(params["timeout"] + 60, lambda: (run.kill_now(), os._exit(3)))
-    watchdog.daemon = True
-    watchdog.start()
-    status = 0
-    try:
+    def body() -> int:
+        status = 0
         pg_problem = reachable_postgres()
         for mode, db_kind in CONFIGS:
             if db_kind == "postgres" and pg_problem:
@@ -946,16 +965,9 @@ def main() -> int:
                     report["skipped"][f"scaleout-{mode}"] = f"only {deadline.left():.0f} s left of the time limit"
                     continue
                 report["scaleout"][f"{mode}-postgres+redis"] = bench_scaleout(run, mode)
-    except (BenchTimeout, KeyboardInterrupt, Exception) as error:
-        report["error"] = f"{type(error).__name__}: {error}"
-        traceback.print_exc()
-        status = 1
-    finally:
-        signal.alarm(0)
-        try:
-            run.cleanup()
-        finally:
-            watchdog.cancel()
+        return status
+
+    status = guarded(run, params["timeout"], body, report)
     report["ratios"] = ratios(report)
     report["wall_s"] = round(time.monotonic() - wall_start, 1)
     report["loadavg_end"] = loadavg()

@@ -24,7 +24,10 @@ def _next_seq(user_id: int) -> int:
         sa.update(User)
         .where(User.id == user_id)
         .values(notification_seq=User.notification_seq + 1)
-        .returning(User.notification_seq)
+        .returning(User.notification_seq),
+        # Nothing in the session reads notification_seq; skipping the ORM's identity-map sync
+        # saves its bulk-update bookkeeping on every recipient of every decision.
+        execution_options={"synchronize_session": False},
     ).scalar_one()
 
 

@@ -1,0 +1,88 @@
+"""What a server process holds, for bench/socket_memory.py: object counts, green threads, heap.
+
+Routes under /_bench/ are added only to the benchmark's own app modules (bench/bare_app.py with
+BENCH_INTROSPECT=1, bench/introspect_app.py), never to wsgi:app, and servers started by the
+benchmark listen on 127.0.0.1 only. Start the server with PYTHONTRACEMALLOC=1 for the heap diffs.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import tracemalloc
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+
+_snapshots: dict[str, tracemalloc.Snapshot] = {}
+
+
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _stack(frame: Any) -> list[str]:
+    names = []
+    while frame is not None:
+        names.append(f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}")
+        frame = frame.f_back
+    return names
+
+
+def green_threads() -> dict[str, Any]:
+    """Live greenlets grouped by where they are parked (innermost frames) and their frame depth."""
+    try:
+        from greenlet import greenlet
+    except ImportError:
+        return {}
+    kinds: Counter = Counter()
+    depths: Counter = Counter()
+    for obj in gc.get_objects():
+        # type(), not isinstance(): werkzeug proxies would resolve themselves (outside a context).
+        if issubclass(type(obj), greenlet) and not obj.dead:
+            frames = _stack(obj.gr_frame)
+            # The innermost app-level frame names the role: reader, writer, ping, hub...
+            kinds[" < ".join(frames[:3]) or type(obj).__name__] += 1
+            depths[len(frames)] += 1
+    return {"total": sum(kinds.values()), "by_parking_place": kinds.most_common(12),
+            "frames_depth": sorted(depths.items())}
+
+
+def object_counts(top: int = 40) -> list[tuple[str, int]]:
+    """The most numerous gc-tracked object types."""
+    counts = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+    return counts.most_common(top)
+
+
+def install(app: Flask) -> None:
+    """Add the /_bench/ routes to an app."""
+
+    @app.get("/_bench/memory")
+    def bench_memory() -> dict:
+        gc.collect()
+        return {"rss_kib": _rss_kib(), "objects": object_counts(int(request.args.get("top", 40))),
+                "gc_objects": len(gc.get_objects()), "green": green_threads(),
+                "tracemalloc_kib": tracemalloc.get_traced_memory()[0] // 1024 if tracemalloc.is_tracing() else None}
+
+    @app.post("/_bench/snapshot/<name>")
+    def bench_snapshot(name: str) -> dict:
+        gc.collect()
+        if not tracemalloc.is_tracing():
+            return {"error": "start the server with PYTHONTRACEMALLOC=1"}
+        _snapshots[name] = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, tracemalloc.__file__)])
+        return {"traced_kib": tracemalloc.get_traced_memory()[0] // 1024, "rss_kib": _rss_kib()}
+
+    @app.get("/_bench/diff/<a>/<b>")
+    def bench_diff(a: str, b: str) -> dict:
+        group = request.args.get("by", "lineno")
+        stats = _snapshots[b].compare_to(_snapshots[a], group)
+        top = int(request.args.get("top", 30))
+        return {"total_kib": sum(s.size_diff for s in stats) / 1024,
+                "top": [{"where": str(s.traceback[0]).replace(sys.prefix, "<venv>"), "kib": s.size_diff / 1024,
+                         "blocks": s.count_diff} for s in stats[:top]]}

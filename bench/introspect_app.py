@@ -1,0 +1,7 @@
+"""wsgi:app with the /_bench/ introspection routes, for bench/socket_memory.py only."""
+
+from introspect import install
+
+from wsgi import app
+
+install(app)

@@ -1,0 +1,121 @@
+"""Profile one decision end to end: CPU per approve, and where it goes (cProfile).
+
+    .venv/bin/python bench/profile_decision.py [--db postgres|sqlite] [-n 300] [--top 35] [--approvers 20]
+
+Runs the real app in this process (threading async mode, Flask's test client: the whole WSGI app,
+auth, service, database, emitter; no HTTP server) against a migrated, seeded database created for
+the run and removed after. `--approvers` active approver users exist, as in the scale benchmark,
+since a submit notifies each of them. Prints the CPU time per approve without the profiler (median
+of 3 batches), then the cProfile table of another batch sorted by own time and by cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def database(kind: str, tmp: Path):
+    """A migrated, seeded database URL and a function that removes it."""
+    from run import POSTGRES_ADMIN_URL
+
+    from config import database_url
+    from tests.live_server import PostgresDatabases, sqlite_template
+
+    if kind == "sqlite":
+        return f"sqlite:///{sqlite_template(tmp)}", lambda: None
+    pg = PostgresDatabases(database_url(POSTGRES_ADMIN_URL))
+    pg.prefix = f"assetflow_profile_{os.getpid()}"
+    return pg.create("run"), pg.drop_all
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("-n", type=int, default=300, help="approvals per batch")
+    parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--approvers", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="assetflow-profile-") as tmp:
+        url, drop = database(args.db, Path(tmp))
+        try:
+            profile(args, url)
+        finally:
+            drop()
+    return 0
+
+
+def profile(args: argparse.Namespace, url: str) -> None:
+    from mint_users import mint
+
+    from assetflow import create_app
+    from config import DevelopmentConfig, database_url
+
+    class ProfileConfig(DevelopmentConfig):
+        SQLALCHEMY_DATABASE_URI = database_url(url)
+        ASYNC_MODE = "threading"
+        LOG_LEVEL = "WARNING"
+        ACCESS_TOKEN_MINUTES = 120
+
+    app = create_app(ProfileConfig)
+    applicant = mint(app, "prof-emp", 1, "employee")[0]
+    approvers = mint(app, "prof-apr", args.approvers, "approver")
+    client = app.test_client()
+
+    def headers(user: dict) -> dict:
+        return {"Authorization": f"Bearer {user['token']}"}
+
+    def submit(count: int) -> list[int]:
+        ids = []
+        for i in range(count):
+            response = client.post("/api/requests", headers=headers(applicant), json={
+                "kind": "acquire", "reason": "profile", "name": f"Profile {i}", "category": "Bench",
+                "value": "100.00"})
+            assert response.status_code == 201, response.get_data(as_text=True)
+            ids.append(response.get_json()["id"])
+        return ids
+
+    def approve(ids: list[int]) -> float:
+        started = time.process_time()
+        for i, request_id in enumerate(ids):
+            approver = approvers[i % len(approvers)]
+            response = client.post(f"/api/requests/{request_id}/approve", headers=headers(approver), json={})
+            assert response.status_code == 200, response.get_data(as_text=True)
+        return (time.process_time() - started) * 1000 / len(ids)
+
+    approve(submit(20))  # warm-up: imports, caches, connection pool
+    per_decision = [approve(submit(args.n)) for _ in range(3)]
+    started = time.process_time()
+    submit(args.n)
+    per_submit = (time.process_time() - started) * 1000 / args.n
+    print(f"CPU per approve: median {statistics.median(per_decision):.2f} ms of {per_decision!r} "
+          f"({args.n} approvals per batch, {args.db}, {args.approvers} approvers); per submit {per_submit:.2f} ms")
+    ids = submit(args.n)
+    profiler = cProfile.Profile(time.process_time)  # CPU, not the waits for the database
+    profiler.enable()
+    approve(ids)
+    profiler.disable()
+    calls = sum(stat[1] for stat in pstats.Stats(profiler).stats.values())
+    # The number of Python calls does not depend on how busy the machine is: a steady yardstick
+    # on a shared machine, where CPU times move by +-20 %.
+    print(f"Python function calls per approve: {calls / args.n:.0f}")
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(args.top)
+        print(out.getvalue().split("\n", 4)[-1] if order == "tottime" else out.getvalue())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
