@@ -75,6 +75,9 @@ class Config:
     SOCKET_EVENT_BURST = _int("SOCKET_EVENT_BURST", 20)
     SOCKET_EVENT_OVERFLOW = _int("SOCKET_EVENT_OVERFLOW", 100)
     SOCKET_MAX_PAYLOAD = _int("SOCKET_MAX_PAYLOAD", 16 * 1024)
+    # How often each process drops its sockets of users deactivated where it could not hear it
+    # (another process with no message queue between them); 0 turns the sweep off.
+    SOCKET_SWEEP_SECONDS = float(os.environ.get("SOCKET_SWEEP_SECONDS", 10))
     # permessage-deflate keeps ~200 KiB of zlib state per socket (assetflow/realtime/compression.py).
     WEBSOCKET_COMPRESSION = _int("WEBSOCKET_COMPRESSION", 0) == 1
     HIGH_VALUE_THRESHOLD = _int("HIGH_VALUE_THRESHOLD", 10000)
@@ -111,6 +114,7 @@ class TestingConfig(DevelopmentConfig):
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     ASYNC_MODE = "threading"
     RATELIMIT_STORAGE_URI = "memory://"
+    SOCKET_SWEEP_SECONDS = 0  # no background loop per test app; tests call sweeper.sweep() themselves
 
 
 class ProductionConfig(Config):

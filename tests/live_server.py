@@ -48,7 +48,7 @@ def base_env(database_url: str, async_mode: str = "threading", **extra: str) -> 
     env.update(
         FLASK_ENV="development", DATABASE_URL=database_url, ASYNC_MODE=async_mode,
         JWT_SECRET_KEY=extra.pop("JWT_SECRET_KEY", "live-test-secret-" + "x" * 32),
-        CORS_ORIGINS=ALLOWED_ORIGIN, PING_INTERVAL="1", PING_TIMEOUT="2", LOG_LEVEL="INFO",
+        CORS_ORIGINS=ALLOWED_ORIGIN, PING_INTERVAL="1", PING_TIMEOUT="2", LOG_LEVEL="INFO", SOCKET_SWEEP_SECONDS="1",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

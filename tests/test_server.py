@@ -315,8 +315,8 @@ def test_official_node_socket_io_client(server, people, node_client):
         node.close()
 
 
-def test_deactivate_user_without_a_message_queue_refuses_tokens_but_cannot_reach_open_sockets(server, probes):
-    # README: the CLI is another process; with no queue it has no way to the server's sockets.
+def test_deactivate_user_without_a_message_queue_refuses_tokens_and_the_sweep_drops_open_sockets(server, probes):
+    # README: the CLI is another process; with no queue the server's own sweep finds the user inactive.
     flask_cli(server.env, "create-user", f"leaver-{server.async_mode}", "--role", "employee",
               "--password", "leaver-password-1")
     login = server.login(f"leaver-{server.async_mode}", "leaver-password-1")
@@ -325,8 +325,9 @@ def test_deactivate_user_without_a_message_queue_refuses_tokens_but_cannot_reach
     assert server.api("GET", "/api/auth/me", login["access_token"]).status_code == 401
     with pytest.raises(socketio.exceptions.ConnectionError):
         Probe(server.url, login["access_token"]).connect()
-    time.sleep(SETTLE)
-    assert probe.client.connected and probe.disconnects == []
+    sweep = float(server.env["SOCKET_SWEEP_SECONDS"])
+    assert probe.wait(lambda: probe.disconnects, timeout=sweep + 5), "the sweep left the socket up"
+    assert "socket sweep user=" in server.log_text()
 
 
 def _frames_until_closed(ws: websocket.WebSocket, seconds: float) -> list[str]:

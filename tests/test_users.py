@@ -84,3 +84,17 @@ def test_a_token_from_before_token_generations_works_until_a_deactivation(app, c
     users.set_active(bob.id, False)
     users.set_active(bob.id, True)
     assert client.get("/api/auth/me", headers=legacy).status_code == 401
+
+
+def test_the_sweep_drops_sockets_of_users_deactivated_where_this_process_could_not_hear_it(app, people):
+    from assetflow.realtime import sweeper
+
+    bob, carol = people["bob"], people["carol"]
+    bob_socket, carol_socket = connect(app, token(bob[1])), connect(app, token(carol[1]))
+    # As the deactivate-user command does from its own process: only the row changes here.
+    db.session.execute(sa.update(User).where(User.id == bob[0].id).values(active=False))
+    db.session.commit()
+    assert bob_socket.is_connected()
+    assert sweeper.sweep() == 1
+    assert not bob_socket.is_connected() and carol_socket.is_connected()
+    assert sweeper.sweep() == 0

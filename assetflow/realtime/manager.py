@@ -13,7 +13,8 @@ from typing import Any
 import socketio
 
 
-def _disconnect_local(manager: socketio.Manager, room: str, namespace: str) -> None:
+def disconnect_local(manager: socketio.Manager, room: str, namespace: str = "/") -> None:
+    """Disconnect the sockets in a room that this process holds."""
     for sid, _ in list(manager.get_participants(namespace, room)):
         manager.server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
@@ -23,7 +24,7 @@ class LocalManager(socketio.Manager):
 
     def disconnect_room(self, room: str, namespace: str = "/") -> None:
         """Disconnect every socket in the room."""
-        _disconnect_local(self, room, namespace)
+        disconnect_local(self, room, namespace)
 
 
 class RoomDisconnectMixin:
@@ -38,7 +39,7 @@ class RoomDisconnectMixin:
 
     def _handle_close_room(self, message: dict[str, Any]) -> None:
         if message.get("disconnect"):
-            _disconnect_local(self, message.get("room"), message.get("namespace") or "/")
+            disconnect_local(self, message.get("room"), message.get("namespace") or "/")
         super()._handle_close_room(message)
 
 

@@ -1,0 +1,62 @@
+"""Drop the open sockets of users who were deactivated by a process this one cannot hear.
+
+`services.users.set_active` disconnects a user's sockets at once, in every process on the
+message queue. Without a queue (the single-process default) a deactivation made elsewhere — the
+`deactivate-user` command is its own process — cannot reach this process's sockets, so each
+server process also looks now and then at the users it holds sockets for and drops the inactive
+ones. One query per sweep, however many sockets.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from ..extensions import db, socketio
+from ..models import User
+from . import emitter
+from .manager import disconnect_local
+
+log = logging.getLogger(__name__)
+STARTED = "assetflow.sweeper"
+NAMESPACE = "/"
+
+
+def connected_users() -> set[int]:
+    """The users this process holds at least one socket for."""
+    rooms = list(socketio.server.manager.rooms.get(NAMESPACE, {}).items())  # a copy: sockets come and go
+    return {user for room, sids in rooms if sids and (user := emitter.user_of_rooms([room])) is not None}
+
+
+def sweep() -> int:
+    """Disconnect this process's sockets of inactive users; how many users were dropped."""
+    held = connected_users()
+    if not held:
+        return 0
+    inactive = list(db.session.scalars(sa.select(User.id).where(User.id.in_(held), User.active.is_(False))))
+    db.session.remove()
+    for user_id in inactive:
+        log.info("socket sweep user=%s reason=inactive", user_id)
+        disconnect_local(socketio.server.manager, emitter.user_room(user_id), NAMESPACE)
+    return len(inactive)
+
+
+def _loop(app: Flask, seconds: float) -> None:
+    while True:
+        socketio.sleep(seconds)
+        try:
+            with app.app_context():
+                sweep()
+        except Exception:  # a database hiccup must not end the sweeps
+            log.exception("socket sweep failed")
+
+
+def ensure_started() -> None:
+    """Start this app's sweep loop once, from the first connect (so CLI commands never run it)."""
+    seconds = current_app.config["SOCKET_SWEEP_SECONDS"]
+    if seconds <= 0 or current_app.extensions.get(STARTED):
+        return
+    current_app.extensions[STARTED] = True
+    socketio.start_background_task(_loop, current_app._get_current_object(), seconds)
