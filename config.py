@@ -58,6 +58,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'assetflow.db'}")
     )
+    # Seconds a request waits for a free database connection; past it, 503 with Retry-After.
+    DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", 10))
     JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", "")
     ACCESS_TOKEN_MINUTES = _int("ACCESS_TOKEN_MINUTES", 15)
     REFRESH_TOKEN_DAYS = _int("REFRESH_TOKEN_DAYS", 30)

@@ -65,7 +65,8 @@ def _configure(app: Flask, config: type[Config] | Mapping | None) -> None:
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=app.config["REFRESH_TOKEN_DAYS"]),
         # Checked here, at start-up: a malformed value would otherwise fail every login.
         LOGIN_RATE_LIMITS=login_rate_limits(app.config["LOGIN_RATE_LIMIT"]),
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
+                                                  app.config["DATABASE_POOL_TIMEOUT"]),
         MAX_CONTENT_LENGTH=1024 * 1024,
         API_TITLE="AssetFlow", API_VERSION="1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
@@ -73,11 +74,15 @@ def _configure(app: Flask, config: type[Config] | Mapping | None) -> None:
     Path(app.instance_path).mkdir(exist_ok=True)
 
 
-def _engine_options(url: str) -> dict:
+def _engine_options(url: str, pool_timeout: float) -> dict:
+    if url in ("sqlite://", "sqlite:///:memory:"):  # one shared connection: no pool to wait for
+        return {}
+    # How long a request waits for a free database connection before it is answered 503.
+    options = {"pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         # Writers wait for each other instead of failing with "database is locked".
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+        return options | {"connect_args": {"timeout": 30}}
+    return options | {"pool_pre_ping": True}
 
 
 def _init_socketio(app: Flask) -> None:

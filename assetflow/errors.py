@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 from flask_limiter.errors import RateLimitExceeded
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -56,14 +57,24 @@ class ValidationFailed(AppError):
     status, code = 422, "validation_error"
 
 
-class RateLimited(AppError):
-    """Too many attempts; the client may try again after retry_after seconds."""
-
-    status, code = 429, "rate_limited"
+class RetryLater(AppError):
+    """An error that passes: the client may try again after retry_after seconds (Retry-After)."""
 
     def __init__(self, message: str, retry_after: int):
         super().__init__(message, {"retry_after": retry_after})
         self.headers = {"Retry-After": str(retry_after)}
+
+
+class RateLimited(RetryLater):
+    """Too many attempts."""
+
+    status, code = 429, "rate_limited"
+
+
+class Unavailable(RetryLater):
+    """The server is overloaded (e.g. no database connection came free in time)."""
+
+    status, code = 503, "unavailable"
 
 
 HTTP_CODES = {
@@ -121,6 +132,15 @@ def http_error(exc: HTTPException):
     return error_response(status, code, exc.description or code)
 
 
+def pool_exhausted(exc: PoolTimeout):
+    """Every database connection stayed busy for DATABASE_POOL_TIMEOUT: overload, not a bug."""
+    from .extensions import db
+
+    db.session.rollback()
+    log.warning("no database connection came free: %s", exc)
+    return app_error(Unavailable("The server is busy; try again in a few seconds", retry_after=5))
+
+
 def _unexpected(exc: Exception):
     from .extensions import db
 
@@ -134,4 +154,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, app_error)
     app.register_error_handler(RateLimitExceeded, rate_limit_exceeded)
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(PoolTimeout, pool_exhausted)
     app.register_error_handler(Exception, _unexpected)

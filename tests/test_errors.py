@@ -322,3 +322,23 @@ def test_a_pattern_must_match_the_whole_value(client, people, field, value):
     response = client.post("/api/assets", headers=people["admin"][1], json=body)
     assert_error(response, 422, "validation_error")
     assert field in field_errors(response)
+
+
+def test_an_exhausted_connection_pool_is_a_503_with_retry_after_not_a_500(tmp_path):
+    # What an overloaded worker meets: every connection busy for DATABASE_POOL_TIMEOUT.
+    app = build_app(f"sqlite:///{tmp_path / 'busy.db'}", DATABASE_POOL_TIMEOUT=0.2)
+    with app.app_context():
+        user = make_user("employee", "alice")
+        headers = Auth(app.test_client()).headers(user)
+        db.session.remove()
+        engine = db.engine
+        held = [engine.connect() for _ in range(engine.pool.size() + engine.pool._max_overflow)]
+        try:
+            response = app.test_client().get("/api/auth/me", headers=headers)
+        finally:
+            for conn in held:
+                conn.close()
+        assert response.status_code == 503, response.get_data(as_text=True)
+        assert response.headers["Retry-After"] == "5"
+        assert response.get_json()["error"]["code"] == "unavailable"
+        assert app.test_client().get("/api/auth/me", headers=headers).get_json()["id"] == user.id
