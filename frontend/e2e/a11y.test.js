@@ -55,9 +55,11 @@ const SCREENS = [
   ['submit-form', 'alice', '/requests/new?kind=acquire', '[data-test=submit-form]'],
   ['request-detail', 'alice', () => `/requests/${requestId}`, '[data-test=timeline] [data-action=approve]'],
   ['assets', 'alice', '/assets', '[data-asset-id]'],
+  ['my-assets', 'alice', '/my-assets', '[data-asset-id]'],
   ['asset-detail', 'alice', () => `/assets/${assetId}`, '[data-test=asset-history] a'],
   ['notifications', 'alice', '/notifications', '[data-notification-id]'],
   ['dashboard', 'bob', '/dashboard', '[data-inbox-id]'],
+  ['not-found', 'alice', '/no-such-page', '.el-result'],
 ]
 
 for (const [width, viewport] of [

@@ -21,7 +21,7 @@ describe('meta store', () => {
     expect(store.kinds).toEqual(['acquire', 'assign', 'transfer', 'repair', 'dispose'])
     expect(store.kindFits.assign).toEqual(['in_stock'])
     expect(store.kindFits.acquire).toBeUndefined()
-    expect(store.rules.limits.maxValue).toBe(1e12)
+    expect(store.rules.limits.maxValue).toBe(999999999999.99) // NUMERIC(14, 2)
     expect(store.rules.createStatuses).toEqual(['in_stock', 'in_repair'])
   })
 })
