@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -55,6 +56,17 @@ def build_app(database_uri: str = "sqlite://", **overrides):
     return app
 
 
+@contextmanager
+def app_on(uri: str):
+    """An app on a fresh schema at `uri`, in its context; the schema is dropped afterwards."""
+    app = build_app(uri)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def shared_app(request, tmp_path):
     """An app on SQLite (a file, so that threads share it) and on PostgreSQL, one test each."""
@@ -62,12 +74,8 @@ def shared_app(request, tmp_path):
         uri = f"sqlite:///{tmp_path / 'race.db'}"
     else:
         uri = request.getfixturevalue("postgres_url")
-    app = build_app(uri)
-    with app.app_context():
+    with app_on(uri) as app:
         yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from assetflow.extensions import db
 from assetflow.models import Request
 
-from .conftest import build_app
+from .conftest import app_on
 from .factories import make_asset
 
 
@@ -18,12 +18,8 @@ from .factories import make_asset
 def app(request):
     """Every list test on both databases: search (ILIKE, JSON fields) and sorts are SQL that differs."""
     uri = "sqlite://" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    app = build_app(uri)
-    with app.app_context():
+    with app_on(uri) as app:
         yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 def submit(client, headers, **body):
