@@ -915,13 +915,26 @@ def ratios(report: dict[str, Any]) -> dict[str, float | None]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def save(report: dict[str, Any]) -> Path:
+def save(report: dict[str, Any], prefix: str, suffix: str) -> Path:
+    """Write the report as results/<prefix><start time><suffix>.json and results/<prefix>latest.json."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     text = json.dumps(report, indent=2, default=str)
-    stamped = RESULTS_DIR / f"{report['started_at'].replace(':', '').replace('-', '')}{report['mode_suffix']}.json"
+    stamped = RESULTS_DIR / f"{prefix}{report['started_at'].replace(':', '').replace('-', '')}{suffix}.json"
     stamped.write_text(text)
-    (RESULTS_DIR / "latest.json").write_text(text)
+    (RESULTS_DIR / f"{prefix}latest.json").write_text(text)
     return stamped
+
+
+def finish(report: dict[str, Any], render: Callable[[dict[str, Any]], str], started: float,
+           prefix: str = "", suffix: str = "") -> None:
+    """Print the tables, save the report and say how long the run took and under what load."""
+    report["wall_s"] = round(time.monotonic() - started, 1)
+    report["loadavg_end"] = loadavg()
+    print("\n" + render(report))
+    path = save(report, prefix, suffix)
+    print(f"\nload average at start {report['loadavg_start']}, at end {report['loadavg_end']} "
+          f"({report['machine']['nproc']} CPUs shared by the load generator, the servers and anything else)")
+    print(f"wall time {report['wall_s']} s; results in {path.relative_to(ROOT)} and bench/results/{prefix}latest.json")
 
 
 def main() -> int:
@@ -969,14 +982,7 @@ def main() -> int:
 
     status = guarded(run, params["timeout"], body, report)
     report["ratios"] = ratios(report)
-    report["wall_s"] = round(time.monotonic() - wall_start, 1)
-    report["loadavg_end"] = loadavg()
-    text = render(report)
-    print("\n" + text)
-    path = save(report)
-    print(f"\nload average at start {report['loadavg_start']}, at end {report['loadavg_end']}"
-          f" ({report['machine']['nproc']} CPUs; client and servers share them)")
-    print(f"\nwall time {report['wall_s']} s; results in {path.relative_to(ROOT)} and bench/results/latest.json")
+    finish(report, render, wall_start, suffix=report["mode_suffix"])
     return status
 
 

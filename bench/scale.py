@@ -43,12 +43,12 @@ import requests  # noqa: E402
 from run import (  # noqa: E402
     POSTGRES_ADMIN_URL,
     REDIS_URL,
-    RESULTS_DIR,
     ROOT,
     BenchTimeout,
     Deadline,
     Run,
     cpu_s,
+    finish,
     fmt,
     guarded,
     loadavg,
@@ -472,16 +472,6 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def save(report: dict[str, Any]) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report, indent=2, default=str)
-    stamp = report["started_at"].replace(":", "").replace("-", "")
-    path = RESULTS_DIR / f"scale-{stamp}{'-quick' if report['mode'] == 'quick' else ''}.json"
-    path.write_text(text)
-    (RESULTS_DIR / "scale-latest.json").write_text(text)
-    return path
-
-
 def run_all(run: Run, report: dict[str, Any], p: dict, deadline: Deadline, multi: bool) -> int:
     """Every target, one at a time, each stopped before the next starts."""
     starters = []
@@ -543,13 +533,7 @@ def main() -> int:
 
     status = guarded(run, p["timeout"], lambda: run_all(run, report, p, deadline, not args.no_multi), report)
     report["ratios"] = ratios(report)
-    report["wall_s"] = round(time.monotonic() - started, 1)
-    report["loadavg_end"] = loadavg()
-    print("\n" + render(report))
-    path = save(report)
-    print(f"\nload average at start {report['loadavg_start']}, at end {report['loadavg_end']} "
-          f"({report['machine']['nproc']} CPUs shared by the load generator, the servers and anything else)")
-    print(f"wall time {report['wall_s']} s; results in {path.relative_to(ROOT)} and bench/results/scale-latest.json")
+    finish(report, render, started, prefix="scale-", suffix="-quick" if report["mode"] == "quick" else "")
     return status
 
 
