@@ -10,6 +10,13 @@ import { useNotificationText } from './useNotificationText'
 const MAX_TOASTS = 3
 const TOAST_MS = 4000
 
+// A comment or a reminder is news, not an outcome: only a decision is coloured by its result.
+function toastType(p) {
+  if (p.event === 'approval_reminder') return 'warning'
+  if (p.event && p.event !== 'approval_update') return 'info'
+  return p.status === 'rejected' ? 'warning' : p.status === 'approved' ? 'success' : 'info'
+}
+
 /** One toast for every notification that is new to this client; a system one while the tab is hidden. */
 export function useLiveToasts() {
   const store = useNotificationsStore()
@@ -22,7 +29,7 @@ export function useLiveToasts() {
     ElNotification({
       title: summary(payload),
       message: byline(payload),
-      type: payload.status === 'rejected' ? 'warning' : payload.status === 'approved' ? 'success' : 'info',
+      type: toastType(payload),
       duration: TOAST_MS,
       customClass: 'live-toast',
       ...notificationPlacement(),

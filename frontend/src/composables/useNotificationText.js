@@ -1,34 +1,69 @@
 import { useI18n } from 'vue-i18n'
+import { useFormat } from './useFormat'
 
 /** Human text for approval updates and decisions, multi-step chains included. */
 export function useNotificationText() {
   const { t } = useI18n()
+  const { dateTime } = useFormat()
 
   // "an admin" when the server named the role, else "step 2".
   const nextDecider = (role, step) => (role ? t(`role.waiting.${role}`) : t('role.waiting.step', { step }))
 
-  const summary = (p) =>
-    t(p.asset_tag ? 'notifications.summary' : 'notifications.summaryNoTag', {
+  const requestName = (p) =>
+    t(p.asset_tag ? 'notifications.request' : 'notifications.requestNoTag', {
+      kind: t(`kind.${p.kind}`),
+      id: p.request_id,
+      tag: p.asset_tag,
+    })
+
+  /** The headline: what happened to which request. `p.event` is the notification's type. */
+  function summary(p) {
+    if (p.event === 'request_comment') {
+      return t('notifications.commented', { name: p.actor?.name || '—', request: requestName(p) })
+    }
+    if (p.event === 'approval_reminder') return t('notifications.reminder', { request: requestName(p) })
+    return t(p.asset_tag ? 'notifications.summary' : 'notifications.summaryNoTag', {
       kind: t(`kind.${p.kind}`),
       id: p.request_id,
       tag: p.asset_tag,
       status: t(`state.${p.status}`),
     })
+  }
 
   /** A step approved with more to go: the state is still pending, so say what moved. */
   const isAdvance = (p) => p.status === 'pending' && (p.action === 'advance' || (!p.action && p.step > 1))
 
-  const byline = (p) => {
-    let who = p.actor?.name ? t('notifications.by', { name: p.actor.name }) : ''
+  /** "Bob" or "Bob on behalf of Erik": a decision made by a delegate names both. */
+  const actorName = (actor) =>
+    actor?.on_behalf_of?.name
+      ? t('notifications.onBehalf', { name: actor.name, principal: actor.on_behalf_of.name })
+      : actor?.name || ''
+
+  const quote = (text, max = 140) => `“${text.length > max ? `${text.slice(0, max - 1)}…` : text}”`
+
+  function updateLine(p) {
+    const name = actorName(p.actor)
+    if (p.action === 'escalate') return t('notifications.escalated', { step: p.step, total: p.steps_total })
+    if (p.action === 'resubmit') return t('notifications.resubmitted', { name: name || '—' })
     if (isAdvance(p)) {
-      who = t('notifications.advanced', {
+      return t('notifications.advanced', {
         done: p.step - 1,
         total: p.steps_total,
-        name: p.actor?.name || '—',
+        name: name || '—',
         next: nextDecider(p.required_role, p.step),
       })
     }
-    return p.comment ? `${who} — “${p.comment}”` : who
+    return name ? t('notifications.by', { name }) : ''
+  }
+
+  /** The second line: who did it, and what they said. */
+  function byline(p) {
+    if (p.event === 'request_comment') return quote(p.body || '')
+    if (p.event === 'approval_reminder') {
+      return t('notifications.waiting', { step: p.step, total: p.steps_total, since: dateTime(p.waiting_since) })
+    }
+    const who = updateLine(p)
+    return p.comment ? `${who} — ${quote(p.comment, 2000)}` : who
   }
 
   /** The toast after this user decided: a final approval is not the same as an advanced step. */

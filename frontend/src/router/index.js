@@ -3,6 +3,7 @@ import { useAuthStore } from '@/stores/auth'
 import { useMetaStore } from '@/stores/meta'
 
 const APPROVERS = ['approver', 'admin']
+const ADMINS = ['admin']
 
 const routes = [
   { path: '/', redirect: { name: 'requests' } },
@@ -51,6 +52,31 @@ const routes = [
     component: () => import('@/views/AssetDetailView.vue'),
     meta: { title: 'assets.detailTitle' },
     props: (route) => ({ id: Number(route.params.id) }),
+  },
+  {
+    path: '/delegations',
+    name: 'delegations',
+    component: () => import('@/views/DelegationsView.vue'),
+    meta: { roles: APPROVERS, title: 'nav.delegations' },
+  },
+  { path: '/admin', redirect: { name: 'admin-departments' } },
+  {
+    path: '/admin/departments',
+    name: 'admin-departments',
+    component: () => import('@/views/admin/DepartmentsView.vue'),
+    meta: { roles: ADMINS, title: 'departments.title' },
+  },
+  {
+    path: '/admin/users',
+    name: 'admin-users',
+    component: () => import('@/views/admin/UsersView.vue'),
+    meta: { roles: ADMINS, title: 'users.title' },
+  },
+  {
+    path: '/admin/rules',
+    name: 'admin-rules',
+    component: () => import('@/views/admin/RulesView.vue'),
+    meta: { roles: ADMINS, title: 'rules.title' },
   },
   {
     path: '/notifications',

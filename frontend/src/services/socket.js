@@ -151,6 +151,11 @@ export function startSocket() {
     notifications.receive(payload)
     useRequestsStore().applyUpdate(payload)
   })
+  socket.on('approval_reminder', (payload) => notifications.receive(payload))
+  // Deduplicated like approval_update (a replay after a reconnect brings the same notification_id).
+  socket.on('request_comment', (payload) => {
+    if (notifications.receive(payload) !== 'duplicate') useRequestsStore().applyComment(payload)
+  })
   socket.on('queue_update', (payload) => useDashboardStore().onQueueUpdate(payload))
   socket.on('request_changed', (payload) => useRequestsStore().applyOwnChange(payload))
   socket.on('resync_required', () => notifications.reconcile().catch(() => {}))

@@ -111,6 +111,8 @@ export const useDashboardStore = defineStore('dashboard', () => {
   async function bulkApproveMatching(comment) {
     const { q, kind, sort, page, per_page, ...rest } = inboxQuery.value
     const filter = Object.fromEntries(Object.entries({ q, kind, ...rest }).filter(([, v]) => v !== '' && v != null))
+    // The URL keeps ids as text; a JSON body takes them as numbers.
+    if (filter.department_id) filter.department_id = Number(filter.department_id)
     const data = await api.post('/api/requests/bulk-approve', { filter, comment: comment || undefined })
     refreshSoon()
     return data.results

@@ -8,13 +8,13 @@ import { useAuthStore } from './auth'
 // One page of the inbox: what a refetch asks for (the newest) and what "Load older" adds.
 const PAGE = 50
 
-/** A live `approval_update` payload as a notification row, as the HTTP list shows it. */
+/** A live payload (`approval_update`, `approval_reminder`, `request_comment`) as a notification row, as the HTTP list shows it. */
 function toRow(payload) {
   const { replayed: _replayed, ...rest } = payload
   return {
     id: payload.notification_id,
     seq: payload.seq,
-    type: 'approval_update',
+    type: payload.event || 'approval_update',
     payload: rest,
     created_at: payload.at,
     read_at: null,
@@ -106,7 +106,7 @@ export const useNotificationsStore = defineStore('notifications', () => {
   }
 
   /**
-   * Take one live `approval_update`. Returns 'accepted', 'duplicate' or 'gap'
+   * Take one live notification (any type: they share the user's seq stream). Returns 'accepted', 'duplicate' or 'gap'
    * (held back until the missing seqs arrive).
    */
   function receive(payload) {

@@ -51,6 +51,37 @@ export const useRequestsStore = defineStore('requests', () => {
     return updated
   }
 
+  /** Submit a rejected or withdrawn request again; resolves to the new request (its `previous_id` is `id`). */
+  async function resubmit(id, reason) {
+    const created = await api.post(`/api/requests/${id}/resubmit`, reason ? { reason } : {})
+    mine.loaded = false
+    return created
+  }
+
+  /** Add a comment to the open request's thread (once, whatever arrives first: this answer or a push). */
+  function addComment(requestId, comment) {
+    const req = current.value
+    if (req?.id !== requestId) return
+    req.comments ||= []
+    if (!req.comments.some((c) => c.id === comment.id)) req.comments.push(comment)
+  }
+
+  async function postComment(id, body) {
+    const comment = await api.post(`/api/requests/${id}/comments`, { body })
+    addComment(id, comment)
+    return comment
+  }
+
+  /** A live `request_comment` from someone else: into the thread if that request is on screen. */
+  function applyComment(payload) {
+    addComment(payload.request_id, {
+      id: payload.comment_id,
+      author: { id: payload.actor?.id, display_name: payload.actor?.name },
+      body: payload.body,
+      at: payload.at,
+    })
+  }
+
   /** Download a CSV (the filtered list, or one request's trail) through the authenticated client. */
   async function exportCsv(path, query, filename) {
     saveFile(await api.blob(path, query), filename)
@@ -109,6 +140,9 @@ export const useRequestsStore = defineStore('requests', () => {
     fetchOne,
     submit,
     withdraw,
+    resubmit,
+    postComment,
+    applyComment,
     searchUsers,
     exportCsv,
     applyUpdate,

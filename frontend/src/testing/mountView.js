@@ -18,6 +18,10 @@ const routes = [
   'my-assets',
   'asset',
   'notifications',
+  'delegations',
+  'admin-departments',
+  'admin-users',
+  'admin-rules',
 ].map((name) => ({ name, path: `/${name}/:id?`, component: stub }))
 
 /** `before(pinia)` runs before the mount, e.g. to stub a store's function. */

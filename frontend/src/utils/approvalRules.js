@@ -1,0 +1,130 @@
+// The approval-rule editor's data: a rule from the server as an editable draft, the draft back as
+// the body of PUT /api/approval-rules, the checks worth making before sending, and where a
+// server error key (`items.1.steps.0.role`) shows on the form.
+
+export const DECIDERS = ['manager', 'role']
+export const DECIDER_ROLES = ['approver', 'admin']
+export const SCOPES = ['department', 'company']
+export const ESCALATE_TO = ['manager', 'approver', 'admin']
+const MATCH_FIELDS = ['kinds', 'categories', 'departments', 'min_value']
+const STEP_FIELDS = ['decider', 'role', 'scope', 'remind_after_hours', 'escalate_after_hours', 'escalate_to']
+const MONEY = /^\d{1,12}(\.\d{1,2})?$/
+
+const text = (v) => (v === null || v === undefined ? '' : String(v))
+
+/** A new step: an approver of the applicant's department. */
+export function newStep() {
+  return {
+    decider: 'role',
+    role: 'approver',
+    scope: 'department',
+    remind_after_hours: '',
+    escalate_after_hours: '',
+    escalate_to: '',
+  }
+}
+
+/** A new rule: matches everything, one step. */
+export function newRule() {
+  return { match: { kinds: [], categories: [], departments: [], min_value: '' }, steps: [newStep()] }
+}
+
+/** A server rule as an editable draft: every field present, numbers as text for the inputs. */
+export function toDraft(rule) {
+  const match = rule.match || {}
+  return {
+    match: {
+      kinds: [...(match.kinds || [])],
+      categories: [...(match.categories || [])],
+      departments: [...(match.departments || [])],
+      min_value: text(match.min_value),
+    },
+    steps: (rule.steps || []).map((s) => ({
+      decider: s.decider || 'role',
+      role: s.role || (s.decider === 'manager' ? '' : 'approver'),
+      scope: s.scope || 'company',
+      remind_after_hours: text(s.remind_after_hours),
+      escalate_after_hours: text(s.escalate_after_hours),
+      escalate_to: s.escalate_to || '',
+    })),
+  }
+}
+
+function stepPayload(s) {
+  const out = { decider: s.decider }
+  if (s.decider === 'role') Object.assign(out, { role: s.role, scope: s.scope || 'company' })
+  if (text(s.remind_after_hours).trim()) out.remind_after_hours = Number(s.remind_after_hours)
+  if (text(s.escalate_after_hours).trim()) out.escalate_after_hours = Number(s.escalate_after_hours)
+  if (s.escalate_to) out.escalate_to = s.escalate_to
+  return out
+}
+
+/** A draft as the server takes it: empty conditions left out (an empty match matches everything). */
+export function toPayload(draft) {
+  const match = {}
+  for (const key of ['kinds', 'categories', 'departments']) {
+    if (draft.match[key].length) match[key] = [...draft.match[key]]
+  }
+  if (draft.match.min_value.trim()) match.min_value = draft.match.min_value.trim()
+  return { match, steps: draft.steps.map(stepPayload) }
+}
+
+const hours = (v) => {
+  const s = text(v).trim()
+  if (!s) return null
+  const n = Number(s)
+  return Number.isFinite(n) && n > 0 ? n : NaN
+}
+
+function stepErrors(s, at, errors) {
+  if (!DECIDERS.includes(s.decider)) errors[`${at}.decider`] = { key: 'required' }
+  if (s.decider === 'role' && !DECIDER_ROLES.includes(s.role)) errors[`${at}.role`] = { key: 'required' }
+  const remind = hours(s.remind_after_hours)
+  const escalate = hours(s.escalate_after_hours)
+  if (Number.isNaN(remind)) errors[`${at}.remind_after_hours`] = { key: 'hours' }
+  if (Number.isNaN(escalate)) errors[`${at}.escalate_after_hours`] = { key: 'hours' }
+  if (escalate && !s.escalate_to) errors[`${at}.escalate_to`] = { key: 'escalateTarget' }
+  if (s.escalate_to && escalate === null) errors[`${at}.escalate_after_hours`] = { key: 'escalateHours' }
+  if (remind && escalate && escalate <= remind) errors[`${at}.escalate_after_hours`] = { key: 'escalateAfterRemind' }
+}
+
+/** The checks worth making before sending: `{ 'items.0.steps.1.role': {key, ...params} }`. */
+export function validateRules(drafts) {
+  const errors = {}
+  drafts.forEach((rule, i) => {
+    const minValue = rule.match.min_value.trim()
+    if (minValue && !MONEY.test(minValue)) errors[`items.${i}.match.min_value`] = { key: 'money' }
+    if (!rule.steps.length) errors[`items.${i}.steps`] = { key: 'noSteps' }
+    rule.steps.forEach((s, j) => stepErrors(s, `items.${i}.steps.${j}`, errors))
+  })
+  return errors
+}
+
+/** Whether some rule matches every request (else a request no rule matches is refused at submit). */
+export const hasCatchAll = (drafts) => drafts.some((r) => !Object.keys(toPayload(r).match).length)
+
+/** Every key a field of the editor shows an error under. */
+export function formKeys(drafts) {
+  const keys = new Set()
+  drafts.forEach((rule, i) => {
+    for (const f of MATCH_FIELDS) keys.add(`items.${i}.match.${f}`)
+    keys.add(`items.${i}.steps`)
+    rule.steps.forEach((_, j) => STEP_FIELDS.forEach((f) => keys.add(`items.${i}.steps.${j}.${f}`)))
+  })
+  return keys
+}
+
+/**
+ * Where a server error key shows: itself when the form has that field, else the nearest field
+ * above it (`items.0.match.kinds.2` → `items.0.match.kinds`, `items.0.match` → `items.0.match.kinds`'s
+ * rule…); `null` when none (the message goes above the form).
+ */
+export function fieldFor(key, keys) {
+  const parts = key.split('.')
+  while (parts.length) {
+    const candidate = parts.join('.')
+    if (keys.has(candidate)) return candidate
+    parts.pop()
+  }
+  return null
+}
