@@ -53,4 +53,38 @@ describe('notification text', () => {
     )
     expect(decided('reject', 9, { state: 'rejected' })).toBe('Request #9 rejected')
   })
+
+  it('names a delegate and the person they decided for', () => {
+    const { byline } = texts()
+    const p = update(3, { action: 'approve', actor: { id: 4, name: 'Bob', on_behalf_of: { id: 5, name: 'Erik' } } })
+    expect(byline(p)).toBe('by Bob on behalf of Erik')
+  })
+
+  it('words comments, reminders, escalations and resubmissions', () => {
+    const { summary, byline } = texts()
+    const comment = update(4, {
+      event: 'request_comment',
+      status: 'pending',
+      body: 'Which one?',
+      actor: { id: 3, name: 'Bob' },
+    })
+    expect(summary(comment)).toBe('Bob commented on Assign request #7 for AST-001011')
+    expect(byline(comment)).toBe('“Which one?”')
+    const reminder = update(5, { event: 'approval_reminder', status: 'pending', waiting_since: '2026-11-26T09:00:00Z' })
+    expect(summary(reminder)).toBe('Reminder: Assign request #7 for AST-001011 is waiting for your decision')
+    expect(byline(reminder)).toMatch(/^Step 1 of 1, waiting since /)
+    expect(byline(update(6, { action: 'escalate', status: 'pending', step: 2, steps_total: 2, actor: null }))).toBe(
+      'Step 2 of 2 was escalated: you may decide it now',
+    )
+    expect(byline(update(7, { action: 'resubmit', status: 'pending', actor: { id: 1, name: 'Alice' } }))).toBe(
+      'Resubmitted by Alice',
+    )
+  })
+
+  it('says them in Chinese too', () => {
+    const { summary } = texts('zh-CN')
+    const comment = update(4, { event: 'request_comment', status: 'pending', body: 'x', actor: { id: 3, name: 'Bob' } })
+    expect(summary(comment)).toBe('Bob 评论了领用申请 #7（AST-001011）')
+    i18n.global.locale.value = 'en'
+  })
 })

@@ -200,4 +200,38 @@ describe('socket module', () => {
     await vi.advanceTimersByTimeAsync(CATCH_UP_MS)
     expect(syncs()).toHaveLength(2) // not while disconnected
   })
+
+  it('puts a live request_comment in the inbox and the open thread, once per notification_id', async () => {
+    const socket = setup()
+    await flush()
+    socket.serverAccept()
+    await flush()
+    const requests = useRequestsStore()
+    requests.current = { id: 7, state: 'pending', comments: [] }
+    const comment = update(4, {
+      event: 'request_comment',
+      comment_id: 55,
+      body: 'Is the 14 inch fine?',
+      actor: { id: 3, name: 'Bob Approver' },
+    })
+    socket.serverEmit('request_comment', comment)
+    socket.serverEmit('request_comment', { ...comment, replayed: true })
+    const notifications = useNotificationsStore()
+    expect(notifications.items.filter((n) => n.id === comment.notification_id)).toHaveLength(1)
+    expect(notifications.items[0].type).toBe('request_comment')
+    expect(requests.current.comments).toEqual([
+      { id: 55, author: { id: 3, display_name: 'Bob Approver' }, body: 'Is the 14 inch fine?', at: comment.at },
+    ])
+  })
+
+  it('counts an approval_reminder in the same seq stream', async () => {
+    const socket = setup({ user: BOB })
+    await flush()
+    socket.serverAccept()
+    await flush()
+    socket.serverEmit('approval_reminder', update(4, { event: 'approval_reminder', waiting_since: 'x' }))
+    const notifications = useNotificationsStore()
+    expect(notifications.lastSeq).toBe(4)
+    expect(notifications.items[0].type).toBe('approval_reminder')
+  })
 })

@@ -68,4 +68,28 @@ describe('requests store', () => {
     expect(created.id).toBe(8)
     expect(net.callsTo('POST /api/requests')[0].body).toEqual({ kind: 'assign', asset_id: 3, reason: 'need it' })
   })
+
+  it('resubmits and answers with the new request', async () => {
+    net.route('POST /api/requests/7/resubmit', () => [201, { id: 12, previous_id: 7, state: 'pending' }])
+    const created = await useRequestsStore().resubmit(7, 'Second try')
+    expect(created).toMatchObject({ id: 12, previous_id: 7 })
+    expect(net.callsTo('POST /api/requests/7/resubmit')[0].body).toEqual({ reason: 'Second try' })
+  })
+
+  it('shows a comment once, whether the HTTP answer or the push comes first', async () => {
+    const store = useRequestsStore()
+    store.current = { id: 7, state: 'pending', comments: [] }
+    net.route('POST /api/requests/7/comments', (c) => [201, { id: 40, author: ALICE, body: c.body.body, at: 'x' }])
+    await store.postComment(7, 'Which model?')
+    store.applyComment({ request_id: 7, comment_id: 40, actor: { id: 1, name: 'Alice' }, body: 'Which model?' })
+    store.applyComment({ request_id: 7, comment_id: 41, actor: { id: 3, name: 'Bob' }, body: 'The 14 inch', at: 'y' })
+    store.applyComment({ request_id: 8, comment_id: 42, actor: { id: 3, name: 'Bob' }, body: 'elsewhere', at: 'z' })
+    expect(store.current.comments.map((c) => c.id)).toEqual([40, 41])
+    expect(store.current.comments[1]).toEqual({
+      id: 41,
+      author: { id: 3, display_name: 'Bob' },
+      body: 'The 14 inch',
+      at: 'y',
+    })
+  })
 })
