@@ -54,4 +54,17 @@ describe('dashboard states', () => {
     await settle()
     expect(view.wrapper.find('[data-test=empty]').text()).toContain(EMPTY)
   })
+
+  it('filters the queue by department, from the URL, and offers the departments by path', async () => {
+    net.route('GET /api/requests', () => [200, { items: [], total: 0 }])
+    net.route('GET /api/departments', () => [
+      200,
+      { items: [{ id: 3, name: 'Sales', code: 'SALES', parent_id: 1, manager: null, path: ['Company', 'Sales'] }] },
+    ])
+    view = await mountView(DashboardView, { query: { department_id: '3' } })
+    await settle()
+    expect(net.callsTo('GET /api/requests')[0].query).toMatchObject({ scope: 'inbox', department_id: '3' })
+    expect(net.callsTo('GET /api/departments')).toHaveLength(1)
+    expect(view.wrapper.find('[data-test=department-filter]').text()).toContain('Company / Sales')
+  })
 })

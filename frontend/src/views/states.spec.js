@@ -3,6 +3,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import AssetDetailView from './AssetDetailView.vue'
 import AssetsView from './AssetsView.vue'
+import DelegationsView from './DelegationsView.vue'
+import DepartmentsView from './admin/DepartmentsView.vue'
+import RulesView from './admin/RulesView.vue'
+import UsersView from './admin/UsersView.vue'
 import MyRequestsView from './MyRequestsView.vue'
 import NotificationsView from './NotificationsView.vue'
 import RequestDetailView from './RequestDetailView.vue'
@@ -22,6 +26,10 @@ const VIEWS = [
   },
   { name: 'request detail', view: RequestDetailView, route: 'GET /api/requests/5', props: { id: 5 } },
   { name: 'asset detail', view: AssetDetailView, route: 'GET /api/assets/5', props: { id: 5 } },
+  { name: 'departments', view: DepartmentsView, route: 'GET /api/departments', empty: { items: [] } },
+  { name: 'users', view: UsersView, route: 'GET /api/users', empty: { items: [], total: 0 } },
+  { name: 'approval rules', view: RulesView, route: 'GET /api/approval-rules' },
+  { name: 'delegations', view: DelegationsView, route: 'GET /api/delegations', empty: { items: [] } },
 ]
 let net
 let mounted
@@ -29,7 +37,10 @@ let mounted
 beforeEach(() => {
   localStorage.clear()
   seedSession(ALICE)
-  net = installFakeFetch({ 'GET /api/assets/categories': () => [200, { items: [] }] })
+  net = installFakeFetch({
+    'GET /api/assets/categories': () => [200, { items: [] }],
+    'GET /api/approval-rules/changes': () => [200, { items: [] }],
+  })
 })
 afterEach(() => mounted?.wrapper.unmount())
 
