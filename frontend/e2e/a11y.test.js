@@ -53,12 +53,17 @@ const SCREENS = [
   ['login', null, '/login', '[data-test=username]'],
   ['my-requests', 'alice', '/requests', '[data-request-id]'],
   ['submit-form', 'alice', '/requests/new?kind=acquire', '[data-test=submit-form]'],
+  // The chain by name and the comment thread are part of the request page.
   ['request-detail', 'alice', () => `/requests/${requestId}`, '[data-test=timeline] [data-action=approve]'],
   ['assets', 'alice', '/assets', '[data-asset-id]'],
   ['my-assets', 'alice', '/my-assets', '[data-asset-id]'],
   ['asset-detail', 'alice', () => `/assets/${assetId}`, '[data-test=asset-history] a'],
   ['notifications', 'alice', '/notifications', '[data-notification-id]'],
   ['dashboard', 'bob', '/dashboard', '[data-inbox-id]'],
+  ['delegations', 'bob', '/delegations', '[data-section=given]'],
+  ['departments', 'admin', '/admin/departments', '[data-department-id]'],
+  ['users', 'admin', '/admin/users', '[data-user-id]'],
+  ['approval-rules', 'admin', '/admin/rules', '[data-rule]'],
   ['not-found', 'alice', '/no-such-page', '.el-result'],
 ]
 
@@ -71,7 +76,7 @@ for (const [width, viewport] of [
       const pages = {}
 
       before(async () => {
-        for (const who of ['alice', 'bob']) {
+        for (const who of ['alice', 'bob', 'admin']) {
           pages[who] = await openPage(browser, server.url, viewport)
           await pages[who].page.addInitScript((l) => localStorage.setItem('assetflow.locale', JSON.stringify(l)), lang)
           await login(pages[who].page, who)

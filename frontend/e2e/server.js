@@ -191,7 +191,16 @@ export async function apiAs(url, username, password = 'assetflow-demo') {
     }
     return res.data
   }
-  return { user, token, refreshToken, get: (p) => call('GET', p), post: (p, b = {}) => call('POST', p, b) }
+  return {
+    user,
+    token,
+    refreshToken,
+    get: (p) => call('GET', p),
+    post: (p, b = {}) => call('POST', p, b),
+    patch: (p, b = {}) => call('PATCH', p, b),
+    put: (p, b = {}) => call('PUT', p, b),
+    del: (p) => call('DELETE', p),
+  }
 }
 
 export { httpJson }
