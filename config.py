@@ -82,6 +82,7 @@ class Config:
     SOCKET_SWEEP_SECONDS = float(os.environ.get("SOCKET_SWEEP_SECONDS", 10))
     # permessage-deflate keeps ~200 KiB of zlib state per socket (assetflow/realtime/compression.py).
     WEBSOCKET_COMPRESSION = _int("WEBSOCKET_COMPRESSION", 0) == 1
+    # The value from which the default approval rules add an admin step (used until an admin saves rules).
     HIGH_VALUE_THRESHOLD = _int("HIGH_VALUE_THRESHOLD", 10000)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # How many reverse proxies (nginx, a load balancer) stand in front; their X-Forwarded-For
@@ -92,12 +93,6 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     REPLAY_LIMIT = 500
     FRONTEND_DIST = Path(os.environ.get("FRONTEND_DIST", BASE_DIR / "frontend" / "dist"))
-    # The approval chain as data: every request needs one approver step; a rule adds a step
-    # when its predicate holds. Predicates get (kind, value, threshold).
-    APPROVAL_RULES = (
-        ("approver", "always"),
-        ("admin", "high_value_or_dispose"),
-    )
 
 
 class DevelopmentConfig(Config):

@@ -64,7 +64,6 @@ def show():
         "asset_create_statuses": list(_validator(AssetCreateSchema, "status", validate.OneOf).choices),
         "roles": list(ROLES), "limits": _limits(), "high_value_threshold": config["HIGH_VALUE_THRESHOLD"],
         "default_currency": config.get("DEFAULT_CURRENCY", "CNY"),
-        "approval_rules": [{"role": role, "when": rule} for role, rule in config["APPROVAL_RULES"]],
         "sorts": {"requests": list(REQUEST_SORTS), "assets": list(ASSET_SORTS),
                   "notifications": list(NOTIFICATION_SORTS)},
         "bulk_limit": BULK_LIMIT,

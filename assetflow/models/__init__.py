@@ -2,9 +2,14 @@
 
 from .asset import Asset
 from .asset_event import AssetEvent
+from .delegation import Delegation
+from .department import ROOT_DEPARTMENT_ID, Department
 from .notification import Notification
-from .request import Decision, Request, RequestEvent
+from .request import Decision, Request, RequestEvent, RequestStep, StepDecider
+from .rule import ApprovalRule, ApprovalRuleChange
 from .token import RevokedToken
 from .user import User
 
-__all__ = ["Asset", "AssetEvent", "Decision", "Notification", "Request", "RequestEvent", "RevokedToken", "User"]
+__all__ = ["ROOT_DEPARTMENT_ID", "ApprovalRule", "ApprovalRuleChange", "Asset", "AssetEvent", "Decision",
+           "Delegation", "Department", "Notification", "Request", "RequestEvent", "RequestStep", "RevokedToken",
+           "StepDecider", "User"]

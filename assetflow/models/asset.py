@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
+from .department import ROOT_DEPARTMENT_ID
 from .user import User
 
 ASSET_STATUSES = ("in_stock", "in_use", "in_repair", "disposed")
@@ -29,6 +30,10 @@ class Asset(db.Model):
     status: so.Mapped[str] = so.mapped_column(sa.String(16), index=True, default="in_stock")
     custodian_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     location: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    # The owning department, for rules and filters (who holds it is the custodian).
+    department_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("departments.id"), index=True, default=ROOT_DEPARTMENT_ID,
+        server_default=sa.text(str(ROOT_DEPARTMENT_ID)))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking, as on requests: every UPDATE carries "WHERE version = <read version>",

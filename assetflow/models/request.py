@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 from ..extensions import db
 from .asset import Asset
 from .base import UTCDateTime, utcnow
+from .department import ROOT_DEPARTMENT_ID
 from .user import User
 
 REQUEST_KINDS = ("acquire", "assign", "transfer", "repair", "dispose")
@@ -36,10 +37,16 @@ class Request(db.Model):
     state: so.Mapped[str] = so.mapped_column(sa.String(16), index=True, default="pending")
     step: so.Mapped[int] = so.mapped_column(default=1)
     steps_total: so.Mapped[int]
-    # The role deciding each step, fixed at submit time, e.g. ["approver", "admin"].
+    # A label per step, fixed at submit time, e.g. ["manager", "admin"]; who decides is in `steps`.
     chain: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
-    # chain[step - 1] while pending, else None: kept as a column so inbox queries can index it.
+    # chain[step - 1] while pending, else None, so a client can say whom the request waits for.
     required_role: so.Mapped[str | None] = so.mapped_column(sa.String(16), index=True)
+    # The applicant's department when submitted: rules and filters use it, later moves do not.
+    department_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("departments.id"), index=True, default=ROOT_DEPARTMENT_ID,
+        server_default=sa.text(str(ROOT_DEPARTMENT_ID)))
+    # The rejected or withdrawn request this one resubmits.
+    previous_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("requests.id"), index=True)
     version: so.Mapped[int] = so.mapped_column(default=1)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -52,6 +59,10 @@ class Request(db.Model):
         back_populates="request", order_by="Decision.id", viewonly=True)
     events: so.Mapped[list[RequestEvent]] = so.relationship(
         back_populates="request", order_by="RequestEvent.id", viewonly=True)
+    steps: so.Mapped[list[RequestStep]] = so.relationship(
+        back_populates="request", order_by="RequestStep.step", cascade="all, delete-orphan")
+    deciders: so.Mapped[list[StepDecider]] = so.relationship(
+        order_by="StepDecider.id", cascade="all, delete-orphan")
 
     # Optimistic locking: every UPDATE carries "WHERE version = <read version>", so of two
     # concurrent deciders only the first commits; the second gets StaleDataError.
@@ -79,12 +90,15 @@ class Decision(db.Model):
     request_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("requests.id"))
     step: so.Mapped[int]
     approver_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    # The decider a delegate stood in for; None when the approver decided in their own right.
+    on_behalf_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     outcome: so.Mapped[str] = so.mapped_column(sa.String(16))
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     request: so.Mapped[Request] = so.relationship(back_populates="decisions", viewonly=True)
-    approver: so.Mapped[User] = so.relationship(lazy="joined")
+    approver: so.Mapped[User] = so.relationship(foreign_keys=[approver_id], lazy="joined")
+    on_behalf_of: so.Mapped[User | None] = so.relationship(foreign_keys=[on_behalf_of_id], lazy="joined")
 
     # A second guard under the version check: one decision per step, ever.
     __table_args__ = (sa.UniqueConstraint("request_id", "step", name="uq_decisions_request_step"),)
@@ -97,7 +111,9 @@ class RequestEvent(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     request_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("requests.id"), index=True)
-    actor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    # None for what the system does by itself (a reminder, an escalation).
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    on_behalf_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     action: so.Mapped[str] = so.mapped_column(sa.String(16))
     from_state: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     to_state: so.Mapped[str] = so.mapped_column(sa.String(16))
@@ -106,7 +122,51 @@ class RequestEvent(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     request: so.Mapped[Request] = so.relationship(back_populates="events", viewonly=True)
-    actor: so.Mapped[User] = so.relationship(lazy="joined")
+    actor: so.Mapped[User | None] = so.relationship(foreign_keys=[actor_id], lazy="joined")
+    on_behalf_of: so.Mapped[User | None] = so.relationship(foreign_keys=[on_behalf_of_id], lazy="joined")
+
+
+class RequestStep(db.Model):
+    """One step of a request's chain as its rule said at submit time, and its timers."""
+
+    __tablename__ = "request_steps"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    request_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("requests.id"))
+    step: so.Mapped[int]
+    decider: so.Mapped[str] = so.mapped_column(sa.String(16))  # "manager" | "role"
+    role: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    scope: so.Mapped[str] = so.mapped_column(sa.String(16), default="company")  # "department" | "company"
+    remind_after_hours: so.Mapped[float | None]
+    escalate_after_hours: so.Mapped[float | None]
+    escalate_to: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    # When the step became the current one; the timers count from here.
+    started_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Set once, by whichever process fires first: the mark that makes each timer fire exactly once.
+    reminded_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    escalated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    request: so.Mapped[Request] = so.relationship(back_populates="steps")
+
+    __table_args__ = (sa.UniqueConstraint("request_id", "step", name="uq_request_steps_request_step"),)
+
+
+class StepDecider(db.Model):
+    """A person who may decide one step: resolved from the rule at submit time, or added by escalation."""
+
+    __tablename__ = "request_step_deciders"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    request_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("requests.id"), index=True)
+    step: so.Mapped[int]
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    via: so.Mapped[str] = so.mapped_column(sa.String(16), default="rule")  # "rule" | "escalation"
+
+    user: so.Mapped[User] = so.relationship(lazy="joined")
+
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", "step", "user_id", name="uq_request_step_deciders_person"),
+    )
 
 
 # An asset is locked while a request on it is pending; loaded with the asset, never stored.

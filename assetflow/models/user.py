@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
+from .department import ROOT_DEPARTMENT_ID
 
 ROLES = ("employee", "approver", "admin")
 
@@ -26,11 +27,16 @@ class User(db.Model):
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     role: so.Mapped[str] = so.mapped_column(sa.String(16), index=True)
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    department_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("departments.id"), index=True, default=ROOT_DEPARTMENT_ID,
+        server_default=sa.text(str(ROOT_DEPARTMENT_ID)))
     # Last notification seq handed out to this user; bumped in the notifying transaction.
     notification_seq: so.Mapped[int] = so.mapped_column(default=0)
     # Carried in every token as "gen"; deactivation bumps it, so no older token works again.
     token_generation: so.Mapped[int] = so.mapped_column(default=0)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    department = so.relationship("Department", foreign_keys=[department_id], lazy="joined")
 
     __table_args__ = (sa.CheckConstraint(f"role IN {ROLES}", name="role"),)
 

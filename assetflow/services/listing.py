@@ -6,13 +6,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Asset, Notification, Request, User
 from . import requests as request_service
-from .visibility import SCOPES
+from .visibility import LOADED, SCOPES
 
 # A bulk approval over a filter stops here: each item is its own transaction and notification.
 BULK_LIMIT = 500
@@ -87,7 +86,7 @@ def _page(query: sa.Select, where: list[Any], model: type, page: int, per_page: 
 def requests_page(user: User, args: Mapping[str, Any]) -> tuple[list[Request], int]:
     """One page of the requests matching scope, filters and search, in the chosen order, and the total."""
     where = request_filters(user, args)
-    query = (sa.select(Request).where(*where).options(so.selectinload(Request.decisions))
+    query = (sa.select(Request).where(*where).options(*LOADED)
              .order_by(*order_by(args.get("sort") or "-created_at", REQUEST_SORTS, Request.id)))
     return _page(query, where, Request, args["page"], args["per_page"])
 

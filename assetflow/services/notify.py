@@ -15,7 +15,6 @@ from ..realtime import emitter
 
 APPROVAL_UPDATE = "approval_update"
 REQUEST_CHANGED = "request_changed"
-DASHBOARD_ROLES = ("approver", "admin")
 
 
 def _next_seq(user_id: int) -> int:
@@ -42,9 +41,12 @@ def event_payload(notification: Notification, replayed: bool = False) -> dict[st
     }
 
 
-def approval_update(req: Request, actor: User, action: str, comment: str,
-                    recipients: Iterable[int]) -> None:
-    """Write one notification per recipient and queue its push and the dashboards' update."""
+def approval_update(req: Request, actor: User, action: str, comment: str, recipients: Iterable[int],
+                    dashboards: Iterable[int] = (), on_behalf_of: int | None = None) -> None:
+    """Write one notification per recipient and queue its push and the dashboards' update.
+
+    `dashboards` are the users whose queue the change touches: who could decide before and who can now.
+    """
     body = {
         "request_id": req.id,
         "asset_id": req.asset_id,
@@ -55,7 +57,7 @@ def approval_update(req: Request, actor: User, action: str, comment: str,
         "steps_total": req.steps_total,
         # Who decides next, so a client can say "waiting for an admin" (None once decided).
         "required_role": req.required_role,
-        "actor": {"id": actor.id, "name": actor.display_name},
+        "actor": _actor(actor, on_behalf_of),
         "action": action,
         "comment": comment,
         "at": utcnow().isoformat(),
@@ -71,9 +73,20 @@ def approval_update(req: Request, actor: User, action: str, comment: str,
     for row in rows:
         emitter.queue(APPROVAL_UPDATE, event_payload(row), emitter.user_room(row.user_id))
     queue_event = {"request_id": req.id, "state": req.state, "step": req.step, "action": action}
-    emitter.queue("queue_update", queue_event, [emitter.role_room(r) for r in DASHBOARD_ROLES])
+    # Only to the people whose queue changes: never to a whole role (another department's approvers).
+    rooms = [emitter.user_room(uid) for uid in sorted(set(dashboards) - {actor.id})]
+    if rooms:
+        emitter.queue("queue_update", queue_event, rooms)
     # The actor's other tabs learn of it without an inbox row (not durable, no seq).
     emitter.queue(REQUEST_CHANGED, {**queue_event, "at": body["at"]}, emitter.user_room(actor.id))
+
+
+def _actor(actor: User, on_behalf_of: int | None) -> dict[str, Any]:
+    who: dict[str, Any] = {"id": actor.id, "name": actor.display_name}
+    if on_behalf_of is not None:
+        principal = db.session.get(User, on_behalf_of)
+        who["on_behalf_of"] = {"id": principal.id, "name": principal.display_name}
+    return who
 
 
 def after_seq(user_id: int, seq: int, limit: int) -> list[Notification]:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from ..errors import AppError, Conflict, ValidationFailed
 from ..extensions import db
 from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
-from ..workflow import Actor, Approval, allowed_actions, approval_chain, fire
-from . import effects, kinds, notify, visibility
+from ..workflow import Actor, Approval, allowed_actions, fire
+from . import effects, kinds, notify, routing, visibility
 from .kinds import KIND_FIELDS
 from .transaction import committing
 
@@ -69,17 +67,18 @@ def submit(applicant: User, data: dict[str, Any]) -> Request:
     asset = _load_asset_for(applicant, kind, data.get("asset_id"))
     _check_kind_fields(kind, asset, data)
     value = Decimal(data["value"]) if kind == "acquire" else asset.value
-    config = current_app.config
-    chain = approval_chain(kind, value, config["HIGH_VALUE_THRESHOLD"], config["APPROVAL_RULES"])
-    _check_someone_can_decide(applicant, chain)
+    category = data.get("category") if kind == "acquire" else asset.category
+    steps = routing.resolve(applicant, kind, category, value)
+    routing.check_decidable(steps)
     req = Request(
         kind=kind, asset=asset, applicant=applicant, reason=data["reason"],
         target_user_id=data.get("target_user_id") if kind == "transfer" else None,
         name=data.get("name"), category=data.get("category"),
         value=value if kind == "acquire" else None,
         currency=data.get("currency") if kind == "acquire" else None,
-        state="pending", step=1, steps_total=len(chain), chain=chain, required_role=chain[0],
+        state="pending", step=1, department_id=applicant.department_id,
     )
+    routing.freeze(req, steps)
     if asset is not None:
         # Locking the asset changes it: this versioned UPDATE loses to an admin's concurrent edit
         # (and to a concurrent submit, as does the pending-request index).
@@ -88,7 +87,8 @@ def submit(applicant: User, data: dict[str, Any]) -> Request:
         db.session.add(req)
         db.session.flush()
         _audit(req, applicant, "submit", None, "")
-        notify.approval_update(req, applicant, "submit", "", [applicant.id, *_deciders(req)])
+        deciders = _deciders(req)
+        notify.approval_update(req, applicant, "submit", "", [applicant.id, *deciders], dashboards=set(deciders))
     DECISIONS.labels("submitted").inc()
     return req
 
@@ -102,54 +102,37 @@ def _submit_lost(asset: Asset | None) -> Conflict:
     return Conflict(f"Asset {asset.tag} was changed concurrently; reload it", {"asset_id": asset.id})
 
 
-def _check_someone_can_decide(applicant: User, chain: list[str]) -> None:
-    """Refuse (422) a chain with a step that no active user but the applicant could ever decide."""
-    others = dict(db.session.execute(
-        sa.select(User.role, sa.func.count()).where(User.active.is_(True), User.id != applicant.id)
-        .group_by(User.role)
-    ).all())
-    needed: Counter[str] = Counter()
-    for step, role in enumerate(chain, start=1):
-        needed[role] += 1  # four eyes: each step of one role needs another person
-        if needed[role] > others.get(role, 0):
-            raise ValidationFailed(
-                f"This request could never be approved: step {step} ({role}) has no possible decider "
-                f"(too few active {role}s other than you and the deciders of earlier steps)",
-                {"step": step, "role": role},
-            )
-
-
 def _deciders(req: Request) -> list[int]:
-    """Active users who may decide the request's current step."""
-    excluded = {req.applicant_id, *visibility.prior_deciders(req.id)}
-    query = sa.select(User.id).where(User.role == req.required_role, User.active.is_(True))
-    return [uid for uid in db.session.scalars(query) if uid not in excluded]
+    """Everyone who may decide the request's current step now, delegates included."""
+    return sorted(routing.may_decide_now(req))
 
 
-def _audit(req: Request, actor: User, action: str, from_state: str | None, comment: str,
-           step: int | None = None) -> None:
+def _audit(req: Request, actor: User | None, action: str, from_state: str | None, comment: str,
+           step: int | None = None, on_behalf_of: int | None = None) -> None:
     # `step` is the step acted on: an approval that advances the request has already moved req.step.
     db.session.add(RequestEvent(
-        request_id=req.id, actor_id=actor.id, action=action, from_state=from_state,
-        to_state=req.state, step=step or req.step, comment=comment,
+        request_id=req.id, actor_id=actor.id if actor else None, on_behalf_of_id=on_behalf_of, action=action,
+        from_state=from_state, to_state=req.state, step=step or req.step, comment=comment,
     ))
 
 
-def approval_for(req: Request, actor: User, comment: str = "") -> Approval:
-    """The workflow view of a request, as seen by this actor."""
+def approval_for(req: Request, actor: User, comment: str = "",
+                 principals: frozenset[int] | None = None) -> Approval:
+    """The workflow view of a request, as seen by this actor (who may stand in for `principals`)."""
     return Approval(
         state=req.state, step=req.step, chain=list(req.chain), applicant_id=req.applicant_id,
-        actor=Actor(actor.id, actor.role, actor.active),
-        # From the loaded relationship: list pages load it for the whole page in one query.
-        prior_deciders=frozenset(d.approver_id for d in req.decisions), comment=comment,
+        actor=Actor(actor.id, actor.active, principals if principals is not None else routing.principals(actor.id)),
+        # From the loaded relationships: list pages load them for the whole page in one query each.
+        deciders=frozenset(routing.step_deciders(req)),
+        prior_deciders=frozenset(routing.prior_deciders(req)), comment=comment,
     )
 
 
-def actions_for(req: Request, user: User) -> list[str]:
+def actions_for(req: Request, user: User, principals: frozenset[int] | None = None) -> list[str]:
     """What this user may do to the request now."""
     if req.state != "pending":
         return []
-    return allowed_actions(approval_for(req, user))
+    return allowed_actions(approval_for(req, user, principals=principals))
 
 
 def decide(actor: User, request_id: int, action: str, comment: str = "",
@@ -159,26 +142,36 @@ def decide(actor: User, request_id: int, action: str, comment: str = "",
     if version is not None and version != req.version:
         raise _already_changed(request_id)
     from_state, decided_step, read_version = req.state, req.step, req.version
+    approval = approval_for(req, actor, comment)
+    on_behalf_of = approval.acting_for()
+    before = _deciders(req)
     try:
-        outcome = fire(approval_for(req, actor, comment), action)
+        outcome = fire(approval, action)
     except Conflict:
         raise _already_changed(request_id) from None
     if outcome.state == "approved" and req.asset is not None:
         kinds.check_still_fits(req.kind, req.asset)  # before anything changes: nothing to undo
     req.state, req.step = outcome.state, outcome.step
     req.required_role = req.chain[req.step - 1] if req.state == "pending" else None
-    if req.state != "pending":
+    if req.state == "pending":
+        routing.start_step(req)
+    else:
         req.decided_at = utcnow()
     if req.state == "approved":
         effects.apply(req)
     with committing(lambda: _already_changed(request_id, read_version), races=("uq_decisions_request_step",)):
         # One versioned UPDATE of the request, before the inbox rows: a lost race stops here.
         db.session.flush()
+        behalf = on_behalf_of if on_behalf_of != actor.id else None
         if action != "withdraw":
             db.session.add(Decision(request_id=req.id, step=decided_step, approver_id=actor.id,
-                                    outcome=FINAL_ACTION[action], comment=comment))
-        _audit(req, actor, action, from_state, comment, decided_step)
-        notify.approval_update(req, actor, _notify_action(action, req), comment, _recipients(req))
+                                    on_behalf_of_id=behalf, outcome=FINAL_ACTION[action], comment=comment))
+            db.session.flush()
+            db.session.expire(req, ["decisions"])  # the next step's deciders exclude this one (four eyes)
+        _audit(req, actor, action, from_state, comment, decided_step, behalf)
+        recipients = _recipients(req) + ([behalf] if behalf else [])
+        notify.approval_update(req, actor, _notify_action(action, req), comment, recipients,
+                               dashboards=set(before) | set(_deciders(req)), on_behalf_of=behalf)
     DECISIONS.labels(FINAL_ACTION[action] if req.state != "pending" else "advanced").inc()
     return req
 

@@ -9,13 +9,9 @@ import sqlalchemy.orm as so
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Decision, Request, User
+from ..models import Request, StepDecider, User
 from ..models.request import REQUEST_STATES
-
-
-def prior_deciders(request_id: int) -> list[int]:
-    """Users who already decided a step of this request."""
-    return list(db.session.scalars(sa.select(Decision.approver_id).where(Decision.request_id == request_id)))
+from .routing import decided_by, principals
 
 
 def pending_request_on(asset_id: int) -> Request | None:
@@ -25,33 +21,35 @@ def pending_request_on(asset_id: int) -> Request | None:
     )
 
 
-def _decided_by(user: User):
-    return sa.exists().where(Decision.request_id == Request.id, Decision.approver_id == user.id)
-
-
 def _inbox(user: User):
-    """Pending requests whose current step this user may decide."""
+    """Pending requests whose current step this user may decide, in person or for a delegator."""
+    named = so.aliased(StepDecider)
+    person = so.aliased(User)
     return sa.and_(
         Request.state == "pending",
-        Request.required_role == user.role,
         Request.applicant_id != user.id,
-        ~_decided_by(user),
+        ~decided_by(user.id),
+        sa.exists().where(
+            named.request_id == Request.id, named.step == Request.step,
+            named.user_id.in_(principals(user.id)), named.user_id != Request.applicant_id,
+            person.id == named.user_id, person.active.is_(True), ~decided_by(named.user_id, named.request_id),
+        ),
     )
 
 
-def _in_lane(user: User):
-    """Requests with a step for the user's role: theirs to watch, even once someone decided."""
-    return sa.cast(Request.chain, sa.String).like(f'%"{user.role}"%')
+def _named(user: User):
+    """Requests with a step this user (or someone they stand in for) is named to decide."""
+    return sa.exists().where(StepDecider.request_id == Request.id, StepDecider.user_id.in_(principals(user.id)))
 
 
 def _visible(user: User):
     if user.role == "admin":
         return sa.true()
-    mine = Request.applicant_id == user.id
-    if user.role == "employee":
-        return mine
-    return sa.or_(mine, _decided_by(user), _in_lane(user))
+    return sa.or_(Request.applicant_id == user.id, decided_by(user.id), _named(user))
 
+
+# What allowed_actions reads for every row of a page, loaded for the whole page in one query each.
+LOADED = (so.selectinload(Request.decisions), so.selectinload(Request.deciders))
 
 SCOPES = {
     "mine": lambda user: Request.applicant_id == user.id,
@@ -71,7 +69,7 @@ def get_visible(user: User, request_id: int) -> Request:
 def requests_on_asset(user: User, asset_id: int) -> list[Request]:
     """The requests on an asset that this user may see, newest first."""
     query = sa.select(Request).where(Request.asset_id == asset_id, _visible(user)).order_by(Request.id.desc())
-    return list(db.session.scalars(query.options(so.selectinload(Request.decisions))))
+    return list(db.session.scalars(query.options(*LOADED)))
 
 
 def list_requests(user: User, scope: str, state: str | None, kind: str | None,
@@ -83,7 +81,7 @@ def list_requests(user: User, scope: str, state: str | None, kind: str | None,
     if kind:
         where.append(Request.kind == kind)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Request).where(*where))
-    query = (sa.select(Request).where(*where).options(so.selectinload(Request.decisions))
+    query = (sa.select(Request).where(*where).options(*LOADED)
              .order_by(Request.id.desc())
              .offset((page - 1) * per_page).limit(per_page))
     return list(db.session.scalars(query)), total or 0

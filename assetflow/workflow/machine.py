@@ -40,8 +40,12 @@ class Actor:
     """Who is acting, as far as the guards care."""
 
     id: int
-    role: str
     active: bool = True
+    # Whom the actor may decide for: themselves, and each delegator with an active delegation to them.
+    principals: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "principals", self.principals | {self.id})
 
 
 @dataclass
@@ -53,17 +57,24 @@ class Approval:
     chain: list[str]
     applicant_id: int
     actor: Actor
+    # The active people named for the current step (frozen at submit, grown by escalation).
+    deciders: frozenset[int] = field(default_factory=frozenset)
+    # Who decided an earlier step, in person or through a delegate.
     prior_deciders: frozenset[int] = field(default_factory=frozenset)
     comment: str = ""
 
+    def acting_for(self) -> int | None:
+        """The decider the actor would act as: themselves when named, else a delegator who is."""
+        excluded = self.prior_deciders | {self.applicant_id}
+        if not self.actor.active or self.actor.id in excluded:
+            return None
+        if self.actor.id in self.deciders:
+            return self.actor.id
+        return min((p for p in self.actor.principals if p in self.deciders and p not in excluded), default=None)
+
     def actor_may_decide(self) -> bool:
-        """Right role for this step, active, not the applicant, no earlier step of it (four eyes)."""
-        return (
-            self.actor.active
-            and self.actor.role == self.chain[self.step - 1]
-            and self.actor.id != self.applicant_id
-            and self.actor.id not in self.prior_deciders
-        )
+        """Named for this step (or standing in for who is), active, not the applicant, four eyes."""
+        return self.acting_for() is not None
 
     def actor_is_applicant(self) -> bool:
         """Only the applicant withdraws."""

@@ -1,0 +1,185 @@
+"""Who decides what: rules resolved to people at submit time, and who may act on a step now.
+
+The chain is frozen on the request (request_steps and request_step_deciders), so a rule or
+department edited while a request waits does not change who decides it; escalation may add
+people to a step, nothing removes them. Delegation is looked up at decision time, so ending one
+takes effect at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..models import Decision, Delegation, Department, Request, RequestStep, StepDecider, User
+from ..models.base import utcnow
+from ..workflow.rules import Subject, first_match, step_label
+from .rules import current_rules
+
+
+@dataclass
+class ResolvedStep:
+    """One step of a chain about to be frozen: its rule and the people who may decide it."""
+
+    spec: dict[str, Any]
+    people: list[int]
+
+    @property
+    def label(self) -> str:
+        return step_label(self.spec)
+
+
+def ancestry(department_id: int) -> list[int]:
+    """The department and its ancestors up to the root, nearest first."""
+    parents = dict(db.session.execute(sa.select(Department.id, Department.parent_id)).all())
+    chain, current = [], department_id
+    while current is not None and current not in chain:  # `not in`: a cycle cannot hang a request
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
+def descendants(department_id: int) -> list[int]:
+    """The department and every department below it."""
+    children: dict[int, list[int]] = {}
+    for dept_id, parent_id in db.session.execute(sa.select(Department.id, Department.parent_id)):
+        children.setdefault(parent_id, []).append(dept_id)
+    found, todo = [], [department_id]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.append(current)
+            todo += children.get(current, [])
+    return found
+
+
+def resolve(applicant: User, kind: str, category: str, value: Decimal) -> list[ResolvedStep]:
+    """The chain the first matching rule gives this request, each step with its deciders."""
+    departments = ancestry(applicant.department_id)
+    rule = first_match(current_rules(), Subject(kind, category or "", Decimal(value), frozenset(departments)))
+    if rule is None:
+        raise ValidationFailed("No approval rule applies to this request; ask an admin to add one",
+                               {"kind": kind, "department_id": applicant.department_id})
+    return [ResolvedStep(spec, _people(spec, applicant, departments)) for spec in rule["steps"]]
+
+
+def _people(spec: dict[str, Any], applicant: User, departments: list[int]) -> list[int]:
+    if spec["decider"] == "manager":
+        manager = manager_above(departments, exclude=applicant.id)
+        return [manager] if manager is not None else []
+    query = sa.select(User.id).where(User.role == spec["role"], User.active.is_(True), User.id != applicant.id)
+    if spec.get("scope", "company") == "department":
+        query = query.where(User.department_id.in_(departments))
+    return list(db.session.scalars(query.order_by(User.id)))
+
+
+def manager_above(departments: list[int], exclude: int | None = None) -> int | None:
+    """The first active manager up the given department path who is not `exclude`."""
+    managers = dict(db.session.execute(
+        sa.select(Department.id, Department.manager_id)
+        .join(User, User.id == Department.manager_id)
+        .where(Department.id.in_(departments), User.active.is_(True))
+    ).all())
+    return next((managers[d] for d in departments if managers.get(d) not in (None, exclude)), None)
+
+
+def check_decidable(steps: list[ResolvedStep]) -> None:
+    """Refuse (422) a chain whose steps cannot each get a different person (four eyes)."""
+    chosen: dict[int, int] = {}  # person -> step index, a bipartite matching grown one step at a time
+
+    def place(index: int, seen: set[int]) -> bool:
+        for person in steps[index].people:
+            if person in seen:
+                continue
+            seen.add(person)
+            if person not in chosen or place(chosen[person], seen):
+                chosen[person] = index
+                return True
+        return False
+
+    for index, step in enumerate(steps):
+        if not place(index, set()):
+            raise ValidationFailed(
+                f"This request could never be approved: step {index + 1} ({step.label}) has no possible "
+                f"decider (nobody but you and the deciders of other steps)",
+                {"step": index + 1, "role": step.label},
+            )
+
+
+def freeze(req: Request, steps: list[ResolvedStep]) -> None:
+    """Store the resolved chain on a new request; its first step starts now."""
+    req.chain = [step.label for step in steps]
+    req.steps_total = len(steps)
+    req.required_role = req.chain[0]
+    for number, step in enumerate(steps, start=1):
+        spec = step.spec
+        req.steps.append(RequestStep(
+            step=number, decider=spec["decider"], role=spec.get("role"), scope=spec.get("scope", "company"),
+            remind_after_hours=spec.get("remind_after_hours"), escalate_after_hours=spec.get("escalate_after_hours"),
+            escalate_to=spec.get("escalate_to"), started_at=utcnow() if number == 1 else None,
+        ))
+        req.deciders += [StepDecider(step=number, user_id=person, via="rule") for person in step.people]
+
+
+def start_step(req: Request) -> None:
+    """Mark the request's current step as started (its timers count from now)."""
+    for step in req.steps:
+        if step.step == req.step:
+            step.started_at = utcnow()
+
+
+def principals(user_id: int) -> frozenset[int]:
+    """Whom this user may act for now: themselves and everyone with an active delegation to them."""
+    now = utcnow()
+    delegators = db.session.scalars(sa.select(Delegation.delegator_id).where(
+        Delegation.delegate_id == user_id, Delegation.starts_at <= now, Delegation.ends_at > now))
+    return frozenset({user_id, *delegators})
+
+
+def prior_deciders(req: Request) -> set[int]:
+    """Everyone who decided a step, in person or through a delegate (four eyes covers both)."""
+    return {d.approver_id for d in req.decisions} | {d.on_behalf_of_id for d in req.decisions if d.on_behalf_of_id}
+
+
+def step_deciders(req: Request, step: int | None = None) -> set[int]:
+    """The active people named for a step (the current one by default), applicant and earlier deciders left out."""
+    step = step or req.step
+    excluded = {req.applicant_id, *prior_deciders(req)}
+    return {d.user_id for d in req.deciders if d.step == step and d.user.active and d.user_id not in excluded}
+
+
+def delegates_of(user_ids: Iterable[int]) -> set[int]:
+    """Active users holding an active delegation from any of these users."""
+    ids = set(user_ids)
+    if not ids:
+        return set()
+    now = utcnow()
+    return set(db.session.scalars(
+        sa.select(Delegation.delegate_id).join(User, User.id == Delegation.delegate_id)
+        .where(Delegation.delegator_id.in_(ids), Delegation.starts_at <= now, Delegation.ends_at > now,
+               User.active.is_(True))
+    ))
+
+
+def may_decide_now(req: Request) -> set[int]:
+    """Everyone who may decide the current step now: the named deciders and their delegates."""
+    if req.state != "pending":
+        return set()
+    named = step_deciders(req)
+    excluded = {req.applicant_id, *prior_deciders(req)}
+    return named | (delegates_of(named) - excluded)
+
+
+def decided_by(user_id, request_id=Request.id):
+    """SQL: the user decided a step of the request, in person or through a delegate.
+
+    Inside another EXISTS pass that query's request id column: SQL correlates with the nearest query only.
+    """
+    return sa.exists().where(Decision.request_id == request_id,
+                             sa.or_(Decision.approver_id == user_id, Decision.on_behalf_of_id == user_id))
