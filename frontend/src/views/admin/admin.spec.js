@@ -123,7 +123,8 @@ describe('users screen', () => {
   })
 })
 
-describe('approval rules screen', () => {
+// The editor is a few dozen Element Plus selects: a mount takes seconds in happy-dom on a busy machine.
+describe('approval rules screen', { timeout: 30_000 }, () => {
   const RULES = {
     items: [
       { match: { kinds: ['dispose'] }, steps: [{ decider: 'role', role: 'approver', scope: 'company' }] },
