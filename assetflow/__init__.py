@@ -18,6 +18,7 @@ from .extensions import db, jwt, limiter, migrate, socketio
 from .realtime import compression, guard, sockets
 from .realtime.manager import client_manager
 from .realtime.origins import OriginPolicy
+from .services import timers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     security_headers.init_app(app)
     cli.init_app(app)
     sockets.init_app(app)
+    timers.init_app(app)
 
     return app
 
