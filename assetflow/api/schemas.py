@@ -312,9 +312,35 @@ class EventSchema(Schema):
     at = fields.AwareDateTime(attribute="created_at")
 
 
+class CommentSchema(Schema):
+    id = fields.Integer()
+    author = fields.Nested(UserShortSchema, attribute="actor")
+    body = fields.String(attribute="comment")
+    at = fields.AwareDateTime(attribute="created_at")
+
+
 class RequestDetailSchema(RequestSchema):
     decisions = fields.List(fields.Nested(DecisionSchema))
     events = fields.List(fields.Nested(EventSchema))
+    comments = fields.Method("_comments")
+
+    def _comments(self, req) -> list[dict]:
+        return CommentSchema(many=True).dump([e for e in req.events if e.action == "comment"])
+
+
+class Stripped(fields.String):
+    """Text with the blanks around it removed before it is validated (so "   " is empty)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class CommentCreateSchema(InputSchema):
+    body = Stripped(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ResubmitSchema(InputSchema):
+    reason = Stripped(validate=validate.Length(min=1, max=2000))
 
 
 class AssetDetailSchema(AssetSchema):
