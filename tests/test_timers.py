@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from assetflow.models import ApprovalRule, Department, Notification, RequestEven
 from assetflow.models.base import utcnow
 from assetflow.services import timers
 
+from .conftest import Auth
 from .factories import make_asset, make_user
 from .test_realtime import act, connect, received, token
 
@@ -153,3 +155,37 @@ def test_run_timers_command_runs_one_pass(app, client, people):
     result = app.test_cli_runner().invoke(args=["run-timers"])
     assert result.exit_code == 0 and "1 reminded, 0 escalated" in result.output
     assert app.test_cli_runner().invoke(args=["run-timers"]).output.startswith("run-timers: 0 reminded")
+
+
+def test_two_passes_racing_for_the_same_timers_fire_each_once(shared_app, monkeypatch):
+    """Both passes have found the timers due before either claims one (on SQLite and PostgreSQL)."""
+    applicant, approvers = make_user(), [make_user("approver"), make_user("approver")]
+    auth = Auth(shared_app.test_client())
+    use_steps({**APPROVER, "remind_after_hours": 1, "escalate_after_hours": 1, "escalate_to": "admin"})
+    make_user("admin")
+    submit(shared_app.test_client(), auth.headers(applicant))
+    found = threading.Barrier(2)
+    due_steps = timers.due_steps
+
+    def due_steps_then_wait(kind, now):
+        steps = due_steps(kind, now)
+        found.wait(timeout=10)
+        return steps
+
+    monkeypatch.setattr(timers, "due_steps", due_steps_then_wait)
+    results: list[dict] = []
+
+    def one_pass() -> None:
+        with shared_app.app_context():
+            results.append(timers.run_due(later(2)))
+            db.session.remove()
+
+    threads = [threading.Thread(target=one_pass) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(r["reminded"] for r in results) == [0, 1]
+    assert sorted(r["escalated"] for r in results) == [0, 1]
+    for approver in approvers:
+        assert len(notified(approver, "approval_reminder")) == 1
