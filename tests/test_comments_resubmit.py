@@ -63,6 +63,10 @@ def test_a_comment_reaches_the_others_involved_live_and_stays_in_the_trail(app, 
     assert [m["args"][0]["body"] for m in bob_socket.get_received() if m["name"] == "request_comment"] == [
         "Third floor"]
 
+    inbox = client.get("/api/notifications", headers=alice_headers, query_string={"page": 1, "q": "floor"})
+    assert [(n["type"], n["payload"]["body"]) for n in inbox.get_json()["items"]] == [
+        ("request_comment", "Which floor should it go to?")]
+
     detail = client.get(f"/api/requests/{req['id']}", headers=alice_headers).get_json()
     assert [(c["author"]["id"], c["body"]) for c in detail["comments"]] == [
         (bob.id, "Which floor should it go to?"), (alice.id, "Third floor")]
