@@ -303,7 +303,7 @@ class DecisionSchema(Schema):
 
 class EventSchema(Schema):
     id = fields.Integer()
-    actor = fields.Nested(UserShortSchema)
+    actor = fields.Nested(UserShortSchema, allow_none=True)  # None: a reminder or an escalation
     action = fields.String()
     from_state = fields.String(allow_none=True)
     to_state = fields.String()
