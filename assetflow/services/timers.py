@@ -13,16 +13,14 @@ import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..extensions import db, socketio
+from ..extensions import db
 from ..models import Request, RequestEvent, RequestStep, StepDecider, User
 from ..models.base import utcnow
 from . import notify, routing
 
 log = logging.getLogger(__name__)
-STARTED = "assetflow.timers"
 
 # Per timer: the hours column it counts, and the column that marks it fired.
 TIMERS = {
@@ -150,29 +148,3 @@ def _manager_up(req: Request, excluded: set[int]) -> list[int]:
             return [manager]
     return []
 
-
-def _loop(app: Flask, seconds: float) -> None:
-    while True:
-        socketio.sleep(seconds)
-        try:
-            with app.app_context():
-                fired = run_due()
-                db.session.remove()
-            if any(fired.values()):
-                log.info("timers fired %s", fired)
-        except Exception:  # a database hiccup must not end the timers
-            log.exception("timer pass failed")
-
-
-def ensure_started() -> None:
-    """Start this app's timer loop once, when it first serves (so CLI commands never run it)."""
-    seconds = current_app.config["TIMER_SECONDS"]
-    if seconds <= 0 or current_app.extensions.get(STARTED):
-        return
-    current_app.extensions[STARTED] = True
-    socketio.start_background_task(_loop, current_app._get_current_object(), seconds)
-
-
-def init_app(app: Flask) -> None:
-    """Start the timers with the first request the app serves (a load balancer's /healthz will do)."""
-    app.before_request(ensure_started)
