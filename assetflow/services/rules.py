@@ -82,18 +82,26 @@ def _changed_meanwhile() -> Conflict:
 def replace(actor: User, rules: list[dict[str, Any]]) -> RuleList:
     """Replace the whole ordered list in one transaction, audited with the list before and after.
 
-    Two replacements that read the same list cannot both land: the loser either deletes fewer
-    rows than it read or inserts a position the winner holds (unique), and gets a 409.
+    Two replacements that read the same list cannot both land (a 409 for the loser): after its
+    delete has taken the rows' locks (the database's write lock on SQLite), a replacement checks
+    that it deleted every row it read and that no other change was committed since it read them;
+    when both start from an empty table, the unique position refuses the second set of rows.
     """
     after = [_stored(rule) for rule in rules]
     _check_departments(after)
     read = list(db.session.scalars(sa.select(ApprovalRule.id)))
+    last_change = db.session.scalar(sa.select(sa.func.max(ApprovalRuleChange.id))) or 0
     before = current_rules()
     with committing(_changed_meanwhile, races=(POSITION_UNIQUE,)):
-        db.session.add(ApprovalRuleChange(actor_id=actor.id, before=before, after=after))
+        change = ApprovalRuleChange(actor_id=actor.id, before=before, after=after)
+        db.session.add(change)
+        db.session.flush()
         deleted = db.session.execute(sa.delete(ApprovalRule).where(ApprovalRule.id.in_(read))
                                      .execution_options(synchronize_session=False)).rowcount
-        if deleted != len(read):
+        # Row ids alone do not tell: SQLite gives a new row the id of a deleted one.
+        newer = db.session.scalar(sa.select(sa.func.count()).where(
+            ApprovalRuleChange.id > last_change, ApprovalRuleChange.id != change.id))
+        if deleted != len(read) or newer:
             raise _changed_meanwhile()
         db.session.add_all(ApprovalRule(position=i, match=rule["match"], steps=rule["steps"])
                            for i, rule in enumerate(after))
