@@ -5,7 +5,14 @@ from flask_jwt_extended import current_user, jwt_required
 from ..auth.tokens import roles_required
 from ..services import users
 from .base import ApiBlueprint
-from .schemas import UserAdminSchema, UserCreateSchema, UserPageSchema, UserQuerySchema, UserShortSchema, UserUpdateSchema
+from .schemas import (
+    UserAdminSchema,
+    UserCreateSchema,
+    UserPageSchema,
+    UserQuerySchema,
+    UserShortSchema,
+    UserUpdateSchema,
+)
 
 blp = ApiBlueprint("users", __name__, url_prefix="/api/users", description="Users")
 
