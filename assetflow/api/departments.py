@@ -4,7 +4,7 @@ from flask_jwt_extended import jwt_required
 
 from ..auth.tokens import roles_required
 from ..services import departments
-from .base import ApiBlueprint
+from .base import ApiBlueprint, link
 from .schemas import DepartmentCreateSchema, DepartmentListSchema, DepartmentSchema, DepartmentUpdateSchema
 
 blp = ApiBlueprint("departments", __name__, url_prefix="/api/departments", description="The organisation")
@@ -24,6 +24,8 @@ def index():
 @roles_required("admin")
 @blp.arguments(DepartmentCreateSchema)
 @blp.response(201, DepartmentSchema)
+@blp.links(201, UpdateDepartment=link("/api/departments/{department_id}", "patch",
+                                      department_id="$response.body#/id"))
 @blp.errors(400, 401, 403, 409, 413, 422)
 def create(data):
     """Add a department (admin); code unique, parent and manager must exist."""

@@ -4,7 +4,7 @@ from flask_jwt_extended import current_user, jwt_required
 
 from ..auth.tokens import roles_required
 from ..services import users
-from .base import ApiBlueprint
+from .base import ApiBlueprint, link
 from .schemas import (
     UserAdminSchema,
     UserCreateSchema,
@@ -36,6 +36,7 @@ def index(args):
 @roles_required("admin")
 @blp.arguments(UserCreateSchema)
 @blp.response(201, UserAdminSchema)
+@blp.links(201, UpdateUser=link("/api/users/{user_id}", "patch", user_id="$response.body#/id"))
 @blp.errors(400, 401, 403, 409, 413, 422)
 def create(data):
     """Create a user (admin); the department defaults to the company root."""
