@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from assetflow.errors import ValidationFailed
 from assetflow.extensions import db
 from assetflow.models import User
+from assetflow.services import users
 
+from .conftest import Auth
 from .factories import PASSWORD, make_user
+from .races import race
 from .test_realtime import connect, token
 
 
@@ -159,3 +163,22 @@ def test_assets_carry_their_department(client, people):
                      client.patch(f"/api/assets/{created.get_json()['id']}", headers=admin,
                                   json={"department_id": 999})):
         assert response.status_code == 422 and "department_id" in response.get_json()["error"]["details"]["fields"]
+
+
+def test_two_admins_removing_each_other_at_once_leave_one_admin(shared_app):
+    auth = Auth(shared_app.test_client())
+    first, second = make_user("admin"), make_user("admin")
+    headers = {user.id: auth.headers(user) for user in (first, second)}
+    statuses = race(shared_app, [("PATCH", f"/api/users/{second.id}", headers[first.id], {"role": "employee"}),
+                                 ("PATCH", f"/api/users/{first.id}", headers[second.id], {"active": False})])
+    assert sorted(statuses) == [200, 422], statuses
+    db.session.expire_all()
+    assert db.session.query(User).filter_by(role="admin", active=True).count() == 1
+
+
+def test_the_last_active_admin_cannot_be_deactivated_even_by_the_service_the_cli_uses(app, people):
+    users.set_active(people["root"][0].id, False)
+    with pytest.raises(ValidationFailed, match="no active admin"):
+        users.set_active(people["admin"][0].id, False)
+    db.session.expire_all()
+    assert db.session.get(User, people["admin"][0].id).active is True

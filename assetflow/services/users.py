@@ -144,15 +144,36 @@ def update_user(user: User, data: Mapping[str, Any]) -> User:
         departments.check_exists(data["department_id"])
     if data.get("display_name") is not None and (problem := display_name_problem(data["display_name"].strip())):
         raise ValidationFailed("Invalid user", {"fields": {"display_name": [problem]}})
-    ends_sessions = (user.active and data.get("active") is False) or data.get("role", user.role) != user.role
+    role_changes = data.get("role", user.role) != user.role
+    ends_sessions = role_changes or (user.active and data.get("active") is False)
+    removes_an_admin = user.role == "admin" and user.active and (role_changes or data.get("active") is False)
     with committing(lambda: Conflict(f"User {user.username} was changed concurrently")):
+        if removes_an_admin:
+            _lock_admins()
         for field, value in data.items():
             setattr(user, field, value.strip() if field == "display_name" else value)
         if ends_sessions:
             _end_sessions(user)
-    if ends_sessions:
+        if removes_an_admin:
+            _check_an_admin_remains()
+    if role_changes or data.get("active") is False:  # again when already inactive: a socket may have outlived it
         emitter.disconnect_user(user.id)
     return user
+
+
+ACTIVE_ADMIN = (User.role == "admin", User.active.is_(True))
+
+
+def _lock_admins() -> None:
+    # Two admins removing each other at once: on PostgreSQL the second waits here for the first's
+    # commit, then counts without it; SQLite serialises the writes themselves.
+    db.session.execute(sa.select(User.id).where(*ACTIVE_ADMIN).with_for_update())
+
+
+def _check_an_admin_remains() -> None:
+    db.session.flush()
+    if not db.session.scalar(sa.select(sa.func.count()).select_from(User).where(*ACTIVE_ADMIN)):
+        raise ValidationFailed("This would leave no active admin", {"fields": {"role": ["The last active admin"]}})
 
 
 def admin_update_user(actor: User, user_id: int, data: Mapping[str, Any]) -> User:
