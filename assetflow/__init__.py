@@ -15,7 +15,7 @@ from config import Config, config_from_env, login_rate_limits
 from . import api, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
-from .realtime import compression, guard, sockets
+from .realtime import compression, guard, sockets, timer_loop
 from .realtime.manager import client_manager
 from .realtime.origins import OriginPolicy
 
@@ -49,6 +49,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     security_headers.init_app(app)
     cli.init_app(app)
     sockets.init_app(app)
+    timer_loop.init_app(app)
 
     return app
 

@@ -100,7 +100,7 @@ def replay(user_id: int, last_seq: int) -> int:
                       to=request.sid, ignore_queue=True)
         return 0
     for row in missed:
-        socketio.emit(notify.APPROVAL_UPDATE, notify.event_payload(row, replayed=True),
+        socketio.emit(row.type, notify.event_payload(row, replayed=True),
                       to=request.sid, ignore_queue=True)
     return len(missed)
 
