@@ -9,6 +9,9 @@ export const ESCALATE_TO = ['manager', 'approver', 'admin']
 const MATCH_FIELDS = ['kinds', 'categories', 'departments', 'min_value']
 const STEP_FIELDS = ['decider', 'role', 'scope', 'remind_after_hours', 'escalate_after_hours', 'escalate_to']
 const MONEY = /^\d{1,12}(\.\d{1,2})?$/
+// The server's bounds (docs/api.md, Approval rules).
+export const MAX_RULES = 100
+export const MAX_STEPS = 10
 
 const text = (v) => (v === null || v === undefined ? '' : String(v))
 
@@ -91,6 +94,7 @@ function stepErrors(s, at, errors) {
 /** The checks worth making before sending: `{ 'items.0.steps.1.role': {key, ...params} }`. */
 export function validateRules(drafts) {
   const errors = {}
+  if (!drafts.length) errors.items = { key: 'noRules' }
   drafts.forEach((rule, i) => {
     const minValue = rule.match.min_value.trim()
     if (minValue && !MONEY.test(minValue)) errors[`items.${i}.match.min_value`] = { key: 'money' }
@@ -105,7 +109,7 @@ export const hasCatchAll = (drafts) => drafts.some((r) => !Object.keys(toPayload
 
 /** Every key a field of the editor shows an error under. */
 export function formKeys(drafts) {
-  const keys = new Set()
+  const keys = new Set(['items'])
   drafts.forEach((rule, i) => {
     for (const f of MATCH_FIELDS) keys.add(`items.${i}.match.${f}`)
     keys.add(`items.${i}.steps`)
@@ -121,10 +125,11 @@ export function formKeys(drafts) {
  */
 export function fieldFor(key, keys) {
   const parts = key.split('.')
-  while (parts.length) {
+  // Only the list's own error goes under the list; one about a rule not on screen goes above the form.
+  while (parts.length > 1) {
     const candidate = parts.join('.')
     if (keys.has(candidate)) return candidate
     parts.pop()
   }
-  return null
+  return keys.has(key) ? key : null
 }

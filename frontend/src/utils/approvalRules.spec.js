@@ -55,6 +55,10 @@ describe('approval rule checks', () => {
     })
   })
 
+  it('keeps at least one rule (the server takes 1–100)', () => {
+    expect(validateRules([])).toEqual({ items: { key: 'noRules' } })
+  })
+
   it('wants an escalation later than the reminder', () => {
     const rule = newRule()
     Object.assign(rule.steps[0], { remind_after_hours: '48', escalate_after_hours: '24', escalate_to: 'admin' })
@@ -71,8 +75,8 @@ describe('where a server error shows', () => {
     expect(fieldFor('items.0.steps.1', keys)).toBe('items.0.steps')
   })
 
-  it('nowhere when the form has no such rule (then above the form)', () => {
+  it('nowhere when the form has no such rule (then above the form); the list’s own under the list', () => {
     expect(fieldFor('items.4.steps.0.role', keys)).toBeNull()
-    expect(fieldFor('items', keys)).toBeNull()
+    expect(fieldFor('items', keys)).toBe('items')
   })
 })
