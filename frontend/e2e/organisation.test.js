@@ -109,16 +109,13 @@ for (const lang of ['en', 'zh-CN']) {
       assert.equal(saved.default, false)
       await page.locator('[data-change-id]').first().waitFor()
 
-      // A category longer than the server takes passes the client and comes back as a 422 keyed
-      // `items.0.match.categories…`: the message shows under that field of rule 1.
+      // More hours than the server takes (a year at most) passes the client's check and comes back as
+      // a 422 keyed `items.<last>.steps.0.remind_after_hours`: the message shows under that field.
       allow(/422/)
-      const first = page.locator('[data-rule="0"]')
-      await first.locator('[data-test=rule-categories]').click()
-      await page.keyboard.type('x'.repeat(80))
-      await page.keyboard.press('Enter')
-      await page.keyboard.press('Escape')
+      await last.locator('[data-test=step-remind]').first().fill('9000')
       await page.locator('[data-test=rules-save]').click()
-      await first.locator('.el-form-item__error').first().waitFor()
+      const field = last.locator('.el-form-item', { has: page.locator('[data-test=step-remind]') }).first()
+      await field.locator('.el-form-item__error').waitFor()
       await page.locator('[data-test=rules-error]').waitFor()
       await screenshot(page, `org-rules-422-${lang}`)
       const after = await adminApi.get('/api/approval-rules')
