@@ -165,6 +165,22 @@ for (const lang of ['en', 'zh-CN']) {
       await context.close()
     })
 
+    it('the dashboard filters the queue by department', async () => {
+      const req = await smallAcquire(`Filter ${tag}`)
+      const { department } = await aliceApi.get(`/api/requests/${req.id}`)
+      const other = (await bobApi.get('/api/departments')).items.find((d) => d.id !== department.id && d.parent_id)
+      const { page, context, unexpectedErrors } = await as('bob', lang)
+      await page.goto('/dashboard')
+      await page.locator(`[data-inbox-id="${req.id}"]`).waitFor()
+      await choose(page, '[data-test=department-filter]', other.name)
+      await page.waitForURL((u) => u.searchParams.get('department_id') === String(other.id))
+      await page.locator(`[data-inbox-id="${req.id}"]`).waitFor({ state: 'detached' })
+      await page.goto(`/dashboard?department_id=${department.id}`)
+      await page.locator(`[data-inbox-id="${req.id}"]`).waitFor()
+      assert.deepEqual(unexpectedErrors(), [])
+      await context.close()
+    })
+
     it('a comment posted by one user appears live on the other’s request page', async () => {
       const req = await smallAcquire(`Comments ${tag}`)
       const alice = await as('alice', lang)
