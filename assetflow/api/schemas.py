@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import g
+from flask import request
 from flask_jwt_extended import current_user
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
@@ -306,10 +306,11 @@ class RequestSchema(Schema):
     allowed_actions = fields.Method("_allowed_actions")
 
     def _allowed_actions(self, req) -> list[str]:
-        # Whom the caller stands in for: one query per HTTP request, not one per row of a page.
-        if "principals" not in g:
-            g.principals = principals(current_user.id)
-        return actions_for(req, current_user, g.principals)
+        # Whom the caller stands in for: one query per HTTP request, not one per row of a page. Kept on
+        # the request, not on `g`: an app context (and its `g`) can outlive a request, as in tests.
+        if not hasattr(request, "principals"):
+            request.principals = principals(current_user.id)
+        return actions_for(req, current_user, request.principals)
 
 
 class DecisionSchema(Schema):
