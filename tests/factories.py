@@ -6,9 +6,8 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
-from werkzeug.security import generate_password_hash
-
 import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
 
 from assetflow.extensions import db
 from assetflow.models import ROOT_DEPARTMENT_ID, ApprovalRule, Asset, Department, User
