@@ -63,9 +63,12 @@ def test_the_demo_company_routes_as_the_readme_says(app, client):
     assert _chain_people(client, "dave", 1000) == [{"sara"}, {"carol", "sara"}]
     assert _chain_people(client, "dave", 20000) == [{"carol", "sara"}, {"admin"}]
     assert _chain_people(client, "sara", 1000) == [{"admin"}, {"carol"}]  # her own manager is the company's
-    refused = client.post("/api/requests", headers=_demo_headers(client, "fiona"),
-                          json={"kind": "assign", "asset_id": make_asset().id, "reason": "demo"})
-    assert refused.status_code == 422  # nobody else approves in Finance
+    assert _chain_people(client, "bob", 1000) == [{"erik"}]
+    assert _chain_people(client, "carol", 20000) == [{"sara"}, {"admin"}]
+    for username in ("carol", "fiona", "admin"):  # Sara would decide both steps; nobody else in Finance or HQ
+        refused = client.post("/api/requests", headers=_demo_headers(client, username),
+                              json={"kind": "assign", "asset_id": make_asset().id, "reason": "demo"})
+        assert refused.status_code == 422, username
 
 
 def test_seed_demo_keeps_rules_an_admin_wrote(app):
