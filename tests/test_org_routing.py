@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from assetflow.extensions import db
 
@@ -184,3 +185,30 @@ def test_the_request_list_filters_by_department_and_below(client, auth, tree):
     assert listed(tree["team"].id) == [in_team]
     bad = client.get("/api/requests?scope=all&department_id=999999", headers=admin_h)
     assert bad.status_code == 422 and "department_id" in bad.get_json()["error"]["details"]["fields"]
+
+
+def _statements(client, url: str, headers: dict) -> int:
+    """How many SQL statements one GET runs."""
+    seen = []
+
+    def count(*args) -> None:
+        seen.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url, headers=headers).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_a_list_page_runs_as_many_queries_for_many_rows_as_for_few(client, auth, org):
+    _, applicant_h = org["applicant"]
+    mine_h = org["mine"][1]
+    url = f"/api/requests?scope=all&per_page=50&department_id={org['a'].id}"
+    submitted(client, applicant_h)
+    few = _statements(client, url, mine_h)
+    for _ in range(8):
+        submitted(client, applicant_h)
+    assert client.get(url, headers=mine_h).get_json()["total"] == 9
+    assert _statements(client, url, mine_h) == few
