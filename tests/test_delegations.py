@@ -53,12 +53,17 @@ def test_an_active_delegation_lets_the_delegate_decide_for_the_principal(client,
     created = delegate(client, bob_h, dan.id, note="on holiday")
     assert created.status_code == 201
     assert created.get_json()["active"] is True and created.get_json()["delegator"]["id"] == bob.id
-    bob_socket, alice_socket = connect(app, token(bob_h)), connect(app, token(alice_h))
+    sockets = {name: connect(app, token(team[name][1])) for name in ("bob", "dan", "alice", "carol")}
     req = submit(client, alice_h)
+    # The request reaches the principal and the delegate alike, live and durably; nobody else.
+    for name in ("bob", "dan"):
+        assert [(e["request_id"], e["action"]) for e in received(sockets[name])] == [(req["id"], "submit")]
+        assert client.get("/api/notifications", headers=team[name][1]).get_json()["items"][0]["payload"][
+            "request_id"] == req["id"]
+    assert received(sockets["carol"]) == []
     assert inbox(client, dan_h) == [req["id"]]
     assert client.get(f"/api/requests/{req['id']}", headers=dan_h).get_json()["allowed_actions"] == [
         "approve", "reject"]
-    received(bob_socket), received(alice_socket)  # the submit
 
     assert client.post(f"/api/requests/{req['id']}/approve", headers=dan_h, json={}).status_code == 200
     detail = client.get(f"/api/requests/{req['id']}", headers=alice_h).get_json()
@@ -67,7 +72,7 @@ def test_an_active_delegation_lets_the_delegate_decide_for_the_principal(client,
     assert detail["events"][-1]["on_behalf_of"]["id"] == bob.id
     assert detail["steps"][0]["decided_by"]["on_behalf_of"]["id"] == bob.id
     behalf = {"id": bob.id, "name": bob.display_name}
-    for headers, socket in ((bob_h, bob_socket), (alice_h, alice_socket)):  # the principal and the applicant
+    for headers, socket in ((bob_h, sockets["bob"]), (alice_h, sockets["alice"])):  # principal and applicant
         live = received(socket)
         assert [(e["action"], e["actor"]["id"], e["actor"]["on_behalf_of"]) for e in live] == [
             ("approve", dan.id, behalf)]

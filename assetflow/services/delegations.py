@@ -41,7 +41,7 @@ def create(delegator: User, data: dict[str, Any]) -> Delegation:
         raise Forbidden("Only approvers and admins delegate: nothing waits for anyone else")
     delegate = db.session.get(User, data["delegate_id"])
     if delegate is None or not delegate.active:
-        raise _invalid("delegate_id", f"User {data['delegate_id']} does not exist")
+        raise _invalid("delegate_id", f"User {data['delegate_id']} is not an active user")
     if delegate.id == delegator.id:
         raise _invalid("delegate_id", "You cannot delegate to yourself")
     _check_period(data["starts_at"], data["ends_at"])
