@@ -28,6 +28,7 @@ DEMO_USERS = (
     ("erik", "Erik Zhou", "approver", "ENG"),
     ("sara", "Sara Lin", "approver", "SALES"),
     ("fiona", "Fiona Xu", "approver", "FIN"),
+    ("frank", "Frank Wu", "approver", "FIN"),
     ("admin", "Ada Admin", "admin", "HQ"),
 )
 # code, name, manager; all directly under the company (HQ, department 1, exists with the table).
@@ -87,13 +88,13 @@ def _seed_departments() -> int:
 
 
 def demo_rules(threshold: Decimal | int, sales_id: int) -> list[Rule]:
-    """High value and disposals: the department's approvers, then an admin; Sales adds its manager first."""
+    """High value and disposals: the department's approvers, then an admin; in Sales the manager decides."""
     here = {"decider": "role", "role": "approver", "scope": "department", **DEMO_TIMERS}
     admin = {"decider": "role", "role": "admin", "scope": "company", **DEMO_TIMERS}
     return [
         {"match": {"kinds": ["dispose"]}, "steps": [here, admin]},
         {"match": {"min_value": str(Decimal(threshold))}, "steps": [here, admin]},
-        {"match": {"departments": [sales_id]}, "steps": [{"decider": "manager", **DEMO_TIMERS}, here]},
+        {"match": {"departments": [sales_id]}, "steps": [{"decider": "manager", **DEMO_TIMERS}]},
         {"match": {}, "steps": [here]},
     ]
 

@@ -20,7 +20,7 @@ def test_seed_demo_is_idempotent(app):
     users = {u.username: (u.role, u.department.code) for u in db.session.scalars(sa.select(User))}
     assert users == {"alice": ("employee", "ENG"), "dave": ("employee", "SALES"), "bob": ("approver", "ENG"),
                      "carol": ("approver", "SALES"), "erik": ("approver", "ENG"), "sara": ("approver", "SALES"),
-                     "fiona": ("approver", "FIN"), "admin": ("admin", "HQ")}
+                     "fiona": ("approver", "FIN"), "frank": ("approver", "FIN"), "admin": ("admin", "HQ")}
     departments = {d.code: (d.manager.username, d.parent_id) for d in db.session.scalars(sa.select(Department))}
     assert departments == {"HQ": ("admin", None), "ENG": ("erik", 1), "SALES": ("sara", 1), "FIN": ("fiona", 1)}
     assert [r.match for r in db.session.scalars(sa.select(ApprovalRule).order_by(ApprovalRule.position))] == [
@@ -60,15 +60,18 @@ def test_the_demo_company_routes_as_the_readme_says(app, client):
     app.test_cli_runner().invoke(args=["seed-demo"])
     assert _chain_people(client, "alice", 1000) == [{"bob", "erik"}]
     assert _chain_people(client, "alice", 20000) == [{"bob", "erik"}, {"admin"}]
-    assert _chain_people(client, "dave", 1000) == [{"sara"}, {"carol", "sara"}]
+    assert _chain_people(client, "dave", 1000) == [{"sara"}]
     assert _chain_people(client, "dave", 20000) == [{"carol", "sara"}, {"admin"}]
-    assert _chain_people(client, "sara", 1000) == [{"admin"}, {"carol"}]  # her own manager is the company's
+    assert _chain_people(client, "carol", 1000) == [{"sara"}]
+    assert _chain_people(client, "sara", 1000) == [{"admin"}]  # her own manager is the company's
     assert _chain_people(client, "bob", 1000) == [{"erik"}]
     assert _chain_people(client, "carol", 20000) == [{"sara"}, {"admin"}]
-    for username in ("carol", "fiona", "admin"):  # Sara would decide both steps; nobody else in Finance or HQ
-        refused = client.post("/api/requests", headers=_demo_headers(client, username),
-                              json={"kind": "assign", "asset_id": make_asset().id, "reason": "demo"})
-        assert refused.status_code == 422, username
+    assert _chain_people(client, "fiona", 1000) == [{"frank"}]
+    assert _chain_people(client, "frank", 1000) == [{"fiona"}]
+    # The company root has no approver: the admin's own requests have nobody to decide them.
+    refused = client.post("/api/requests", headers=_demo_headers(client, "admin"),
+                          json={"kind": "assign", "asset_id": make_asset().id, "reason": "demo"})
+    assert refused.status_code == 422
 
 
 def test_seed_demo_keeps_rules_an_admin_wrote(app):
