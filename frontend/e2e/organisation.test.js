@@ -109,10 +109,14 @@ for (const lang of ['en', 'zh-CN']) {
       assert.equal(saved.default, false)
       await page.locator('[data-change-id]').first().waitFor()
 
-      // More hours than the server takes (a year at most) passes the client's check and comes back as
-      // a 422 keyed `items.<last>.steps.0.remind_after_hours`: the message shows under that field.
+      // More hours than the server takes (a year at most) pass the client's checks (escalation later
+      // than the reminder, with a target) and come back as a 422 keyed
+      // `items.<last>.steps.0.remind_after_hours`: the message shows under that field.
       allow(/422/)
+      const lastRule = `[data-rule="${(await page.locator('[data-rule]').count()) - 1}"]`
       await last.locator('[data-test=step-remind]').first().fill('9000')
+      await last.locator('[data-test=step-escalate]').first().fill('9500')
+      await choose(page, `${lastRule} [data-test=step-escalate-to]`, lang === 'en' ? 'All admins' : '所有管理员')
       await page.locator('[data-test=rules-save]').click()
       const field = last.locator('.el-form-item', { has: page.locator('[data-test=step-remind]') }).first()
       await field.locator('.el-form-item__error').waitFor()
