@@ -94,6 +94,44 @@ for (const lang of ['en', 'zh-CN']) {
       await context.close()
     })
 
+    it('admin deactivates a signed-in user, after a warning, and their open page ends at once', async () => {
+      const username = `e2e-leaver-${tag.toLowerCase()}`
+      const user = await adminApi.post('/api/users', {
+        username,
+        password: 'assetflow-demo-e2e',
+        display_name: `Leaver ${tag}`,
+        role: 'employee',
+      })
+      const leaver = await openPage(browser, server.url)
+      await leaver.page.goto('/login')
+      await leaver.page.locator('[data-test=username]').fill(username)
+      await leaver.page.locator('[data-test=password]').fill('assetflow-demo-e2e')
+      await leaver.page.locator('[data-test=login-submit]').click()
+      await leaver.page.locator('[data-test=connection][data-status=live]').waitFor()
+      // Its session ends under it: the browser logs the refused refresh (401) on the way out.
+      leaver.allow(/401/)
+
+      const { page, context, unexpectedErrors } = await as('admin', lang)
+      await page.goto(`/admin/users?q=${username}`)
+      await page.locator(`[data-edit-user="${user.id}"]`).click()
+      await page.locator('[data-test=user-active]').click()
+      await page.locator('[data-test=user-save]').click()
+      await page.locator('.el-message-box').waitFor()
+      assert.match(
+        await page.locator('.el-message-box').textContent(),
+        lang === 'en' ? /sessions end at once/ : /立即结束/,
+      )
+      await confirmBox(page)
+      await page
+        .locator(`[data-user-active="${user.id}"]`, { hasText: lang === 'en' ? 'Inactive' : '已停用' })
+        .waitFor()
+      await leaver.page.waitForURL(/\/login/, { timeout: 10_000 })
+      assert.deepEqual(unexpectedErrors(), [])
+      assert.deepEqual(leaver.unexpectedErrors(), [])
+      await leaver.context.close()
+      await context.close()
+    })
+
     it('admin edits and saves a rule, and sees the server refuse a bad one next to its field', async () => {
       const { page, context, allow, unexpectedErrors } = await as('admin', lang)
       await page.goto('/admin/rules')
