@@ -162,6 +162,12 @@ for (const lang of ['en', 'zh-CN']) {
       await screenshot(page, `org-rules-422-${lang}`)
       const after = await adminApi.get('/api/approval-rules')
       assert.deepEqual(after.items, saved.items, 'a refused save changes nothing')
+      // The unsaved edit is not lost to a click on a link: the page asks, and "Cancel" stays.
+      await page.locator('[data-test=admin-nav] a').first().click()
+      await page.locator('.el-message-box').waitFor()
+      await page.locator('.el-message-box__btns .el-button:not(.el-button--primary)').click()
+      await page.locator('.el-message-box').waitFor({ state: 'hidden' })
+      assert.match(new URL(page.url()).pathname, /\/admin\/rules$/)
       assert.deepEqual(unexpectedErrors(), [])
       await context.close()
     })

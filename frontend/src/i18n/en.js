@@ -377,6 +377,7 @@ export default {
     saved: 'Approval rules saved',
     save: 'Save rules',
     discard: 'Discard changes',
+    leaveConfirm: 'The rules have unsaved changes. Leave and discard them?',
     add: 'Add rule',
     rule: 'Rule {n}',
     up: 'Move rule {n} up',

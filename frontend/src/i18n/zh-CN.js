@@ -369,6 +369,7 @@ export default {
     saved: '审批规则已保存',
     save: '保存规则',
     discard: '放弃修改',
+    leaveConfirm: '规则有未保存的修改。离开并放弃这些修改吗？',
     add: '添加规则',
     rule: '规则 {n}',
     up: '上移规则 {n}',

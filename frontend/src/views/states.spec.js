@@ -28,7 +28,7 @@ const VIEWS = [
   { name: 'asset detail', view: AssetDetailView, route: 'GET /api/assets/5', props: { id: 5 } },
   { name: 'departments', view: DepartmentsView, route: 'GET /api/departments', empty: { items: [] } },
   { name: 'users', view: UsersView, route: 'GET /api/users', empty: { items: [], total: 0 } },
-  { name: 'approval rules', view: RulesView, route: 'GET /api/approval-rules' },
+  { name: 'approval rules', view: RulesView, route: 'GET /api/approval-rules', asRoute: 'admin-rules' },
   { name: 'delegations', view: DelegationsView, route: 'GET /api/delegations', empty: { items: [] } },
 ]
 let net
@@ -44,10 +44,10 @@ beforeEach(() => {
 })
 afterEach(() => mounted?.wrapper.unmount())
 
-describe.each(VIEWS)('$name', ({ view, route, empty, props }) => {
+describe.each(VIEWS)('$name', ({ view, route, empty, props, asRoute }) => {
   it('shows a loading state, never the empty text, while it loads', async () => {
     net.route(route, HANG)
-    mounted = await mountView(view, { props })
+    mounted = await mountView(view, { props, asRoute })
     await settle()
     expect(mounted.wrapper.find('[data-test=loading]').exists()).toBe(true)
     expect(mounted.wrapper.find('[data-test=empty]').exists()).toBe(false)
@@ -55,7 +55,7 @@ describe.each(VIEWS)('$name', ({ view, route, empty, props }) => {
 
   it('shows an error with a retry when the server fails', async () => {
     net.route(route, FAIL)
-    mounted = await mountView(view, { props })
+    mounted = await mountView(view, { props, asRoute })
     await settle()
     expect(mounted.wrapper.find('[data-test=load-error]').text()).toContain('The server had a problem')
     expect(mounted.wrapper.find('[data-test=empty]').exists()).toBe(false)
@@ -68,7 +68,7 @@ describe.each(VIEWS)('$name', ({ view, route, empty, props }) => {
   if (empty) {
     it('shows its empty text when the server has nothing', async () => {
       net.route(route, () => [200, empty])
-      mounted = await mountView(view, { props })
+      mounted = await mountView(view, { props, asRoute })
       await settle()
       expect(mounted.wrapper.find('[data-test=empty]').exists()).toBe(true)
       expect(mounted.wrapper.find('[data-test=load-error]').exists()).toBe(false)

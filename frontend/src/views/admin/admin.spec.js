@@ -137,7 +137,7 @@ describe('approval rules screen', { timeout: 30_000 }, () => {
 
   async function open() {
     net.route('GET /api/approval-rules', () => [200, structuredClone(RULES)])
-    mounted = await mountView(RulesView)
+    mounted = await mountView(RulesView, { asRoute: 'admin-rules' })
     await settle()
     return mounted.wrapper
   }
@@ -189,9 +189,23 @@ describe('approval rules screen', { timeout: 30_000 }, () => {
     expect(page.find('[data-test=rules-error]').text()).toContain('Odd')
   })
 
+  it('asks before leaving with unsaved edits, and stays when told to', async () => {
+    const page = await open()
+    box.confirm = vi.fn(() => Promise.resolve())
+    await mounted.router.push({ name: 'admin-users' })
+    expect(box.confirm).not.toHaveBeenCalled() // nothing edited: no question
+    await mounted.router.push({ name: 'admin-rules' })
+    await settle()
+    await page.find('[data-rule="0"] input[data-test=rule-min-value]').setValue('500')
+    box.confirm = vi.fn(() => Promise.reject(new Error('cancel')))
+    await mounted.router.push({ name: 'admin-users' })
+    expect(box.confirm).toHaveBeenCalledOnce()
+    expect(mounted.router.currentRoute.value.name).toBe('admin-rules')
+  })
+
   it('says it in Chinese', async () => {
     net.route('GET /api/approval-rules', () => [200, structuredClone(RULES)])
-    mounted = await mountView(RulesView, { locale: 'zh-CN' })
+    mounted = await mountView(RulesView, { locale: 'zh-CN', asRoute: 'admin-rules' })
     await settle()
     expect(mounted.wrapper.find('h1').text()).toBe('审批规则')
     expect(mounted.wrapper.find('[data-rule="0"]').text()).toContain('规则 1')
