@@ -92,6 +92,15 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 15 minutes;60 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     REPLAY_LIMIT = 500
+    # The outbox worker (e-mail, webhooks): how often an idle server process looks for due messages
+    # (0: never), how many it claims at once, how long a claim lasts before another process may retry
+    # it, the first retry's wait (doubling, at most an hour), and when a message is given up.
+    DELIVERY_POLL_SECONDS = float(os.environ.get("DELIVERY_POLL_SECONDS", 1))
+    DELIVERY_BATCH = _int("DELIVERY_BATCH", 20)
+    DELIVERY_LEASE_SECONDS = _int("DELIVERY_LEASE_SECONDS", 60)
+    DELIVERY_RETRY_SECONDS = float(os.environ.get("DELIVERY_RETRY_SECONDS", 30))
+    DELIVERY_GIVE_UP_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_HOURS", 24))
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", 5))
     FRONTEND_DIST = Path(os.environ.get("FRONTEND_DIST", BASE_DIR / "frontend" / "dist"))
 
 
