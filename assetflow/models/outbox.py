@@ -42,6 +42,9 @@ class OutboxMessage(db.Model):
     finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     last_error: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
+    # The HTTP calls of a webhook delivery, for its log.
+    calls = so.relationship("WebhookAttempt", order_by="WebhookAttempt.id", viewonly=True)
+
     __table_args__ = (
         sa.CheckConstraint(f"state IN {OUTBOX_STATES}", name="state"),
         # What the claim query scans: pending messages by due time.
