@@ -101,6 +101,15 @@ class Config:
     DELIVERY_RETRY_SECONDS = float(os.environ.get("DELIVERY_RETRY_SECONDS", 30))
     DELIVERY_GIVE_UP_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_HOURS", 24))
     WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", 5))
+    # E-mail: unset MAIL_URL sends none. smtp://[user:password@]host:port, smtps:// for TLS from the
+    # start, smtp://…?starttls=1 to upgrade. A notification is e-mailed only if still unread after
+    # EMAIL_DELAY_SECONDS; one-click links expire after EMAIL_LINK_HOURS.
+    MAIL_URL = os.environ.get("MAIL_URL", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "AssetFlow <assetflow@localhost>")
+    EMAIL_DELAY_SECONDS = _int("EMAIL_DELAY_SECONDS", 120)
+    EMAIL_LINK_HOURS = _int("EMAIL_LINK_HOURS", 72)
+    # Where people open the app, for links in e-mails (default: this server's own address).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
     FRONTEND_DIST = Path(os.environ.get("FRONTEND_DIST", BASE_DIR / "frontend" / "dist"))
 
 

@@ -14,7 +14,7 @@ from config import Config, config_from_env, login_rate_limits
 
 from . import api, cli, errors, metrics, security_headers, web
 from .auth import tokens
-from .delivery import webhooks  # noqa: F401 — importing it registers the webhook sender with the worker
+from .delivery import email, webhooks  # noqa: F401 — importing them registers their senders with the worker
 from .extensions import db, jwt, limiter, migrate, socketio
 from .realtime import compression, guard, sockets
 from .realtime.manager import client_manager

@@ -1,10 +1,13 @@
-"""Real receivers the suite starts for the channels beyond the tab: an HTTP endpoint for webhooks."""
+"""Real receivers the suite starts for the channels beyond the tab: an HTTP endpoint and an SMTP server."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -30,7 +33,7 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 — the name http.server calls
+            def do_POST(self):  # the name http.server calls
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver._lock:
                     receiver.received.append(Received(self.path, dict(self.headers), body))
@@ -53,3 +56,38 @@ class WebhookReceiver:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class MailReceiver:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it is handed."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        receiver = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
+                receiver.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=_free_port())
+        self.url = f"smtp://127.0.0.1:{self.controller.port}"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages addressed to one recipient, in arrival order."""
+        return [m for m in self.messages if m["To"] == address]
+
+    def __enter__(self) -> MailReceiver:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from ..events import DOMAIN_EVENTS
 from ..models.asset import ASSET_STATUSES
 from ..models.request import REQUEST_KINDS, REQUEST_STATES
-from ..models.user import ROLES
+from ..models.user import EMAIL_MODES, LANGUAGES, ROLES
 from ..services.listing import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
 from ..services.notify import event_payload
 from ..services.requests import actions_for
@@ -533,3 +533,39 @@ class WebhookDeliverySchema(Schema):
 class WebhookDeliveryQuerySchema(InputSchema):
     page = QueryInt(1, load_default=1)
     per_page = QueryInt(1, 100, load_default=20)
+
+
+# --- preferences and e-mail links -------------------------------------------
+
+class PreferencesSchema(InputSchema):
+    email = fields.String(required=True, attribute="email_mode", validate=validate.OneOf(EMAIL_MODES),
+                          metadata={"description": "off: no e-mail; instant: each unread notification after "
+                                                   "EMAIL_DELAY_SECONDS; digest: unread ones gathered"})
+    digest_minutes = fields.Integer(strict=True, validate=validate.Range(min=15, max=7 * 24 * 60), load_default=60)
+    language = fields.String(validate=validate.OneOf(LANGUAGES), load_default="en",
+                             metadata={"description": "The language of e-mails"})
+
+
+class EmailTokenSchema(InputSchema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class EmailConfirmSchema(EmailTokenSchema):
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class EmailRequestSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    state = fields.String()
+    step = fields.Integer()
+    steps_total = fields.Integer()
+    reason = fields.String()
+    asset_tag = fields.Function(lambda req: req.asset.tag if req.asset else None)
+    applicant = fields.Function(lambda req: req.applicant.display_name)
+
+
+class EmailActionSchema(Schema):
+    action = fields.String(metadata={"description": "approve | reject"})
+    user = fields.Function(lambda link: link.user.display_name, metadata={"description": "Who the link acts as"})
+    request = fields.Nested(EmailRequestSchema)

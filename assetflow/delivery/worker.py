@@ -97,6 +97,8 @@ def backoff(attempts: int, base: float) -> timedelta:
 def deliver(message: OutboxMessage, tally: Pass, now: datetime | None = None) -> None:
     """Send one claimed message and record how it ended (`now`: the pass's clock, for the backoff)."""
     now = now or utcnow()
+    if message.state != "pending":  # taken over by a sibling in this batch (an e-mail digest)
+        return
     config = current_app.config
     send = SENDERS.get(message.channel)
     try:
@@ -128,7 +130,6 @@ def run_once(now: datetime | None = None) -> Pass:
     claimed = claim(now, config["DELIVERY_BATCH"], timedelta(seconds=config["DELIVERY_LEASE_SECONDS"]))
     for message in claimed:
         deliver(message, tally, now)
-    db.session.remove()
     return tally
 
 

@@ -52,3 +52,13 @@ class OutboxMessage(db.Model):
                  postgresql_where=sa.text("state = 'pending'")),
         sa.Index("ix_outbox_channel_target", "channel", "target_id"),
     )
+
+
+class UsedLink(db.Model):
+    """A one-click e-mail link that was used: its nonce may never act again."""
+
+    __tablename__ = "used_links"
+
+    nonce: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    request_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("requests.id"))
+    used_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

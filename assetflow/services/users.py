@@ -104,3 +104,10 @@ def set_active(user_id: int, active: bool) -> User:
     if not active:
         emitter.disconnect_user(user.id)
     return user
+
+
+def set_preferences(user: User, data: dict) -> User:
+    """Store the user's e-mail mode, digest interval and language (validated by the schema)."""
+    user.email_mode, user.digest_minutes, user.language = data["email_mode"], data["digest_minutes"], data["language"]
+    db.session.commit()
+    return user

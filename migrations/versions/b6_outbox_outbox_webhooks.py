@@ -1,4 +1,4 @@
-"""The outbox (e-mail and webhook messages written with their cause), webhooks and their call log
+"""The outbox (e-mail and webhook messages written with their cause), webhooks and their call log, e-mail preferences, used one-click links
 
 Revision ID: b6_outbox
 Revises: b5_org
@@ -15,6 +15,19 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.add_column(sa.Column("email_mode", sa.String(length=8), nullable=False, server_default="instant"))
+        batch_op.add_column(sa.Column("digest_minutes", sa.Integer(), nullable=False, server_default=sa.text("60")))
+        batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=False, server_default="en"))
+        batch_op.create_check_constraint(op.f("ck_users_email_mode"), "email_mode IN ('off', 'instant', 'digest')")
+    op.create_table(
+        "used_links",
+        sa.Column("nonce", sa.String(length=32), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["request_id"], ["requests.id"], name=op.f("fk_used_links_request_id_requests")),
+        sa.PrimaryKeyConstraint("nonce", name=op.f("pk_used_links")),
+    )
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -68,6 +81,12 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table("used_links")
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.drop_constraint("ck_users_email_mode", type_="check")
+        batch_op.drop_column("language")
+        batch_op.drop_column("digest_minutes")
+        batch_op.drop_column("email_mode")
     op.drop_table("webhook_attempts")
     op.drop_table("webhooks")
     op.drop_index("ix_outbox_channel_target", table_name="outbox")
