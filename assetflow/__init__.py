@@ -12,9 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, config_from_env, login_rate_limits
 
-from . import api, cli, errors, metrics, security_headers, web
+from . import api, channels, cli, errors, metrics, security_headers, web
 from .auth import tokens
-from .delivery import email, webhooks  # noqa: F401 — importing them registers their senders with the worker
 from .extensions import db, jwt, limiter, migrate, socketio
 from .realtime import compression, guard, sockets
 from .realtime.manager import client_manager
@@ -44,6 +43,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
 
     tokens.init_app(app)
     api.init_app(app)
+    channels.init_app(app)
     errors.init_app(app)
     metrics.init_app(app)
     web.init_app(app)

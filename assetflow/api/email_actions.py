@@ -16,7 +16,7 @@ blp = ApiBlueprint("email_actions", __name__, url_prefix="/api/email-actions",
 @blp.post("/preview")
 @blp.arguments(EmailTokenSchema)
 @blp.response(200, EmailActionSchema)
-@blp.errors(409, 422, auth=False)
+@blp.errors(400, 409, 413, 422, auth=False)
 def preview(data):
     """What the link would do, as whom, to which request; 409 `link_unusable` says why it cannot
     (`details.reason`: invalid, expired, used, stale)."""
@@ -26,7 +26,7 @@ def preview(data):
 @blp.post("/confirm")
 @blp.arguments(EmailConfirmSchema)
 @blp.response(200, EmailActionSchema)
-@blp.errors(403, 409, 422, auth=False)
+@blp.errors(400, 403, 404, 409, 413, 422, auth=False)
 def confirm(data):
     """Take the link's action (a rejection needs `comment`); the link is spent once it decides.
     The answer shows the request as the decision left it."""

@@ -22,7 +22,7 @@ def show():
 @jwt_required()
 @blp.arguments(PreferencesSchema)
 @blp.response(200, PreferencesSchema)
-@blp.errors(401, 422)
+@blp.errors(400, 401, 413, 422)
 def replace(data):
     """Set my e-mail mode (`off | instant | digest`), digest interval and language."""
     return users.set_preferences(current_user, data)

@@ -35,7 +35,7 @@ def index():
 @roles_required("admin")
 @blp.arguments(WebhookCreateSchema)
 @blp.response(201, WebhookSchema)
-@blp.errors(401, 403, 422)
+@blp.errors(400, 401, 403, 413, 422)
 def create(data):
     """Register a URL for some events; each delivery is signed with the secret."""
     return webhooks.create(current_user, data)
@@ -46,7 +46,7 @@ def create(data):
 @roles_required("admin")
 @blp.arguments(WebhookUpdateSchema)
 @blp.response(200, WebhookSchema)
-@blp.errors(401, 403, 404, 422)
+@blp.errors(400, 401, 403, 404, 413, 422)
 def update(data, webhook_id):
     """Change the URL, the events, the secret, or switch the webhook off (`active: false`)."""
     return webhooks.update(webhook_id, data)

@@ -19,11 +19,12 @@ from urllib.parse import parse_qs, urlsplit
 import sqlalchemy as sa
 from flask import current_app, render_template
 
+from ..events import RequestChange
 from ..extensions import db
 from ..models import Notification, OutboxMessage, Request, User
 from ..models.base import utcnow
 from ..services import email_links, routing
-from .worker import DeliveryFailed, NothingToSend, sender
+from .worker import DeliveryFailed, NothingToSend
 
 CHANNEL = "email"
 SMTP_TIMEOUT_SECONDS = 10
@@ -58,6 +59,11 @@ STATUS = {
 }
 
 
+def request_changed(change: RequestChange) -> None:
+    """Subscriber: an e-mail row for each notification the inbox just wrote."""
+    enqueue_for(change.notifications)
+
+
 def enqueue_for(notifications: Iterable[Notification]) -> int:
     """Add an e-mail outbox row for each notification whose user wants e-mail, in the caller's transaction."""
     if not current_app.config["MAIL_URL"]:
@@ -77,7 +83,6 @@ def enqueue_for(notifications: Iterable[Notification]) -> int:
     return len(messages)
 
 
-@sender(CHANNEL)
 def send(message: OutboxMessage) -> None:
     """Send the message's notification, or, for a digest, every unread one gathered for the user."""
     user = db.session.get(User, message.target_id)

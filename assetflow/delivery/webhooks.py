@@ -16,9 +16,10 @@ import requests
 import sqlalchemy as sa
 from flask import current_app
 
+from ..events import RequestChange
 from ..extensions import db
 from ..models import OutboxMessage, Webhook, WebhookAttempt
-from .worker import DeliveryFailed, NothingToSend, sender
+from .worker import DeliveryFailed, NothingToSend
 
 USER_AGENT = "AssetFlow-Webhook/1"
 
@@ -26,6 +27,19 @@ USER_AGENT = "AssetFlow-Webhook/1"
 def signature(secret: str, body: bytes) -> str:
     """The value of X-AssetFlow-Signature for this body."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def request_changed(change: RequestChange) -> None:
+    """Subscriber: a call to every webhook subscribed to what happened."""
+    req = change.request
+    actor = {"id": change.actor.id, "name": change.actor.display_name} if change.actor else None
+    enqueue(change.name, {
+        "request_id": req.id, "kind": req.kind, "state": req.state, "step": req.step, "steps_total": req.steps_total,
+        "asset_id": req.asset_id, "asset_tag": req.asset.tag if req.asset else None,
+        "applicant_id": req.applicant_id, "actor": actor, "on_behalf_of_id": change.on_behalf_of,
+        "action": change.action, "comment": change.comment, "version": req.version,
+        "at": req.updated_at.isoformat() if req.updated_at else None,
+    })
 
 
 def enqueue(event: str, data: dict[str, Any]) -> int:
@@ -44,7 +58,6 @@ def body_of(message: OutboxMessage) -> bytes:
     return json.dumps(envelope, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
 
 
-@sender("webhook")
 def send(message: OutboxMessage) -> None:
     """POST the message to its webhook; anything but a 2xx answer is retried."""
     hook = db.session.get(Webhook, message.target_id)

@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from ..extensions import db, socketio
+from ..extensions import db
 from ..models.base import utcnow
 from ..models.outbox import OutboxMessage
+from ..realtime import background
 
 log = logging.getLogger(__name__)
-STARTED = "assetflow.delivery"
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -34,16 +34,9 @@ class NothingToSend(Exception):
     """The message has lost its point (the notification was read, the webhook removed): skipped."""
 
 
-# channel -> sender; a sender returns when the message went out and raises one of the two above otherwise.
+# channel -> sender (filled by assetflow/channels.py); a sender returns when the message went out
+# and raises one of the two above otherwise.
 SENDERS: dict[str, Callable[[OutboxMessage], None]] = {}
-
-
-def sender(channel: str):
-    """Register the function that sends one message of a channel."""
-    def register(send: Callable[[OutboxMessage], None]):
-        SENDERS[channel] = send
-        return send
-    return register
 
 
 @dataclass
@@ -133,23 +126,12 @@ def run_once(now: datetime | None = None) -> Pass:
     return tally
 
 
-def _loop(app: Flask, seconds: float) -> None:
-    while True:
-        try:
-            with app.app_context():
-                busy = run_once()
-        except Exception:  # a database or network hiccup must not end the deliveries
-            log.exception("delivery pass failed")
-            busy = Pass()
-        # A full batch means more may be waiting: go again at once.
-        if busy.sent + busy.skipped + busy.retried + busy.failed < app.config["DELIVERY_BATCH"]:
-            socketio.sleep(seconds)
-
-
 def ensure_started(app: Flask) -> None:
-    """Start this process's delivery loop once (servers only; CLI commands never run it)."""
-    seconds = app.config["DELIVERY_POLL_SECONDS"]
-    if seconds <= 0 or app.extensions.get(STARTED):
-        return
-    app.extensions[STARTED] = True
-    socketio.start_background_task(_loop, app, seconds)
+    """Start this process's delivery loop (servers only: CLI commands never call this)."""
+
+    def step() -> bool:
+        tally = run_once()
+        # A full batch means more may be waiting: go again at once.
+        return tally.sent + tally.skipped + tally.retried + tally.failed >= app.config["DELIVERY_BATCH"]
+
+    background.every(app, "delivery", app.config["DELIVERY_POLL_SECONDS"], step)

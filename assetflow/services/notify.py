@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..errors import NotFound
+from ..events import RequestChange
 from ..extensions import db
-from ..models import Notification, Request, User
+from ..models import Notification, User
 from ..models.base import utcnow
-from ..realtime import emitter
 
 APPROVAL_UPDATE = "approval_update"
-REQUEST_CHANGED = "request_changed"
 
 
 def _next_seq(user_id: int) -> int:
@@ -41,12 +39,13 @@ def event_payload(notification: Notification, replayed: bool = False) -> dict[st
     }
 
 
-def approval_update(req: Request, actor: User, action: str, comment: str, recipients: Iterable[int],
-                    dashboards: Iterable[int] = (), on_behalf_of: int | None = None) -> None:
-    """Write one notification per recipient and queue its push and the dashboards' update.
+def approval_update(change: RequestChange) -> list[Notification]:
+    """The inbox, first subscriber of every request change: one durable row per person it concerns.
 
-    `dashboards` are the users whose queue the change touches: who could decide before and who can now.
+    Nobody is notified of their own action (the HTTP answer told them); the rows are recorded on
+    the change for the channels after this one (the live push, e-mail).
     """
+    req, actor = change.request, change.actor
     body = {
         "request_id": req.id,
         "asset_id": req.asset_id,
@@ -57,28 +56,20 @@ def approval_update(req: Request, actor: User, action: str, comment: str, recipi
         "steps_total": req.steps_total,
         # Who decides next, so a client can say "waiting for an admin" (None once decided).
         "required_role": req.required_role,
-        "actor": _actor(actor, on_behalf_of),
-        "action": action,
-        "comment": comment,
+        "actor": _actor(actor, change.on_behalf_of),
+        "action": change.action,
+        "comment": change.comment,
         "at": utcnow().isoformat(),
     }
     # Sorted, so concurrent transactions lock user rows in one order and cannot deadlock.
-    # Nobody is notified of their own action: the HTTP answer told them.
     rows = [
         Notification(user_id=uid, seq=_next_seq(uid), type=APPROVAL_UPDATE, payload=body)
-        for uid in sorted(set(recipients) - {actor.id})
+        for uid in sorted(set(change.recipients) - {actor.id})
     ]
     db.session.add_all(rows)
     db.session.flush()
-    for row in rows:
-        emitter.queue(APPROVAL_UPDATE, event_payload(row), emitter.user_room(row.user_id))
-    queue_event = {"request_id": req.id, "state": req.state, "step": req.step, "action": action}
-    # Only to the people whose queue changes: never to a whole role (another department's approvers).
-    rooms = [emitter.user_room(uid) for uid in sorted(set(dashboards) - {actor.id})]
-    if rooms:
-        emitter.queue("queue_update", queue_event, rooms)
-    # The actor's other tabs learn of it without an inbox row (not durable, no seq).
-    emitter.queue(REQUEST_CHANGED, {**queue_event, "at": body["at"]}, emitter.user_room(actor.id))
+    change.notifications += rows
+    return rows
 
 
 def _actor(actor: User, on_behalf_of: int | None) -> dict[str, Any]:

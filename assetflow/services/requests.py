@@ -8,12 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import AppError, Conflict, ValidationFailed
+from ..events import RequestChange, publish
 from ..extensions import db
 from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
 from ..workflow import Actor, Approval, allowed_actions, fire
-from . import effects, kinds, notify, routing, visibility
+from . import effects, kinds, routing, visibility
 from .kinds import KIND_FIELDS
 from .transaction import committing
 
@@ -88,7 +89,7 @@ def submit(applicant: User, data: dict[str, Any]) -> Request:
         db.session.flush()
         _audit(req, applicant, "submit", None, "")
         deciders = _deciders(req)
-        notify.approval_update(req, applicant, "submit", "", [applicant.id, *deciders], dashboards=set(deciders))
+        publish(RequestChange("submit", req, applicant, [applicant.id, *deciders], dashboards=set(deciders)))
     DECISIONS.labels("submitted").inc()
     return req
 
@@ -170,8 +171,8 @@ def decide(actor: User, request_id: int, action: str, comment: str = "",
             db.session.expire(req, ["decisions"])  # the next step's deciders exclude this one (four eyes)
         _audit(req, actor, action, from_state, comment, decided_step, behalf)
         recipients = _recipients(req) + ([behalf] if behalf else [])
-        notify.approval_update(req, actor, _notify_action(action, req), comment, recipients,
-                               dashboards=set(before) | set(_deciders(req)), on_behalf_of=behalf)
+        publish(RequestChange(_notify_action(action, req), req, actor, recipients, comment, behalf,
+                              dashboards=set(before) | set(_deciders(req))))
     DECISIONS.labels(FINAL_ACTION[action] if req.state != "pending" else "advanced").inc()
     return req
 

@@ -10,10 +10,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..auth.credentials import canonical_username, display_name_problem, password_problem, username_problem
 from ..errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from ..events import UserDeactivated, publish
 from ..extensions import db
 from ..models import User
 from ..models.user import ROLES
-from ..realtime import emitter
 from .transaction import committing
 
 
@@ -99,10 +99,9 @@ def set_active(user_id: int, active: bool) -> User:
         raise NotFound(f"User {user_id} not found")
     if user.active and not active:
         user.token_generation += 1
+        publish(UserDeactivated(user.id))
     user.active = active
     db.session.commit()
-    if not active:
-        emitter.disconnect_user(user.id)
     return user
 
 
