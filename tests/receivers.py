@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -23,11 +24,13 @@ class Received:
 class WebhookReceiver:
     """An HTTP server on 127.0.0.1 that records every POST and answers with scripted status codes.
 
-    `statuses` are answered in order, then 200 for ever: `[500, 500, 500]` fails three times first.
+    `statuses` are answered in order, then 200 for ever: `[500, 500, 500]` fails three times first;
+    `delay` seconds pass before each answer (a slow receiver keeps a worker's batch in flight).
     """
 
-    def __init__(self, statuses: Iterable[int] = ()):
+    def __init__(self, statuses: Iterable[int] = (), delay: float = 0):
         self.statuses = list(statuses)
+        self.delay = delay
         self.received: list[Received] = []
         self._lock = threading.Lock()
         receiver = self
@@ -35,6 +38,7 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # the name http.server calls
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(receiver.delay)
                 with receiver._lock:
                     receiver.received.append(Received(self.path, dict(self.headers), body))
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
@@ -48,6 +52,11 @@ class WebhookReceiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def deliveries(self) -> list[str]:
+        """The X-AssetFlow-Delivery id of every call, in arrival order."""
+        with self._lock:
+            return [call.headers["X-AssetFlow-Delivery"] for call in self.received]
 
     def __enter__(self) -> WebhookReceiver:
         self._thread.start()
