@@ -162,3 +162,25 @@ def test_two_workers_never_claim_the_same_message(shared_app):
         thread.join(30)
     assert sorted(claimed[0] + claimed[1]) == sorted(set(claimed[0] + claimed[1]))
     assert len(claimed[0]) + len(claimed[1]) == 40
+
+
+def test_the_documented_node_check_accepts_our_signature_and_refuses_a_tampered_body(app, node_client, tmp_path):
+    """docs/channels.md's Node snippet, run by node against a body the worker really sent."""
+    import subprocess
+    from pathlib import Path
+
+    with WebhookReceiver() as receiver:
+        add_webhook(receiver.url)
+        publish(data={"request_id": 7, "comment": "größer 大"})
+        worker.run_once()
+    [call] = receiver.received
+    script = Path(__file__).parent / "node" / "verify_signature.mjs"
+
+    def node_says(body: bytes) -> str:
+        path = tmp_path / "body.json"
+        path.write_bytes(body)
+        args = [node_client, str(script), str(path), call.headers["X-AssetFlow-Signature"], SECRET]
+        return subprocess.run(args, capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+
+    assert node_says(call.body) == "true"
+    assert node_says(call.body.replace(b"7", b"8")) == "false"
