@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from assetflow.delivery import worker
 
+from .factories import make_asset
 from .receivers import WebhookReceiver
 
 HOOK = {"url": "http://127.0.0.1:9/hook", "events": ["request.approved", "request.rejected"],
@@ -73,3 +76,18 @@ def test_ping_is_delivered_and_the_log_shows_each_call(app, client, people):
     assert delivery["id"] == queued.get_json()["id"] == call_200.headers["X-AssetFlow-Delivery"]
     assert delivery["state"] == "sent" and delivery["attempts"] == 2 and delivery["next_attempt_at"] is None
     assert [(c["attempt"], c["status_code"]) for c in delivery["calls"]] == [(1, 500), (2, 200)]
+
+
+def test_request_changes_reach_subscribed_webhooks_and_a_refused_action_sends_nothing(client, people):
+    admin_h, bob_h = people["admin"][1], people["bob"][1]
+    with WebhookReceiver() as receiver:
+        create(client, admin_h, url=receiver.url, events=["request.submitted", "request.approved"])
+        req = client.post("/api/requests", headers=people["alice"][1],
+                          json={"kind": "assign", "asset_id": make_asset().id, "reason": "x"}).get_json()
+        assert client.post(f"/api/requests/{req['id']}/approve", headers=bob_h, json={}).status_code == 200
+        assert client.post(f"/api/requests/{req['id']}/approve", headers=bob_h, json={}).status_code == 409
+        assert worker.run_once().sent == 2
+    bodies = [json.loads(call.body) for call in receiver.received]
+    assert [(b["event"], b["data"]["state"], b["data"]["action"]) for b in bodies] == [
+        ("request.submitted", "pending", "submit"), ("request.approved", "approved", "approve")]
+    assert bodies[1]["data"]["actor"] == {"id": people["bob"][0].id, "name": people["bob"][0].display_name}
