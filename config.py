@@ -80,6 +80,8 @@ class Config:
     # How often each process drops its sockets of users deactivated where it could not hear it
     # (another process with no message queue between them); 0 turns the sweep off.
     SOCKET_SWEEP_SECONDS = float(os.environ.get("SOCKET_SWEEP_SECONDS", 10))
+    # How often each process fires the due reminders and escalations (services/timers.py); 0 turns it off.
+    TIMER_SECONDS = float(os.environ.get("TIMER_SECONDS", 60))
     # permessage-deflate keeps ~200 KiB of zlib state per socket (assetflow/realtime/compression.py).
     WEBSOCKET_COMPRESSION = _int("WEBSOCKET_COMPRESSION", 0) == 1
     # The value from which the default approval rules add an admin step (used until an admin saves rules).
@@ -130,6 +132,7 @@ class TestingConfig(DevelopmentConfig):
     ASYNC_MODE = "threading"
     RATELIMIT_STORAGE_URI = "memory://"
     SOCKET_SWEEP_SECONDS = 0  # no background loop per test app; tests call sweeper.sweep() themselves
+    TIMER_SECONDS = 0  # tests call timers.run_due(now) with their own clock
 
 
 class ProductionConfig(Config):

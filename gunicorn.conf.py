@@ -52,7 +52,7 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Start the worker's background loops: only server processes deliver (never a CLI command)."""
-    from assetflow.delivery.worker import ensure_started
+    """Start the worker's background work (socket sweep, timers, outbox): servers only, never a CLI command."""
+    from assetflow import tasks
 
-    ensure_started(worker.wsgi)
+    tasks.start(worker.wsgi)

@@ -5,7 +5,7 @@ what the outbox worker calls for a row of its channel (assetflow/delivery/worker
 """
 
 from .delivery import email, webhooks, worker
-from .events import RequestChange, UserDeactivated, subscribe
+from .events import RequestChange, SessionsEnded, subscribe
 from .realtime import push
 from .services import notify
 
@@ -13,9 +13,9 @@ from .services import notify
 def init_app(app) -> None:
     """Wire the channels (once per process; calling it again changes nothing)."""
     # The inbox first: the live push and e-mail work from the notification rows it writes.
-    subscribe(RequestChange, notify.approval_update)
+    subscribe(RequestChange, notify.record)
     subscribe(RequestChange, push.request_changed)
     subscribe(RequestChange, email.request_changed)
     subscribe(RequestChange, webhooks.request_changed)
-    subscribe(UserDeactivated, push.user_deactivated)
+    subscribe(SessionsEnded, push.sessions_ended)
     worker.SENDERS.update({"email": email.send, "webhook": webhooks.send})

@@ -13,7 +13,7 @@ from .auth.tokens import prune_revoked
 from .errors import AppError
 from .extensions import db
 from .models import Asset, User
-from .services import users
+from .services import timers, users
 from .services.users import create_user
 
 DEMO_PASSWORD = "assetflow-demo"
@@ -130,9 +130,17 @@ def activate_user_command(username: str) -> None:
     _set_active(username, True)
 
 
+@click.command("run-timers")
+def run_timers_command() -> None:
+    """Send the reminders and escalations that are due now, once (servers do it every TIMER_SECONDS)."""
+    fired = timers.run_due()
+    click.echo(f"run-timers: {fired['reminded']} reminded, {fired['escalated']} escalated")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(run_timers_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(prune_tokens_command)
     app.cli.add_command(deactivate_user_command)

@@ -55,13 +55,13 @@ class RequestChange:
 
 
 @dataclass
-class UserDeactivated:
-    """A user lost access: their sessions end everywhere once this commits."""
+class SessionsEnded:
+    """A user was deactivated or changed role: their open sockets close everywhere once this commits."""
 
     user_id: int
 
 
-Event = RequestChange | UserDeactivated
+Event = RequestChange | SessionsEnded
 _subscribers: list[tuple[type, Callable[[Any], None]]] = []
 
 

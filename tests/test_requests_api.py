@@ -27,7 +27,7 @@ def test_submit_assign(client, people):
     assert body["state"] == "pending" and body["step"] == 1 and body["steps_total"] == 1
     assert body["applicant"]["id"] == alice.id and body["asset_id"] == asset.id
     assert body["version"] == 1 and body["required_role"] == "approver"
-    assert body["allowed_actions"] == ["withdraw"]
+    assert body["allowed_actions"] == ["withdraw", "comment"]
 
 
 def test_high_value_needs_admin_step(client, people):

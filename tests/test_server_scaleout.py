@@ -173,3 +173,18 @@ def test_deactivating_a_user_drops_their_sockets_on_every_process_at_once(cluste
     finally:
         flask_cli(a.env, "activate-user", "carol")
     assert a.login("carol")["user"]["username"] == "carol"
+
+
+def test_deactivating_through_the_admin_api_drops_the_sockets_on_the_other_process(cluster, probes):
+    a, b = cluster
+    carol, admin = a.login("carol"), a.login("admin")
+    on_b = probes(b, carol)
+    path = f"/api/users/{carol['user']['id']}"
+    try:
+        response = a.api("PATCH", path, admin["access_token"], json={"active": False})
+        assert response.status_code == 200 and response.json()["active"] is False
+        assert on_b.wait(lambda: on_b.disconnects, 10), "process B kept the socket of a user deactivated on A"
+        assert b.api("GET", "/api/auth/me", carol["access_token"]).status_code == 401
+    finally:
+        a.api("PATCH", path, admin["access_token"], json={"active": True})
+    assert a.login("carol")["user"]["username"] == "carol"

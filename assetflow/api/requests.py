@@ -11,12 +11,15 @@ from .base import ApiBlueprint, link
 from .schemas import (
     BulkApproveSchema,
     BulkResultsSchema,
+    CommentCreateSchema,
+    CommentSchema,
     DecideSchema,
     RejectSchema,
     RequestDetailSchema,
     RequestExportSchema,
     RequestQuerySchema,
     RequestSchema,
+    ResubmitSchema,
     StatsSchema,
     SubmitSchema,
     WithdrawSchema,
@@ -141,3 +144,24 @@ def withdraw(data, request_id):
 def bulk_approve(data):
     """Approve the listed requests, or every inbox request matching a filter; each on its own."""
     return listing.bulk_approve(current_user, data)
+
+
+@blp.post("/<id:request_id>/resubmit")
+@jwt_required()
+@blp.arguments(ResubmitSchema)
+@blp.response(201, RequestSchema)
+@blp.links(201, **request_links("/id"))
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
+def resubmit(data, request_id):
+    """Resubmit my rejected or withdrawn request: a new pending request, routed by today's rules."""
+    return service.resubmit(current_user, request_id, data.get("reason"))
+
+
+@blp.post("/<id:request_id>/comments")
+@jwt_required()
+@blp.arguments(CommentCreateSchema)
+@blp.response(201, CommentSchema)
+@blp.errors(400, 401, 404, 413, 422)
+def add_comment(data, request_id):
+    """Comment on a request I may see; everyone else involved is told live."""
+    return service.comment(current_user, request_id, data["body"])

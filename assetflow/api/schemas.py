@@ -106,6 +106,15 @@ class Money(fields.Decimal):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class JsonBool(fields.Boolean):
+    """A boolean in a JSON body: true or false only, never 1, "yes" or "on"."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class PageArgs(InputSchema):
     page = QueryInt(1, 100_000, load_default=1)
     per_page = QueryInt(1, 100, load_default=20)
@@ -182,9 +191,89 @@ class UserListSchema(Schema):
     items = fields.List(fields.Nested(UserShortSchema))
 
 
-class UserQuerySchema(InputSchema):
+class PersonSchema(Schema):
+    id = fields.Integer()
+    display_name = fields.String()
+
+
+class DepartmentShortSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class UserAdminSchema(UserSchema):
+    department = fields.Nested(DepartmentShortSchema)
+
+
+class UserPageSchema(UserListSchema):
+    """Admins get every user in the long form, paginated; others the short form of active users."""
+
+    items = fields.List(fields.Nested(UserAdminSchema), metadata={
+        "description": "admins: every field; others: id, username, display_name, role of active users"})
+    page = fields.Integer(metadata={"description": "admins only"})
+    per_page = fields.Integer(metadata={"description": "admins only"})
+    total = fields.Integer(metadata={"description": "admins only"})
+
+
+class UserQuerySchema(PageArgs):
     role = fields.String(validate=validate.OneOf(ROLES))
     q = fields.String(validate=validate.Length(max=100))
+    department_id = QueryInt(1)
+    active = fields.Boolean(metadata={"description": "admins only (others see active users)"})
+
+
+EMAIL = [validate.Length(max=254), Whole(r"^([^@\s]+@[^@\s]+)?$", error="Not a valid e-mail address.")]
+DISPLAY_NAME = validate.Length(min=1, max=120)
+
+
+class UserCreateSchema(InputSchema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    display_name = fields.String(validate=DISPLAY_NAME)
+    email = fields.String(validate=EMAIL)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    department_id = Id()
+
+
+class UserUpdateSchema(InputSchema):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    department_id = Id()
+    active = JsonBool()
+    display_name = fields.String(validate=DISPLAY_NAME)
+    email = fields.String(validate=EMAIL)
+
+
+# --- departments ----------------------------------------------------------
+
+class DepartmentSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    code = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    manager = fields.Nested(PersonSchema, allow_none=True)
+    path = fields.List(fields.String(), metadata={"description": "names from the company root down to this one"})
+
+
+class DepartmentListSchema(Schema):
+    items = fields.List(fields.Nested(DepartmentSchema))
+
+
+DEPARTMENT_CODE = [validate.Length(min=1, max=32), Whole(r"^[A-Z0-9-]+$")]
+DEPARTMENT_NAME = [validate.Length(min=1, max=120), validate.Regexp(r"\S", error="Must not be blank.")]
+
+
+class DepartmentCreateSchema(InputSchema):
+    name = fields.String(required=True, validate=DEPARTMENT_NAME)
+    code = fields.String(required=True, validate=DEPARTMENT_CODE)
+    parent_id = Id(allow_none=True, metadata={"description": "default: the company root"})
+    manager_id = Id(allow_none=True)
+
+
+class DepartmentUpdateSchema(InputSchema):
+    name = fields.String(validate=DEPARTMENT_NAME)
+    code = fields.String(validate=DEPARTMENT_CODE)
+    parent_id = Id(allow_none=True, metadata={"description": "null only for the company root"})
+    manager_id = Id(allow_none=True)
 
 
 # --- assets ---------------------------------------------------------------
@@ -200,6 +289,7 @@ class AssetSchema(Schema):
     custodian = fields.Nested(UserShortSchema, allow_none=True)
     location = fields.String()
     locked = fields.Boolean()
+    department = fields.Nested(DepartmentShortSchema)
     version = fields.Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -251,6 +341,7 @@ class AssetCreateSchema(InputSchema):
     currency = fields.String(validate=CURRENCY)
     location = fields.String(validate=validate.Length(max=120))
     status = fields.String(validate=validate.OneOf(("in_stock", "in_repair")))
+    department_id = Id(metadata={"description": "the owning department; default: the company root"})
 
 
 class AssetUpdateSchema(InputSchema):
@@ -260,6 +351,7 @@ class AssetUpdateSchema(InputSchema):
     currency = fields.String(validate=CURRENCY)
     location = fields.String(validate=validate.Length(max=120))
     status = fields.String(validate=validate.OneOf(("in_stock", "in_use", "in_repair")))
+    department_id = Id()
 
 
 # --- requests -------------------------------------------------------------
@@ -304,7 +396,7 @@ class DecisionSchema(Schema):
 
 class EventSchema(Schema):
     id = fields.Integer()
-    actor = fields.Nested(UserShortSchema)
+    actor = fields.Nested(UserShortSchema, allow_none=True)  # None: a reminder or an escalation
     action = fields.String()
     from_state = fields.String(allow_none=True)
     to_state = fields.String()
@@ -313,9 +405,35 @@ class EventSchema(Schema):
     at = fields.AwareDateTime(attribute="created_at")
 
 
+class CommentSchema(Schema):
+    id = fields.Integer()
+    author = fields.Nested(UserShortSchema, attribute="actor")
+    body = fields.String(attribute="comment")
+    at = fields.AwareDateTime(attribute="created_at")
+
+
 class RequestDetailSchema(RequestSchema):
     decisions = fields.List(fields.Nested(DecisionSchema))
     events = fields.List(fields.Nested(EventSchema))
+    comments = fields.Method("_comments")
+
+    def _comments(self, req) -> list[dict]:
+        return CommentSchema(many=True).dump([e for e in req.events if e.action == "comment"])
+
+
+class Stripped(fields.String):
+    """Text with the blanks around it removed before it is validated (so "   " is empty)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class CommentCreateSchema(InputSchema):
+    body = Stripped(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ResubmitSchema(InputSchema):
+    reason = Stripped(validate=validate.Length(min=1, max=2000))
 
 
 class AssetDetailSchema(AssetSchema):
@@ -569,3 +687,100 @@ class EmailActionSchema(Schema):
     action = fields.String(metadata={"description": "approve | reject"})
     user = fields.Function(lambda link: link.user.display_name, metadata={"description": "Who the link acts as"})
     request = fields.Nested(EmailRequestSchema)
+
+
+# --- approval rules -------------------------------------------------------
+
+RULE_ROLES = ("approver", "admin")
+MAX_HOURS = 8760  # a year
+HOURS = validate.Range(min=0, min_inclusive=False, max=MAX_HOURS)
+
+
+def flat_errors(messages: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested marshmallow errors as one level keyed by path: {"items.1.steps.0.role": [...]}."""
+    if not isinstance(messages, Mapping):
+        return {prefix or "_schema": messages}
+    flat: dict[str, Any] = {}
+    for key, value in messages.items():
+        flat |= flat_errors(value, f"{prefix}.{key}" if prefix else str(key))
+    return flat
+
+
+class RuleStepSchema(InputSchema):
+    decider = fields.String(required=True, validate=validate.OneOf(("manager", "role")))
+    role = fields.String(allow_none=True, validate=validate.OneOf(RULE_ROLES),
+                         metadata={"description": "required when decider is `role`; not allowed for `manager`"})
+    scope = fields.String(allow_none=True, validate=validate.OneOf(("department", "company")),
+                          metadata={"description": "role steps: the applicant's department (and its ancestors) "
+                                                   "or the whole company (default)"})
+    remind_after_hours = fields.Float(allow_none=True, allow_nan=False, validate=HOURS)
+    escalate_after_hours = fields.Float(allow_none=True, allow_nan=False, validate=HOURS, metadata={
+        "description": "greater than remind_after_hours when both are set; needs escalate_to"})
+    escalate_to = fields.String(allow_none=True, validate=validate.OneOf((*RULE_ROLES, "manager")), metadata={
+        "description": "a role (its active holders company-wide) or `manager` (the next manager up the tree)"})
+
+    @validates_schema
+    def _consistent(self, data: dict, **kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        role_step = data.get("decider") == "role"
+        if role_step and data.get("role") is None:
+            errors["role"] = ["Required for a role step."]
+        if not role_step and data.get("role") is not None:
+            errors["role"] = ["Only a role step names a role."]
+        remind, escalate = data.get("remind_after_hours"), data.get("escalate_after_hours")
+        if remind is not None and escalate is not None and escalate <= remind:
+            errors["escalate_after_hours"] = ["Must be greater than remind_after_hours."]
+        if (escalate is None) != (data.get("escalate_to") is None):
+            field = "escalate_to" if escalate is not None else "escalate_after_hours"
+            errors.setdefault(field, []).append("escalate_after_hours and escalate_to go together.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class RuleMatchSchema(InputSchema):
+    kinds = fields.List(fields.String(validate=validate.OneOf(REQUEST_KINDS)),
+                        validate=validate.Length(min=1, max=len(REQUEST_KINDS)))
+    categories = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                             validate=validate.Length(min=1, max=100))
+    departments = fields.List(Id(), validate=validate.Length(min=1, max=100), metadata={
+        "description": "matches the applicant's department or any department above it"})
+    min_value = Money()  # matches a value at or above it
+
+
+class RuleSchema(InputSchema):
+    match = fields.Nested(RuleMatchSchema, load_default=dict, metadata={
+        "description": "every condition given must hold; {} matches every request"})
+    steps = fields.List(fields.Nested(RuleStepSchema), required=True, validate=validate.Length(min=1, max=10))
+
+
+class RuleListInputSchema(InputSchema):
+    items = fields.List(fields.Nested(RuleSchema), required=True, validate=validate.Length(min=1, max=100),
+                        metadata={"description": "the ordered rules; the first that matches a request wins"})
+
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        """Errors keyed by path (`items.1.steps.0.role`), as a form shows them beside the field."""
+        raise ValidationError(flat_errors(error.messages))
+
+
+class RuleOutSchema(Schema):
+    match = fields.Dict()
+    steps = fields.List(fields.Dict())
+
+
+class RuleListSchema(Schema):
+    items = fields.List(fields.Nested(RuleOutSchema))
+    default = fields.Boolean(metadata={"description": "true: no list was saved, the built-in defaults apply"})
+    updated_at = fields.AwareDateTime(allow_none=True)
+    updated_by = fields.Nested(PersonSchema, allow_none=True)
+
+
+class RuleChangeSchema(Schema):
+    id = fields.Integer()
+    actor = fields.Nested(PersonSchema)
+    before = fields.List(fields.Nested(RuleOutSchema))
+    after = fields.List(fields.Nested(RuleOutSchema))
+    at = fields.AwareDateTime(attribute="created_at")
+
+
+class RuleChangeQuerySchema(PageArgs):
+    pass

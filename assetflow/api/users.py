@@ -1,19 +1,55 @@
-"""Users, for choosing a transfer target."""
+"""Users: the directory everyone picks from, and the admin's management of accounts."""
 
-from flask_jwt_extended import jwt_required
+from flask_jwt_extended import current_user, jwt_required
 
-from ..services.users import list_users
-from .base import ApiBlueprint
-from .schemas import UserListSchema, UserQuerySchema
+from ..auth.tokens import roles_required
+from ..services import users
+from .base import ApiBlueprint, link
+from .schemas import (
+    UserAdminSchema,
+    UserCreateSchema,
+    UserPageSchema,
+    UserQuerySchema,
+    UserShortSchema,
+    UserUpdateSchema,
+)
 
-blp = ApiBlueprint("users", __name__, url_prefix="/api/users", description="Active users")
+blp = ApiBlueprint("users", __name__, url_prefix="/api/users", description="Users")
 
 
 @blp.get("")
 @jwt_required()
 @blp.arguments(UserQuerySchema, location="query")
-@blp.response(200, UserListSchema)
+@blp.response(200, UserPageSchema)
 @blp.errors(401, 422)
 def index(args):
-    """Active users, by display name."""
-    return {"items": list_users(args.get("role"), args.get("q"))}
+    """Admins: every user matching the filters, one page. Others: active users (short form), by display name."""
+    if current_user.role == "admin":
+        items, total = users.users_page(args)
+        return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
+    found = users.list_users(args.get("role"), args.get("q"), args.get("department_id"))
+    return {"items": UserShortSchema(many=True).dump(found)}
+
+
+@blp.post("")
+@jwt_required()
+@roles_required("admin")
+@blp.arguments(UserCreateSchema)
+@blp.response(201, UserAdminSchema)
+@blp.links(201, UpdateUser=link("/api/users/{user_id}", "patch", user_id="$response.body#/id"))
+@blp.errors(400, 401, 403, 409, 413, 422)
+def create(data):
+    """Create a user (admin); the department defaults to the company root."""
+    return users.create_user(**data)
+
+
+@blp.patch("/<id:user_id>")
+@jwt_required()
+@roles_required("admin")
+@blp.arguments(UserUpdateSchema)
+@blp.response(200, UserAdminSchema)
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
+def update(data, user_id):
+    """Change a user's role, department, active flag, name or e-mail (admin); a deactivation or role change
+    ends their sessions at once."""
+    return users.admin_update_user(current_user, user_id, data)

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 
 from ..extensions import db
 from ..models.base import utcnow
 from ..models.outbox import OutboxMessage
-from ..realtime import background
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
@@ -124,14 +123,3 @@ def run_once(now: datetime | None = None) -> Pass:
     for message in claimed:
         deliver(message, tally, now)
     return tally
-
-
-def ensure_started(app: Flask) -> None:
-    """Start this process's delivery loop (servers only: CLI commands never call this)."""
-
-    def step() -> bool:
-        tally = run_once()
-        # A full batch means more may be waiting: go again at once.
-        return tally.sent + tally.skipped + tally.retried + tally.failed >= app.config["DELIVERY_BATCH"]
-
-    background.every(app, "delivery", app.config["DELIVERY_POLL_SECONDS"], step)

@@ -42,6 +42,7 @@ class Asset(db.Model):
     version: so.Mapped[int] = so.mapped_column(default=1)
 
     custodian: so.Mapped[User | None] = so.relationship(lazy="joined")
+    department = so.relationship("Department", lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (sa.CheckConstraint(f"status IN {ASSET_STATUSES}", name="status"),)

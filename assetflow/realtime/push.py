@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from ..events import RequestChange, UserDeactivated
+from ..events import RequestChange, SessionsEnded
 from ..services.notify import event_payload
 from . import emitter
 
 REQUEST_CHANGED = "request_changed"
+# Actions that leave the request as it was: nothing for the dashboards or the actor's other tabs.
+TALK = ("comment", "remind")
 
 
 def request_changed(change: RequestChange) -> None:
     """Queue each notification's push, the queue change for the dashboards it touches, and the actor's tabs."""
     for row in change.notifications:
         emitter.queue(row.type, event_payload(row), emitter.user_room(row.user_id))
+    if change.action in TALK:
+        return
     req = change.request
     queue_event = {"request_id": req.id, "state": req.state, "step": req.step, "action": change.action}
     actor_id = change.actor.id if change.actor else None
@@ -26,6 +30,6 @@ def request_changed(change: RequestChange) -> None:
         emitter.queue(REQUEST_CHANGED, {**queue_event, "at": at}, emitter.user_room(actor_id))
 
 
-def user_deactivated(change: UserDeactivated) -> None:
+def sessions_ended(change: SessionsEnded) -> None:
     """End the user's sockets in every process once the deactivation commits."""
     emitter.queue_disconnect(change.user_id)

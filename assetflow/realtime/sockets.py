@@ -24,7 +24,7 @@ from ..extensions import socketio
 from ..metrics import SOCKETS_CONNECTED
 from ..models import User
 from ..services import notify
-from . import emitter, guard, sweeper
+from . import emitter, guard
 
 log = logging.getLogger(__name__)
 UNAUTHORIZED = "unauthorized"
@@ -100,7 +100,7 @@ def replay(user_id: int, last_seq: int) -> int:
                       to=request.sid, ignore_queue=True)
         return 0
     for row in missed:
-        socketio.emit(notify.APPROVAL_UPDATE, notify.event_payload(row, replayed=True),
+        socketio.emit(row.type, notify.event_payload(row, replayed=True),
                       to=request.sid, ignore_queue=True)
     return len(missed)
 
@@ -112,7 +112,6 @@ def on_connect(auth=None):
     join_room(emitter.user_room(user.id))
     join_room(emitter.role_room(user.role))
     join_room(emitter.token_room(jti))
-    sweeper.ensure_started()
     # Sent before the CONNECT packet; Socket.IO clients buffer them until connected.
     replayed = replay(user.id, last_seq)
     SOCKETS_CONNECTED.inc()

@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import current_app
 
 from ..extensions import db, socketio
 from ..models import User
-from . import background, emitter
+from . import emitter
 from .manager import disconnect_local
 
 log = logging.getLogger(__name__)
@@ -40,9 +39,3 @@ def sweep() -> int:
         log.info("socket sweep user=%s reason=inactive", user_id)
         disconnect_local(socketio.server.manager, emitter.user_room(user_id), NAMESPACE)
     return len(inactive)
-
-
-def ensure_started() -> None:
-    """Start this app's sweep loop once, from the first connect (so CLI commands never run it)."""
-    app = current_app._get_current_object()
-    background.every(app, "socket-sweep", app.config["SOCKET_SWEEP_SECONDS"], lambda: sweep() and None)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Asset, Request, User
-from . import custody, visibility
+from . import custody, departments, visibility
 from .effects import ACQUIRED_PREFIX
 from .transaction import committing
 
@@ -65,6 +65,8 @@ def create_asset(data: dict[str, Any], actor: User) -> Asset:
     if data["tag"].upper().startswith(ACQUIRED_PREFIX):
         message = f"Tags starting with {ACQUIRED_PREFIX} are given to acquired assets by the system"
         raise ValidationFailed(message, {"fields": {"tag": [message]}})
+    if "department_id" in data:
+        departments.check_exists(data["department_id"])
     asset = Asset(**data)
     with committing(lambda: Conflict(f"Asset tag {data['tag']!r} is taken", {"tag": data["tag"]}),
                     races=("uq_assets_tag",)):
@@ -76,6 +78,8 @@ def create_asset(data: dict[str, Any], actor: User) -> Asset:
 def update_asset(asset_id: int, data: dict[str, Any], actor: User) -> Asset:
     """Edit an asset's descriptive fields, or put it back in stock or use after repair."""
     asset = get_asset(asset_id)
+    if "department_id" in data:
+        departments.check_exists(data["department_id"])
     if "status" in data:
         _check_status_change(asset, data["status"])
         if data["status"] == "in_stock":

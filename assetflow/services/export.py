@@ -16,6 +16,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 REQUEST_COLUMNS = ("id", "kind", "state", "step", "steps_total", "asset_tag", "asset_name", "applicant",
                    "reason", "value", "currency", "target_user", "created_at", "decided_at")
+SYSTEM = "system"  # the actor of what happens by itself: a reminder, an escalation
 TRAIL_COLUMNS = ("at", "actor", "action", "from_state", "to_state", "step", "comment")
 
 
@@ -59,6 +60,6 @@ def requests_rows(user: User, filters: Mapping[str, Any]) -> Iterator[str]:
 def trail_rows(user: User, request_id: int) -> Iterator[str]:
     """The CSV of one request's audit trail; NotFound at once (before streaming) when not visible."""
     req = visibility.get_visible(user, request_id)
-    rows = ((event.created_at, event.actor.display_name, event.action, event.from_state, event.to_state,
-             event.step, event.comment) for event in req.events)
+    rows = ((event.created_at, event.actor.display_name if event.actor else SYSTEM, event.action,
+             event.from_state, event.to_state, event.step, event.comment) for event in req.events)
     return csv_lines(TRAIL_COLUMNS, rows)

@@ -154,7 +154,8 @@ def notification_filters(user_id: int, args: Mapping[str, Any]) -> list[Any]:
     if args.get("q"):
         text = args["q"]
         clauses = [_contains(_payload_text("asset_tag"), text), _contains(_payload_text("actor", "name"), text),
-                   _contains(_payload_text("comment"), text)]
+                   _contains(_payload_text("comment"), text),
+                   _contains(_payload_text("body"), text)]  # a request_comment's text
         number = text.strip().removeprefix("#")
         if number.isdigit() and len(number) < 10:
             clauses.append(Notification.payload["request_id"].as_integer() == int(number))

@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from ..errors import NotFound
 from ..events import RequestChange
 from ..extensions import db
-from ..models import Notification, User
+from ..models import Notification, Request, User
 from ..models.base import utcnow
 
 APPROVAL_UPDATE = "approval_update"
+APPROVAL_REMINDER = "approval_reminder"
+REQUEST_COMMENT = "request_comment"
 
 
 def _next_seq(user_id: int) -> int:
@@ -29,7 +31,7 @@ def _next_seq(user_id: int) -> int:
 
 
 def event_payload(notification: Notification, replayed: bool = False) -> dict[str, Any]:
-    """The `approval_update` event for one inbox row."""
+    """The socket event for one inbox row (its name is the row's type)."""
     return {
         **notification.payload,
         "event": notification.type,
@@ -39,14 +41,28 @@ def event_payload(notification: Notification, replayed: bool = False) -> dict[st
     }
 
 
-def approval_update(change: RequestChange) -> list[Notification]:
+def record(change: RequestChange) -> list[Notification]:
     """The inbox, first subscriber of every request change: one durable row per person it concerns.
 
-    Nobody is notified of their own action (the HTTP answer told them); the rows are recorded on
-    the change for the channels after this one (the live push, e-mail).
+    Nobody is notified of their own action (the HTTP answer told them). The rows are recorded on the
+    change for the channels after this one (the live push, e-mail).
     """
     req, actor = change.request, change.actor
-    body = {
+    kind, body = BODIES.get(change.action, (APPROVAL_UPDATE, _update_body))
+    payload = {**_request_summary(req), **body(change), "at": utcnow().isoformat()}
+    author = {actor.id} if actor else set()
+    # Sorted, so concurrent transactions lock user rows in one order and cannot deadlock.
+    rows = [Notification(user_id=uid, seq=_next_seq(uid), type=kind, payload=payload)
+            for uid in sorted(set(change.recipients) - author)]
+    db.session.add_all(rows)
+    db.session.flush()
+    change.notifications += rows
+    return rows
+
+
+def _request_summary(req: Request) -> dict[str, Any]:
+    """What every notification about a request says of it."""
+    return {
         "request_id": req.id,
         "asset_id": req.asset_id,
         "asset_tag": req.asset.tag if req.asset else None,
@@ -54,22 +70,31 @@ def approval_update(change: RequestChange) -> list[Notification]:
         "status": req.state,
         "step": req.step,
         "steps_total": req.steps_total,
+    }
+
+
+def _update_body(change: RequestChange) -> dict[str, Any]:
+    return {
         # Who decides next, so a client can say "waiting for an admin" (None once decided).
-        "required_role": req.required_role,
-        "actor": _actor(actor, change.on_behalf_of),
+        "required_role": change.request.required_role,
+        "actor": _actor(change.actor, change.on_behalf_of) if change.actor else None,
         "action": change.action,
         "comment": change.comment,
-        "at": utcnow().isoformat(),
     }
-    # Sorted, so concurrent transactions lock user rows in one order and cannot deadlock.
-    rows = [
-        Notification(user_id=uid, seq=_next_seq(uid), type=APPROVAL_UPDATE, payload=body)
-        for uid in sorted(set(change.recipients) - {actor.id})
-    ]
-    db.session.add_all(rows)
-    db.session.flush()
-    change.notifications += rows
-    return rows
+
+
+def _reminder_body(change: RequestChange) -> dict[str, Any]:
+    return {"required_role": change.request.required_role, "waiting_since": change.extra["waiting_since"].isoformat()}
+
+
+def _comment_body(change: RequestChange) -> dict[str, Any]:
+    comment = change.extra["comment"]
+    return {"comment_id": comment.id, "actor": {"id": comment.actor_id, "name": comment.actor.display_name},
+            "body": comment.comment}
+
+
+# The notification type and payload of each action; every other action is an approval_update.
+BODIES = {"remind": (APPROVAL_REMINDER, _reminder_body), "comment": (REQUEST_COMMENT, _comment_body)}
 
 
 def _actor(actor: User, on_behalf_of: int | None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import AppError, Conflict, ValidationFailed
+from ..errors import AppError, Conflict, Forbidden, ValidationFailed
 from ..events import RequestChange, publish
 from ..extensions import db
 from ..metrics import DECISIONS
@@ -62,8 +62,11 @@ def _check_kind_fields(kind: str, asset: Asset | None, data: dict[str, Any]) -> 
             raise _invalid("target_user_id", "The target already holds this asset")
 
 
-def submit(applicant: User, data: dict[str, Any]) -> Request:
-    """Validate and store a new pending request, notifying the first step's deciders."""
+def submit(applicant: User, data: dict[str, Any], previous: Request | None = None) -> Request:
+    """Validate and store a new pending request, notifying the first step's deciders.
+
+    `previous` is the rejected or withdrawn request this one resubmits: linked, and audited on it.
+    """
     kind = data["kind"]
     asset = _load_asset_for(applicant, kind, data.get("asset_id"))
     _check_kind_fields(kind, asset, data)
@@ -78,6 +81,7 @@ def submit(applicant: User, data: dict[str, Any]) -> Request:
         value=value if kind == "acquire" else None,
         currency=data.get("currency") if kind == "acquire" else None,
         state="pending", step=1, department_id=applicant.department_id,
+        previous_id=previous.id if previous else None,
     )
     routing.freeze(req, steps)
     if asset is not None:
@@ -88,8 +92,11 @@ def submit(applicant: User, data: dict[str, Any]) -> Request:
         db.session.add(req)
         db.session.flush()
         _audit(req, applicant, "submit", None, "")
+        if previous is not None:
+            _audit(previous, applicant, "resubmit", previous.state, f"Resubmitted as request {req.id}")
         deciders = _deciders(req)
-        publish(RequestChange("submit", req, applicant, [applicant.id, *deciders], dashboards=set(deciders)))
+        publish(RequestChange("resubmit" if previous else "submit", req, applicant, [applicant.id, *deciders],
+                              dashboards=set(deciders)))
     DECISIONS.labels("submitted").inc()
     return req
 
@@ -130,10 +137,20 @@ def approval_for(req: Request, actor: User, comment: str = "",
 
 
 def actions_for(req: Request, user: User, principals: frozenset[int] | None = None) -> list[str]:
-    """What this user may do to the request now."""
+    """What this user may do to the request now (asked only of a request the user may see)."""
     if req.state != "pending":
-        return []
-    return allowed_actions(approval_for(req, user, principals=principals))
+        return ["comment", *(["resubmit"] if _may_resubmit(req, user) else [])]
+    return [*allowed_actions(approval_for(req, user, principals=principals)), "comment"]
+
+
+RESUBMITTABLE = ("rejected", "withdrawn")
+
+
+def _may_resubmit(req: Request, user: User) -> bool:
+    """Worth offering: the applicant's ended request whose asset is free and still fits the kind."""
+    if user.id != req.applicant_id or req.state not in RESUBMITTABLE:
+        return False
+    return req.asset is None or (not req.asset.locked and req.asset.status in kinds.KIND_FITS[req.kind])
 
 
 def decide(actor: User, request_id: int, action: str, comment: str = "",
@@ -199,7 +216,8 @@ def _already_changed(request_id: int, read_version: int | None = None) -> Confli
         return Conflict(f"Asset {req.asset.tag} was changed concurrently; reload it",
                         {"state": req.state, "version": req.version, "asset_id": req.asset_id})
     last = db.session.scalar(
-        sa.select(RequestEvent).where(RequestEvent.request_id == request_id)
+        sa.select(RequestEvent).where(RequestEvent.request_id == request_id,
+                                      RequestEvent.action.in_(FINAL_ACTION))  # not a later comment
         .order_by(RequestEvent.id.desc()).limit(1)
     )
     decided_by = None
@@ -221,3 +239,38 @@ def bulk_approve(actor: User, ids: list[int], comment: str = "") -> list[dict[st
             results.append({"id": request_id, "ok": False, "status": error.status,
                             "error": {"code": error.code, "message": error.message}})
     return results
+
+
+def resubmit(applicant: User, request_id: int, reason: str | None = None) -> Request:
+    """A new pending request like a rejected or withdrawn one, routed by today's rules and linked to it."""
+    old = visibility.get_visible(applicant, request_id)
+    if old.applicant_id != applicant.id:
+        raise Forbidden("Only the applicant may resubmit a request")
+    if old.state not in RESUBMITTABLE:
+        raise Conflict(f"Only a rejected or withdrawn request can be resubmitted; this one is {old.state}",
+                       {"state": old.state})
+    data = {"kind": old.kind, "asset_id": old.asset_id, "reason": reason or old.reason,
+            "target_user_id": old.target_user_id, "name": old.name, "category": old.category,
+            "value": str(old.value) if old.value is not None else None, "currency": old.currency}
+    return submit(applicant, data, previous=old)
+
+
+def involved(req: Request) -> set[int]:
+    """Everyone a comment on the request concerns: applicant, named deciders, who decided,
+    earlier commenters and the delegates of whoever may decide now."""
+    people = {req.applicant_id, *(d.user_id for d in req.deciders), *routing.prior_deciders(req)}
+    people |= {e.actor_id for e in req.events if e.action == "comment"}
+    return people | routing.may_decide_now(req)
+
+
+def comment(author: User, request_id: int, body: str) -> RequestEvent:
+    """Add a comment to a request the author may see; everyone else involved is told live."""
+    req = visibility.get_visible(author, request_id)
+    recipients = involved(req)
+    event = RequestEvent(request_id=req.id, actor_id=author.id, action="comment", from_state=req.state,
+                         to_state=req.state, step=req.step, comment=body)
+    with committing(lambda: Conflict("The comment could not be stored; try again")):
+        db.session.add(event)
+        db.session.flush()
+        publish(RequestChange("comment", req, author, sorted(recipients), body, extra={"comment": event}))
+    return event

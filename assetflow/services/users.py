@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..auth.credentials import canonical_username, display_name_problem, password_problem, username_problem
 from ..errors import Conflict, NotFound, Unauthorized, ValidationFailed
-from ..events import UserDeactivated, publish
+from ..events import SessionsEnded, publish
 from ..extensions import db
-from ..models import User
+from ..models import ROOT_DEPARTMENT_ID, User
 from ..models.user import ROLES
+from . import departments
 from .transaction import committing
 
 
@@ -47,7 +50,7 @@ def get_active_user(user_id: int) -> User:
 
 
 def create_user(username: str, password: str, role: str, display_name: str | None = None,
-                email: str = "") -> User:
+                email: str = "", department_id: int = ROOT_DEPARTMENT_ID) -> User:
     """Create a user under the credential rules; the normalised username must be free."""
     name = canonical_username(username)
     display = display_name.strip() if display_name else name
@@ -60,22 +63,42 @@ def create_user(username: str, password: str, role: str, display_name: str | Non
     fields = {field: [problem] for field, problem in problems.items() if problem}
     if fields:
         raise ValidationFailed("Invalid user", {"fields": fields})
-    user = User(username=name, display_name=display, email=email, role=role)
+    departments.check_exists(department_id)
+    user = User(username=name, display_name=display, email=email, role=role, department_id=department_id)
     user.set_password(password)
     with committing(lambda: Conflict(f"Username {name!r} is taken"), races=("uq_users_username",)):
         db.session.add(user)
     return user
 
 
-def list_users(role: str | None = None, text: str | None = None) -> list[User]:
-    """Active users, optionally by role or matching text, by display name."""
-    query = sa.select(User).where(User.active.is_(True)).order_by(User.display_name)
-    if role:
-        query = query.where(User.role == role)
-    if text:
-        like = f"%{text}%"
-        query = query.where(sa.or_(User.username.ilike(like), User.display_name.ilike(like)))
+def _user_filters(args: Mapping[str, Any]) -> list[Any]:
+    where = [User.role == args["role"]] if args.get("role") else []
+    if args.get("department_id") is not None:
+        where.append(User.department_id == args["department_id"])
+    if args.get("active") is not None:
+        where.append(User.active.is_(args["active"]))
+    if args.get("q"):
+        text = args["q"]
+        where.append(sa.or_(*(column.icontains(text, autoescape=True)
+                              for column in (User.username, User.display_name, User.email))))
+    return where
+
+
+def list_users(role: str | None = None, text: str | None = None, department_id: int | None = None) -> list[User]:
+    """Active users, optionally by role, department or matching text, by display name (at most 200)."""
+    where = _user_filters({"role": role, "q": text, "department_id": department_id, "active": True})
+    query = sa.select(User).where(*where).order_by(User.display_name, User.id)
     return list(db.session.scalars(query.limit(200)))
+
+
+def users_page(args: Mapping[str, Any]) -> tuple[list[User], int]:
+    """For admins: one page of every user matching the filters (active or not), by display name, and the total."""
+    where = _user_filters(args)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(*where)) or 0
+    page, per_page = args["page"], args["per_page"]
+    query = (sa.select(User).where(*where).order_by(User.display_name, User.id)
+             .offset((page - 1) * per_page).limit(per_page))
+    return list(db.session.scalars(query)), total
 
 
 def get_by_username(username: str) -> User:
@@ -86,6 +109,19 @@ def get_by_username(username: str) -> User:
     return user
 
 
+def get_user(user_id: int) -> User:
+    """A user (active or not) by id, or NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} not found")
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    """Refuse every token the user holds: tokens carry the generation, and a new one never matches them."""
+    user.token_generation += 1
+
+
 def set_active(user_id: int, active: bool) -> User:
     """Activate or deactivate a user; deactivation also ends every session of theirs at once.
 
@@ -94,15 +130,61 @@ def set_active(user_id: int, active: bool) -> User:
     on the API after a reactivation; the sockets already open are disconnected after the commit
     in every process on the message queue.
     """
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"User {user_id} not found")
-    if user.active and not active:
-        user.token_generation += 1
-        publish(UserDeactivated(user.id))
-    user.active = active
-    db.session.commit()
+    return update_user(get_user(user_id), {"active": active})
+
+
+def update_user(user: User, data: Mapping[str, Any]) -> User:
+    """Apply an admin's edit (role, department, active, display name, e-mail) in one transaction.
+
+    Deactivation and a role change end the user's sessions (tokens and sockets, in every process):
+    a token carries its role, so after a role change the user logs in again and every client of
+    theirs sees the new role at once instead of acting on the old one.
+    """
+    if "department_id" in data:
+        departments.check_exists(data["department_id"])
+    if data.get("display_name") is not None and (problem := display_name_problem(data["display_name"].strip())):
+        raise ValidationFailed("Invalid user", {"fields": {"display_name": [problem]}})
+    role_changes = data.get("role", user.role) != user.role
+    ends_sessions = role_changes or (user.active and data.get("active") is False)
+    removes_an_admin = user.role == "admin" and user.active and (role_changes or data.get("active") is False)
+    with committing(lambda: Conflict(f"User {user.username} was changed concurrently")):
+        if removes_an_admin:
+            _lock_admins()
+        for field, value in data.items():
+            setattr(user, field, value.strip() if field == "display_name" else value)
+        if ends_sessions:
+            _end_sessions(user)
+        if removes_an_admin:
+            _check_an_admin_remains()
+        if role_changes or data.get("active") is False:  # again when already inactive: a socket may have outlived it
+            publish(SessionsEnded(user.id))  # its sockets are dropped everywhere once this commits
     return user
+
+
+ACTIVE_ADMIN = (User.role == "admin", User.active.is_(True))
+
+
+def _lock_admins() -> None:
+    # Two admins removing each other at once: on PostgreSQL the second waits here for the first's
+    # commit, then counts without it; SQLite serialises the writes themselves.
+    db.session.execute(sa.select(User.id).where(*ACTIVE_ADMIN).with_for_update())
+
+
+def _check_an_admin_remains() -> None:
+    db.session.flush()
+    if not db.session.scalar(sa.select(sa.func.count()).select_from(User).where(*ACTIVE_ADMIN)):
+        raise ValidationFailed("This would leave no active admin", {"fields": {"role": ["The last active admin"]}})
+
+
+def admin_update_user(actor: User, user_id: int, data: Mapping[str, Any]) -> User:
+    """An admin's edit of a user; nobody deactivates or demotes themselves (the last admin stays one)."""
+    user = get_user(user_id)
+    if user.id == actor.id:
+        if data.get("active") is False:
+            raise ValidationFailed("You cannot deactivate yourself", {"fields": {"active": ["Not for yourself"]}})
+        if data.get("role", user.role) != user.role:
+            raise ValidationFailed("You cannot change your own role", {"fields": {"role": ["Not for yourself"]}})
+    return update_user(user, data)
 
 
 def set_preferences(user: User, data: dict) -> User:

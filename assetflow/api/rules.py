@@ -1,0 +1,43 @@
+"""Approval rules: the ordered list that routes requests, read by approvers and replaced by admins."""
+
+from flask_jwt_extended import current_user, jwt_required
+
+from ..auth.tokens import roles_required
+from ..services import rules
+from .base import ApiBlueprint
+from .schemas import RuleChangeQuerySchema, RuleChangeSchema, RuleListInputSchema, RuleListSchema, page_of
+
+blp = ApiBlueprint("approval_rules", __name__, url_prefix="/api/approval-rules", description="Approval rules")
+
+
+@blp.get("")
+@jwt_required()
+@roles_required("admin", "approver")
+@blp.response(200, RuleListSchema)
+@blp.errors(401, 403)
+def index():
+    """The rules in force (the defaults when none were saved), with the last edit."""
+    return rules.rule_list()
+
+
+@blp.put("")
+@jwt_required()
+@roles_required("admin")
+@blp.arguments(RuleListInputSchema)
+@blp.response(200, RuleListSchema)
+@blp.errors(400, 401, 403, 409, 413, 422)
+def replace(data):
+    """Replace the whole ordered list (admin); requests already submitted keep their chains."""
+    return rules.replace(current_user, data["items"])
+
+
+@blp.get("/changes")
+@jwt_required()
+@roles_required("admin")
+@blp.arguments(RuleChangeQuerySchema, location="query")
+@blp.response(200, page_of(RuleChangeSchema))
+@blp.errors(401, 403, 422)
+def changes(args):
+    """Every replacement of the list with the list before and after, newest first (admin)."""
+    items, total = rules.changes_page(args["page"], args["per_page"])
+    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
