@@ -12,18 +12,28 @@ from flask import Flask, current_app
 from .auth.tokens import prune_revoked
 from .errors import AppError
 from .extensions import db
-from .models import Asset, User
+from .models import ROOT_DEPARTMENT_ID, ApprovalRule, Asset, Department, User
 from .services import timers, users
+from .services.rules import current_rules
 from .services.users import create_user
+from .workflow.rules import Rule, default_rules
 
 DEMO_PASSWORD = "assetflow-demo"
+# username, display name, role, department code.
 DEMO_USERS = (
-    ("alice", "Alice Chen", "employee"),
-    ("dave", "Dave Li", "employee"),
-    ("bob", "Bob Wang", "approver"),
-    ("carol", "Carol Zhang", "approver"),
-    ("admin", "Ada Admin", "admin"),
+    ("alice", "Alice Chen", "employee", "ENG"),
+    ("dave", "Dave Li", "employee", "SALES"),
+    ("bob", "Bob Wang", "approver", "ENG"),
+    ("carol", "Carol Zhang", "approver", "SALES"),
+    ("erik", "Erik Zhou", "approver", "ENG"),
+    ("sara", "Sara Lin", "approver", "SALES"),
+    ("fiona", "Fiona Xu", "approver", "FIN"),
+    ("frank", "Frank Wu", "approver", "FIN"),
+    ("admin", "Ada Admin", "admin", "HQ"),
 )
+# code, name, manager; all directly under the company (HQ, department 1, exists with the table).
+DEMO_DEPARTMENTS = (("ENG", "Engineering", "erik"), ("SALES", "Sales", "sara"), ("FIN", "Finance", "fiona"))
+DEMO_TIMERS = {"remind_after_hours": 24, "escalate_after_hours": 72, "escalate_to": "admin"}
 DEMO_CATALOGUE = (
     ("Laptop", "ThinkPad X1 Carbon", 12999), ("Laptop", "MacBook Pro 14", 16999),
     ("Monitor", "Dell U2723QE", 3999), ("Phone", "iPhone 16", 6999),
@@ -37,7 +47,7 @@ def demo_data_loaded() -> bool:
     """Whether the demo users exist (never in production): the login page lists them only then."""
     if current_app.config["ENV_NAME"] == "production":
         return False
-    usernames = [username for username, _, _ in DEMO_USERS]
+    usernames = [username for username, *_ in DEMO_USERS]
     try:
         found = db.session.scalar(sa.select(sa.func.count()).where(User.username.in_(usernames)))
     except sa.exc.SQLAlchemyError:
@@ -48,13 +58,60 @@ def demo_data_loaded() -> bool:
 
 
 def seed_demo() -> int:
-    """Create the demo users and assets that are missing; return how many rows were added."""
-    added = 0
-    for username, name, role in DEMO_USERS:
-        if db.session.scalar(sa.select(User).where(User.username == username)) is None:
-            create_user(username, DEMO_PASSWORD, role, name, f"{username}@example.com")
+    """Create the demo company, users, rules and assets that are missing; return how many rows were added."""
+    added = _seed_departments()
+    departments = dict(db.session.execute(sa.select(Department.code, Department.id)).all())
+    departments["HQ"] = ROOT_DEPARTMENT_ID  # the company, whatever an admin renamed its code to
+    for username, name, role, code in DEMO_USERS:
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            user = create_user(username, DEMO_PASSWORD, role, name, f"{username}@example.com")
             added += 1
-    alice = db.session.scalar(sa.select(User).where(User.username == "alice"))
+        if user.department_id == ROOT_DEPARTMENT_ID:  # new, or seeded before departments existed
+            user.department_id = departments[code]
+    managers = dict(db.session.execute(sa.select(User.username, User.id)).all())
+    for code, manager in (("HQ", "admin"), *((code, manager) for code, _, manager in DEMO_DEPARTMENTS)):
+        department = db.session.get(Department, departments[code])
+        department.manager_id = department.manager_id or managers[manager]  # an admin's choice stays
+    added += _seed_rules(departments["SALES"])
+    added += _seed_assets(db.session.get(User, managers["alice"]))
+    db.session.commit()
+    return added
+
+
+def _seed_departments() -> int:
+    missing = [(code, name) for code, name, _ in DEMO_DEPARTMENTS
+               if db.session.scalar(sa.select(Department.id).where(Department.code == code)) is None]
+    db.session.add_all(Department(code=code, name=name, parent_id=ROOT_DEPARTMENT_ID) for code, name in missing)
+    db.session.flush()
+    return len(missing)
+
+
+def demo_rules(threshold: Decimal | int, sales_id: int) -> list[Rule]:
+    """High value and disposals: the department's approvers, then an admin; in Sales the manager decides."""
+    here = {"decider": "role", "role": "approver", "scope": "department", **DEMO_TIMERS}
+    admin = {"decider": "role", "role": "admin", "scope": "company", **DEMO_TIMERS}
+    return [
+        {"match": {"kinds": ["dispose"]}, "steps": [here, admin]},
+        {"match": {"min_value": str(Decimal(threshold))}, "steps": [here, admin]},
+        {"match": {"departments": [sales_id]}, "steps": [{"decider": "manager", **DEMO_TIMERS}]},
+        {"match": {}, "steps": [here]},
+    ]
+
+
+def _seed_rules(sales_id: int) -> int:
+    """The demo rules, unless an admin has written rules of their own (the stored defaults are not)."""
+    threshold = current_app.config["HIGH_VALUE_THRESHOLD"]
+    if current_rules() != default_rules(threshold):
+        return 0
+    rules = demo_rules(threshold, sales_id)
+    db.session.execute(sa.delete(ApprovalRule))
+    db.session.add_all(ApprovalRule(position=n, match=r["match"], steps=r["steps"]) for n, r in enumerate(rules))
+    return len(rules)
+
+
+def _seed_assets(alice: User) -> int:
+    added = 0
     rng = random.Random(42)  # The same demo data on every machine.
     for number in range(1, 37):
         tag = f"AST-{1000 + number:06d}"
@@ -68,13 +125,12 @@ def seed_demo() -> int:
             custodian_id=alice.id if status == "in_use" else None,
         ))
         added += 1
-    db.session.commit()
     return added
 
 
 @click.command("seed-demo")
 def seed_demo_command() -> None:
-    """Load the demo users and assets (idempotent; refused in production)."""
+    """Load the demo company, users, rules and assets (idempotent; refused in production)."""
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("seed-demo never runs in production")
     click.echo(f"seed-demo: {seed_demo()} rows added")

@@ -57,7 +57,7 @@ from tests.live_server import (  # noqa: E402
 RESULTS_DIR = ROOT / "bench" / "results"
 NODE_DIR = ROOT / "tests" / "node"
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-APPROVERS = ("bob", "carol")
+APPROVERS = ("bob", "erik")  # the approvers of Engineering, where bench users work (mint_users.py)
 HTTP_TIMEOUT = 10.0
 
 

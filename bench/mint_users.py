@@ -30,16 +30,19 @@ def mint(app: Flask, prefix: str, count: int, role: str = "employee") -> list[di
 
     from assetflow.auth.tokens import issue_tokens
     from assetflow.extensions import db
-    from assetflow.models import User
+    from assetflow.models import ROOT_DEPARTMENT_ID, Department, User
 
     with app.app_context():
+        # In the seeded demo company, Engineering: where alice works and bob and erik approve, so a bench
+        # user's request has deciders (nobody approves for the company root itself).
+        department = db.session.scalar(sa.select(Department.id).where(Department.code == "ENG"))
         template = User(username=f"{prefix}-hash", display_name="hash", role=role)
         template.set_password("bench-password")  # hashed once, shared by every bench user
         names = [f"{prefix}{index:05d}" for index in range(count)]
         existing = set(db.session.scalars(sa.select(User.username).where(User.username.in_(names))))
         db.session.add_all(
             User(username=name, display_name=f"Bench {name}", email=f"{name}@bench.invalid",
-                 role=role, password_hash=template.password_hash)
+                 role=role, password_hash=template.password_hash, department_id=department or ROOT_DEPARTMENT_ID)
             for name in names if name not in existing
         )
         db.session.commit()

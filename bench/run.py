@@ -638,13 +638,14 @@ def bench_config(run: Run, mode: str, db_kind: str) -> dict[str, Any]:
     print(f"\n== {name}", flush=True)
     url = run.database(db_kind, name.replace("-", "_"))
     env = run.env(url, mode)
-    idle_users = mint_users(env, "idle", p["idle"] + 2)
+    idle_users = mint_users(env, "idle", p["idle"] + 3)  # three applicants, then the idle sockets
     server = run.start(env, name)
     result: dict[str, Any] = {"async_mode": mode, "database": db_kind, "loadavg_start": loadavg()}
     try:
         pid = worker_pid(server)
+        # Engineering's applicant and approvers: the demo company routes alice's requests to bob or erik.
         alice, bob = server.login("alice"), server.login("bob")
-        carol, dave = server.login("carol"), server.login("dave")
+        erik = server.login("erik")
         result["rss_start_kib"] = rss_kib(pid)
 
         print("   push latency, no idle sockets", flush=True)
@@ -653,7 +654,7 @@ def bench_config(run: Run, mode: str, db_kind: str) -> dict[str, Any]:
         rss_before = settle_rss(pid, 1.0)
         gauge_before = gauge(server, "assetflow_sockets_connected")
         print(f"   opening {p['idle']} idle sockets", flush=True)
-        idle, opened = open_idle(server, idle_users[2:], deadline)
+        idle, opened = open_idle(server, idle_users[3:], deadline)
         rss_after = settle_rss(pid)
         gauge_after = gauge(server, "assetflow_sockets_connected")
         try:
@@ -670,7 +671,7 @@ def bench_config(run: Run, mode: str, db_kind: str) -> dict[str, Any]:
         cycles = []
         for cycle in range(p["memory_cycles"]):
             print(f"   memory: open/close cycle {cycle + 2}", flush=True)
-            again, _ = open_idle(server, idle_users[2:], deadline)
+            again, _ = open_idle(server, idle_users[3:], deadline)
             rss_again = settle_rss(pid)
             close_idle(again)
             cycles.append({"opened": len(again), "rss_open_kib": rss_again,
@@ -688,8 +689,8 @@ def bench_config(run: Run, mode: str, db_kind: str) -> dict[str, Any]:
         last_close = time.monotonic()
 
         print(f"   throughput, {p['pairs']} submit+approve pairs from {p['threads']} threads", flush=True)
-        applicants = [alice["access_token"], dave["access_token"], idle_users[0]["token"], idle_users[1]["token"]]
-        result["throughput"] = throughput(server, pid, applicants, [bob["access_token"], carol["access_token"]],
+        applicants = [alice["access_token"], *(user["token"] for user in idle_users[:3])]
+        result["throughput"] = throughput(server, pid, applicants, [bob["access_token"], erik["access_token"]],
                                           p["pairs"], p["threads"], deadline)
 
         print(f"   reconnect replay K={list(p['replay_k'])}", flush=True)

@@ -126,12 +126,19 @@ def test_a_user_never_receives_another_users_update(app, client, people):
 
 
 def test_dashboards_get_queue_updates(app, client, people):
-    dashboards = [connect(app, token(people[name][1])) for name in ("bob", "admin")]
+    # product.md "Who sees what": queue_update reaches only those who may decide before or after the
+    # change, never a whole role; an admin's queue changes only when an admin step is involved.
+    bob, admin = (connect(app, token(people[name][1])) for name in ("bob", "admin"))
     employee = connect(app, token(people["erin"][1]))
-    req = submit(client, people["alice"][1])
-    for sio in dashboards:
-        assert received(sio, "queue_update") == [
-            {"request_id": req["id"], "state": "pending", "step": 1, "action": "submit"}]
+    req = submit(client, people["alice"][1], value=20000)  # approver, then admin
+    assert received(bob, "queue_update") == [
+        {"request_id": req["id"], "state": "pending", "step": 1, "action": "submit"}]
+    assert received(admin, "queue_update") == []
+    act(client, people["carol"][1], req["id"], "approve")
+    assert received(bob, "queue_update") == [
+        {"request_id": req["id"], "state": "pending", "step": 2, "action": "advance"}]
+    assert received(admin, "queue_update") == [
+        {"request_id": req["id"], "state": "pending", "step": 2, "action": "advance"}]
     assert received(employee, "queue_update") == []
 
 

@@ -7,7 +7,7 @@ import pytest
 from assetflow.extensions import db
 from assetflow.models import Asset, Decision, Notification, Request, RequestEvent
 
-from .factories import make_asset
+from .factories import make_asset, set_rules
 
 
 def submit(client, headers, **body):
@@ -330,7 +330,8 @@ def test_a_request_nobody_could_decide_is_refused_naming_the_step(client, people
 
 
 def test_four_eyes_counts_across_steps_when_one_role_decides_two(app, client, people):
-    app.config["APPROVAL_RULES"] = (("approver", "always"), ("approver", "high_value_or_dispose"))
+    approver = {"decider": "role", "role": "approver", "scope": "company"}
+    set_rules([{"match": {"min_value": "10000"}, "steps": [approver, approver]}, {"match": {}, "steps": [approver]}])
     # Two approvers exist: Carol's own request leaves only Bob, who may decide one step, not two.
     refused = submit(client, people["carol"][1], kind="assign", asset_id=make_asset(value=20000).id)
     assert refused.status_code == 422 and refused.get_json()["error"]["details"] == {"step": 2, "role": "approver"}

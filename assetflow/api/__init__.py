@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     from . import (
         assets,
         auth,
+        delegations,
         departments,
         email_actions,
         meta,
@@ -43,6 +44,6 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                        "description": "The access token from POST /api/auth/login (the refresh token for /refresh)"})
-    for module in (auth, users, preferences, departments, assets, requests, rules, notifications, webhooks,
-                   email_actions, meta):
+    for module in (auth, users, preferences, departments, assets, requests, rules, delegations, notifications,
+                   webhooks, email_actions, meta):
         api.register_blueprint(module.blp)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import g
+from flask import request
 from flask_jwt_extended import current_user
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
@@ -14,10 +14,11 @@ from ..events import DOMAIN_EVENTS
 from ..models.asset import ASSET_STATUSES
 from ..models.request import REQUEST_KINDS, REQUEST_STATES
 from ..models.user import EMAIL_MODES, LANGUAGES, ROLES
+from ..services.delegations import is_active
 from ..services.listing import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
 from ..services.notify import event_payload
 from ..services.requests import actions_for
-from ..services.routing import principals
+from ..services.routing import principals, resubmissions, step_states
 from .base import ID_MAX
 
 TEXT = validate.Length(max=2000)
@@ -142,6 +143,18 @@ def sort_field(columns: dict, default: str) -> fields.String:
 SEARCH = validate.Length(max=100)
 
 
+class ComputedList(fields.List):
+    """A list a service function computes from the object (documented like any list, unlike fields.Method)."""
+
+    def __init__(self, compute: Any, inner: fields.Field, **kwargs: Any) -> None:
+        super().__init__(inner, **kwargs)
+        self.compute = compute
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> Any:
+        """The computed list, whatever the attribute is called."""
+        return self.compute(obj)
+
+
 def page_of(item_schema: type[Schema]) -> type[Schema]:
     """A paginated envelope around one item schema."""
     return Schema.from_dict({
@@ -157,6 +170,13 @@ class UserShortSchema(Schema):
     username = fields.String()
     display_name = fields.String()
     role = fields.String()
+
+
+class PersonSchema(Schema):
+    """Someone named in another record: enough to show them."""
+
+    id = fields.Integer()
+    display_name = fields.String()
 
 
 class UserSchema(UserShortSchema):
@@ -189,11 +209,6 @@ class RefreshResultSchema(Schema):
 
 class UserListSchema(Schema):
     items = fields.List(fields.Nested(UserShortSchema))
-
-
-class PersonSchema(Schema):
-    id = fields.Integer()
-    display_name = fields.String()
 
 
 class DepartmentShortSchema(Schema):
@@ -379,16 +394,19 @@ class RequestSchema(Schema):
     allowed_actions = fields.Method("_allowed_actions")
 
     def _allowed_actions(self, req) -> list[str]:
-        # Whom the caller stands in for: one query per HTTP request, not one per row of a page.
-        if "principals" not in g:
-            g.principals = principals(current_user.id)
-        return actions_for(req, current_user, g.principals)
+        # Whom the caller stands in for: one query per HTTP request, not one per row of a page. Kept on
+        # the request, not on `g`: an app context (and its `g`) can outlive a request, as in tests.
+        if not hasattr(request, "principals"):
+            request.principals = principals(current_user.id)
+        return actions_for(req, current_user, request.principals)
 
 
 class DecisionSchema(Schema):
     id = fields.Integer()
     step = fields.Integer()
     approver = fields.Nested(UserShortSchema)
+    on_behalf_of = fields.Nested(UserShortSchema, allow_none=True,
+                                 metadata={"description": "The decider a delegate stood in for"})
     outcome = fields.String()
     comment = fields.String()
     at = fields.AwareDateTime(attribute="created_at")
@@ -396,7 +414,8 @@ class DecisionSchema(Schema):
 
 class EventSchema(Schema):
     id = fields.Integer()
-    actor = fields.Nested(UserShortSchema, allow_none=True)  # None: a reminder or an escalation
+    actor = fields.Nested(UserShortSchema, allow_none=True, metadata={"description": "null: the system (timers)"})
+    on_behalf_of = fields.Nested(UserShortSchema, allow_none=True)
     action = fields.String()
     from_state = fields.String(allow_none=True)
     to_state = fields.String()
@@ -412,7 +431,41 @@ class CommentSchema(Schema):
     at = fields.AwareDateTime(attribute="created_at")
 
 
+class StepDeciderSchema(Schema):
+    id = fields.Integer()
+    display_name = fields.String()
+    via = fields.String(metadata={"description": "`rule` (resolved at submit) or `escalation`"})
+    active = fields.Boolean()
+
+
+class DecidedBySchema(Schema):
+    id = fields.Integer(attribute="approver.id")
+    display_name = fields.String(attribute="approver.display_name")
+    on_behalf_of = fields.Nested(PersonSchema, allow_none=True)
+
+
+class StepSchema(Schema):
+    step = fields.Integer()
+    decider = fields.String(metadata={"description": "`manager` or `role`"})
+    role = fields.String(allow_none=True)
+    scope = fields.String()
+    label = fields.String()
+    state = fields.String(metadata={"description": "done, current, waiting or skipped"})
+    deciders = fields.List(fields.Nested(StepDeciderSchema))
+    decided_by = fields.Nested(DecidedBySchema, allow_none=True)
+    remind_after_hours = fields.Float(allow_none=True)
+    escalate_after_hours = fields.Float(allow_none=True)
+    started_at = fields.AwareDateTime(allow_none=True)
+    escalated_at = fields.AwareDateTime(allow_none=True)
+
+
 class RequestDetailSchema(RequestSchema):
+    department = fields.Nested(DepartmentShortSchema)
+    previous_id = fields.Integer(allow_none=True, metadata={"description": "The request this one resubmits"})
+    next_ids = ComputedList(resubmissions, fields.Integer(),
+                            metadata={"description": "The requests that resubmit this one"})
+    steps = ComputedList(step_states, fields.Nested(StepSchema),
+                         metadata={"description": "The chain frozen at submit: who decides each step, by name"})
     decisions = fields.List(fields.Nested(DecisionSchema))
     events = fields.List(fields.Nested(EventSchema))
     comments = fields.Method("_comments")
@@ -460,6 +513,7 @@ class RequestFilterSchema(InputSchema):
     applicant_id = QueryInt(1)
     min_value = Money()
     max_value = Money()
+    department_id = QueryInt(1, metadata={"description": "The request's department or one below it"})
 
 
 class RequestExportSchema(RequestFilterSchema):
@@ -490,6 +544,7 @@ class BulkFilterSchema(RequestFilterSchema):
     step = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
     asset_id = Id()
     applicant_id = Id()
+    department_id = Id()
 
 
 class BulkApproveSchema(InputSchema):
@@ -520,6 +575,37 @@ class BulkResultsSchema(Schema):
 class StatsSchema(Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     median_decision_seconds = fields.Float(allow_none=True)
+
+
+# --- delegations ----------------------------------------------------------
+
+class DelegationSchema(Schema):
+    id = fields.Integer()
+    delegator = fields.Nested(PersonSchema)
+    delegate = fields.Nested(PersonSchema)
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    note = fields.String()
+    active = fields.Method("_active")
+
+    def _active(self, delegation) -> bool:
+        return is_active(delegation)
+
+
+class DelegationListSchema(Schema):
+    items = fields.List(fields.Nested(DelegationSchema))
+
+
+class DelegationCreateSchema(InputSchema):
+    delegate_id = Id(required=True)
+    starts_at = fields.AwareDateTime(required=True, metadata={"description": "With a time zone"})
+    ends_at = fields.AwareDateTime(required=True, metadata={
+        "description": "In the future, after starts_at, at most 90 days after it"})
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class DelegationQuerySchema(InputSchema):
+    all = fields.Boolean(load_default=False, metadata={"description": "Every delegation (admins only)"})
 
 
 # --- notifications --------------------------------------------------------

@@ -55,6 +55,7 @@ class Request(db.Model):
     asset: so.Mapped[Asset | None] = so.relationship(lazy="joined")
     applicant: so.Mapped[User] = so.relationship(foreign_keys=[applicant_id], lazy="joined")
     target_user: so.Mapped[User | None] = so.relationship(foreign_keys=[target_user_id], lazy="joined")
+    department = so.relationship("Department")  # read by the detail page only: not joined into lists
     decisions: so.Mapped[list[Decision]] = so.relationship(
         back_populates="request", order_by="Decision.id", viewonly=True)
     events: so.Mapped[list[RequestEvent]] = so.relationship(

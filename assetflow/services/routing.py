@@ -183,3 +183,33 @@ def decided_by(user_id, request_id=Request.id):
     """
     return sa.exists().where(Decision.request_id == request_id,
                              sa.or_(Decision.approver_id == user_id, Decision.on_behalf_of_id == user_id))
+
+
+def step_states(req: Request) -> list[dict[str, Any]]:
+    """The frozen chain as the request page shows it: each step's people by name, its state, who decided it."""
+    decisions = {d.step: d for d in req.decisions}
+    people: dict[int, list[StepDecider]] = {}
+    for named in req.deciders:
+        people.setdefault(named.step, []).append(named)
+    return [{
+        "step": step.step, "decider": step.decider, "role": step.role, "scope": step.scope,
+        "label": req.chain[step.step - 1], "state": _step_state(req, step.step, step.step in decisions),
+        "deciders": [{"id": n.user_id, "display_name": n.user.display_name, "via": n.via, "active": n.user.active}
+                     for n in people.get(step.step, [])],
+        "decided_by": decisions.get(step.step),
+        "remind_after_hours": step.remind_after_hours, "escalate_after_hours": step.escalate_after_hours,
+        "started_at": step.started_at, "escalated_at": step.escalated_at,
+    } for step in req.steps]
+
+
+def _step_state(req: Request, step: int, decided: bool) -> str:
+    if decided:
+        return "done"
+    if req.state != "pending":
+        return "skipped"  # rejected at an earlier step, or withdrawn
+    return "current" if step == req.step else "waiting"
+
+
+def resubmissions(req: Request) -> list[int]:
+    """Ids of the requests that resubmit this one."""
+    return list(db.session.scalars(sa.select(Request.id).where(Request.previous_id == req.id).order_by(Request.id)))

@@ -9,7 +9,7 @@ let server
 let browser
 let dave
 let daveApi
-let bobApi
+let saraApi
 
 const submit = (api, n) =>
   api.post('/api/requests', {
@@ -21,10 +21,11 @@ const submit = (api, n) =>
     currency: 'CNY',
   })
 
-// Nobody is notified of their own action: Dave hears of Bob's decision on his request.
+// Nobody is notified of their own action: Dave hears of Sara's decision on his request (the
+// demo company's Sales requests go to Sara, the manager, first).
 async function decided(n) {
   const req = await submit(daveApi, n)
-  await bobApi.post(`/api/requests/${req.id}/reject`, { comment: `not now ${n}` })
+  await saraApi.post(`/api/requests/${req.id}/reject`, { comment: `not now ${n}` })
   return req
 }
 
@@ -33,7 +34,7 @@ before(
     server = await startServer()
     browser = await launchBrowser()
     daveApi = await apiAs(server.url, 'dave')
-    bobApi = await apiAs(server.url, 'bob')
+    saraApi = await apiAs(server.url, 'sara')
     // Each decision is one notification for the applicant: more than two pages' worth.
     for (let n = 1; n <= 110; n++) await decided(n)
     dave = await openPage(browser, server.url)

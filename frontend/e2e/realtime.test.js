@@ -174,33 +174,32 @@ describe('live approval flow', { timeout: 240_000 }, () => {
   })
 
   it('a second approver is told who decided first (409) instead of an error page', { timeout: STEP_MS }, async () => {
-    const dave = await apiAs(server.url, 'dave')
-    const carol = await openPage(browser, server.url)
-    carol.allow(/status of 409/)
-    await login(carol.page, 'carol')
-    const asset = await freeAsset(dave, taken)
-    const req = await dave.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: 'race' })
-    await carol.page.goto(`/requests/${req.id}`)
-    await carol.page.locator('[data-test=detail-approve]').waitFor()
+    // Erik and Bob both approve for Engineering, Alice's department.
+    const erik = await openPage(browser, server.url)
+    erik.allow(/status of 409/)
+    await login(erik.page, 'erik')
+    const asset = await freeAsset(aliceApi, taken)
+    const req = await aliceApi.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: 'race' })
+    await erik.page.goto(`/requests/${req.id}`)
+    await erik.page.locator('[data-test=detail-approve]').waitFor()
     // Let the reconnect's own refetch finish first: this test needs a page that is stale.
-    await carol.page.locator('[data-test=connection][data-status=live]').waitFor()
-    await carol.page.waitForTimeout(800)
+    await erik.page.locator('[data-test=connection][data-status=live]').waitFor()
+    await erik.page.waitForTimeout(800)
     await bobApi.post(`/api/requests/${req.id}/approve`, {})
 
-    await carol.page.locator('[data-test=detail-approve]').click()
-    await carol.page.locator('[data-test=decision-confirm]').click()
-    await carol.page.locator('.el-message', { hasText: `already decided by ${bobApi.user.display_name}` }).waitFor()
-    await carol.page.locator('[data-test=detail-state] [data-state=approved]').waitFor()
-    assert.deepEqual(carol.unexpectedErrors(), [])
-    await carol.context.close()
+    await erik.page.locator('[data-test=detail-approve]').click()
+    await erik.page.locator('[data-test=decision-confirm]').click()
+    await erik.page.locator('.el-message', { hasText: `already decided by ${bobApi.user.display_name}` }).waitFor()
+    await erik.page.locator('[data-test=detail-state] [data-state=approved]').waitFor()
+    assert.deepEqual(erik.unexpectedErrors(), [])
+    await erik.context.close()
   })
 
   it('bulk approve reports a result per request', { timeout: STEP_MS }, async () => {
-    const dave = await apiAs(server.url, 'dave')
     const ids = []
     for (let i = 0; i < 2; i += 1) {
-      const asset = await freeAsset(dave, taken)
-      ids.push((await dave.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: `bulk ${i}` })).id)
+      const asset = await freeAsset(aliceApi, taken)
+      ids.push((await aliceApi.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: `bulk ${i}` })).id)
     }
     await bob.page.goto('/dashboard')
     await bob.page.locator('[data-test=connection][data-status=live]').waitFor()
