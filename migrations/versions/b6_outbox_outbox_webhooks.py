@@ -83,7 +83,7 @@ def upgrade():
 def downgrade():
     op.drop_table("used_links")
     with op.batch_alter_table("users") as batch_op:
-        batch_op.drop_constraint("ck_users_email_mode", type_="check")
+        batch_op.drop_constraint(op.f("ck_users_email_mode"), type_="check")
         batch_op.drop_column("language")
         batch_op.drop_column("digest_minutes")
         batch_op.drop_column("email_mode")
