@@ -26,7 +26,10 @@ const DELIVERY = {
     { attempt: 2, status_code: 200, duration_ms: 35, error: '', at: '2026-11-27T09:01:31Z' },
   ],
 }
-const invalid = (fields) => [422, { error: { code: 'validation_error', message: 'Invalid input', details: { fields } } }]
+const invalid = (fields) => [
+  422,
+  { error: { code: 'validation_error', message: 'Invalid input', details: { fields } } },
+]
 
 let net
 let view
