@@ -345,7 +345,7 @@ export default {
       expired: 'E-mail links work for a limited time. Open the request in AssetFlow to decide.',
       used: 'Each link works once. Open the request to see where it stands.',
       stale: 'It changed since the e-mail was sent. Open the request to see where it stands.',
-      staleState: 'It changed since the e-mail was sent: it is {state} now.',
+      staleState: 'It changed since the e-mail was sent and is now “{state}”.',
     },
   },
   assetForm: {

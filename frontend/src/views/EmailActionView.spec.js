@@ -82,7 +82,7 @@ describe('e-mail link confirmation', () => {
   it('names the state a changed request is in now', async () => {
     net.route('POST /api/email-actions/preview', () => unusable({ reason: 'stale', request_id: 7, state: 'approved' }))
     const page = await open()
-    expect(page.text()).toContain('it is Approved now')
+    expect(page.text()).toContain('is now “Approved”')
   })
 
   it('turns a confirm refused as used (someone was first) into the used page', async () => {
