@@ -12,10 +12,7 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from config import database_url
-
-from .conftest import POSTGRES_URL, require_service
-from .live_server import PostgresDatabases, base_env, sqlite_copy, sqlite_template, start_server
+from .live_server import base_env, sqlite_copy, sqlite_template, start_server, wait_until
 from .receivers import WebhookReceiver
 
 pytestmark = pytest.mark.timeout(240)
@@ -23,15 +20,6 @@ MESSAGES = 25
 SECRET = "live-test-secret-0123456789"
 WORKER = {"DELIVERY_POLL_SECONDS": "0.2", "DELIVERY_LEASE_SECONDS": "3", "DELIVERY_BATCH": "5",
           "DELIVERY_RETRY_SECONDS": "1", "WEBHOOK_TIMEOUT_SECONDS": "5"}
-
-
-def wait_until(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def subscribe(server, url: str) -> None:
@@ -84,23 +72,14 @@ def test_sigkill_mid_batch_in_the_sqlite_default_loses_nothing(mode, tmp_path):
         try:
             subscribe(server, receiver.url)
             submit_acquires(server, MESSAGES)
-            wait_until(lambda: len(receiver.received) >= 8, 60, "the worker to be mid-way")
+            assert wait_until(lambda: len(receiver.received) >= 8, 60), "the worker to be mid-way"
             kill(server)
             assert len(set(receiver.deliveries())) < MESSAGES  # it did die mid-way
             server = start_server(env, tmp_path, "a", port=int(server.url.rsplit(":", 1)[1]))
-            wait_until(lambda: len(set(receiver.deliveries())) == MESSAGES, 60, "every delivery")
+            assert wait_until(lambda: len(set(receiver.deliveries())) == MESSAGES, 60), "every delivery"
         finally:
             server.stop()
     assert_everything_once_but_one(receiver, outbox_ids(url))
-
-
-@pytest.fixture(scope="module")
-def databases():
-    admin_url = database_url(POSTGRES_URL)
-    require_service(lambda: sa.create_engine(admin_url).connect().close(), "PostgreSQL")
-    dbs = PostgresDatabases(admin_url)
-    yield dbs
-    dbs.drop_all()
 
 
 def test_two_processes_on_postgresql_never_send_one_message_twice_but_the_one_in_flight(databases, tmp_path):
@@ -112,9 +91,9 @@ def test_two_processes_on_postgresql_never_send_one_message_twice_but_the_one_in
         try:
             subscribe(a, receiver.url)
             submit_acquires(a, MESSAGES)
-            wait_until(lambda: len(receiver.received) >= 8, 60, "both workers to be mid-way")
+            assert wait_until(lambda: len(receiver.received) >= 8, 60), "both workers to be mid-way"
             kill(a)
-            wait_until(lambda: len(set(receiver.deliveries())) == MESSAGES, 60, "B to deliver the rest")
+            assert wait_until(lambda: len(set(receiver.deliveries())) == MESSAGES, 60), "B to deliver the rest"
         finally:
             a.stop()
             b.stop()
