@@ -94,6 +94,24 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 15 minutes;60 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     REPLAY_LIMIT = 500
+    # The outbox worker (e-mail, webhooks): how often an idle server process looks for due messages
+    # (0: never), how many it claims at once, how long a claim lasts before another process may retry
+    # it, the first retry's wait (doubling, at most an hour), and when a message is given up.
+    DELIVERY_POLL_SECONDS = float(os.environ.get("DELIVERY_POLL_SECONDS", 1))
+    DELIVERY_BATCH = _int("DELIVERY_BATCH", 20)
+    DELIVERY_LEASE_SECONDS = _int("DELIVERY_LEASE_SECONDS", 60)
+    DELIVERY_RETRY_SECONDS = float(os.environ.get("DELIVERY_RETRY_SECONDS", 30))
+    DELIVERY_GIVE_UP_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_HOURS", 24))
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", 5))
+    # E-mail: unset MAIL_URL sends none. smtp://[user:password@]host:port, smtps:// for TLS from the
+    # start, smtp://…?starttls=1 to upgrade. A notification is e-mailed only if still unread after
+    # EMAIL_DELAY_SECONDS; one-click links expire after EMAIL_LINK_HOURS.
+    MAIL_URL = os.environ.get("MAIL_URL", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "AssetFlow <assetflow@localhost>")
+    EMAIL_DELAY_SECONDS = _int("EMAIL_DELAY_SECONDS", 120)
+    EMAIL_LINK_HOURS = _int("EMAIL_LINK_HOURS", 72)
+    # Where people open the app, for links in e-mails (default: this server's own address).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
     FRONTEND_DIST = Path(os.environ.get("FRONTEND_DIST", BASE_DIR / "frontend" / "dist"))
 
 

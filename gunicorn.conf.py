@@ -49,3 +49,10 @@ def on_starting(server):
             "ulimit -n is %s but worker_connections=%s needs %s open files: this process will "
             "hold fewer sockets than configured. Raise the limit (ulimit -n, systemd LimitNOFILE) "
             "or lower WORKER_CONNECTIONS.", soft, worker_connections, FDS_PER_WORKER)
+
+
+def post_worker_init(worker):
+    """Start the worker's background work (socket sweep, timers, outbox): servers only, never a CLI command."""
+    from assetflow import tasks
+
+    tasks.start(worker.wsgi)

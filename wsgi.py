@@ -66,4 +66,7 @@ from assetflow.extensions import socketio
 app = create_app()
 
 if __name__ == "__main__":
+    from assetflow import tasks
+
+    tasks.start(app)  # gunicorn.conf.py's post_worker_init does this for gunicorn workers
     socketio.run(app, host=app.config["HOST"], port=app.config["PORT"])

@@ -12,10 +12,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, config_from_env, login_rate_limits
 
-from . import api, cli, errors, metrics, security_headers, web
+from . import api, channels, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
-from .realtime import compression, guard, sockets, timer_loop
+from .realtime import compression, guard, sockets
 from .realtime.manager import client_manager
 from .realtime.origins import OriginPolicy
 
@@ -43,13 +43,13 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
 
     tokens.init_app(app)
     api.init_app(app)
+    channels.init_app(app)
     errors.init_app(app)
     metrics.init_app(app)
     web.init_app(app)
     security_headers.init_app(app)
     cli.init_app(app)
     sockets.init_app(app)
-    timer_loop.init_app(app)
 
     return app
 

@@ -15,9 +15,11 @@ from assetflow.extensions import db
 from config import TestingConfig, database_url
 
 from .factories import PASSWORD, make_user
-from .live_server import NODE_DIR, Probe, current_seq
+from .live_server import NODE_DIR, PostgresDatabases, Probe, current_seq, flask_cli
+from .live_server import base_env as live_env
 
 POSTGRES_URL = os.environ.get("POSTGRES_TEST_URL", "postgresql://postgres@127.0.0.1:5432/test")
+QUEUE_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
 
 
 def require_service(check, name: str) -> None:
@@ -28,6 +30,46 @@ def require_service(check, name: str) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{name} is required in CI but unreachable: {error}")
         pytest.skip(f"{name} not reachable: {error}")
+
+
+def require_redis() -> None:
+    """Redis at QUEUE_URL, the Socket.IO message queue of the scale-out tests."""
+    import redis
+
+    require_service(lambda: redis.Redis.from_url(QUEUE_URL, socket_connect_timeout=2).ping(), "Redis")
+
+
+@pytest.fixture(scope="module")
+def databases():
+    """Migrated, seeded PostgreSQL databases for live servers, made per test module and dropped after it."""
+    admin_url = database_url(POSTGRES_URL)
+    require_service(lambda: sa.create_engine(admin_url).connect().close(), "PostgreSQL")
+    dbs = PostgresDatabases(admin_url)
+    yield dbs
+    dbs.drop_all()
+
+
+def reset_schema(url: str) -> None:
+    """Drop every table of a PostgreSQL database, so migrations start from nothing."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_database(request, tmp_path):
+    """A database migrated up to the test module's PREVIOUS revision (SQLite, then PostgreSQL); its URL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        reset_schema(url)
+    flask_cli(live_env(url), "db", "upgrade", request.module.PREVIOUS)
+    yield url
+    if request.param == "postgresql":
+        reset_schema(url)  # the other PostgreSQL tests build their own tables on this database
 
 
 @pytest.fixture(scope="session")

@@ -204,6 +204,16 @@ def start_server(env: dict[str, str], log_dir: Path, name: str, port: int | None
     raise RuntimeError(f"server {name} did not answer within {START_TIMEOUT}s:\n{server.log_text()}")
 
 
+def wait_until(check: Callable[[], bool], timeout: float = 30) -> bool:
+    """Whether `check()` came true within `timeout` seconds (polled every 0.1 s)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def by_seq(events: list[dict]) -> list[dict]:
     """Events in seq order. python-engineio's client dispatches each message on its own thread,
     so a burst can reach a Probe out of order; test_server.py checks the wire order raw."""

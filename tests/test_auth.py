@@ -173,7 +173,9 @@ def test_a_malformed_login_rate_limit_refuses_to_start(setting):
         build_app(LOGIN_RATE_LIMIT=setting)
 
 
-PUBLIC = {"/api/auth/login", "/api/openapi.json", "/api/meta"}
+# The e-mail links carry their own credential: a signed, single-use token for one action (test_email_links.py).
+PUBLIC = {"/api/auth/login", "/api/openapi.json", "/api/meta", "/api/email-actions/preview",
+          "/api/email-actions/confirm"}
 
 
 def test_every_api_endpoint_but_login_and_openapi_needs_a_token(app, client):

@@ -63,7 +63,7 @@ def test_an_active_delegation_lets_the_delegate_decide_for_the_principal(client,
     assert received(sockets["carol"]) == []
     assert inbox(client, dan_h) == [req["id"]]
     assert client.get(f"/api/requests/{req['id']}", headers=dan_h).get_json()["allowed_actions"] == [
-        "approve", "reject"]
+        "approve", "reject", "comment"]
 
     assert client.post(f"/api/requests/{req['id']}/approve", headers=dan_h, json={}).status_code == 200
     detail = client.get(f"/api/requests/{req['id']}", headers=alice_h).get_json()
@@ -112,7 +112,7 @@ def test_a_delegate_never_decides_their_own_request(client, team):
     assert delegate(client, bob_h, alice.id).status_code == 201
     req = submit(client, alice_h)
     assert inbox(client, alice_h) == []
-    assert client.get(f"/api/requests/{req['id']}", headers=alice_h).get_json()["allowed_actions"] == ["withdraw"]
+    assert client.get(f"/api/requests/{req['id']}", headers=alice_h).get_json()["allowed_actions"] == ["withdraw", "comment"]
     assert client.post(f"/api/requests/{req['id']}/approve", headers=alice_h, json={}).status_code == 403
 
 
@@ -130,7 +130,7 @@ def test_a_delegate_who_decided_step_one_cannot_decide_step_two_for_someone_else
     req = submit(client, two_steps["alice"][1])
     assert client.post(f"/api/requests/{req['id']}/approve", headers=dan_h, json={}).status_code == 200
     detail = client.get(f"/api/requests/{req['id']}", headers=dan_h).get_json()
-    assert detail["step"] == 2 and detail["allowed_actions"] == [] and inbox(client, dan_h) == []
+    assert detail["step"] == 2 and detail["allowed_actions"] == ["comment"] and inbox(client, dan_h) == []
     assert client.post(f"/api/requests/{req['id']}/approve", headers=dan_h, json={}).status_code == 403
     # Whom Dan stood in for at step 1 may not decide step 2 either; the other decider may.
     principal = detail["decisions"][0]["on_behalf_of"]["id"]

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from prometheus_client import REGISTRY
 
+from assetflow import events
 from assetflow.extensions import db, socketio
 from assetflow.models import Notification, Request
 from assetflow.realtime import emitter
-from assetflow.services import notify
 
 from .factories import make_asset, make_user
 
@@ -159,13 +159,12 @@ def test_a_failure_after_the_notifications_were_queued_stores_and_emits_nothing(
     alice, headers = people["alice"]
     sio = connect(app, token(headers))
     dashboard = connect(app, token(people["bob"][1]))
-    original = notify.approval_update
 
-    def queue_then_fail(*args, **kwargs):
-        original(*args, **kwargs)
+    def fail(change):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(notify, "approval_update", queue_then_fail)
+    # A channel after the inbox and the push (e.g. the outbox's disk) fails inside the transaction.
+    monkeypatch.setattr(events, "_subscribers", [*events._subscribers, (events.RequestChange, fail)])
     response = client.post("/api/requests", headers=headers,
                            json={"kind": "assign", "asset_id": make_asset().id, "reason": "x"})
     assert response.status_code == 500

@@ -110,3 +110,22 @@ def test_wsgi_refuses_a_blocking_postgres_driver_on_green_threads(patch, expecte
                             text=True, timeout=60,
                             env={**os.environ, "ASYNC_MODE": "eventlet", "FLASK_ENV": "development"})
     assert expected in result.stdout + result.stderr
+
+
+def _relative_imports(path: Path) -> set[str]:
+    """The package-relative modules a file imports, as dotted names under assetflow ("realtime.emitter")."""
+    package = path.relative_to(ROOT / "assetflow").parent.parts
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = list(package[: len(package) - (node.level - 1)])
+            module = [*base, *(node.module.split(".") if node.module else [])]
+            names |= {".".join(module + ([alias.name] if not node.module else [])) for alias in node.names}
+    return names
+
+
+def test_services_never_import_the_realtime_layer():
+    """Services publish domain events; the push is a subscriber (assetflow/channels.py), so no cycle."""
+    offenders = {str(path.relative_to(ROOT)): sorted(n for n in _relative_imports(path) if n.startswith("realtime"))
+                 for path in sorted((ROOT / "assetflow" / "services").rglob("*.py"))}
+    assert {name: found for name, found in offenders.items() if found} == {}

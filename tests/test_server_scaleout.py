@@ -12,14 +12,9 @@ import time
 
 import psycopg2
 import pytest
-import redis
-import sqlalchemy as sa
 
-from config import database_url
-
-from .conftest import POSTGRES_URL, require_service
+from .conftest import QUEUE_URL, require_redis
 from .live_server import (
-    PostgresDatabases,
     base_env,
     by_seq,
     decide,
@@ -30,23 +25,13 @@ from .live_server import (
 )
 
 pytestmark = pytest.mark.timeout(180)
-QUEUE_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
 LOCK_SECONDS = 3.0
-
-
-@pytest.fixture(scope="module")
-def databases():
-    admin_url = database_url(POSTGRES_URL)
-    require_service(lambda: sa.create_engine(admin_url).connect().close(), "PostgreSQL")
-    require_service(lambda: redis.Redis.from_url(QUEUE_URL, socket_connect_timeout=2).ping(), "Redis")
-    dbs = PostgresDatabases(admin_url)
-    yield dbs
-    dbs.drop_all()
 
 
 @pytest.fixture(scope="module", params=["eventlet", "gevent"])
 def cluster(request, databases, tmp_path_factory):
     """Processes A and B of one deployment: same database, same queue channel."""
+    require_redis()
     mode = request.param
     env = base_env(databases.create(mode), mode, SOCKETIO_MESSAGE_QUEUE=QUEUE_URL,
                    SOCKETIO_CHANNEL=f"assetflow-test-{os.getpid()}-{mode}")

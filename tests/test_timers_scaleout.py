@@ -7,39 +7,17 @@ import os
 import time
 
 import pytest
-import redis
 import sqlalchemy as sa
 
-from config import database_url
-
-from .conftest import POSTGRES_URL, require_service
-from .live_server import PostgresDatabases, base_env, new_asset, start_server, submit_assign
+from .conftest import QUEUE_URL, require_redis
+from .live_server import base_env, new_asset, start_server, submit_assign, wait_until
 
 pytestmark = pytest.mark.timeout(180)
-QUEUE_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
 PASSES = 3  # seconds of further passes by both processes after the first firing
 
 
-@pytest.fixture(scope="module")
-def databases():
-    admin_url = database_url(POSTGRES_URL)
-    require_service(lambda: sa.create_engine(admin_url).connect().close(), "PostgreSQL")
-    require_service(lambda: redis.Redis.from_url(QUEUE_URL, socket_connect_timeout=2).ping(), "Redis")
-    dbs = PostgresDatabases(admin_url)
-    yield dbs
-    dbs.drop_all()
-
-
-def wait_until(check, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_two_processes_fire_each_timer_exactly_once(databases, tmp_path, probes):
+    require_redis()
     url = databases.create("timers")
     env = base_env(url, "eventlet", TIMER_SECONDS="1", SOCKETIO_MESSAGE_QUEUE=QUEUE_URL,
                    SOCKETIO_CHANNEL=f"assetflow-timers-{os.getpid()}")

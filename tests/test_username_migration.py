@@ -8,29 +8,6 @@ from .live_server import base_env, flask_cli
 PREVIOUS, NORMALISED = "b1_integrity", "b2_usernames"  # the revision before, and this one
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def old_database(request, tmp_path):
-    """An empty database migrated to the initial schema; its URL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        reset_schema(url)
-    flask_cli(base_env(url), "db", "upgrade", PREVIOUS)
-    yield url
-    if request.param == "postgresql":
-        reset_schema(url)  # the other PostgreSQL tests build their own tables on this database
-
-
-def reset_schema(url: str) -> None:
-    """Drop every table, so migrations start from nothing."""
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def add_users(url: str, *usernames: str) -> None:
     """Rows as the old code stored them: the username exactly as typed."""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)

@@ -24,12 +24,26 @@ api = JsonErrorApi()
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints and the OpenAPI document."""
-    from . import assets, auth, delegations, departments, meta, notifications, requests, rules, users
+    from . import (
+        assets,
+        auth,
+        delegations,
+        departments,
+        email_actions,
+        meta,
+        notifications,
+        preferences,
+        requests,
+        rules,
+        users,
+        webhooks,
+    )
 
     base.init_app(app)
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                        "description": "The access token from POST /api/auth/login (the refresh token for /refresh)"})
-    for module in (auth, users, departments, assets, requests, rules, delegations, notifications, meta):
+    for module in (auth, users, preferences, departments, assets, requests, rules, delegations, notifications,
+                   webhooks, email_actions, meta):
         api.register_blueprint(module.blp)

@@ -10,9 +10,10 @@ from flask import request
 from flask_jwt_extended import current_user
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from ..events import DOMAIN_EVENTS
 from ..models.asset import ASSET_STATUSES
 from ..models.request import REQUEST_KINDS, REQUEST_STATES
-from ..models.user import ROLES
+from ..models.user import EMAIL_MODES, LANGUAGES, ROLES
 from ..services.delegations import is_active
 from ..services.listing import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
 from ..services.notify import event_payload
@@ -677,6 +678,101 @@ class MetaSchema(Schema):
     default_currency = fields.String()
     sorts = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     bulk_limit = fields.Integer()
+
+
+# --- webhooks -------------------------------------------------------------
+
+def _webhook_fields(required: bool) -> dict[str, fields.Field]:
+    return {
+        "url": fields.Url(schemes={"http", "https"}, require_tld=False, required=required,
+                          validate=validate.Length(max=2000)),
+        "events": fields.List(fields.String(validate=validate.OneOf(DOMAIN_EVENTS)), required=required,
+                              validate=validate.Length(min=1, max=len(DOMAIN_EVENTS))),
+        # Shared with the receiver, who checks X-AssetFlow-Signature with it; never shown again.
+        "secret": fields.String(required=required, validate=validate.Length(min=16, max=200)),
+        "active": fields.Boolean(truthy={True}, falsy={False}),  # JSON true or false, not "yes"
+    }
+
+
+WebhookCreateSchema = InputSchema.from_dict(_webhook_fields(required=True), name="WebhookCreate")
+WebhookUpdateSchema = InputSchema.from_dict(_webhook_fields(required=False), name="WebhookUpdate")
+
+
+class WebhookSchema(Schema):
+    id = fields.Integer()
+    url = fields.String()
+    events = fields.List(fields.String())
+    active = fields.Boolean()
+    created_at = fields.AwareDateTime()
+
+
+class WebhookListSchema(Schema):
+    items = fields.List(fields.Nested(WebhookSchema))
+    events = fields.List(fields.String(), metadata={"description": "Every event a webhook may subscribe to"})
+
+
+class WebhookCallSchema(Schema):
+    attempt = fields.Integer()
+    status_code = fields.Integer(allow_none=True)
+    duration_ms = fields.Integer()
+    error = fields.String()
+    at = fields.AwareDateTime()
+
+
+class WebhookDeliverySchema(Schema):
+    id = fields.String(attribute="message_id", metadata={"description": "The X-AssetFlow-Delivery header"})
+    event = fields.String()
+    state = fields.String(metadata={"description": "pending | sent | skipped | failed"})
+    attempts = fields.Integer()
+    created_at = fields.AwareDateTime()
+    next_attempt_at = fields.Method("_next_attempt")
+    finished_at = fields.AwareDateTime(allow_none=True)
+    last_error = fields.String()
+    calls = fields.List(fields.Nested(WebhookCallSchema))
+
+    def _next_attempt(self, message) -> str | None:
+        return message.due_at.isoformat() if message.state == "pending" else None
+
+
+class WebhookDeliveryQuerySchema(InputSchema):
+    page = QueryInt(1, load_default=1)
+    per_page = QueryInt(1, 100, load_default=20)
+
+
+# --- preferences and e-mail links -------------------------------------------
+
+class PreferencesSchema(InputSchema):
+    email = fields.String(required=True, attribute="email_mode", validate=validate.OneOf(EMAIL_MODES),
+                          metadata={"description": "off: no e-mail; instant: each unread notification after "
+                                                   "EMAIL_DELAY_SECONDS; digest: unread ones gathered"})
+    digest_minutes = fields.Integer(strict=True, validate=validate.Range(min=15, max=7 * 24 * 60), load_default=60)
+    language = fields.String(validate=validate.OneOf(LANGUAGES), load_default="en",
+                             metadata={"description": "The language of e-mails"})
+
+
+class EmailTokenSchema(InputSchema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class EmailConfirmSchema(EmailTokenSchema):
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class EmailRequestSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    state = fields.String()
+    step = fields.Integer()
+    steps_total = fields.Integer()
+    reason = fields.String()
+    asset_tag = fields.Function(lambda req: req.asset.tag if req.asset else None)
+    applicant = fields.Function(lambda req: req.applicant.display_name)
+
+
+class EmailActionSchema(Schema):
+    action = fields.String(metadata={"description": "approve | reject"})
+    user = fields.Function(lambda link: link.user.display_name, metadata={"description": "Who the link acts as"})
+    request = fields.Nested(EmailRequestSchema)
 
 
 # --- approval rules -------------------------------------------------------

@@ -5,11 +5,15 @@ from .asset_event import AssetEvent
 from .delegation import Delegation
 from .department import ROOT_DEPARTMENT_ID, Department
 from .notification import Notification
+from .outbox import OutboxMessage, UsedLink
 from .request import Decision, Request, RequestEvent, RequestStep, StepDecider
 from .rule import ApprovalRule, ApprovalRuleChange
 from .token import RevokedToken
 from .user import User
+from .webhook import Webhook, WebhookAttempt
 
-__all__ = ["ROOT_DEPARTMENT_ID", "ApprovalRule", "ApprovalRuleChange", "Asset", "AssetEvent", "Decision",
-           "Delegation", "Department", "Notification", "Request", "RequestEvent", "RequestStep", "RevokedToken",
-           "StepDecider", "User"]
+__all__ = [
+    "ROOT_DEPARTMENT_ID", "ApprovalRule", "ApprovalRuleChange", "Asset", "AssetEvent", "Decision", "Delegation",
+    "Department", "Notification", "OutboxMessage", "Request", "RequestEvent", "RequestStep", "RevokedToken",
+    "StepDecider", "UsedLink", "User", "Webhook", "WebhookAttempt",
+]

@@ -13,6 +13,8 @@ from .base import UTCDateTime, utcnow
 from .department import ROOT_DEPARTMENT_ID
 
 ROLES = ("employee", "approver", "admin")
+EMAIL_MODES = ("off", "instant", "digest")
+LANGUAGES = ("en", "zh-CN")
 
 
 class User(db.Model):
@@ -35,10 +37,17 @@ class User(db.Model):
     # Carried in every token as "gen"; deactivation bumps it, so no older token works again.
     token_generation: so.Mapped[int] = so.mapped_column(default=0)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # How notifications the user has not read in the app reach them by e-mail, and in which language.
+    email_mode: so.Mapped[str] = so.mapped_column(sa.String(8), default="instant", server_default="instant")
+    digest_minutes: so.Mapped[int] = so.mapped_column(default=60, server_default=sa.text("60"))
+    language: so.Mapped[str] = so.mapped_column(sa.String(8), default="en", server_default="en")
 
     department = so.relationship("Department", foreign_keys=[department_id], lazy="joined")
 
-    __table_args__ = (sa.CheckConstraint(f"role IN {ROLES}", name="role"),)
+    __table_args__ = (
+        sa.CheckConstraint(f"role IN {ROLES}", name="role"),
+        sa.CheckConstraint(f"email_mode IN {EMAIL_MODES}", name="email_mode"),
+    )
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password."""

@@ -14,6 +14,7 @@ from ..metrics import COMMIT_TO_EMIT, EVENTS_EMITTED
 
 log = logging.getLogger(__name__)
 OUTBOX = "assetflow_outbox"
+DISCONNECT = object()  # a queued disconnect instead of an event
 
 
 def user_room(user_id: int) -> str:
@@ -44,14 +45,14 @@ def disconnect_token(jti: str) -> None:
     socketio.server.manager.disconnect_room(token_room(jti), "/")
 
 
-def disconnect_user(user_id: int) -> None:
-    """Disconnect every socket of the user, in every process on the message queue."""
-    socketio.server.manager.disconnect_room(user_room(user_id), "/")
-
-
 def queue(event: str, payload: dict[str, Any], to: str | list[str]) -> None:
     """Hold an event until the current transaction commits; a rollback drops it."""
     db.session.info.setdefault(OUTBOX, []).append((event, payload, to))
+
+
+def queue_disconnect(user_id: int) -> None:
+    """Disconnect the user's sockets once the current transaction commits; a rollback keeps them."""
+    db.session.info.setdefault(OUTBOX, []).append((DISCONNECT, None, user_room(user_id)))
 
 
 @sa.event.listens_for(Session, "after_commit")
@@ -62,6 +63,9 @@ def _send_outbox(session: Session) -> None:
     committed_at = time.perf_counter()
     for event, payload, to in pending:
         try:
+            if event is DISCONNECT:
+                socketio.server.manager.disconnect_room(to, "/")
+                continue
             socketio.emit(event, payload, to=to)
         except Exception:  # The rows are committed; clients recover them by replay or sync.
             log.exception("emit of %s to %s failed", event, to)

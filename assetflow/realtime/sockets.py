@@ -24,7 +24,7 @@ from ..extensions import socketio
 from ..metrics import SOCKETS_CONNECTED
 from ..models import User
 from ..services import notify
-from . import emitter, guard, sweeper
+from . import emitter, guard
 
 log = logging.getLogger(__name__)
 UNAUTHORIZED = "unauthorized"
@@ -112,7 +112,6 @@ def on_connect(auth=None):
     join_room(emitter.user_room(user.id))
     join_room(emitter.role_room(user.role))
     join_room(emitter.token_room(jti))
-    sweeper.ensure_started()
     # Sent before the CONNECT packet; Socket.IO clients buffer them until connected.
     replayed = replay(user.id, last_seq)
     SOCKETS_CONNECTED.inc()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import Flask, current_app
 
 from ..extensions import db, socketio
 from ..models import User
@@ -20,7 +19,6 @@ from . import emitter
 from .manager import disconnect_local
 
 log = logging.getLogger(__name__)
-STARTED = "assetflow.sweeper"
 NAMESPACE = "/"
 
 
@@ -41,22 +39,3 @@ def sweep() -> int:
         log.info("socket sweep user=%s reason=inactive", user_id)
         disconnect_local(socketio.server.manager, emitter.user_room(user_id), NAMESPACE)
     return len(inactive)
-
-
-def _loop(app: Flask, seconds: float) -> None:
-    while True:
-        socketio.sleep(seconds)
-        try:
-            with app.app_context():
-                sweep()
-        except Exception:  # a database hiccup must not end the sweeps
-            log.exception("socket sweep failed")
-
-
-def ensure_started() -> None:
-    """Start this app's sweep loop once, from the first connect (so CLI commands never run it)."""
-    seconds = current_app.config["SOCKET_SWEEP_SECONDS"]
-    if seconds <= 0 or current_app.extensions.get(STARTED):
-        return
-    current_app.extensions[STARTED] = True
-    socketio.start_background_task(_loop, current_app._get_current_object(), seconds)

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..errors import NotFound
+from ..events import RequestChange
 from ..extensions import db
-from ..models import Notification, Request, RequestEvent, User
+from ..models import Notification, Request, User
 from ..models.base import utcnow
-from ..realtime import emitter
 
 APPROVAL_UPDATE = "approval_update"
 APPROVAL_REMINDER = "approval_reminder"
 REQUEST_COMMENT = "request_comment"
-REQUEST_CHANGED = "request_changed"
 
 
 def _next_seq(user_id: int) -> int:
@@ -44,47 +41,23 @@ def event_payload(notification: Notification, replayed: bool = False) -> dict[st
     }
 
 
-def approval_update(req: Request, actor: User | None, action: str, comment: str, recipients: Iterable[int],
-                    dashboards: Iterable[int] = (), on_behalf_of: int | None = None) -> None:
-    """Write one notification per recipient and queue its push and the dashboards' update.
+def record(change: RequestChange) -> list[Notification]:
+    """The inbox, first subscriber of every request change: one durable row per person it concerns.
 
-    `dashboards` are the users whose queue the change touches: who could decide before and who can now.
-    `actor` is None for what the system does by itself (an escalation).
+    Nobody is notified of their own action (the HTTP answer told them). The rows are recorded on the
+    change for the channels after this one (the live push, e-mail).
     """
-    body = {
-        "request_id": req.id,
-        "asset_id": req.asset_id,
-        "asset_tag": req.asset.tag if req.asset else None,
-        "kind": req.kind,
-        "status": req.state,
-        "step": req.step,
-        "steps_total": req.steps_total,
-        # Who decides next, so a client can say "waiting for an admin" (None once decided).
-        "required_role": req.required_role,
-        "actor": _actor(actor, on_behalf_of) if actor else None,
-        "action": action,
-        "comment": comment,
-        "at": utcnow().isoformat(),
-    }
-    # Sorted, so concurrent transactions lock user rows in one order and cannot deadlock.
-    # Nobody is notified of their own action: the HTTP answer told them.
+    req, actor = change.request, change.actor
+    kind, body = BODIES.get(change.action, (APPROVAL_UPDATE, _update_body))
+    payload = {**_request_summary(req), **body(change), "at": utcnow().isoformat()}
     author = {actor.id} if actor else set()
-    rows = [
-        Notification(user_id=uid, seq=_next_seq(uid), type=APPROVAL_UPDATE, payload=body)
-        for uid in sorted(set(recipients) - author)
-    ]
+    # Sorted, so concurrent transactions lock user rows in one order and cannot deadlock.
+    rows = [Notification(user_id=uid, seq=_next_seq(uid), type=kind, payload=payload)
+            for uid in sorted(set(change.recipients) - author)]
     db.session.add_all(rows)
     db.session.flush()
-    for row in rows:
-        emitter.queue(APPROVAL_UPDATE, event_payload(row), emitter.user_room(row.user_id))
-    queue_event = {"request_id": req.id, "state": req.state, "step": req.step, "action": action}
-    # Only to the people whose queue changes: never to a whole role (another department's approvers).
-    rooms = [emitter.user_room(uid) for uid in sorted(set(dashboards) - author)]
-    if rooms:
-        emitter.queue("queue_update", queue_event, rooms)
-    if actor:
-        # The actor's other tabs learn of it without an inbox row (not durable, no seq).
-        emitter.queue(REQUEST_CHANGED, {**queue_event, "at": body["at"]}, emitter.user_room(actor.id))
+    change.notifications += rows
+    return rows
 
 
 def _request_summary(req: Request) -> dict[str, Any]:
@@ -100,28 +73,28 @@ def _request_summary(req: Request) -> dict[str, Any]:
     }
 
 
-def _deliver(kind: str, body: dict[str, Any], recipients: Iterable[int]) -> None:
-    """One durable row per recipient (sorted: user rows lock in one order), pushed under `kind` after commit."""
-    rows = [Notification(user_id=uid, seq=_next_seq(uid), type=kind, payload=body) for uid in sorted(set(recipients))]
-    db.session.add_all(rows)
-    db.session.flush()
-    for row in rows:
-        emitter.queue(kind, event_payload(row), emitter.user_room(row.user_id))
+def _update_body(change: RequestChange) -> dict[str, Any]:
+    return {
+        # Who decides next, so a client can say "waiting for an admin" (None once decided).
+        "required_role": change.request.required_role,
+        "actor": _actor(change.actor, change.on_behalf_of) if change.actor else None,
+        "action": change.action,
+        "comment": change.comment,
+    }
 
 
-def approval_reminder(req: Request, recipients: Iterable[int], waiting_since: datetime) -> None:
-    """Remind who may decide the current step that it has waited since `waiting_since`."""
-    body = {**_request_summary(req), "required_role": req.required_role,
-            "waiting_since": waiting_since.isoformat(), "at": utcnow().isoformat()}
-    _deliver(APPROVAL_REMINDER, body, recipients)
+def _reminder_body(change: RequestChange) -> dict[str, Any]:
+    return {"required_role": change.request.required_role, "waiting_since": change.extra["waiting_since"].isoformat()}
 
 
-def request_comment(req: Request, comment: RequestEvent, recipients: Iterable[int]) -> None:
-    """Tell everyone involved but the author of a new comment on the request."""
-    body = {**_request_summary(req), "comment_id": comment.id,
-            "actor": {"id": comment.actor_id, "name": comment.actor.display_name},
-            "body": comment.comment, "at": comment.created_at.isoformat()}
-    _deliver(REQUEST_COMMENT, body, set(recipients) - {comment.actor_id})
+def _comment_body(change: RequestChange) -> dict[str, Any]:
+    comment = change.extra["comment"]
+    return {"comment_id": comment.id, "actor": {"id": comment.actor_id, "name": comment.actor.display_name},
+            "body": comment.comment}
+
+
+# The notification type and payload of each action; every other action is an approval_update.
+BODIES = {"remind": (APPROVAL_REMINDER, _reminder_body), "comment": (REQUEST_COMMENT, _comment_body)}
 
 
 def _actor(actor: User, on_behalf_of: int | None) -> dict[str, Any]:

@@ -8,12 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import AppError, Conflict, Forbidden, ValidationFailed
+from ..events import RequestChange, publish
 from ..extensions import db
 from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
 from ..workflow import Actor, Approval, allowed_actions, fire
-from . import effects, kinds, notify, routing, visibility
+from . import effects, kinds, routing, visibility
 from .kinds import KIND_FIELDS
 from .transaction import committing
 
@@ -94,8 +95,8 @@ def submit(applicant: User, data: dict[str, Any], previous: Request | None = Non
         if previous is not None:
             _audit(previous, applicant, "resubmit", previous.state, f"Resubmitted as request {req.id}")
         deciders = _deciders(req)
-        notify.approval_update(req, applicant, "resubmit" if previous else "submit", "", [applicant.id, *deciders],
-                               dashboards=set(deciders))
+        publish(RequestChange("resubmit" if previous else "submit", req, applicant, [applicant.id, *deciders],
+                              dashboards=set(deciders)))
     DECISIONS.labels("submitted").inc()
     return req
 
@@ -187,8 +188,8 @@ def decide(actor: User, request_id: int, action: str, comment: str = "",
             db.session.expire(req, ["decisions"])  # the next step's deciders exclude this one (four eyes)
         _audit(req, actor, action, from_state, comment, decided_step, behalf)
         recipients = _recipients(req) + ([behalf] if behalf else [])
-        notify.approval_update(req, actor, _notify_action(action, req), comment, recipients,
-                               dashboards=set(before) | set(_deciders(req)), on_behalf_of=behalf)
+        publish(RequestChange(_notify_action(action, req), req, actor, recipients, comment, behalf,
+                              dashboards=set(before) | set(_deciders(req))))
     DECISIONS.labels(FINAL_ACTION[action] if req.state != "pending" else "advanced").inc()
     return req
 
@@ -271,5 +272,5 @@ def comment(author: User, request_id: int, body: str) -> RequestEvent:
     with committing(lambda: Conflict("The comment could not be stored; try again")):
         db.session.add(event)
         db.session.flush()
-        notify.request_comment(req, event, recipients)
+        publish(RequestChange("comment", req, author, sorted(recipients), body, extra={"comment": event}))
     return event

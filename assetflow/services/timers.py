@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..events import RequestChange, publish
 from ..extensions import db
 from ..models import Request, RequestEvent, RequestStep, StepDecider, User
 from ..models.base import utcnow
-from . import notify, routing
+from . import routing
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ def _remind(step_id: int, now: datetime) -> int:
     req = step.request
     db.session.add(RequestEvent(request_id=req.id, actor_id=None, action="remind", from_state=req.state,
                                 to_state=req.state, step=step.step, comment=""))
-    notify.approval_reminder(req, sorted(routing.may_decide_now(req)), step.started_at)
+    publish(RequestChange("remind", req, None, sorted(routing.may_decide_now(req)),
+                          extra={"waiting_since": step.started_at}))
     db.session.commit()
     log.info("timer remind request=%s step=%s", req.id, step.step)
     return 1
@@ -117,7 +119,7 @@ def _escalate(step_id: int, now: datetime) -> int:
         return 0
     db.session.expire(req, ["deciders"])
     newly = sorted(routing.may_decide_now(req) - before)
-    notify.approval_update(req, None, "escalate", names, [req.applicant_id, *newly], dashboards=newly)
+    publish(RequestChange("escalate", req, None, [req.applicant_id, *newly], names, dashboards=set(newly)))
     db.session.commit()
     log.info("timer escalate request=%s step=%s added=%s", req.id, step.step, added)
     return 1

@@ -12,10 +12,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..auth.credentials import canonical_username, display_name_problem, password_problem, username_problem
 from ..errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from ..events import SessionsEnded, publish
 from ..extensions import db
 from ..models import ROOT_DEPARTMENT_ID, User
 from ..models.user import ROLES
-from ..realtime import emitter
 from . import departments
 from .transaction import committing
 
@@ -156,8 +156,8 @@ def update_user(user: User, data: Mapping[str, Any]) -> User:
             _end_sessions(user)
         if removes_an_admin:
             _check_an_admin_remains()
-    if role_changes or data.get("active") is False:  # again when already inactive: a socket may have outlived it
-        emitter.disconnect_user(user.id)
+        if role_changes or data.get("active") is False:  # again when already inactive: a socket may have outlived it
+            publish(SessionsEnded(user.id))  # its sockets are dropped everywhere once this commits
     return user
 
 
@@ -185,3 +185,10 @@ def admin_update_user(actor: User, user_id: int, data: Mapping[str, Any]) -> Use
         if data.get("role", user.role) != user.role:
             raise ValidationFailed("You cannot change your own role", {"fields": {"role": ["Not for yourself"]}})
     return update_user(user, data)
+
+
+def set_preferences(user: User, data: dict) -> User:
+    """Store the user's e-mail mode, digest interval and language (validated by the schema)."""
+    user.email_mode, user.digest_minutes, user.language = data["email_mode"], data["digest_minutes"], data["language"]
+    db.session.commit()
+    return user

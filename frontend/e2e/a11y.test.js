@@ -18,6 +18,8 @@ let server
 let browser
 let requestId
 let assetId
+let previewToken
+let staleToken
 const taken = new Set()
 
 before(
@@ -28,9 +30,11 @@ before(
     const bob = await apiAs(server.url, 'bob')
     const asset = await freeAsset(alice, taken)
     const a = await alice.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: 'For the design work' })
+    // An e-mail link made before Bob decided: stale once he has.
+    staleToken = server.emailLinkToken('bob', a.id, 'approve')
     await bob.post(`/api/requests/${a.id}/approve`, { comment: 'Fine by me' })
     // Something waiting on Bob's dashboard, with two steps (approver, then admin).
-    await alice.post('/api/requests', {
+    const waiting = await alice.post('/api/requests', {
       kind: 'acquire',
       reason: 'Team laptop',
       name: 'ThinkPad X1',
@@ -39,6 +43,15 @@ before(
     })
     requestId = a.id
     assetId = asset.id
+    previewToken = server.emailLinkToken('bob', waiting.id, 'approve')
+    // A webhook whose receiver is unreachable: its log shows a failed call and the error.
+    const admin = await apiAs(server.url, 'admin')
+    const hook = await admin.post('/api/webhooks', {
+      url: 'http://127.0.0.1:9/unreachable',
+      events: ['request.approved'],
+      secret: 'a11y-secret-0123456789',
+    })
+    await admin.post(`/api/webhooks/${hook.id}/ping`)
   },
   { timeout: 180_000 },
 )
@@ -48,7 +61,10 @@ after(async () => {
   await server?.stop()
 })
 
-// [name, who, path, what shows the screen is ready]
+const emailLink = (token) => `/email-action?token=${encodeURIComponent(token)}`
+const openLog = (page) => page.locator('[data-test=toggle-log]').first().click()
+
+// [name, who, path, what shows the screen is ready, what to do first]
 const SCREENS = [
   ['login', null, '/login', '[data-test=username]'],
   ['my-requests', 'alice', '/requests', '[data-request-id]'],
@@ -65,6 +81,10 @@ const SCREENS = [
   ['users', 'admin', '/admin/users', '[data-user-id]'],
   ['approval-rules', 'admin', '/admin/rules', '[data-rule]'],
   ['not-found', 'alice', '/no-such-page', '.el-result'],
+  ['preferences', 'alice', '/preferences', '[data-test=preferences-form]'],
+  ['webhooks', 'admin', '/admin/webhooks', '[data-test=delivery-call]', openLog],
+  ['email-action', null, () => emailLink(previewToken), '[data-test=email-action]'],
+  ['email-action-stale', null, () => emailLink(staleToken), '[data-test=link-problem]'],
 ]
 
 for (const [width, viewport] of [
@@ -82,6 +102,7 @@ for (const [width, viewport] of [
           await login(pages[who].page, who)
         }
         pages.anon = await openPage(browser, server.url, viewport)
+        pages.anon.allow(/409/) // the stale e-mail link's preview: the browser logs the answer itself
         await pages.anon.page.addInitScript((l) => localStorage.setItem('assetflow.locale', JSON.stringify(l)), lang)
       })
 
@@ -89,10 +110,11 @@ for (const [width, viewport] of [
         for (const p of Object.values(pages)) await p.context.close()
       })
 
-      for (const [name, who, path, ready] of SCREENS) {
+      for (const [name, who, path, ready, prepare] of SCREENS) {
         it(name, async () => {
           const { page, unexpectedErrors } = pages[who || 'anon']
           await page.goto(typeof path === 'function' ? path() : path)
+          await prepare?.(page)
           await page.locator(ready).first().waitFor()
           assert.equal(await page.evaluate(() => document.documentElement.lang), lang)
           await screenshot(page, `${name}-${lang}-${width}`)

@@ -38,6 +38,31 @@ function flask(env, args) {
   }
 }
 
+/** Run a Python snippet against the server's database and config; resolves to its stdout, trimmed. */
+function python(env, code, args = []) {
+  const res = spawnSync(PYTHON, ['-c', code, ...args], {
+    cwd: REPO,
+    env: { ...env, ASYNC_MODE: 'threading' },
+    encoding: 'utf8',
+    timeout: SETUP_TIMEOUT_MS,
+  })
+  if (res.status !== 0) throw new Error(`python failed (${res.status ?? res.signal}):\n${res.stderr}`)
+  return res.stdout.trim()
+}
+
+// What an approver's e-mail would carry: a one-click link token, signed with the server's secret.
+const SIGN_EMAIL_LINK = `
+import sys
+import sqlalchemy as sa
+from assetflow import create_app
+from assetflow.extensions import db
+from assetflow.models import Request, User
+from assetflow.services.email_links import sign
+with create_app().app_context():
+    user = db.session.scalar(sa.select(User).where(User.username == sys.argv[1]))
+    print(sign(user.id, db.session.get(Request, int(sys.argv[2])), sys.argv[3]))
+`
+
 async function waitHealthy(url, deadline) {
   while (Date.now() < deadline) {
     try {
@@ -128,6 +153,9 @@ export async function startServer() {
     /** Stop the process, keep the database: the next boot sees the same data. */
     halt,
     boot,
+    /** The token of an e-mail's approve / reject link for `username` on request `requestId`. */
+    emailLinkToken: (username, requestId, action) =>
+      python(env, SIGN_EMAIL_LINK, [username, String(requestId), action]),
     async restart() {
       await halt()
       await boot()

@@ -85,6 +85,25 @@ const routes = [
     meta: { title: 'nav.notifications' },
   },
   {
+    path: '/preferences',
+    name: 'preferences',
+    component: () => import('@/views/PreferencesView.vue'),
+    meta: { title: 'preferences.title' },
+  },
+  {
+    path: '/admin/webhooks',
+    name: 'webhooks',
+    component: () => import('@/views/WebhooksView.vue'),
+    meta: { roles: ['admin'], title: 'webhooks.title' },
+  },
+  // An e-mail's approve / reject link: the token is the credential, signed in or not.
+  {
+    path: '/email-action',
+    name: 'email-action',
+    component: () => import('@/views/EmailActionView.vue'),
+    meta: { public: true, title: 'emailAction.pageTitle' },
+  },
+  {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
     component: () => import('@/views/NotFoundView.vue'),

@@ -23,6 +23,8 @@ const routes = [
   'admin-departments',
   'admin-users',
   'admin-rules',
+  'webhooks',
+  'preferences',
 ].map((name) => ({ name, path: `/${name}/:id?`, component: stub }))
 
 /**

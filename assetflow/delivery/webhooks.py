@@ -1,0 +1,90 @@
+"""The webhook channel: one outbox row per subscribed webhook, sent as a signed JSON POST.
+
+Receivers verify `X-AssetFlow-Signature: sha256=<hex HMAC-SHA256 of the raw body with the secret>`
+and drop repeats by `X-AssetFlow-Delivery` (the outbox message id, the same on every retry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+from flask import current_app
+
+from ..events import RequestChange
+from ..extensions import db
+from ..models import OutboxMessage, Webhook, WebhookAttempt
+from .worker import DeliveryFailed, NothingToSend
+
+USER_AGENT = "AssetFlow-Webhook/1"
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The value of X-AssetFlow-Signature for this body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def request_changed(change: RequestChange) -> None:
+    """Subscriber: a call to every webhook subscribed to what happened."""
+    req = change.request
+    actor = {"id": change.actor.id, "name": change.actor.display_name} if change.actor else None
+    enqueue(change.name, {
+        "request_id": req.id, "kind": req.kind, "state": req.state, "step": req.step, "steps_total": req.steps_total,
+        "asset_id": req.asset_id, "asset_tag": req.asset.tag if req.asset else None,
+        "applicant_id": req.applicant_id, "actor": actor, "on_behalf_of_id": change.on_behalf_of,
+        "action": change.action, "comment": change.comment, "version": req.version,
+        "at": req.updated_at.isoformat() if req.updated_at else None,
+    })
+
+
+def enqueue(event: str, data: dict[str, Any]) -> int:
+    """Add a message for every active webhook subscribed to the event, in the caller's transaction."""
+    hooks = db.session.scalars(sa.select(Webhook).where(Webhook.active.is_(True))).all()
+    rows = [OutboxMessage(channel="webhook", target_id=hook.id, event=event, payload=data)
+            for hook in hooks if event in hook.events]
+    db.session.add_all(rows)
+    return len(rows)
+
+
+def body_of(message: OutboxMessage) -> bytes:
+    """The exact bytes signed and sent: the same on every retry of the message."""
+    envelope = {"id": message.message_id, "event": message.event,
+                "created_at": message.created_at.isoformat(), "data": message.payload}
+    return json.dumps(envelope, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
+def send(message: OutboxMessage) -> None:
+    """POST the message to its webhook; anything but a 2xx answer is retried."""
+    hook = db.session.get(Webhook, message.target_id)
+    if hook is None or not hook.active:
+        raise NothingToSend("the webhook was removed or disabled")
+    body = body_of(message)
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+               "X-AssetFlow-Event": message.event, "X-AssetFlow-Delivery": message.message_id,
+               "X-AssetFlow-Signature": signature(hook.secret, body)}
+    started = time.perf_counter()
+    status, error = None, ""
+    try:
+        response = requests.post(hook.url, data=body, headers=headers, allow_redirects=False,
+                                 timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
+        status = response.status_code
+        if not 200 <= status < 300:
+            error = f"HTTP {status}"
+    except requests.RequestException as failure:
+        error = f"{type(failure).__name__}: {failure}"
+    _log(message, hook, status, error, started)
+    if error:
+        raise DeliveryFailed(error)
+
+
+def _log(message: OutboxMessage, hook: Webhook, status: int | None, error: str, started: float) -> None:
+    db.session.add(WebhookAttempt(
+        outbox_id=message.id, webhook_id=hook.id, attempt=message.attempts, status_code=status,
+        duration_ms=round((time.perf_counter() - started) * 1000), error=error[:2000],
+    ))
+    db.session.commit()

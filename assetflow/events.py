@@ -1,0 +1,78 @@
+"""Domain events and their one dispatcher: services say what happened, channels decide whom to tell.
+
+A service publishes inside its transaction; every subscriber runs there too and writes its rows
+(the inbox's notifications, the outbox's e-mails and webhook calls), so all of them commit or roll
+back with the change. What leaves the process — a socket push, an e-mail, an HTTP call — goes
+only after the commit: pushes through realtime.emitter's after-commit queue, the rest through
+the outbox worker. A new channel is one more subscriber; no service changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import Notification, Request, User  # only for the types: models import nothing from here
+
+# What happened to a request, by the action that did it; webhooks subscribe by these names.
+EVENT_OF_ACTION = {
+    "submit": "request.submitted",
+    "advance": "request.advanced",
+    "approve": "request.approved",
+    "reject": "request.rejected",
+    "withdraw": "request.withdrawn",
+    "resubmit": "request.resubmitted",
+    "comment": "request.commented",
+    "remind": "request.reminded",
+    "escalate": "request.escalated",
+}
+DOMAIN_EVENTS = tuple(EVENT_OF_ACTION.values())
+# Sent only by an admin's "send a test" on one webhook.
+PING = "webhook.ping"
+
+
+@dataclass
+class RequestChange:
+    """Something happened to a request; `recipients` are the people it concerns (the inbox tells them)."""
+
+    action: str
+    request: Request
+    actor: User | None
+    recipients: list[int]
+    comment: str = ""
+    on_behalf_of: int | None = None
+    # Whose approver queue the change touches: who could decide before and who can now.
+    dashboards: set[int] = field(default_factory=set)
+    # Filled by the inbox, the first subscriber: the notification rows it wrote, for later channels.
+    notifications: list[Notification] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return EVENT_OF_ACTION[self.action]
+
+
+@dataclass
+class SessionsEnded:
+    """A user was deactivated or changed role: their open sockets close everywhere once this commits."""
+
+    user_id: int
+
+
+Event = RequestChange | SessionsEnded
+_subscribers: list[tuple[type, Callable[[Any], None]]] = []
+
+
+def subscribe(kind: type, handler: Callable[[Any], None]) -> None:
+    """Call `handler` with every published event of this kind, after the handlers registered before it."""
+    if (kind, handler) not in _subscribers:
+        _subscribers.append((kind, handler))
+
+
+def publish(event: Event) -> None:
+    """Hand the event to every subscriber, inside the caller's transaction."""
+    for kind, handler in _subscribers:
+        if isinstance(event, kind):
+            handler(event)

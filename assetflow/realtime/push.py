@@ -1,0 +1,35 @@
+"""The live push: the inbox's rows and the dashboards' queue changes, sent to sockets after the commit."""
+
+from __future__ import annotations
+
+from ..events import RequestChange, SessionsEnded
+from ..services.notify import event_payload
+from . import emitter
+
+REQUEST_CHANGED = "request_changed"
+# Actions that leave the request as it was: nothing for the dashboards or the actor's other tabs.
+TALK = ("comment", "remind")
+
+
+def request_changed(change: RequestChange) -> None:
+    """Queue each notification's push, the queue change for the dashboards it touches, and the actor's tabs."""
+    for row in change.notifications:
+        emitter.queue(row.type, event_payload(row), emitter.user_room(row.user_id))
+    if change.action in TALK:
+        return
+    req = change.request
+    queue_event = {"request_id": req.id, "state": req.state, "step": req.step, "action": change.action}
+    actor_id = change.actor.id if change.actor else None
+    # Only to the people whose queue changes: never to a whole role (another department's approvers).
+    rooms = [emitter.user_room(uid) for uid in sorted(change.dashboards - {actor_id})]
+    if rooms:
+        emitter.queue("queue_update", queue_event, rooms)
+    if actor_id is not None:
+        # The actor's other tabs learn of it without an inbox row (not durable, no seq).
+        at = change.notifications[0].payload["at"] if change.notifications else None
+        emitter.queue(REQUEST_CHANGED, {**queue_event, "at": at}, emitter.user_room(actor_id))
+
+
+def sessions_ended(change: SessionsEnded) -> None:
+    """End the user's sockets in every process once the deactivation commits."""
+    emitter.queue_disconnect(change.user_id)

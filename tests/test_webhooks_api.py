@@ -1,0 +1,93 @@
+"""The webhook admin API: register, validate, switch off, ping, and read the delivery log."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assetflow.delivery import worker
+
+from .factories import make_asset
+from .receivers import WebhookReceiver
+
+HOOK = {"url": "http://127.0.0.1:9/hook", "events": ["request.approved", "request.rejected"],
+        "secret": "a-secret-of-16-chars+"}
+
+
+def create(client, headers, **changes):
+    return client.post("/api/webhooks", headers=headers, json={**HOOK, **changes})
+
+
+def test_admin_registers_a_webhook_and_the_secret_is_never_shown(client, people):
+    admin_h = people["admin"][1]
+    response = create(client, admin_h)
+    body = response.get_json()
+    assert response.status_code == 201 and "secret" not in body
+    assert body["events"] == ["request.approved", "request.rejected"] and body["active"] is True
+    listing = client.get("/api/webhooks", headers=admin_h).get_json()
+    assert [h["id"] for h in listing["items"]] == [body["id"]] and "request.submitted" in listing["events"]
+    assert all("secret" not in item for item in listing["items"])
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"url": "ftp://example.com/x"}, "url"), ({"url": "not a url"}, "url"), ({"events": []}, "events"),
+    ({"events": ["request.exploded"]}, "events"), ({"secret": "short"}, "secret"), ({"active": "yes"}, "active"),
+    ({"url": None}, "url"),
+])
+def test_bad_webhooks_are_refused_with_the_field_named(client, people, changes, field):
+    response = create(client, people["admin"][1], **changes)
+    assert response.status_code == 422 and field in response.get_json()["error"]["details"]["fields"]
+    assert client.get("/api/webhooks", headers=people["admin"][1]).get_json()["items"] == []
+
+
+def test_only_admins_manage_webhooks(client, people):
+    hook = create(client, people["admin"][1]).get_json()
+    for name in ("alice", "bob"):
+        headers = people[name][1]
+        assert create(client, headers).status_code == 403
+        assert client.get("/api/webhooks", headers=headers).status_code == 403
+        assert client.get(f"/api/webhooks/{hook['id']}/deliveries", headers=headers).status_code == 403
+        assert client.patch(f"/api/webhooks/{hook['id']}", headers=headers, json={"active": False}).status_code == 403
+
+
+def test_patch_switches_off_and_a_missing_hook_is_404(client, people):
+    admin_h = people["admin"][1]
+    hook = create(client, admin_h).get_json()
+    response = client.patch(f"/api/webhooks/{hook['id']}", headers=admin_h, json={"active": False})
+    assert response.status_code == 200 and response.get_json()["active"] is False
+    assert client.patch("/api/webhooks/999", headers=admin_h, json={"active": False}).status_code == 404
+    assert client.get("/api/webhooks/999/deliveries", headers=admin_h).status_code == 404
+
+
+def test_ping_is_delivered_and_the_log_shows_each_call(app, client, people):
+    admin_h = people["admin"][1]
+    app.config["DELIVERY_RETRY_SECONDS"] = 0
+    with WebhookReceiver([500]) as receiver:
+        hook = create(client, admin_h, url=receiver.url).get_json()
+        queued = client.post(f"/api/webhooks/{hook['id']}/ping", headers=admin_h)
+        assert queued.status_code == 202 and queued.get_json()["state"] == "pending"
+        assert worker.run_once().retried == 1
+        assert worker.run_once().sent == 1
+    [call_500, call_200] = receiver.received
+    assert call_500.headers["X-AssetFlow-Event"] == "webhook.ping"
+    log = client.get(f"/api/webhooks/{hook['id']}/deliveries", headers=admin_h).get_json()
+    [delivery] = log["items"]
+    assert delivery["id"] == queued.get_json()["id"] == call_200.headers["X-AssetFlow-Delivery"]
+    assert delivery["state"] == "sent" and delivery["attempts"] == 2 and delivery["next_attempt_at"] is None
+    assert [(c["attempt"], c["status_code"]) for c in delivery["calls"]] == [(1, 500), (2, 200)]
+
+
+def test_request_changes_reach_subscribed_webhooks_and_a_refused_action_sends_nothing(client, people):
+    admin_h, bob_h = people["admin"][1], people["bob"][1]
+    with WebhookReceiver() as receiver:
+        create(client, admin_h, url=receiver.url, events=["request.submitted", "request.approved"])
+        req = client.post("/api/requests", headers=people["alice"][1],
+                          json={"kind": "assign", "asset_id": make_asset().id, "reason": "x"}).get_json()
+        assert client.post(f"/api/requests/{req['id']}/approve", headers=bob_h, json={}).status_code == 200
+        assert client.post(f"/api/requests/{req['id']}/approve", headers=bob_h, json={}).status_code == 409
+        assert worker.run_once().sent == 2
+    bodies = [json.loads(call.body) for call in receiver.received]
+    assert [(b["event"], b["data"]["state"], b["data"]["action"]) for b in bodies] == [
+        ("request.submitted", "pending", "submit"), ("request.approved", "approved", "approve")]
+    assert bodies[1]["data"]["actor"] == {"id": people["bob"][0].id, "name": people["bob"][0].display_name}
