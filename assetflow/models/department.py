@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -32,6 +33,15 @@ class Department(db.Model):
 
     def __repr__(self) -> str:
         return f"<Department {self.code}>"
+
+
+def path_up(parents: Mapping[int, int | None], start: int | None) -> list[int]:
+    """`start` and its ancestors, nearest first, from an id -> parent id map; a cycle ends the walk."""
+    path: list[int] = []
+    while start is not None and start not in path:
+        path.append(start)
+        start = parents.get(start)
+    return path
 
 
 # The first row of a new table, so it gets id 1 on every database (the migration inserts the same row).

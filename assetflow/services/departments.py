@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ROOT_DEPARTMENT_ID, Department, User
+from ..models.department import path_up
 from .transaction import committing
 
 CODE_UNIQUE = "uq_departments_code"
@@ -28,16 +29,9 @@ class DepartmentView:
 
 def _paths(departments: list[Department]) -> dict[int, list[str]]:
     """Each department's names from the root down to itself."""
-    by_id = {d.id: d for d in departments}
-    paths: dict[int, list[str]] = {}
-    for department in departments:
-        names, seen, current = [], set(), department
-        while current is not None and current.id not in seen:  # `seen`: a cycle cannot hang a listing
-            seen.add(current.id)
-            names.append(current.name)
-            current = by_id.get(current.parent_id)
-        paths[department.id] = names[::-1]
-    return paths
+    names = {d.id: d.name for d in departments}
+    parents = {d.id: d.parent_id for d in departments}
+    return {d.id: [names[i] for i in reversed(path_up(parents, d.id))] for d in departments}
 
 
 def list_departments() -> list[DepartmentView]:
@@ -135,12 +129,8 @@ def _check_parent(department: Department, parent_id: int | None) -> None:
 
 
 def _refuse_cycle(department_id: int, parents: dict[int, int | None]) -> None:
-    current, seen = parents.get(department_id), set()
-    while current is not None and current not in seen:
-        if current == department_id:
-            raise _invalid("parent_id", "A department cannot be placed under itself or one of its own sub-departments")
-        seen.add(current)
-        current = parents.get(current)
+    if department_id in path_up(parents, parents.get(department_id)):
+        raise _invalid("parent_id", "A department cannot be placed under itself or one of its own sub-departments")
 
 
 def _lock_tree() -> None:

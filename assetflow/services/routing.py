@@ -19,6 +19,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Decision, Delegation, Department, Request, RequestStep, StepDecider, User
 from ..models.base import utcnow
+from ..models.department import path_up
 from ..workflow.rules import Subject, first_match, step_label
 from .rules import current_rules
 
@@ -37,12 +38,7 @@ class ResolvedStep:
 
 def ancestry(department_id: int) -> list[int]:
     """The department and its ancestors up to the root, nearest first."""
-    parents = dict(db.session.execute(sa.select(Department.id, Department.parent_id)).all())
-    chain, current = [], department_id
-    while current is not None and current not in chain:  # `not in`: a cycle cannot hang a request
-        chain.append(current)
-        current = parents.get(current)
-    return chain
+    return path_up(dict(db.session.execute(sa.select(Department.id, Department.parent_id)).all()), department_id)
 
 
 def descendants(department_id: int) -> list[int]:
