@@ -47,6 +47,7 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=300, help="approvals per batch")
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--approvers", type=int, default=20)
+    parser.add_argument("--sql", action="store_true", help="also print the SQL statements of one approve")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="assetflow-profile-") as tmp:
         url, drop = database(args.db, Path(tmp))
@@ -102,6 +103,8 @@ def profile(args: argparse.Namespace, url: str) -> None:
     per_submit = (time.process_time() - started) * 1000 / args.n
     print(f"CPU per approve: median {statistics.median(per_decision):.2f} ms of {per_decision!r} "
           f"({args.n} approvals per batch, {args.db}, {args.approvers} approvers); per submit {per_submit:.2f} ms")
+    if args.sql:
+        print_statements(app, lambda: approve(submit(1)[:1]), "submit + approve")
     ids = submit(args.n)
     profiler = cProfile.Profile(time.process_time)  # CPU, not the waits for the database
     profiler.enable()
@@ -115,6 +118,29 @@ def profile(args: argparse.Namespace, url: str) -> None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(args.top)
         print(out.getvalue().split("\n", 4)[-1] if order == "tottime" else out.getvalue())
+
+
+def print_statements(app, action, label: str) -> None:
+    """Each SQL statement `action` runs, in order: the round trips a decision costs."""
+    import sqlalchemy as sa
+
+    from assetflow.extensions import db
+
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split())[:160])
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    print(f"SQL statements for {label}: {len(statements)}")
+    for number, statement in enumerate(statements, 1):
+        print(f"{number:3} {statement}")
 
 
 if __name__ == "__main__":
