@@ -114,10 +114,34 @@ def profile(args: argparse.Namespace, url: str) -> None:
     # The number of Python calls does not depend on how busy the machine is: a steady yardstick
     # on a shared machine, where CPU times move by +-20 %.
     print(f"Python function calls per approve: {calls / args.n:.0f}")
+    print_by_package(pstats.Stats(profiler), args.n)
     for order in ("tottime", "cumulative"):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(args.top)
         print(out.getvalue().split("\n", 4)[-1] if order == "tottime" else out.getvalue())
+
+
+def package_of(filename: str) -> str:
+    """The installed package, the app, or the standard library module a profiled function is in."""
+    if "site-packages/" in filename:
+        return filename.split("site-packages/")[1].split("/")[0].removesuffix(".py")
+    if f"{os.sep}assetflow{os.sep}" in filename:
+        return "assetflow"
+    return "(built-in)" if filename == "~" else "stdlib " + Path(filename).stem
+
+
+def print_by_package(stats: pstats.Stats, approvals: int) -> None:
+    """Own CPU time and calls per approve by package: which layer a decision's time goes to."""
+    own: dict[str, float] = {}
+    calls: dict[str, int] = {}
+    for (filename, _, _), (_, count, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        package = package_of(filename)
+        own[package] = own.get(package, 0.0) + tottime
+        calls[package] = calls.get(package, 0) + count
+    total = sum(own.values())
+    print("own time by package (share, calls per approve):")
+    for package, seconds in sorted(own.items(), key=lambda item: -item[1])[:15]:
+        print(f"  {package:28} {seconds * 100 / total:5.1f} %  {calls[package] / approvals:7.0f}")
 
 
 def print_statements(app, action, label: str) -> None:

@@ -6,7 +6,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import request
 from flask_jwt_extended import current_user
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
@@ -18,7 +17,7 @@ from ..services.delegations import is_active
 from ..services.listing import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
 from ..services.notify import event_payload
 from ..services.requests import actions_for
-from ..services.routing import principals, resubmissions, step_states
+from ..services.routing import resubmissions, step_states
 from .base import ID_MAX
 
 TEXT = validate.Length(max=2000)
@@ -394,11 +393,7 @@ class RequestSchema(Schema):
     allowed_actions = fields.Method("_allowed_actions")
 
     def _allowed_actions(self, req) -> list[str]:
-        # Whom the caller stands in for: one query per HTTP request, not one per row of a page. Kept on
-        # the request, not on `g`: an app context (and its `g`) can outlive a request, as in tests.
-        if not hasattr(request, "principals"):
-            request.principals = principals(current_user.id)
-        return actions_for(req, current_user, request.principals)
+        return actions_for(req, current_user)
 
 
 class DecisionSchema(Schema):

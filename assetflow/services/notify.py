@@ -17,17 +17,19 @@ APPROVAL_REMINDER = "approval_reminder"
 REQUEST_COMMENT = "request_comment"
 
 
-def _next_seq(user_id: int) -> int:
-    # UPDATE ... RETURNING locks the user's row until commit, so seqs never skip or repeat.
-    return db.session.execute(
-        sa.update(User)
-        .where(User.id == user_id)
-        .values(notification_seq=User.notification_seq + 1)
-        .returning(User.notification_seq),
-        # Nothing in the session reads notification_seq; skipping the ORM's identity-map sync
-        # saves its bulk-update bookkeeping on every recipient of every decision.
-        execution_options={"synchronize_session": False},
-    ).scalar_one()
+def _next_seqs(user_ids: list[int]) -> dict[int, int]:
+    """Each user's next notification seq, in one UPDATE ... RETURNING for all of them.
+
+    The UPDATE holds the users' rows until commit, so seqs never skip or repeat; its subquery locks
+    them in id order, so two transactions notifying overlapping people cannot deadlock.
+    """
+    users = User.__table__  # a Core UPDATE: nothing in the session reads notification_seq
+    locked = sa.select(users.c.id).where(users.c.id.in_(user_ids)).order_by(users.c.id).with_for_update().subquery()
+    return dict(db.session.execute(
+        users.update().where(users.c.id == locked.c.id)
+        .values(notification_seq=users.c.notification_seq + 1)
+        .returning(users.c.id, users.c.notification_seq)
+    ).all())
 
 
 def event_payload(notification: Notification, replayed: bool = False) -> dict[str, Any]:
@@ -51,9 +53,9 @@ def record(change: RequestChange) -> list[Notification]:
     kind, body = BODIES.get(change.action, (APPROVAL_UPDATE, _update_body))
     payload = {**_request_summary(req), **body(change), "at": utcnow().isoformat()}
     author = {actor.id} if actor else set()
-    # Sorted, so concurrent transactions lock user rows in one order and cannot deadlock.
-    rows = [Notification(user_id=uid, seq=_next_seq(uid), type=kind, payload=payload)
-            for uid in sorted(set(change.recipients) - author)]
+    recipients = sorted(set(change.recipients) - author)
+    seqs = _next_seqs(recipients) if recipients else {}
+    rows = [Notification(user_id=uid, seq=seqs[uid], type=kind, payload=payload) for uid in recipients]
     db.session.add_all(rows)
     db.session.flush()
     change.notifications += rows

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import AppError, Conflict, Forbidden, ValidationFailed
 from ..events import RequestChange, publish
@@ -94,9 +95,9 @@ def submit(applicant: User, data: dict[str, Any], previous: Request | None = Non
         _audit(req, applicant, "submit", None, "")
         if previous is not None:
             _audit(previous, applicant, "resubmit", previous.state, f"Resubmitted as request {req.id}")
-        deciders = _deciders(req)
-        publish(RequestChange("resubmit" if previous else "submit", req, applicant, [applicant.id, *deciders],
-                              dashboards=set(deciders)))
+        deciders = routing.may_decide_now(req)
+        publish(RequestChange("resubmit" if previous else "submit", req, applicant, [applicant.id, *sorted(deciders)],
+                              dashboards=deciders))
     DECISIONS.labels("submitted").inc()
     return req
 
@@ -110,11 +111,6 @@ def _submit_lost(asset: Asset | None) -> Conflict:
     return Conflict(f"Asset {asset.tag} was changed concurrently; reload it", {"asset_id": asset.id})
 
 
-def _deciders(req: Request) -> list[int]:
-    """Everyone who may decide the request's current step now, delegates included."""
-    return sorted(routing.may_decide_now(req))
-
-
 def _audit(req: Request, actor: User | None, action: str, from_state: str | None, comment: str,
            step: int | None = None, on_behalf_of: int | None = None) -> None:
     # `step` is the step acted on: an approval that advances the request has already moved req.step.
@@ -124,23 +120,22 @@ def _audit(req: Request, actor: User | None, action: str, from_state: str | None
     ))
 
 
-def approval_for(req: Request, actor: User, comment: str = "",
-                 principals: frozenset[int] | None = None) -> Approval:
-    """The workflow view of a request, as seen by this actor (who may stand in for `principals`)."""
+def approval_for(req: Request, actor: User, comment: str = "") -> Approval:
+    """The workflow view of a request, as seen by this actor (who may stand in for their delegators)."""
     return Approval(
         state=req.state, step=req.step, chain=list(req.chain), applicant_id=req.applicant_id,
-        actor=Actor(actor.id, actor.active, principals if principals is not None else routing.principals(actor.id)),
+        actor=Actor(actor.id, actor.active, routing.principals(actor.id)),
         # From the loaded relationships: list pages load them for the whole page in one query each.
         deciders=frozenset(routing.step_deciders(req)),
         prior_deciders=frozenset(routing.prior_deciders(req)), comment=comment,
     )
 
 
-def actions_for(req: Request, user: User, principals: frozenset[int] | None = None) -> list[str]:
+def actions_for(req: Request, user: User) -> list[str]:
     """What this user may do to the request now (asked only of a request the user may see)."""
     if req.state != "pending":
         return ["comment", *(["resubmit"] if _may_resubmit(req, user) else [])]
-    return [*allowed_actions(approval_for(req, user, principals=principals)), "comment"]
+    return [*allowed_actions(approval_for(req, user)), "comment"]
 
 
 RESUBMITTABLE = ("rejected", "withdrawn")
@@ -162,7 +157,7 @@ def decide(actor: User, request_id: int, action: str, comment: str = "",
     from_state, decided_step, read_version = req.state, req.step, req.version
     approval = approval_for(req, actor, comment)
     on_behalf_of = approval.acting_for()
-    before = _deciders(req)
+    before = routing.may_decide_now(req, set(approval.deciders))
     try:
         outcome = fire(approval, action)
     except Conflict:
@@ -182,14 +177,16 @@ def decide(actor: User, request_id: int, action: str, comment: str = "",
         db.session.flush()
         behalf = on_behalf_of if on_behalf_of != actor.id else None
         if action != "withdraw":
-            db.session.add(Decision(request_id=req.id, step=decided_step, approver_id=actor.id,
-                                    on_behalf_of_id=behalf, outcome=FINAL_ACTION[action], comment=comment))
-            db.session.flush()
-            db.session.expire(req, ["decisions"])  # the next step's deciders exclude this one (four eyes)
+            decision = Decision(request_id=req.id, step=decided_step, approver_id=actor.id,
+                                on_behalf_of_id=behalf, outcome=FINAL_ACTION[action], comment=comment)
+            db.session.add(decision)  # flushed with the inbox rows, still inside `committing`
+            # The next step's deciders exclude this one (four eyes): added to the loaded list, not reloaded.
+            set_committed_value(req, "decisions", [*req.decisions, decision])
         _audit(req, actor, action, from_state, comment, decided_step, behalf)
-        recipients = _recipients(req) + ([behalf] if behalf else [])
+        after = routing.may_decide_now(req)
+        recipients = _recipients(req, after) + ([behalf] if behalf else [])
         publish(RequestChange(_notify_action(action, req), req, actor, recipients, comment, behalf,
-                              dashboards=set(before) | set(_deciders(req))))
+                              dashboards=before | after))
     DECISIONS.labels(FINAL_ACTION[action] if req.state != "pending" else "advanced").inc()
     return req
 
@@ -198,10 +195,10 @@ def _notify_action(action: str, req: Request) -> str:
     return "advance" if action == "approve" and req.state == "pending" else action
 
 
-def _recipients(req: Request) -> list[int]:
+def _recipients(req: Request, deciders: set[int]) -> list[int]:
     recipients = [req.applicant_id]
     if req.state == "pending":
-        recipients += _deciders(req)
+        recipients += sorted(deciders)
     elif req.state == "approved" and req.kind == "transfer":
         recipients.append(req.target_user_id)
     return recipients

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -131,7 +132,19 @@ def start_step(req: Request) -> None:
 
 
 def principals(user_id: int) -> frozenset[int]:
-    """Whom this user may act for now: themselves and everyone with an active delegation to them."""
+    """Whom this user may act for now: themselves and everyone with an active delegation to them.
+
+    Asked up to three times per HTTP request (visibility, the decision, the answer's allowed actions):
+    read once per request. Kept on the request, not on `g`, which can outlive it (as in tests)."""
+    if not has_request_context():
+        return _principals(user_id)
+    known = request.__dict__.setdefault("assetflow_principals", {})
+    if user_id not in known:
+        known[user_id] = _principals(user_id)
+    return known[user_id]
+
+
+def _principals(user_id: int) -> frozenset[int]:
     now = utcnow()
     delegators = db.session.scalars(sa.select(Delegation.delegator_id).where(
         Delegation.delegate_id == user_id, Delegation.starts_at <= now, Delegation.ends_at > now))
@@ -163,11 +176,12 @@ def delegates_of(user_ids: Iterable[int]) -> set[int]:
     ))
 
 
-def may_decide_now(req: Request) -> set[int]:
-    """Everyone who may decide the current step now: the named deciders and their delegates."""
+def may_decide_now(req: Request, named: set[int] | None = None) -> set[int]:
+    """Everyone who may decide the current step now: the named deciders (if already known, `named`)
+    and their delegates."""
     if req.state != "pending":
         return set()
-    named = step_deciders(req)
+    named = step_deciders(req) if named is None else named
     excluded = {req.applicant_id, *prior_deciders(req)}
     return named | (delegates_of(named) - excluded)
 
