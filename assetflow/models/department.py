@@ -29,7 +29,7 @@ class Department(db.Model):
     parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("departments.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
-    manager = so.relationship("User", foreign_keys=[manager_id], lazy="joined")
+    manager = so.relationship("User", foreign_keys=[manager_id])  # the department list joins it
 
     def __repr__(self) -> str:
         return f"<Department {self.code}>"

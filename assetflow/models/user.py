@@ -42,7 +42,10 @@ class User(db.Model):
     digest_minutes: so.Mapped[int] = so.mapped_column(default=60, server_default=sa.text("60"))
     language: so.Mapped[str] = so.mapped_column(sa.String(8), default="en", server_default="en")
 
-    department = so.relationship("Department", foreign_keys=[department_id], lazy="joined")
+    # Loaded when read (the admin's user list joins it): every request, decision and socket loads
+    # users, and joining each one's department (and that department's manager) cost a decision
+    # four of its nine joins.
+    department = so.relationship("Department", foreign_keys=[department_id])
 
     __table_args__ = (
         sa.CheckConstraint(f"role IN {ROLES}", name="role"),

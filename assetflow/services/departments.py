@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
@@ -36,7 +37,7 @@ def _paths(departments: list[Department]) -> dict[int, list[str]]:
 
 def list_departments() -> list[DepartmentView]:
     """Every department with its path, ordered by path (so children follow their parent)."""
-    departments = list(db.session.scalars(sa.select(Department)))
+    departments = list(db.session.scalars(sa.select(Department).options(so.joinedload(Department.manager))))
     paths = _paths(departments)
     views = [DepartmentView(d, paths[d.id]) for d in departments]
     return sorted(views, key=lambda v: ([name.casefold() for name in v.path], v.id))

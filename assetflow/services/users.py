@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..auth.credentials import canonical_username, display_name_problem, password_problem, username_problem
@@ -96,8 +97,8 @@ def users_page(args: Mapping[str, Any]) -> tuple[list[User], int]:
     where = _user_filters(args)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(*where)) or 0
     page, per_page = args["page"], args["per_page"]
-    query = (sa.select(User).where(*where).order_by(User.display_name, User.id)
-             .offset((page - 1) * per_page).limit(per_page))
+    query = (sa.select(User).where(*where).options(so.joinedload(User.department))
+             .order_by(User.display_name, User.id).offset((page - 1) * per_page).limit(per_page))
     return list(db.session.scalars(query)), total
 
 
