@@ -89,7 +89,7 @@ def submit(applicant: User, data: dict[str, Any], previous: Request | None = Non
         # Locking the asset changes it: this versioned UPDATE loses to an admin's concurrent edit
         # (and to a concurrent submit, as does the pending-request index).
         asset.updated_at = utcnow()
-    with committing(lambda: _submit_lost(asset), races=("uq_requests_pending_asset",)):
+    with committing(lambda: _submit_lost(asset), races=("uq_requests_pending_asset",), keep_loaded=True):
         db.session.add(req)
         db.session.flush()
         _audit(req, applicant, "submit", None, "")
@@ -172,7 +172,8 @@ def decide(actor: User, request_id: int, action: str, comment: str = "",
         req.decided_at = utcnow()
     if req.state == "approved":
         effects.apply(req)
-    with committing(lambda: _already_changed(request_id, read_version), races=("uq_decisions_request_step",)):
+    with committing(lambda: _already_changed(request_id, read_version), races=("uq_decisions_request_step",),
+                    keep_loaded=True):
         # One versioned UPDATE of the request, before the inbox rows: a lost race stops here.
         db.session.flush()
         behalf = on_behalf_of if on_behalf_of != actor.id else None

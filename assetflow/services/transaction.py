@@ -9,12 +9,14 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Conflict, ConstraintViolation
 from ..extensions import db
 
 log = logging.getLogger(__name__)
+KEPT = "assetflow_kept_loaded"  # session.info: objects kept loaded by the last commit, expired at the next begin
 # SQLite names a failed unique index by its columns ("UNIQUE constraint failed: assets.tag"),
 # a failed CHECK by its name ("CHECK constraint failed: ck_assets_status").
 _SQLITE_FAILED = re.compile(r"(UNIQUE|CHECK|NOT NULL) constraint failed: (.+)$", re.MULTILINE)
@@ -29,16 +31,20 @@ MEANINGS = {
 
 
 @contextmanager
-def committing(on_conflict: Callable[[], Conflict], races: Collection[str] = ()) -> Iterator[None]:
+def committing(on_conflict: Callable[[], Conflict], races: Collection[str] = (),
+               keep_loaded: bool = False) -> Iterator[None]:
     """Commit what the block did; roll back on failure.
 
     A concurrent change (a versioned UPDATE that matched no row, or a violation of one of the
     constraints named in `races`) raises on_conflict(); any other constraint violation is not a
-    race and raises ConstraintViolation naming the constraint.
+    race and raises ConstraintViolation naming the constraint. `keep_loaded`: the caller answers
+    from the rows it has just written, as committed, so the commit does not expire them and the
+    answer does not read them back; they expire when the session next goes to the database (rows
+    written beside them, or by others, are never read from stale objects).
     """
     try:
         yield
-        db.session.commit()
+        _commit(keep_loaded)
     except StaleDataError:
         db.session.rollback()
         raise on_conflict() from None
@@ -53,6 +59,25 @@ def committing(on_conflict: Callable[[], Conflict], races: Collection[str] = ())
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _commit(keep_loaded: bool) -> None:
+    session = db.session()
+    if not keep_loaded:
+        session.commit()
+        return
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    session.info[KEPT] = True
+
+
+@sa.event.listens_for(Session, "after_begin")
+def _expire_kept(session: Session, transaction: object, connection: object) -> None:
+    if session.info.pop(KEPT, False):
+        session.expire_all()
 
 
 def violated_constraint(error: IntegrityError) -> str | None:
