@@ -52,7 +52,12 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Start the worker's background work (socket sweep, timers, outbox): servers only, never a CLI command."""
+    """Start the worker's background work (socket sweep, timers, outbox): servers only, never a CLI command.
+
+    AssetFlow's app only: the benchmarks serve their bare Flask-SocketIO app with this file too.
+    """
+    if getattr(worker.wsgi, "import_name", None) != "assetflow":
+        return
     from assetflow import tasks
 
     tasks.start(worker.wsgi)
