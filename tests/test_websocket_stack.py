@@ -94,3 +94,9 @@ def test_a_websocket_holds_three_green_threads_and_no_reader_thread(server):
     assert not [place for place, _ in after["by_parking_place"] if "ws.py:_thread" in place], after
     # +2: the odd request or heartbeat green thread that happens to be alive at the second count.
     assert 2 * sockets < after["total"] - before <= 3 * sockets + 2, after
+
+
+def test_gevent_worker_keeps_no_greenlet_spawn_tree(server):
+    # gunicorn.conf.py sets GEVENT_TRACK_GREENLET_TREE=0 before the worker imports gevent.
+    expected = {"gevent": False, "eventlet": None}[server.async_mode]  # None: no gevent in the process
+    assert _greenlets(server.url)["gevent_track_greenlet_tree"] is expected
