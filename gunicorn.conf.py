@@ -19,6 +19,11 @@ if ASYNC_MODE not in WORKERS:
 
 bind = [f"{_config.HOST}:{_config.PORT}"]
 worker_class = WORKERS[ASYNC_MODE]
+if ASYNC_MODE == "gevent":
+    # gevent reads this in the worker, after this file has run: without it every greenlet keeps a record of
+    # where it was spawned (its stack, its spawner, tree locals), which only gevent.util's debug
+    # tree reads. 3-5 KiB less per socket (docs/benchmarks.md). GEVENT_TRACK_GREENLET_TREE=1 keeps them.
+    os.environ.setdefault("GEVENT_TRACK_GREENLET_TREE", "0")
 # Every open socket holds one of the worker's connections, and at the cap the worker stops
 # accepting anything, /healthz included (gunicorn's default is 1000). 12,000 is 10,000 sockets
 # plus room for the HTTP requests that come with them.
@@ -52,7 +57,12 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Start the worker's background work (socket sweep, timers, outbox): servers only, never a CLI command."""
+    """Start the worker's background work (socket sweep, timers, outbox): servers only, never a CLI command.
+
+    AssetFlow's app only: the benchmarks serve their bare Flask-SocketIO app with this file too.
+    """
+    if getattr(worker.wsgi, "import_name", None) != "assetflow":
+        return
     from assetflow import tasks
 
     tasks.start(worker.wsgi)

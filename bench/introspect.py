@@ -50,7 +50,16 @@ def green_threads() -> dict[str, Any]:
             kinds[" < ".join(frames[:3]) or type(obj).__name__] += 1
             depths[len(frames)] += 1
     return {"total": sum(kinds.values()), "by_parking_place": kinds.most_common(12),
-            "frames_depth": sorted(depths.items())}
+            "frames_depth": sorted(depths.items()), "gevent_track_greenlet_tree": _gevent_tracks_tree()}
+
+
+def _gevent_tracks_tree() -> bool | None:
+    """gevent's track_greenlet_tree setting as this process sees it; None without gevent."""
+    if "gevent" not in sys.modules:
+        return None
+    import gevent
+
+    return bool(gevent.config.track_greenlet_tree)
 
 
 def object_counts(top: int = 40) -> list[tuple[str, int]]:

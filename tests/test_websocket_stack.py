@@ -4,6 +4,11 @@ Declining permessage-deflate is what keeps a socket small: the zlib state of one
 WebSocket is ~260 KiB allocated (~200 KiB resident) in eventlet.websocket and in wsproto alike
 (bench/socket_memory.py), for events of a few hundred bytes. Browsers and socket.io-client always
 offer it; RFC 6455 lets the server decline, and the client then sends plain frames.
+
+Green threads are the other part: each one that ran Python keeps its own frame chunk and saved stack,
+so a socket holds 3 in both modes (the request's, reading; Engine.IO's writer; its ping task), not
+simple-websocket's 4 (assetflow/realtime/websocket.py). The servers here serve wsgi:app with
+bench/introspect.py's /_bench/ routes (bench/introspect_app.py), which count the live greenlets.
 """
 
 from __future__ import annotations
@@ -11,13 +16,15 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import time
 
 import pytest
+import requests
 
 from assetflow.realtime.compression import DeclineWebSocketCompression
 
 from .conftest import build_app
-from .live_server import base_env, sqlite_copy, sqlite_template, start_server
+from .live_server import Probe, base_env, sqlite_copy, sqlite_template, start_server
 
 pytestmark = pytest.mark.timeout(120)
 OFFER = "permessage-deflate; client_max_window_bits"
@@ -27,7 +34,8 @@ OFFER = "permessage-deflate; client_max_window_bits"
 def server(request, tmp_path_factory):
     directory = tmp_path_factory.mktemp("wsstack")
     mode = request.param
-    live = start_server(base_env(sqlite_copy(sqlite_template(directory), directory, mode), mode), directory, mode)
+    live = start_server(base_env(sqlite_copy(sqlite_template(directory), directory, mode), mode), directory, mode,
+                        app="introspect_app:app")
     yield live
     live.stop()
 
@@ -61,3 +69,34 @@ def test_server_declines_websocket_compression(server):
 def test_compression_setting_leaves_the_offer_to_the_websocket_server():
     assert isinstance(build_app().wsgi_app, DeclineWebSocketCompression)
     assert not isinstance(build_app(WEBSOCKET_COMPRESSION=True).wsgi_app, DeclineWebSocketCompression)
+
+
+def _greenlets(url: str) -> dict:
+    """The server's live greenlets: total, and grouped by the innermost frames they are parked in."""
+    return requests.get(url + "/_bench/memory", params={"top": 1}, timeout=30).json()["green"]
+
+
+def test_a_websocket_holds_three_green_threads_and_no_reader_thread(server):
+    # The request's (reading the socket), Engine.IO's writer and its ping task; simple-websocket's
+    # reader thread (parked in ws.py:_thread) would make it 4 under gevent.
+    sockets = 10
+    token = server.login("alice")["access_token"]
+    before = _greenlets(server.url)["total"]
+    probes = []
+    try:
+        for _ in range(sockets):
+            probes.append(Probe(server.url, token).connect())
+        time.sleep(0.5)  # the connect handlers' own green threads end
+        after = _greenlets(server.url)
+    finally:
+        for probe in probes:
+            probe.close()
+    assert not [place for place, _ in after["by_parking_place"] if "ws.py:_thread" in place], after
+    # +2: the odd request or heartbeat green thread that happens to be alive at the second count.
+    assert 2 * sockets < after["total"] - before <= 3 * sockets + 2, after
+
+
+def test_gevent_worker_keeps_no_greenlet_spawn_tree(server):
+    # gunicorn.conf.py sets GEVENT_TRACK_GREENLET_TREE=0 before the worker imports gevent.
+    expected = {"gevent": False, "eventlet": None}[server.async_mode]  # None: no gevent in the process
+    assert _greenlets(server.url)["gevent_track_greenlet_tree"] is expected

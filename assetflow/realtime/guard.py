@@ -27,6 +27,7 @@ from socketio import packet
 
 from ..metrics import SOCKET_EVENTS_DROPPED, SOCKETS_CUT_OFF
 from .emitter import user_of_rooms
+from .websocket import InlineWebSocket
 
 log = logging.getLogger(__name__)
 RESERVED_EVENTS = frozenset(socketio.Server.reserved_events)
@@ -135,21 +136,16 @@ def _transport(server: socketio.Server, eio_sid: str) -> str | None:
 
 
 def bound_websocket_messages(eio: Any) -> None:
-    """Make simple-websocket (the gevent and threading WebSocket) stop reading a message at the
-    Engine.IO size limit instead of buffering all of it before Engine.IO checks its size.
+    """Put Engine.IO's gevent and threading WebSocket (simple-websocket) on InlineWebSocket: it reads
+    in the request's own green thread (no reader thread per socket) and stops reading a message at
+    the Engine.IO size limit instead of buffering all of it before Engine.IO checks its size.
 
-    eventlet's WebSocket is given the limit by python-engineio itself (max_frame_length).
+    eventlet's WebSocket already reads in the request's green thread, and python-engineio gives it
+    the limit itself (max_frame_length).
     """
     websocket_class = eio._async.get("websocket")
-    if not (isinstance(websocket_class, type) and issubclass(websocket_class, SimpleWebSocketWSGI)):
-        return
-
-    class BoundedWebSocket(websocket_class):
-        def __init__(self, handler: Any, server: Any, **kwargs: Any):
-            super().__init__(handler, server, **kwargs)
-            self.server_args["max_message_size"] = server.max_http_buffer_size
-
-    eio._async = {**eio._async, "websocket": BoundedWebSocket}
+    if isinstance(websocket_class, type) and issubclass(websocket_class, SimpleWebSocketWSGI):
+        eio._async = {**eio._async, "websocket": InlineWebSocket}
 
 
 class OneLine(logging.Filter):

@@ -1,0 +1,114 @@
+"""Engine.IO's WebSocket under gevent and threading, without simple-websocket's reader thread.
+
+python-engineio runs a WebSocket under gevent and threading through simple-websocket
+(`SimpleWebSocketWSGI`), whose `Server` starts a reader thread per socket (a greenlet under gevent)
+while the request's own thread, Engine.IO's read loop, only waits on an event the reader sets.
+Here the request's thread reads the socket itself (recv, wsproto, simple-websocket's
+`_handle_events`), which leaves 3 green threads per socket instead of 4: the request's (reading),
+Engine.IO's writer and its ping task, as under eventlet. Each green thread that has run Python
+keeps a data-stack chunk and its saved C stack: AssetFlow under gevent went from 78.6 to 69.4 KiB
+per socket at 1,000 sockets, 75.9 to 66.4 at 5,000 (bench/socket_memory.py, docs/benchmarks.md).
+
+Everything else is simple-websocket's: the handshake, the framing (wsproto), the reply to a
+client's ping and close, and `max_message_size` (Engine.IO's `max_http_buffer_size`, so an
+oversized message is cut off while it arrives instead of being buffered whole first).
+eventlet keeps eventlet.websocket, which already reads in the request's green thread.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import simple_websocket
+from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+from simple_websocket import ConnectionClosed
+from wsproto.utilities import LocalProtocolError
+
+
+class _NoThread:
+    """Takes the place of simple-websocket's reader thread: never runs anything."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, target: Any = None):
+        self.name = "inline"
+
+    def start(self) -> None:
+        """Nothing to start: `InlineServer.receive` reads on the caller's thread."""
+
+
+class _NoEvent:
+    """Takes the place of the event the reader thread set for the waiting receive(): nobody waits."""
+
+    __slots__ = ()
+
+    def set(self) -> None:
+        """Nothing waits on it."""
+
+    def clear(self) -> None:
+        """Nothing waits on it."""
+
+
+class InlineServer(simple_websocket.Server):
+    """A simple-websocket server connection whose receive() reads the socket on the caller's thread."""
+
+    def __init__(self, environ: dict, **kwargs: Any):
+        if kwargs.get("ping_interval"):
+            raise ValueError("InlineServer sends no WebSocket pings (simple-websocket's reader thread did)")
+        kwargs.update(thread_class=_NoThread, event_class=_NoEvent)
+        super().__init__(environ, **kwargs)
+
+    def receive(self, timeout: float | None = None) -> Any:
+        """The next message (str or bytes), read from the socket here; ConnectionClosed once the
+        connection has ended (closed by the client, by close(), or by a message over the size limit).
+
+        Only `timeout=None` (wait as long as it takes) is supported: Engine.IO passes no other.
+        """
+        if timeout is not None:
+            raise ValueError("InlineServer.receive waits without a timeout")
+        while self.connected and not self.input_buffer:
+            try:
+                data = self.sock.recv(self.receive_bytes)
+                if not data:
+                    raise ConnectionResetError("the peer closed the connection")
+                self.ws.receive_data(data)
+                self.connected = self._handle_events()
+            except (OSError, LocalProtocolError):
+                self.connected = False
+        if self.input_buffer:
+            return self.input_buffer.pop(0)
+        self.sock.close()  # what simple-websocket's reader thread did on its way out
+        raise ConnectionClosed(self.close_reason, self.close_message)
+
+    def close(self, reason: int | None = None, message: str | None = None) -> None:
+        """Send the close frame, then shut the socket down: that ends the recv() the request's
+        thread may be blocked in (Engine.IO's writer closes on a ping timeout or a server
+        disconnect), even when the peer never answers."""
+        try:
+            super().close(reason, message)
+        except OSError:
+            self.connected = False
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class InlineWebSocket(SimpleWebSocketWSGI):
+    """Engine.IO's `websocket` entry for gevent and threading: SimpleWebSocketWSGI on an InlineServer,
+    with Engine.IO's message size limit."""
+
+    def __init__(self, handler: Any, server: Any, **kwargs: Any):
+        super().__init__(handler, server, **kwargs)
+        self.server_args["max_message_size"] = server.max_http_buffer_size
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        # SimpleWebSocketWSGI.__call__ with InlineServer in place of simple_websocket.Server.
+        self.ws = InlineServer(environ, **self.server_args)
+        ret = self.app(self)
+        if self.ws.mode == "gunicorn":
+            raise StopIteration()
+        if self.ws.mode == "werkzeug":
+            raise ConnectionError()
+        return ret
