@@ -121,7 +121,8 @@ def freeze(req: Request, steps: list[ResolvedStep]) -> None:
             remind_after_hours=spec.get("remind_after_hours"), escalate_after_hours=spec.get("escalate_after_hours"),
             escalate_to=spec.get("escalate_to"), started_at=utcnow() if number == 1 else None,
         ))
-        req.deciders += [StepDecider(step=number, user_id=person, via="rule") for person in step.people]
+        # `active`: resolve() named active people only.
+        req.deciders += [StepDecider(step=number, user_id=person, via="rule", active=True) for person in step.people]
 
 
 def start_step(req: Request) -> None:
@@ -160,7 +161,7 @@ def step_deciders(req: Request, step: int | None = None) -> set[int]:
     """The active people named for a step (the current one by default), applicant and earlier deciders left out."""
     step = step or req.step
     excluded = {req.applicant_id, *prior_deciders(req)}
-    return {d.user_id for d in req.deciders if d.step == step and d.user.active and d.user_id not in excluded}
+    return {d.user_id for d in req.deciders if d.step == step and d.active and d.user_id not in excluded}
 
 
 def delegates_of(user_ids: Iterable[int]) -> set[int]:
@@ -201,10 +202,12 @@ def step_states(req: Request) -> list[dict[str, Any]]:
     people: dict[int, list[StepDecider]] = {}
     for named in req.deciders:
         people.setdefault(named.step, []).append(named)
+    names = dict(db.session.execute(
+        sa.select(User.id, User.display_name).where(User.id.in_({n.user_id for n in req.deciders}))).all())
     return [{
         "step": step.step, "decider": step.decider, "role": step.role, "scope": step.scope,
         "label": req.chain[step.step - 1], "state": _step_state(req, step.step, step.step in decisions),
-        "deciders": [{"id": n.user_id, "display_name": n.user.display_name, "via": n.via, "active": n.user.active}
+        "deciders": [{"id": n.user_id, "display_name": names[n.user_id], "via": n.via, "active": n.active}
                      for n in people.get(step.step, [])],
         "decided_by": decisions.get(step.step),
         "remind_after_hours": step.remind_after_hours, "escalate_after_hours": step.escalate_after_hours,
