@@ -194,3 +194,36 @@ def test_listing_and_deleting(client, team):
     assert client.delete(f"/api/delegations/{given['id']}", headers=bob_h).status_code == 204
     assert client.delete(f"/api/delegations/{given['id']}", headers=bob_h).status_code == 404
     assert client.get("/api/delegations", headers=bob_h).get_json()["items"] == []
+
+
+def test_a_request_page_opens_for_exactly_whom_the_lists_show_it(client, team):
+    """One request is checked on the loaded row (visibility.may_see), lists in SQL (`_visible`): the two
+    must agree for applicants, named deciders, delegates, who decided for whom, outsiders and admins,
+    also once a delegation has ended."""
+    bob_h, (dan, dan_h), alice_h = team["bob"][1], team["dan"], team["alice"][1]
+    given = delegate(client, bob_h, dan.id).get_json()
+    pending = submit(client, alice_h)["id"]
+    decided_by_delegate = submit(client, alice_h)["id"]
+    assert client.post(f"/api/requests/{decided_by_delegate}/approve", headers=dan_h, json={}).status_code == 200
+    withdrawn = submit(client, alice_h)["id"]
+    assert client.post(f"/api/requests/{withdrawn}/withdraw", headers=alice_h, json={}).status_code == 200
+    ids = (pending, decided_by_delegate, withdrawn)
+
+    def seen() -> dict[str, tuple[set[int], set[int]]]:
+        out = {}
+        for name, (_, headers) in team.items():
+            listed = {r["id"] for r in client.get("/api/requests?scope=all&per_page=100", headers=headers)
+                      .get_json()["items"]}
+            opened = {i for i in ids if client.get(f"/api/requests/{i}", headers=headers).status_code == 200}
+            out[name] = (listed & set(ids), opened)
+        return out
+
+    during = seen()
+    assert all(listed == opened for listed, opened in during.values()), during
+    assert during["dan"][1] == set(ids)  # stands in for Bob, who is named on all three
+    assert during["carol"][1] == set() and during["erin"][1] == set()
+    assert during["admin"][1] == set(ids)
+    assert client.delete(f"/api/delegations/{given['id']}", headers=bob_h).status_code == 204
+    after = seen()
+    assert all(listed == opened for listed, opened in after.values()), after
+    assert after["dan"][1] == {decided_by_delegate}  # what he decided stays his to see; the rest went with the delegation
