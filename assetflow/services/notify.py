@@ -25,11 +25,12 @@ def _next_seqs(user_ids: list[int]) -> dict[int, int]:
     """
     users = User.__table__  # a Core UPDATE: nothing in the session reads notification_seq
     locked = sa.select(users.c.id).where(users.c.id.in_(user_ids)).order_by(users.c.id).with_for_update().subquery()
-    return dict(db.session.execute(
-        users.update().where(users.c.id == locked.c.id)
-        .values(notification_seq=users.c.notification_seq + 1)
-        .returning(users.c.id, users.c.notification_seq)
-    ).all())
+    with db.session.no_autoflush:  # what is pending goes with the inbox rows, in one flush
+        return dict(db.session.execute(
+            users.update().where(users.c.id == locked.c.id)
+            .values(notification_seq=users.c.notification_seq + 1)
+            .returning(users.c.id, users.c.notification_seq)
+        ).all())
 
 
 def event_payload(notification: Notification, replayed: bool = False) -> dict[str, Any]:
