@@ -15,7 +15,8 @@ oversized message is cut off while it arrives instead of being buffered whole fi
 eventlet keeps eventlet.websocket, which already reads in the request's green thread.
 
 `SocketIOMiddleware` (both workers) is Flask-SocketIO's WSGI middleware without python-engineio's
-class per request: each open socket's request kept one alive, ~3 KiB per socket.
+class per request: each open socket's request kept one alive. AssetFlow under gevent went from 62.1 to
+59.0 KiB per socket at 5,000 sockets, 61.1 to 58.1 at 10,000; eventlet 61.8 to 59.1 at 5,000.
 """
 
 from __future__ import annotations
