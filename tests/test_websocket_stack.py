@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from assetflow.realtime.compression import DeclineWebSocketCompression
+from assetflow.realtime.websocket import SocketInput
 
 from .conftest import build_app
 from .live_server import Probe, base_env, sqlite_copy, sqlite_template, start_server
@@ -100,3 +101,35 @@ def test_gevent_worker_keeps_no_greenlet_spawn_tree(server):
     # gunicorn.conf.py sets GEVENT_TRACK_GREENLET_TREE=0 before the worker imports gevent.
     expected = {"gevent": False, "eventlet": None}[server.async_mode]  # None: no gevent in the process
     assert _greenlets(server.url)["gevent_track_greenlet_tree"] is expected
+
+
+def _memory(url: str) -> dict:
+    return requests.get(url + "/_bench/memory", params={"top": 400}, timeout=30).json()
+
+
+def test_requests_share_one_socket_input_class():
+    # python-engineio's own middleware defines a class per request for environ["eventlet.input"].
+    app = build_app()
+    seen = []
+    app.wsgi_app.wsgi_app.wsgi_app = lambda environ, start_response: seen.append(environ) or []
+    for _ in range(2):
+        app.wsgi_app({"PATH_INFO": "/healthz", "gunicorn.socket": "the socket"}, lambda *a: None)
+    assert [type(environ["eventlet.input"]) for environ in seen] == [SocketInput, SocketInput]
+    assert seen[1]["eventlet.input"].get_socket() == "the socket"
+    assert seen[1]["flask.app"] is app
+
+
+def test_an_open_websocket_keeps_no_class_of_its_own(server):
+    # Each open socket's request used to keep python-engineio's per-request `Input` class alive (~3 KiB).
+    sockets = 20
+    token = server.login("alice")["access_token"]
+    types = dict(_memory(server.url)["objects"]).get("builtins.type", 0)
+    probes = []
+    try:
+        for _ in range(sockets):
+            probes.append(Probe(server.url, token).connect())
+        grown = dict(_memory(server.url)["objects"]).get("builtins.type", 0) - types
+    finally:
+        for probe in probes:
+            probe.close()
+    assert grown < sockets // 4, grown
