@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+import sqlalchemy as sa
 
 from assetflow.extensions import db
 from assetflow.models import Asset, Decision, Notification, Request, RequestEvent, User
@@ -136,3 +137,22 @@ def test_admin_asset_edit_against_submit(ctx):
         else:  # in repair, and nothing of the refused submit was stored or sent
             assert (asset.status, asset.locked) == ("in_repair", False)
             assert grew(before, after) == {}, round_
+
+
+def test_concurrent_submits_to_the_same_deciders_all_succeed_with_gapless_seqs(ctx):
+    """Each submit's inserts take key-share locks on its deciders' rows (foreign keys), then it locks
+    them for their seqs: that lock must not conflict with the other submits' key-share locks."""
+    app, _, headers = ctx
+    for round_ in range(10):
+        n = 2 + round_ % 5
+        before = totals()
+        calls = [("POST", "/api/requests", headers["alice"], {
+            "kind": "acquire", "reason": "race", "name": f"Race {round_}.{i}", "category": "Race", "value": "100.00",
+        }) for i in range(n)]
+        statuses = race(app, calls)
+        assert statuses == [201] * n, (round_, statuses)
+        assert grew(before, totals())["Request"] == n
+    seqs: dict[int, list[int]] = {}
+    for user_id, seq in db.session.execute(sa.select(Notification.user_id, Notification.seq)):
+        seqs.setdefault(user_id, []).append(seq)
+    assert seqs and all(sorted(s) == list(range(1, len(s) + 1)) for s in seqs.values())
