@@ -356,9 +356,12 @@ def bench_single(run: Run, target: Target, p: dict, deadline: Deadline) -> dict[
         out["decisions"]["cpu_ms_per_decision_minus_idle"] = round(
             out["decisions"]["cpu_ms_per_decision"] - out["idle_cpu_percent"] * 10 / p["rate"], 2)
         deadline.check()
-        more = target.users("approver", p["fanout"])[p["dashboards"]:]
+        # One approver more than the dashboards, who decides without a dashboard open: nobody is told of their
+        # own action in a queue_update (their tabs get request_changed), so a deciding dashboard would never hear.
+        named = target.users("approver", p["fanout"] + 1)
+        more = named[p["dashboards"]:p["fanout"]]
         open_group(load, target, "dash", "approver", more)
-        out["fanout"] = fanout(load, target, applicants[0], approvers[0], p["fanout_reps"], p["decisions"] + 1)
+        out["fanout"] = fanout(load, target, applicants[0], named[-1], p["fanout_reps"], p["decisions"] + 1)
         deadline.check()
         fill = applicants[p["applicants"]:]
         filled = open_group(load, target, "fill", "employee", fill)
