@@ -163,11 +163,10 @@ class StepDecider(db.Model):
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     via: so.Mapped[str] = so.mapped_column(sa.String(16), default="rule")  # "rule" | "escalation"
 
-    # Loaded when read: the request page reads the names of a step's people at once (routing.step_states).
-    user: so.Mapped[User] = so.relationship()
-    # Whether the person is active, read with the row: deciding and the dashboards' pushes need only
-    # this, and a step may name hundreds of people. Kept through a flush, so a new row says what the
-    # code that made it knew (freeze names active people only).
+    # Whether the person is active, read with the row, not through a user object per person: deciding
+    # and the dashboards' pushes need only this, and a step may name hundreds of people (the request
+    # page reads their names in one query, routing.step_states). Kept through a flush, so a new row
+    # says what the code that made it knew (freeze names active people only).
     active: so.Mapped[bool] = so.column_property(
         sa.select(User.active).where(User.id == user_id).correlate_except(User).scalar_subquery(),
         expire_on_flush=False)
