@@ -18,20 +18,20 @@ REQUEST_COMMENT = "request_comment"
 
 
 def _next_seqs(user_ids: list[int]) -> dict[int, int]:
-    """Each user's next notification seq: two statements for any number of recipients.
+    """Each user's next notification seq: one statement for any number of recipients.
 
-    The rows stay locked until commit, so seqs never skip or repeat. They are locked first, in id
-    order, so two transactions notifying overlapping people cannot deadlock, and FOR NO KEY UPDATE,
-    the lock an UPDATE of a non-key column takes: a plain FOR UPDATE conflicts with the KEY SHARE
-    locks the transaction's own inserts took on the same users (foreign keys to them), and two
-    concurrent submits to the same deciders deadlocked (tests/test_races_pg.py).
+    The rows stay locked until commit, so seqs never skip or repeat. The subquery locks them first,
+    in id order, so two transactions notifying overlapping people cannot deadlock, and with FOR NO
+    KEY UPDATE, the lock an UPDATE of a non-key column takes: a plain FOR UPDATE conflicts with the
+    KEY SHARE locks the transaction's own inserts took on the same users (foreign keys to them), and
+    two concurrent submits to the same deciders deadlocked (tests/test_races_pg.py).
     """
     users = User.__table__  # Core statements: nothing in the session reads notification_seq
-    ids = users.c.id.in_(user_ids)
+    locked = sa.select(users.c.id).where(users.c.id.in_(user_ids)).order_by(users.c.id).with_for_update(key_share=True)
     with db.session.no_autoflush:  # what is pending goes with the inbox rows, in one flush
-        db.session.execute(sa.select(users.c.id).where(ids).order_by(users.c.id).with_for_update(key_share=True))
         return dict(db.session.execute(
-            users.update().where(ids).values(notification_seq=users.c.notification_seq + 1)
+            users.update().where(users.c.id.in_(locked.scalar_subquery()))
+            .values(notification_seq=users.c.notification_seq + 1)
             .returning(users.c.id, users.c.notification_seq)
         ).all())
 
