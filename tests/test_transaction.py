@@ -1,6 +1,7 @@
 """committing(): a lost race is a 409 the caller words; any other constraint violation says which."""
 
 import pytest
+import sqlalchemy as sa
 
 from assetflow.errors import Conflict
 from assetflow.extensions import db
@@ -45,3 +46,25 @@ def test_the_partial_unique_index_of_the_asset_lock_is_named_on_both_databases(s
     with pytest.raises(Conflict, match="locked"):
         with committing(lambda: Conflict("locked"), races=("uq_requests_pending_asset",)):
             db.session.add(pending())
+
+
+def test_kept_rows_answer_without_a_read_and_expire_when_the_session_next_begins(shared_app):
+    asset = make_asset()
+    with committing(lambda: Conflict("unused"), keep_loaded=True):
+        asset.name = "Kept"
+    with db.engine.begin() as other:  # another transaction changes the row after the commit
+        other.execute(sa.update(Asset).where(Asset.id == asset.id).values(name="Changed elsewhere"))
+    assert asset.name == "Kept"  # still loaded: not read back
+    db.session.scalar(sa.select(sa.func.count()).select_from(Asset))  # the session begins again
+    assert asset.name == "Changed elsewhere"
+
+
+def test_a_change_made_after_a_kept_commit_is_stored_by_the_next_one(shared_app):
+    """The kept rows expire as the next transaction begins, which may be this change's own flush."""
+    asset = make_asset()
+    with committing(lambda: Conflict("unused"), keep_loaded=True):
+        asset.name = "Kept"
+    asset.location = "Shelf 9"  # no query in between
+    db.session.commit()
+    db.session.expire_all()
+    assert (asset.name, asset.location) == ("Kept", "Shelf 9")

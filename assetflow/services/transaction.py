@@ -76,8 +76,15 @@ def _commit(keep_loaded: bool) -> None:
 
 @sa.event.listens_for(Session, "after_begin")
 def _expire_kept(session: Session, transaction: object, connection: object) -> None:
-    if session.info.pop(KEPT, False):
-        session.expire_all()
+    if not session.info.pop(KEPT, False):
+        return
+    # As expire_on_commit would have, but late: a change made since the commit is kept (this may
+    # run as that change's flush begins) and the rest of its object reloads.
+    for state in list(session.identity_map.all_states()):
+        obj = state.obj()
+        if obj is not None:
+            session.expire(obj, [key for key in state.mapper.attrs.keys() if key not in state.committed_state]
+                           if state.modified else None)
 
 
 def violated_constraint(error: IntegrityError) -> str | None:
