@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from assetflow.extensions import db
 from assetflow.models import Delegation
@@ -227,3 +228,23 @@ def test_a_request_page_opens_for_exactly_whom_the_lists_show_it(client, team):
     after = seen()
     assert all(listed == opened for listed, opened in after.values()), after
     assert after["dan"][1] == {decided_by_delegate}  # what he decided stays his to see; the rest went with the delegation
+
+
+def test_whom_a_delegate_stands_in_for_is_read_with_their_token(client, team):
+    """No query of its own: the blocklist check that every authenticated request makes reads it."""
+    (bob, bob_h), (dan, dan_h), (_, alice_h) = team["bob"], team["dan"], team["alice"]
+    assert delegate(client, bob_h, dan.id).status_code == 201
+    req = submit(client, alice_h)
+    statements: list[str] = []
+
+    def record(*args) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.post(f"/api/requests/{req['id']}/approve", headers=dan_h, json={})
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 200, response.get_json()
+    reading_delegators = [s for s in statements if "delegations.delegator_id" in s and "delegate_id =" in s]
+    assert len(reading_delegators) == 1 and "revoked_tokens" in reading_delegators[0]
