@@ -1,6 +1,7 @@
 """Profile one decision end to end: CPU per approve, and where it goes (cProfile).
 
     .venv/bin/python bench/profile_decision.py [--db postgres|sqlite] [-n 300] [--top 35] [--approvers 20]
+                                               [--sql] [--save FILE]
 
 Runs the real app in this process (threading async mode, Flask's test client: the whole WSGI app,
 auth, service, database, emitter; no HTTP server) against a migrated, seeded database created for
@@ -48,6 +49,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--approvers", type=int, default=20)
     parser.add_argument("--sql", action="store_true", help="also print the SQL statements of one approve")
+    parser.add_argument("--save", metavar="FILE", help="also write the profile, for pstats or snakeviz")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="assetflow-profile-") as tmp:
         url, drop = database(args.db, Path(tmp))
@@ -110,6 +112,8 @@ def profile(args: argparse.Namespace, url: str) -> None:
     profiler.enable()
     approve(ids)
     profiler.disable()
+    if args.save:
+        profiler.dump_stats(args.save)
     calls = sum(stat[1] for stat in pstats.Stats(profiler).stats.values())
     # The number of Python calls does not depend on how busy the machine is: a steady yardstick
     # on a shared machine, where CPU times move by +-20 %.

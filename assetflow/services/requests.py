@@ -174,7 +174,8 @@ def decide(actor: User, request_id: int, action: str, comment: str = "",
         effects.apply(req)
     with committing(lambda: _already_changed(request_id, read_version), races=("uq_decisions_request_step",),
                     keep_loaded=True):
-        # One versioned UPDATE of the request, before the inbox rows: a lost race stops here.
+        # One versioned UPDATE of the request, before the inbox rows: a lost race stops here, and the
+        # request's row is locked before its people's (as every writer of a request locks them).
         db.session.flush()
         behalf = on_behalf_of if on_behalf_of != actor.id else None
         if action != "withdraw":

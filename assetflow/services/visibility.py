@@ -72,7 +72,8 @@ SCOPES = {
 
 def get_visible(user: User, request_id: int) -> Request:
     """The request if this user may see it; NotFound otherwise (never someone else's data)."""
-    req = db.session.get(Request, request_id)
+    # Its decisions in the same query (a request has a few); its named people, who may be hundreds, in one more.
+    req = db.session.get(Request, request_id, options=[so.joinedload(Request.decisions)])
     if req is None or not may_see(user, req):
         raise NotFound(f"Request {request_id} not found")
     return req
