@@ -1,6 +1,5 @@
 """Extensions, created unbound and bound to the app in create_app()."""
 
-from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -8,6 +7,8 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .auth.manager import VerifyOnceJWTManager
 
 # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -27,6 +28,6 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-jwt = JWTManager()
+jwt = VerifyOnceJWTManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 socketio = SocketIO()

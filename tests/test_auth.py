@@ -293,3 +293,46 @@ def test_a_nul_byte_in_the_login_username_is_a_422_on_every_database(shared_app)
     response = shared_app.test_client().post("/api/auth/login", json={"username": "ali\x00ce", "password": "x"})
     # The schema layer refuses NUL in every text field before any query (docs/api.md, Input rules).
     assert response.status_code == 422
+
+
+def _bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_token_is_verified_once_and_remembered(client, app, auth, monkeypatch):
+    """Each request decoded the same token four times; once verified, it is remembered."""
+    import jwt as pyjwt
+
+    decodes = []
+    real_decode = pyjwt.decode
+    monkeypatch.setattr(pyjwt, "decode", lambda *args, **kwargs: decodes.append(1) or real_decode(*args, **kwargs))
+    headers = auth.headers(make_user())
+    decodes.clear()
+    for _ in range(5):
+        assert client.get("/api/auth/me", headers=headers).status_code == 200
+    assert len(decodes) == 2  # the first request's unverified and verified decodes; none after
+
+
+def test_a_remembered_token_is_refused_once_it_expires(client, app):
+    from datetime import timedelta
+
+    from flask_jwt_extended import create_access_token
+
+    user = make_user()
+    token = create_access_token(identity=str(user.id), expires_delta=timedelta(seconds=1),
+                                additional_claims={"role": user.role, "gen": user.token_generation})
+    assert client.get("/api/auth/me", headers=_bearer(token)).status_code == 200
+    time.sleep(1.5)
+    response = client.get("/api/auth/me", headers=_bearer(token))
+    assert response.status_code == 401 and response.get_json()["error"]["message"] == "Token has expired"
+
+
+def test_a_remembered_token_with_another_signature_or_revoked_is_refused(client, app, auth):
+    user = make_user()
+    token = auth.login(user)["access_token"]
+    assert client.get("/api/auth/me", headers=_bearer(token)).status_code == 200
+    head, body, signature = token.split(".")
+    forged = f"{head}.{body}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    assert client.get("/api/auth/me", headers=_bearer(forged)).status_code == 401
+    assert client.post("/api/auth/logout", headers=_bearer(token), json={}).status_code in (200, 204)
+    assert client.get("/api/auth/me", headers=_bearer(token)).status_code == 401

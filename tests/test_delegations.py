@@ -232,7 +232,7 @@ def test_a_request_page_opens_for_exactly_whom_the_lists_show_it(client, team):
 
 def test_whom_a_delegate_stands_in_for_is_read_with_their_token(client, team):
     """No query of its own: the blocklist check that every authenticated request makes reads it."""
-    (bob, bob_h), (dan, dan_h), (_, alice_h) = team["bob"], team["dan"], team["alice"]
+    (_, bob_h), (dan, dan_h), (_, alice_h) = team["bob"], team["dan"], team["alice"]
     assert delegate(client, bob_h, dan.id).status_code == 201
     req = submit(client, alice_h)
     statements: list[str] = []

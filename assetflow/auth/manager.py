@@ -1,0 +1,47 @@
+"""Flask-JWT-Extended's manager, verifying each access token once instead of on every request."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from cachetools import TLRUCache
+from flask import Flask, current_app
+from flask_jwt_extended import JWTManager
+
+# Verified tokens a process remembers: one or two per signed-in user (a token lives 15 minutes).
+REMEMBERED = 20_000
+CACHE = "assetflow_verified_tokens"  # app.extensions key: one cache per app (and secret)
+
+
+class VerifyOnceJWTManager(JWTManager):
+    """Flask-JWT-Extended parses a token four times and checks its HMAC on every request, about a
+    thousand Python calls; a browser tab sends the same token with each request until it expires.
+
+    This manager remembers the claims of each exact token string it verified, until the token's
+    `exp`. A string it has not verified (another signature, a forged payload) is verified in full;
+    an expired one is decoded afresh and refused as before; revocation and the user are still
+    checked on every request (auth.tokens.token_revoked). The override is of a private method:
+    requirements.txt keeps Flask-JWT-Extended to the 4.x releases it was read against.
+    """
+
+    def init_app(self, app: Flask, add_context_processor: bool = False) -> None:
+        super().init_app(app, add_context_processor)
+        app.extensions[CACHE] = (TLRUCache(REMEMBERED, _until_exp, timer=time.time), threading.Lock())
+
+    def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
+        if csrf_value is not None or allow_expired:
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        verified, lock = current_app.extensions[CACHE]
+        with lock:
+            claims = verified.get(encoded_token)
+        if claims is None:
+            claims = super()._decode_jwt_from_config(encoded_token)
+            if "exp" in claims:  # tokens without one are never issued here: verify them every time
+                with lock:
+                    verified[encoded_token] = claims
+        return dict(claims)  # the caller's own copy
+
+
+def _until_exp(token: str, claims: dict, now: float) -> float:
+    return claims["exp"]
