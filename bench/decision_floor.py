@@ -1,0 +1,212 @@
+"""The floor under a decision: what the customer's stack costs for the least an approve must do.
+
+    .venv/bin/python bench/decision_floor.py [-n 200] [--rounds 3]
+
+An approve must verify the token and check that it is not revoked, read the request and whether the
+user may decide its step, change it under optimistic locking, write the decision, its audit row and
+the applicant's inbox row with the next seq, commit, push, and answer. The floor app does exactly
+that and nothing more, on the stack AssetFlow is built on: Flask, Flask-JWT-Extended (with
+AssetFlow's verify-once manager), SQLAlchemy Core statements through a Flask-SQLAlchemy session,
+Flask-SocketIO's emit. No workflow library, no schemas, no ORM objects, no delegation, no
+dashboards, no webhooks, no asset effects.
+
+AssetFlow's approve and the floor's run alternately in one process (threading mode, Flask's test
+client, as bench/profile_decision.py) against one PostgreSQL database, on requests submitted through
+AssetFlow. Prints, for each: CPU per approve (median of the rounds), Python calls and SQL statements
+per approve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, g, jsonify
+from flask_jwt_extended import current_user, jwt_required
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from profile_decision import ROOT, database  # bench/ is not a package
+
+sys.path.insert(0, str(ROOT))
+
+
+def floor_app(url: str, secret: str) -> Flask:
+    """The least an approve can do on AssetFlow's tables, on the same stack."""
+    from assetflow.auth.manager import VerifyOnceJWTManager
+    from assetflow.models import Decision, Notification, Request, RequestEvent, RevokedToken, StepDecider, User
+    from assetflow.models.base import utcnow
+
+    users, requests, named = User.__table__, Request.__table__, StepDecider.__table__
+    decisions, events, inbox = Decision.__table__, RequestEvent.__table__, Notification.__table__
+    app = Flask("floor")
+    app.config.update(SQLALCHEMY_DATABASE_URI=url, JWT_SECRET_KEY=secret)
+    db = SQLAlchemy(app)
+    jwt = VerifyOnceJWTManager(app)  # AssetFlow's: each token verified once
+    socketio = SocketIO(app, async_mode="threading")
+
+    @jwt.token_in_blocklist_loader
+    def revoked(header: dict, claims: dict) -> bool:
+        # The user and the blocklist in one query, as AssetFlow reads them.
+        g.user = db.session.execute(
+            sa.select(users.c.id, users.c.active, users.c.token_generation,
+                      sa.exists().where(RevokedToken.__table__.c.jti == claims["jti"]).label("revoked"))
+            .where(users.c.id == int(claims["sub"]))).first()
+        return g.user is None or g.user.revoked
+
+    @jwt.user_lookup_loader
+    def user(header: dict, claims: dict):
+        ok = g.user.active and g.user.token_generation == claims.get("gen", 0)
+        return g.user if ok else None
+
+    @app.post("/api/requests/<int:request_id>/approve")
+    @jwt_required()
+    def approve(request_id: int):
+        me, now = current_user.id, utcnow()
+        may_decide = sa.and_(
+            sa.exists().where(named.c.request_id == requests.c.id, named.c.step == requests.c.step,
+                              named.c.user_id == me),
+            ~sa.exists().where(decisions.c.request_id == requests.c.id, decisions.c.approver_id == me),
+            requests.c.applicant_id != me)
+        req = db.session.execute(
+            sa.select(requests.c.id, requests.c.state, requests.c.step, requests.c.steps_total,
+                      requests.c.version, requests.c.applicant_id, requests.c.kind, may_decide.label("may"))
+            .where(requests.c.id == request_id)).first()
+        if req is None or not req.may or req.state != "pending":
+            return jsonify(error="may not decide"), 403
+        last = req.step >= req.steps_total
+        state, step = ("approved", req.step) if last else ("pending", req.step + 1)
+        changed = db.session.execute(
+            requests.update().where(requests.c.id == request_id, requests.c.version == req.version)
+            .values(state=state, step=step, version=req.version + 1, updated_at=now,
+                    decided_at=now if last else None))
+        if changed.rowcount != 1:
+            db.session.rollback()
+            return jsonify(error="changed by someone else"), 409
+        db.session.execute(decisions.insert().values(request_id=request_id, step=req.step, approver_id=me,
+                                                     outcome="approved", comment="", created_at=now))
+        db.session.execute(events.insert().values(request_id=request_id, actor_id=me, action="approve",
+                                                  from_state="pending", to_state=state, step=req.step,
+                                                  comment="", created_at=now))
+        seq = db.session.execute(
+            users.update().where(users.c.id == req.applicant_id)
+            .values(notification_seq=users.c.notification_seq + 1).returning(users.c.notification_seq)).scalar_one()
+        payload = {"event": "approval_update", "request_id": request_id, "status": state, "step": step,
+                   "seq": seq, "at": now.isoformat()}
+        db.session.execute(inbox.insert().values(user_id=req.applicant_id, seq=seq, type="approval_update",
+                                                 payload=payload, created_at=now))
+        db.session.commit()
+        socketio.emit("approval_update", payload, to=f"user:{req.applicant_id}")
+        return jsonify(id=request_id, kind=req.kind, state=state, step=step, version=req.version + 1)
+
+    return app
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, default=200, help="approvals per batch")
+    parser.add_argument("--rounds", type=int, default=3, help="batches of each, alternating")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="assetflow-floor-") as tmp:
+        url, drop = database("postgres", Path(tmp))
+        try:
+            compare(args, url)
+        finally:
+            drop()
+    return 0
+
+
+def compare(args: argparse.Namespace, url: str) -> None:
+    from mint_users import mint
+
+    from assetflow import create_app
+    from config import DevelopmentConfig, database_url
+
+    class Config(DevelopmentConfig):
+        SQLALCHEMY_DATABASE_URI = database_url(url)
+        ASYNC_MODE = "threading"
+        LOG_LEVEL = "WARNING"
+        ACCESS_TOKEN_MINUTES = 120
+
+    assetflow = create_app(Config)
+    applicant = mint(assetflow, "floor-emp", 1, "employee")[0]
+    approvers = mint(assetflow, "floor-apr", 20, "approver")
+    apps = {"AssetFlow": assetflow, "floor": floor_app(database_url(url), assetflow.config["JWT_SECRET_KEY"])}
+    clients = {name: app.test_client() for name, app in apps.items()}
+    submitter = assetflow.test_client()
+
+    def submit(count: int) -> list[int]:
+        ids = []
+        for i in range(count):
+            response = submitter.post("/api/requests", headers=bearer(applicant), json={
+                "kind": "acquire", "reason": "floor", "name": f"Floor {i}", "category": "Bench", "value": "100.00"})
+            assert response.status_code == 201, response.get_data(as_text=True)
+            ids.append(response.get_json()["id"])
+        return ids
+
+    def approve(name: str, ids: list[int]) -> float:
+        client = clients[name]
+        started = time.process_time()
+        for i, request_id in enumerate(ids):
+            response = client.post(f"/api/requests/{request_id}/approve", headers=bearer(approvers[i % 20]), json={})
+            assert response.status_code == 200, (name, response.get_data(as_text=True))
+        return (time.process_time() - started) * 1000 / len(ids)
+
+    for name in apps:
+        approve(name, submit(20))  # warm-up
+    cpu: dict[str, list[float]] = {name: [] for name in apps}
+    for _ in range(args.rounds):
+        for name in apps:
+            cpu[name].append(approve(name, submit(args.n)))
+    quarter = args.n // 4
+    calls = {name: python_calls(partial(approve, name, submit(quarter)), quarter) for name in apps}
+    statements = {name: count_statements(apps[name], partial(approve, name, submit(1))) for name in apps}
+    print(f"{'per approve':28} {'CPU ms (median)':>16} {'Python calls':>13} {'statements':>11}   runs")
+    for name in apps:
+        runs = ", ".join(f"{ms:.2f}" for ms in cpu[name])
+        print(f"{name:28} {statistics.median(cpu[name]):16.2f} {calls[name]:13.0f} {statements[name]:11}   {runs}")
+    ratio = statistics.median(cpu["AssetFlow"]) / statistics.median(cpu["floor"])
+    print(f"AssetFlow / floor: {ratio:.2f} x CPU ({args.rounds} alternating batches of {args.n})")
+
+
+def bearer(user: dict) -> dict:
+    return {"Authorization": f"Bearer {user['token']}"}
+
+
+def python_calls(action, approvals: int) -> float:
+    """Python function calls per approve: steady on a shared machine, where CPU times move by +-20 %."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    action()
+    profiler.disable()
+    return sum(stat[1] for stat in pstats.Stats(profiler).stats.values()) / approvals
+
+
+def count_statements(app: Flask, action) -> int:
+    """How many SQL statements the app's engine runs during `action` (one approve)."""
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+    seen: list[str] = []
+
+    def record(*args) -> None:
+        seen.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return len(seen)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
