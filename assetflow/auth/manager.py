@@ -9,8 +9,10 @@ from cachetools import TLRUCache
 from flask import Flask, current_app
 from flask_jwt_extended import JWTManager
 
-# Verified tokens a process remembers: one or two per signed-in user (a token lives 15 minutes).
-REMEMBERED = 20_000
+# Verified tokens a process remembers, the most recently used: ~1.8 KB each (claims and token), so
+# ~2 MB at most. Every socket's connect verifies a token too; remembering all of them would add
+# ~1.8 KB to each of 10,000 sockets, for tokens mostly used once.
+REMEMBERED = 1024
 CACHE = "assetflow_verified_tokens"  # app.extensions key: one cache per app (and secret)
 
 
