@@ -336,3 +336,15 @@ def test_a_remembered_token_with_another_signature_or_revoked_is_refused(client,
     assert client.get("/api/auth/me", headers=_bearer(forged)).status_code == 401
     assert client.post("/api/auth/logout", headers=_bearer(token), json={}).status_code in (200, 204)
     assert client.get("/api/auth/me", headers=_bearer(token)).status_code == 401
+
+
+def test_remembered_tokens_are_bounded(app):
+    """Every socket's connect verifies a token: a process does not keep one per socket."""
+    from flask_jwt_extended import create_access_token, decode_token
+
+    from assetflow.auth.manager import CACHE, REMEMBERED
+
+    with app.app_context():
+        for i in range(REMEMBERED + 50):
+            decode_token(create_access_token(identity=str(i)))
+        assert len(app.extensions[CACHE][0]) == REMEMBERED
