@@ -34,14 +34,17 @@ def _stack(frame: Any) -> list[str]:
     return names
 
 
-def green_threads() -> dict[str, Any]:
-    """Live greenlets grouped by where they are parked (innermost frames) and their frame depth."""
+def green_threads(with_ids: bool = False) -> dict[str, Any]:
+    """Live greenlets grouped by where they are parked (innermost frames) and their frame depth; `with_ids`:
+    also each one's id, to tell which are new between two calls (a difference of totals also loses those
+    that ended in between)."""
     try:
         from greenlet import greenlet
     except ImportError:
         return {}
     kinds: Counter = Counter()
     depths: Counter = Counter()
+    ids = []
     for obj in gc.get_objects():
         # type(), not isinstance(): werkzeug proxies would resolve themselves (outside a context).
         if issubclass(type(obj), greenlet) and not obj.dead:
@@ -49,8 +52,10 @@ def green_threads() -> dict[str, Any]:
             # The innermost app-level frame names the role: reader, writer, ping, hub...
             kinds[" < ".join(frames[:3]) or type(obj).__name__] += 1
             depths[len(frames)] += 1
-    return {"total": sum(kinds.values()), "by_parking_place": kinds.most_common(12),
-            "frames_depth": sorted(depths.items()), "gevent_track_greenlet_tree": _gevent_tracks_tree()}
+            ids.append(id(obj))
+    found = {"total": sum(kinds.values()), "by_parking_place": kinds.most_common(12),
+             "frames_depth": sorted(depths.items()), "gevent_track_greenlet_tree": _gevent_tracks_tree()}
+    return found | {"ids": ids} if with_ids else found
 
 
 def _gevent_tracks_tree() -> bool | None:
@@ -75,7 +80,7 @@ def install(app: Flask) -> None:
     def bench_memory() -> dict:
         gc.collect()
         return {"rss_kib": _rss_kib(), "objects": object_counts(int(request.args.get("top", 40))),
-                "gc_objects": len(gc.get_objects()), "green": green_threads(),
+                "gc_objects": len(gc.get_objects()), "green": green_threads(request.args.get("ids") == "1"),
                 "tracemalloc_kib": tracemalloc.get_traced_memory()[0] // 1024 if tracemalloc.is_tracing() else None}
 
     @app.post("/_bench/snapshot/<name>")
