@@ -23,8 +23,6 @@ import cProfile
 import pstats
 import statistics
 import sys
-import tempfile
-import time
 from functools import partial
 from pathlib import Path
 
@@ -35,7 +33,7 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from profile_decision import ROOT, database  # bench/ is not a package
+from profile_decision import ROOT, InProcess, with_database  # bench/ is not a package
 
 sys.path.insert(0, str(ROOT))
 
@@ -116,70 +114,33 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=200, help="approvals per batch")
     parser.add_argument("--rounds", type=int, default=3, help="batches of each, alternating")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="assetflow-floor-") as tmp:
-        url, drop = database("postgres", Path(tmp))
-        try:
-            compare(args, url)
-        finally:
-            drop()
+    with_database("postgres", lambda url: compare(args, url))
     return 0
 
 
 def compare(args: argparse.Namespace, url: str) -> None:
-    from mint_users import mint
+    from config import database_url
 
-    from assetflow import create_app
-    from config import DevelopmentConfig, database_url
-
-    class Config(DevelopmentConfig):
-        SQLALCHEMY_DATABASE_URI = database_url(url)
-        ASYNC_MODE = "threading"
-        LOG_LEVEL = "WARNING"
-        ACCESS_TOKEN_MINUTES = 120
-
-    assetflow = create_app(Config)
-    applicant = mint(assetflow, "floor-emp", 1, "employee")[0]
-    approvers = mint(assetflow, "floor-apr", 20, "approver")
-    apps = {"AssetFlow": assetflow, "floor": floor_app(database_url(url), assetflow.config["JWT_SECRET_KEY"])}
+    bench = InProcess.on(url)
+    apps = {"AssetFlow": bench.app, "floor": floor_app(database_url(url), bench.app.config["JWT_SECRET_KEY"])}
     clients = {name: app.test_client() for name, app in apps.items()}
-    submitter = assetflow.test_client()
-
-    def submit(count: int) -> list[int]:
-        ids = []
-        for i in range(count):
-            response = submitter.post("/api/requests", headers=bearer(applicant), json={
-                "kind": "acquire", "reason": "floor", "name": f"Floor {i}", "category": "Bench", "value": "100.00"})
-            assert response.status_code == 201, response.get_data(as_text=True)
-            ids.append(response.get_json()["id"])
-        return ids
-
-    def approve(name: str, ids: list[int]) -> float:
-        client = clients[name]
-        started = time.process_time()
-        for i, request_id in enumerate(ids):
-            response = client.post(f"/api/requests/{request_id}/approve", headers=bearer(approvers[i % 20]), json={})
-            assert response.status_code == 200, (name, response.get_data(as_text=True))
-        return (time.process_time() - started) * 1000 / len(ids)
-
     for name in apps:
-        approve(name, submit(20))  # warm-up
+        bench.approve(clients[name], bench.submit(20))  # warm-up
     cpu: dict[str, list[float]] = {name: [] for name in apps}
     for _ in range(args.rounds):
         for name in apps:
-            cpu[name].append(approve(name, submit(args.n)))
+            cpu[name].append(bench.approve(clients[name], bench.submit(args.n)))
     quarter = args.n // 4
-    calls = {name: python_calls(partial(approve, name, submit(quarter)), quarter) for name in apps}
-    statements = {name: count_statements(apps[name], partial(approve, name, submit(1))) for name in apps}
+    calls = {name: python_calls(partial(bench.approve, clients[name], bench.submit(quarter)), quarter)
+             for name in apps}
+    statements = {name: count_statements(apps[name], partial(bench.approve, clients[name], bench.submit(1)))
+                  for name in apps}
     print(f"{'per approve':28} {'CPU ms (median)':>16} {'Python calls':>13} {'statements':>11}   runs")
     for name in apps:
         runs = ", ".join(f"{ms:.2f}" for ms in cpu[name])
         print(f"{name:28} {statistics.median(cpu[name]):16.2f} {calls[name]:13.0f} {statements[name]:11}   {runs}")
     ratio = statistics.median(cpu["AssetFlow"]) / statistics.median(cpu["floor"])
     print(f"AssetFlow / floor: {ratio:.2f} x CPU ({args.rounds} alternating batches of {args.n})")
-
-
-def bearer(user: dict) -> dict:
-    return {"Authorization": f"Bearer {user['token']}"}
 
 
 def python_calls(action, approvals: int) -> float:

@@ -21,7 +21,12 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,52 +56,76 @@ def main() -> int:
     parser.add_argument("--sql", action="store_true", help="also print the SQL statements of one approve")
     parser.add_argument("--save", metavar="FILE", help="also write the profile, for pstats or snakeviz")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="assetflow-profile-") as tmp:
-        url, drop = database(args.db, Path(tmp))
-        try:
-            profile(args, url)
-        finally:
-            drop()
+    with_database(args.db, lambda url: profile(args, url))
     return 0
 
 
-def profile(args: argparse.Namespace, url: str) -> None:
-    from mint_users import mint
+def with_database(kind: str, action: Callable[[str], None]) -> None:
+    """Run action(url) on a migrated, seeded database created for it and removed after."""
+    with tempfile.TemporaryDirectory(prefix="assetflow-profile-") as tmp:
+        url, drop = database(kind, Path(tmp))
+        try:
+            action(url)
+        finally:
+            drop()
 
-    from assetflow import create_app
-    from config import DevelopmentConfig, database_url
 
-    class ProfileConfig(DevelopmentConfig):
-        SQLALCHEMY_DATABASE_URI = database_url(url)
-        ASYNC_MODE = "threading"
-        LOG_LEVEL = "WARNING"
-        ACCESS_TOKEN_MINUTES = 120
+@dataclass
+class InProcess:
+    """AssetFlow in this process (threading mode) on a bench database, with an applicant and approvers."""
 
-    app = create_app(ProfileConfig)
-    applicant = mint(app, "prof-emp", 1, "employee")[0]
-    approvers = mint(app, "prof-apr", args.approvers, "approver")
-    client = app.test_client()
+    app: Flask
+    applicant: dict
+    approvers: list[dict]
 
-    def headers(user: dict) -> dict:
-        return {"Authorization": f"Bearer {user['token']}"}
+    @classmethod
+    def on(cls, url: str, approvers: int = 20) -> InProcess:
+        from mint_users import mint
 
-    def submit(count: int) -> list[int]:
-        ids = []
+        from assetflow import create_app
+        from config import DevelopmentConfig, database_url
+
+        class ProfileConfig(DevelopmentConfig):
+            SQLALCHEMY_DATABASE_URI = database_url(url)
+            ASYNC_MODE = "threading"
+            LOG_LEVEL = "WARNING"
+            ACCESS_TOKEN_MINUTES = 120
+
+        app = create_app(ProfileConfig)
+        return cls(app, mint(app, "prof-emp", 1, "employee")[0], mint(app, "prof-apr", approvers, "approver"))
+
+    def submit(self, count: int) -> list[int]:
+        """Submit `count` pending acquire requests as the applicant; their ids."""
+        client, ids = self.app.test_client(), []
         for i in range(count):
-            response = client.post("/api/requests", headers=headers(applicant), json={
+            response = client.post("/api/requests", headers=bearer(self.applicant), json={
                 "kind": "acquire", "reason": "profile", "name": f"Profile {i}", "category": "Bench",
                 "value": "100.00"})
             assert response.status_code == 201, response.get_data(as_text=True)
             ids.append(response.get_json()["id"])
         return ids
 
-    def approve(ids: list[int]) -> float:
+    def approve(self, client: FlaskClient, ids: list[int]) -> float:
+        """Approve the requests through `client` (this app's, or another on the same database), the
+        approvers taking turns; CPU milliseconds per approve."""
         started = time.process_time()
         for i, request_id in enumerate(ids):
-            approver = approvers[i % len(approvers)]
-            response = client.post(f"/api/requests/{request_id}/approve", headers=headers(approver), json={})
+            approver = self.approvers[i % len(self.approvers)]
+            response = client.post(f"/api/requests/{request_id}/approve", headers=bearer(approver), json={})
             assert response.status_code == 200, response.get_data(as_text=True)
         return (time.process_time() - started) * 1000 / len(ids)
+
+
+def bearer(user: dict) -> dict:
+    return {"Authorization": f"Bearer {user['token']}"}
+
+
+def profile(args: argparse.Namespace, url: str) -> None:
+    bench = InProcess.on(url, args.approvers)
+    app, client, submit = bench.app, bench.app.test_client(), bench.submit
+
+    def approve(ids: list[int]) -> float:
+        return bench.approve(client, ids)
 
     approve(submit(20))  # warm-up: imports, caches, connection pool
     per_decision = [approve(submit(args.n)) for _ in range(3)]
