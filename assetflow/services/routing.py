@@ -24,6 +24,8 @@ from ..models.department import path_up
 from ..workflow.rules import Subject, first_match, step_label
 from .rules import current_rules
 
+PRINCIPALS = "assetflow_principals"  # request.__dict__ key: whom each user may act for, read once per HTTP request
+
 
 @dataclass
 class ResolvedStep:
@@ -139,10 +141,10 @@ def principals(user_id: int) -> frozenset[int]:
     read once per request, with the token's user when the token names this user (auth.tokens). Kept
     on the request, not on `g`, which can outlive it (as in tests)."""
     if not has_request_context():
-        return _principals(user_id, db.session.scalar(sa.select(delegators_now(user_id))))
-    known = request.__dict__.setdefault("assetflow_principals", {})
+        return _read_principals(user_id)
+    known = request.__dict__.setdefault(PRINCIPALS, {})
     if user_id not in known:
-        known[user_id] = _principals(user_id, db.session.scalar(sa.select(delegators_now(user_id))))
+        known[user_id] = _read_principals(user_id)
     return known[user_id]
 
 
@@ -156,7 +158,11 @@ def delegators_now(user_id: int) -> sa.ScalarSelect:
 
 def remember_principals(user_id: int, delegators: str | None) -> None:
     """Keep whom the user may act for for this HTTP request, read by a query made anyway (delegators_now)."""
-    request.__dict__.setdefault("assetflow_principals", {})[user_id] = _principals(user_id, delegators)
+    request.__dict__.setdefault(PRINCIPALS, {})[user_id] = _principals(user_id, delegators)
+
+
+def _read_principals(user_id: int) -> frozenset[int]:
+    return _principals(user_id, db.session.scalar(sa.select(delegators_now(user_id))))
 
 
 def _principals(user_id: int, delegators: str | None) -> frozenset[int]:
