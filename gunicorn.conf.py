@@ -6,6 +6,7 @@ The worker class follows ASYNC_MODE (eventlet by default, gevent one setting awa
 can never disagree. Command-line flags (-b, -w, ...) still override what is set here.
 """
 
+import gc
 import os
 import resource
 
@@ -38,6 +39,11 @@ backlog = 4096  # bursts of reconnects after a restart; the kernel caps it at ne
 # One line per request at 10,000 sockets is noise; errors still go to stderr.
 accesslog = os.environ.get("ACCESS_LOG") or None
 
+# CPython's cyclic GC, tuned in each worker (0: as CPython sets it; bench/gc_pauses.py compares the two).
+GC_TUNING = os.environ.get("GC_TUNING", "1") != "0"
+# Objects allocated (net) between two collections of the youngest generation; CPython's default is 700.
+GC_YOUNG_THRESHOLD = 10_000
+
 # A socket, a database connection, a log file: each needs a file descriptor.
 FDS_PER_WORKER = worker_connections + 256
 
@@ -57,12 +63,31 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Start the worker's background work (socket sweep, timers, outbox): servers only, never a CLI command.
+    """Tune the GC, then start the worker's background work (socket sweep, timers, outbox): servers
+    only, never a CLI command.
 
-    AssetFlow's app only: the benchmarks serve their bare Flask-SocketIO app with this file too.
+    The background work is AssetFlow's app only: the benchmarks serve their bare Flask-SocketIO app
+    with this file too (and its worker gets the same GC).
     """
+    if GC_TUNING:
+        tune_gc()
     if getattr(worker.wsgi, "import_name", None) != "assetflow":
         return
     from assetflow import tasks
 
     tasks.start(worker.wsgi)
+
+
+def tune_gc():
+    """Keep the cyclic GC from stalling a worker that holds thousands of sockets.
+
+    Every 700 allocations CPython collects its youngest objects and promotes the survivors; under green
+    threads every request in flight survives, so requests' short-lived objects reach the oldest generation
+    and soon trigger a full collection, which walks every object of every open socket with the whole
+    process stopped: 14 full collections in one run of 1,050 decisions at 5,000 sockets, the longest
+    610 ms (docs/benchmarks.md). A larger young generation lets those objects die young; the app as
+    loaded lives as long as the process, so it is frozen out of every later collection.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])

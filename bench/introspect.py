@@ -1,4 +1,5 @@
-"""What a server process holds, for bench/socket_memory.py: object counts, green threads, heap.
+"""What a server process holds, for bench/socket_memory.py: object counts, green threads, heap; and its
+garbage collections, for bench/gc_pauses.py.
 
 Routes under /_bench/ are added only to the benchmark's own app modules (bench/bare_app.py with
 BENCH_INTROSPECT=1, bench/introspect_app.py), never to wsgi:app, and servers started by the
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import time
 import tracemalloc
 from collections import Counter
 from pathlib import Path
@@ -17,6 +19,30 @@ from typing import Any
 from flask import Flask, request
 
 _snapshots: dict[str, tracemalloc.Snapshot] = {}
+
+
+class Collections:
+    """Every collection of the cyclic GC: how many per generation, and how long they stopped the process."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.reset()
+        gc.callbacks.append(self._observe)
+
+    def reset(self) -> None:
+        self.pauses_ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
+
+    def _observe(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.pauses_ms[info["generation"]].append((time.perf_counter() - self.started) * 1000)
+
+    def report(self) -> dict[str, Any]:
+        by_generation = {str(g): {"collections": len(p), "total_ms": round(sum(p), 1),
+                                  "max_ms": round(max(p, default=0), 1)} for g, p in self.pauses_ms.items()}
+        return {"generations": by_generation, "threshold": gc.get_threshold(), "frozen": gc.get_freeze_count(),
+                "tracked": len(gc.get_objects())}
 
 
 def _rss_kib() -> int:
@@ -75,6 +101,15 @@ def object_counts(top: int = 40) -> list[tuple[str, int]]:
 
 def install(app: Flask) -> None:
     """Add the /_bench/ routes to an app."""
+    collections = Collections()
+
+    @app.get("/_bench/gc")
+    def bench_gc() -> dict:
+        """The collections since the last reset (?reset=1 starts over after answering)."""
+        report = collections.report()
+        if request.args.get("reset") == "1":
+            collections.reset()
+        return report
 
     @app.get("/_bench/memory")
     def bench_memory() -> dict:

@@ -566,8 +566,8 @@ class Run:
             self.pg.prefix = f"assetflow_bench_{os.getpid()}"
         return self.pg.create(name)
 
-    def start(self, env: dict[str, str], name: str):
-        server = start_server(env, self.tmp, name)
+    def start(self, env: dict[str, str], name: str, app: str = "wsgi:app"):
+        server = start_server(env, self.tmp, name, app=app)
         with self.lock:
             self.servers.append(server)
         return server

@@ -204,13 +204,14 @@ def gunicorn_args() -> str:
     return "" if (ROOT / "gunicorn.conf.py").exists() else "--worker-connections 20000"
 
 
-def start_assetflow(run: Run, mode: str, procs: int, name: str) -> Target:
-    """`procs` gunicorn processes of one deployment on PostgreSQL (+ Redis when more than one)."""
-    extra = {"GUNICORN_CMD_ARGS": gunicorn_args(), **stack_env(mode)}
+def start_assetflow(run: Run, mode: str, procs: int, name: str, app: str = "wsgi:app", **settings: str) -> Target:
+    """`procs` gunicorn processes of one deployment on PostgreSQL (+ Redis when more than one); `app` may be
+    bench/introspect_app.py's, `settings` more environment."""
+    extra = {"GUNICORN_CMD_ARGS": gunicorn_args(), **stack_env(mode), **settings}
     if procs > 1:
         extra.update(SOCKETIO_MESSAGE_QUEUE=REDIS_URL, SOCKETIO_CHANNEL=f"assetflow-scale-{os.getpid()}-{name}")
     env = run.env(run.database("postgres", name.replace("-", "_")), mode, **extra)
-    servers = [run.start(env, f"{name}-{i}") for i in range(procs)]
+    servers = [run.start(env, f"{name}-{i}", app) for i in range(procs)]
     return Target(name, "assetflow", mode, servers, [worker_pid(s) for s in servers], env)
 
 
