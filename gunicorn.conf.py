@@ -84,9 +84,9 @@ def tune_gc():
     Every 700 allocations CPython collects its youngest objects and promotes the survivors; under green
     threads every request in flight survives, so requests' short-lived objects reach the oldest generation
     and soon trigger a full collection, which walks every object of every open socket with the whole
-    process stopped: 14 full collections in one run of 1,050 decisions at 5,000 sockets, the longest
-    610 ms (docs/benchmarks.md). A larger young generation lets those objects die young; the app as
-    loaded lives as long as the process, so it is frozen out of every later collection.
+    process stopped (561 ms at 5,000 sockets; docs/benchmarks.md, bench/gc_pauses.py). A larger young
+    generation lets those objects die young; the app as loaded lives as long as the process, so it is
+    frozen out of every later collection.
     """
     gc.collect()
     gc.freeze()
