@@ -60,6 +60,9 @@ class Config:
     )
     # Seconds a request waits for a free database connection; past it, 503 with Retry-After.
     DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", 10))
+    # API requests one process works on at once; the rest wait as long as for a connection (assetflow/admission.py).
+    # 0: no limit.
+    REQUEST_CONCURRENCY = _int("REQUEST_CONCURRENCY", 4)
     JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", "")
     ACCESS_TOKEN_MINUTES = _int("ACCESS_TOKEN_MINUTES", 15)
     REFRESH_TOKEN_DAYS = _int("REFRESH_TOKEN_DAYS", 30)
@@ -133,6 +136,8 @@ class TestingConfig(DevelopmentConfig):
     RATELIMIT_STORAGE_URI = "memory://"
     SOCKET_SWEEP_SECONDS = 0  # no background loop per test app; tests call sweeper.sweep() themselves
     TIMER_SECONDS = 0  # tests call timers.run_due(now) with their own clock
+    # Race tests hold every racer's request in flight at once; tests/test_admission.py sets a limit itself.
+    REQUEST_CONCURRENCY = 0
 
 
 class ProductionConfig(Config):

@@ -39,7 +39,7 @@ backlog = 4096  # bursts of reconnects after a restart; the kernel caps it at ne
 # One line per request at 10,000 sockets is noise; errors still go to stderr.
 accesslog = os.environ.get("ACCESS_LOG") or None
 
-# CPython's cyclic GC, tuned in each worker (0: as CPython sets it; bench/gc_pauses.py compares the two).
+# CPython's cyclic GC, tuned in each worker (0: as CPython sets it; bench/tail_latency.py compares the two).
 GC_TUNING = os.environ.get("GC_TUNING", "1") != "0"
 # Objects allocated (net) between two collections of the youngest generation; CPython's default is 700.
 GC_YOUNG_THRESHOLD = 10_000
@@ -84,7 +84,7 @@ def tune_gc():
     Every 700 allocations CPython collects its youngest objects and promotes the survivors; under green
     threads every request in flight survives, so requests' short-lived objects reach the oldest generation
     and soon trigger a full collection, which walks every object of every open socket with the whole
-    process stopped (561 ms at 5,000 sockets; docs/benchmarks.md, bench/gc_pauses.py). A larger young
+    process stopped (561 ms at 5,000 sockets; docs/benchmarks.md, bench/tail_latency.py). A larger young
     generation lets those objects die young; the app as loaded lives as long as the process, so it is
     frozen out of every later collection.
     """

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, config_from_env, login_rate_limits
 
-from . import api, channels, cli, errors, metrics, security_headers, web
+from . import admission, api, channels, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
 from .realtime import compression, guard, sockets, websocket
@@ -41,6 +41,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
+    admission.init_app(app)
     tokens.init_app(app)
     api.init_app(app)
     channels.init_app(app)

@@ -1,5 +1,5 @@
 """What a server process holds, for bench/socket_memory.py: object counts, green threads, heap; and its
-garbage collections, for bench/gc_pauses.py.
+garbage collections, for bench/tail_latency.py.
 
 Routes under /_bench/ are added only to the benchmark's own app modules (bench/bare_app.py with
 BENCH_INTROSPECT=1, bench/introspect_app.py), never to wsgi:app, and servers started by the

@@ -140,7 +140,7 @@ def test_an_open_websocket_keeps_no_class_of_its_own(server):
 
 def test_the_worker_freezes_the_loaded_app_and_collects_young_objects_less_often(server):
     """gunicorn.conf.py's tune_gc: what the app loaded is out of every later collection, and the youngest
-    generation is collected every 10,000 allocations instead of 700 (bench/gc_pauses.py measures why)."""
+    generation is collected every 10,000 allocations instead of 700 (bench/tail_latency.py measures why)."""
     report = requests.get(server.url + "/_bench/gc", timeout=30).json()
     assert report["threshold"][0] == 10_000
     assert report["frozen"] > 50_000, report  # the app as loaded: ~180,000 objects

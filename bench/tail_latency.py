@@ -1,15 +1,17 @@
-"""Garbage-collection pauses under a decision rate: CPython's GC as it comes beside the worker's tuned one.
+"""The push tail under a decision rate: CPython's GC and unlimited requests, beside the worker's settings.
 
-    .venv/bin/python bench/gc_pauses.py [--sockets 1000] [--rate 60] [--decisions 900] [--rounds 2]
-                                        [--mode eventlet]
+    .venv/bin/python bench/tail_latency.py [--sockets 1200] [--rate 80] [--decisions 1200] [--rounds 2]
+                                           [--mode eventlet]
 
 One AssetFlow process (gunicorn, PostgreSQL; bench/introspect_app.py, which counts the collections) per
-configuration, the two alternately `rounds` times: `stock` (GC_TUNING=0: CPython's thresholds, nothing
-frozen) and `tuned` (the default: gunicorn.conf.py's tune_gc). Each opens `sockets` employee sockets and
-20 approver dashboards with the Node load of bench/scale.py, submits `decisions` requests, then approves
-them at `rate`/s, open loop: the applicant's push p50/p99/max, CPU per decision, and the collections during
-the approvals — how many per generation, their total and their longest pause. Prints a table, writes
-bench/results/gc-<time>.json and gc-latest.json. Needs PostgreSQL; 127.0.0.1 only; bounded by --timeout.
+configuration, the three in turn, `rounds` times: `stock` (GC_TUNING=0: CPython's thresholds, nothing
+frozen; REQUEST_CONCURRENCY=0: every API request let in at once), `gc` (the tuned GC of gunicorn.conf.py,
+every request let in) and `default` (the tuned GC and REQUEST_CONCURRENCY's default). Each opens `sockets`
+employee sockets and 20 approver dashboards with the Node load of bench/scale.py, submits `decisions`
+requests, then approves them at `rate`/s, open loop: the applicant's push p50/p99/max, CPU per decision,
+and the collections during the approvals — how many per generation, their total and their longest pause.
+Prints a table, writes bench/results/tail-<time>.json and tail-latest.json. Needs PostgreSQL; 127.0.0.1
+only; bounded by --timeout.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import requests  # noqa: E402
 from run import POSTGRES_ADMIN_URL, Deadline, Run, finish, guarded, loadavg, machine, reachable_postgres, table  # noqa: E402
 from scale import Load, Target, decisions, open_group, start_assetflow, submit_pending  # noqa: E402
 
-CONFIGS = {"stock": {"GC_TUNING": "0"}, "tuned": {}}
+CONFIGS = {"stock": {"GC_TUNING": "0", "REQUEST_CONCURRENCY": "0"}, "gc": {"REQUEST_CONCURRENCY": "0"}, "default": {}}
 DASHBOARDS = 20
 
 
@@ -75,15 +77,15 @@ def render(report: dict[str, Any]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sockets", type=int, default=1000)
-    parser.add_argument("--rate", type=float, default=60)
-    parser.add_argument("--decisions", type=int, default=900)
+    parser.add_argument("--sockets", type=int, default=1200)
+    parser.add_argument("--rate", type=float, default=80)
+    parser.add_argument("--decisions", type=int, default=1200, help="at most --sockets")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--mode", default="eventlet", choices=("eventlet", "gevent"))
     parser.add_argument("--timeout", type=int, default=20 * 60, help="hard limit for the whole run, seconds")
     args = parser.parse_args()
     if problem := reachable_postgres():
-        print(f"gc_pauses needs PostgreSQL ({POSTGRES_ADMIN_URL}): {problem}", file=sys.stderr)
+        print(f"tail_latency needs PostgreSQL ({POSTGRES_ADMIN_URL}): {problem}", file=sys.stderr)
         return 2
     p = {"sockets": args.sockets, "rate": args.rate, "decisions": args.decisions, "rounds": args.rounds,
          "mode": args.mode}
@@ -97,12 +99,12 @@ def main() -> int:
         for round_ in range(1, args.rounds + 1):
             for config, settings in CONFIGS.items():
                 name = f"{config}-{round_}"
-                report["runs"][name] = one_run(run, f"gc-{name}", settings, p, deadline)
+                report["runs"][name] = one_run(run, f"tail-{name}", settings, p, deadline)
                 print(f"done {name} ({deadline.left():.0f} s left)", flush=True)
         return 0
 
     status = guarded(run, args.timeout, body, report)
-    finish(report, render, started, prefix="gc-")
+    finish(report, render, started, prefix="tail-")
     return status
 
 
