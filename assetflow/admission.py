@@ -2,8 +2,8 @@
 
 A worker's green threads share one core. With every request let in, the requests in flight share it
 and each takes as long as all of them together; with a few at a time and the rest in line, each that
-starts finishes at once: the same throughput and CPU, a shorter tail near capacity (push p99 at 80
-approvals/s 180 and 94 ms with every request let in, 61 and 82 with 4: bench/tail_latency.py).
+starts finishes at once: the same throughput and CPU, a shorter tail near capacity (push p99 at 90
+approvals/s 358 and 357 ms with every request let in, 122 and 94 with 4: bench/tail_latency.py).
 A few, not one: each waits on PostgreSQL for a part of its time.
 A request that waits longer than DATABASE_POOL_TIMEOUT is answered 503 with Retry-After. Only
 /api/ is counted: the socket handshakes, the SPA's files and /healthz never wait here.
