@@ -434,7 +434,10 @@ def test_a_message_over_the_size_limit_closes_that_connection(server, people):
     while not (frame := ws.recv()).startswith("431"):
         pass
     assert json.loads(frame[3:])[0]["error"]["details"]["fields"] == {"pad": ["Unknown field."]}
-    ws.send("422" + json.dumps(["sync", {"after_seq": 0, "pad": "x" * 1024 * 1024}]))  # over: closed
+    try:
+        ws.send("422" + json.dumps(["sync", {"after_seq": 0, "pad": "x" * 1024 * 1024}]))  # over: closed
+    except (websocket.WebSocketException, ConnectionError):
+        pass  # closed by the server before the client had written all of it (a CI run at 6671bc3)
     frames = _frames_until_closed(ws, 10)
     assert not any(f.startswith("432") for f in frames)
     with pytest.raises((websocket.WebSocketException, ConnectionError, OSError)):
