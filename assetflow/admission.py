@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
         if not request.path.startswith("/api/"):
             return
         if not slots.acquire(timeout=patience):
-            raise Unavailable("The server is busy; try again in a few seconds", retry_after=5)
+            raise Unavailable.busy()
         g.setdefault(HOLDS_SLOT, True)
 
     def give_back(*_: object) -> None:

@@ -76,6 +76,11 @@ class Unavailable(RetryLater):
 
     status, code = 503, "unavailable"
 
+    @classmethod
+    def busy(cls) -> Unavailable:
+        """What a request that waited too long for its turn or for a connection is told."""
+        return cls("The server is busy; try again in a few seconds", retry_after=5)
+
 
 HTTP_CODES = {
     400: "bad_request",
@@ -138,7 +143,7 @@ def pool_exhausted(exc: PoolTimeout):
 
     db.session.rollback()
     log.warning("no database connection came free: %s", exc)
-    return app_error(Unavailable("The server is busy; try again in a few seconds", retry_after=5))
+    return app_error(Unavailable.busy())
 
 
 def _unexpected(exc: Exception):
