@@ -4,6 +4,9 @@ garbage collections, for bench/tail_latency.py.
 Routes under /_bench/ are added only to the benchmark's own app modules (bench/bare_app.py with
 BENCH_INTROSPECT=1, bench/introspect_app.py), never to wsgi:app, and servers started by the
 benchmark listen on 127.0.0.1 only. Start the server with PYTHONTRACEMALLOC=1 for the heap diffs.
+The object and green-thread counts come from gc.get_objects(), which leaves out what gunicorn.conf.py's
+tune_gc froze at start-up (the app as loaded): compare counts taken under the same GC_TUNING, as
+differences between two calls (per socket), not as totals.
 """
 
 from __future__ import annotations
