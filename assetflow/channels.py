@@ -5,7 +5,7 @@ what the outbox worker calls for a row of its channel (assetflow/delivery/worker
 """
 
 from .delivery import email, webhooks, worker
-from .events import RequestChange, SessionsEnded, subscribe
+from .events import QueueChanged, RequestChange, SessionsEnded, subscribe
 from .realtime import push
 from .services import notify
 
@@ -18,4 +18,5 @@ def init_app(app) -> None:
     subscribe(RequestChange, email.request_changed)
     subscribe(RequestChange, webhooks.request_changed)
     subscribe(SessionsEnded, push.sessions_ended)
+    subscribe(QueueChanged, push.queue_changed)
     worker.SENDERS.update({"email": email.send, "webhook": webhooks.send})

@@ -61,7 +61,17 @@ class SessionsEnded:
     user_id: int
 
 
-Event = RequestChange | SessionsEnded
+@dataclass(frozen=True)
+class QueueChanged:
+    """People gained or lost the right to decide a pending request's current step (an organisation change):
+    their dashboards add or drop it once this commits."""
+
+    request_id: int
+    step: int
+    users: frozenset[int]
+
+
+Event = RequestChange | SessionsEnded | QueueChanged
 _subscribers: list[tuple[type, Callable[[Any], None]]] = []
 
 

@@ -431,6 +431,8 @@ class StepDeciderSchema(Schema):
     display_name = fields.String()
     via = fields.String(metadata={"description": "`rule` (resolved at submit) or `escalation`"})
     active = fields.Boolean()
+    entitled = fields.Boolean(metadata={
+        "description": "still holds what named them (role, manager's post, department) under today's organisation"})
 
 
 class DecidedBySchema(Schema):

@@ -162,6 +162,10 @@ class StepDecider(db.Model):
     step: so.Mapped[int]
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     via: so.Mapped[str] = so.mapped_column(sa.String(16), default="rule")  # "rule" | "escalation"
+    # Whether the person still holds what named them (the step's role, post or department scope) under
+    # today's organisation: rewritten in the transaction of every change to a role, a department or a
+    # manager (services/routing.requalify), so a decision reads it with the row it reads anyway.
+    entitled: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
 
     # Whether the person is active, read with the row, not through a user object per person: deciding
     # and the dashboards' pushes need only this, and a step may name hundreds of people (the request

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..events import RequestChange, SessionsEnded
+from ..events import QueueChanged, RequestChange, SessionsEnded
 from ..services.notify import event_payload
 from . import emitter
 
@@ -33,3 +33,10 @@ def request_changed(change: RequestChange) -> None:
 def sessions_ended(change: SessionsEnded) -> None:
     """End the user's sockets in every process once the deactivation commits."""
     emitter.queue_disconnect(change.user_id)
+
+
+def queue_changed(change: QueueChanged) -> None:
+    """Tell the people who gained or lost a request's current step (a role, department or manager change)."""
+    rooms = [emitter.user_room(uid) for uid in sorted(change.users)]
+    event = {"request_id": change.request_id, "state": "pending", "step": change.step, "action": "requalify"}
+    emitter.queue("queue_update", event, rooms)

@@ -9,9 +9,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..errors import Conflict, NotFound, ValidationFailed
+from ..events import publish
 from ..extensions import db
 from ..models import ROOT_DEPARTMENT_ID, Department, User
 from ..models.department import path_up
+from . import routing
 from .transaction import committing
 
 CODE_UNIQUE = "uq_departments_code"
@@ -113,6 +115,10 @@ def update_department(department_id: int, data: dict[str, Any]) -> DepartmentVie
         if "parent_id" in data:
             db.session.flush()
             _check_no_cycle(department)  # again, after the write: another move may have committed meanwhile
+        if "parent_id" in data or "manager_id" in data:
+            # A new manager or a moved branch changes who holds a manager step or a department's scope.
+            for change in routing.requalify():
+                publish(change)
     return _view(department)
 
 

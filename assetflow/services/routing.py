@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import has_request_context, request
 
 from ..errors import ValidationFailed
+from ..events import QueueChanged
 from ..extensions import db
 from ..models import Decision, Delegation, Department, Request, RequestStep, StepDecider, User
 from ..models.base import utcnow
@@ -127,6 +128,76 @@ def freeze(req: Request, steps: list[ResolvedStep]) -> None:
         req.deciders += [StepDecider(step=number, user_id=person, via="rule", active=True) for person in step.people]
 
 
+# A role holds the steps of the roles below it: an approver promoted to admin keeps their queue.
+ROLE_RANK = {"employee": 0, "approver": 1, "admin": 2}
+
+
+def holds(role: str, needed: str) -> bool:
+    """Whether someone with `role` may decide a step that asks for `needed`."""
+    return ROLE_RANK.get(role, -1) >= ROLE_RANK.get(needed, len(ROLE_RANK))
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The department tree and its managers as they stand now, read once for many entitlement checks."""
+
+    parents: dict[int, int | None]
+    managers: dict[int, int | None]
+
+    @classmethod
+    def now(cls) -> Organisation:
+        rows = db.session.execute(sa.select(Department.id, Department.parent_id, Department.manager_id)).all()
+        return cls({d: parent for d, parent, _ in rows}, {d: manager for d, _, manager in rows})
+
+    def path(self, department_id: int) -> list[int]:
+        """The department and its ancestors up to the root."""
+        return path_up(self.parents, department_id)
+
+    def manages_above(self, user_id: int, department_id: int) -> bool:
+        """Whether the user manages this department or one above it."""
+        return any(self.managers.get(d) == user_id for d in self.path(department_id))
+
+
+def entitled(person: User, step: RequestStep, via: str, department_id: int, org: Organisation) -> bool:
+    """Whether a person named for a step still holds what named them, under today's organisation.
+
+    A rule's role step wants the role (or a higher one) and, scoped to the department, a seat in the
+    request's department or above it; a manager step wants a manager's post on that path; an escalation
+    wants what it escalated to. `department_id` is the applicant's department at submit.
+    """
+    wanted = step.escalate_to if via == "escalation" else ("manager" if step.decider == "manager" else step.role)
+    if wanted == "manager":
+        return org.manages_above(person.id, department_id)
+    if not holds(person.role, wanted or ""):
+        return False
+    scoped = via != "escalation" and step.scope == "department"
+    return not scoped or person.department_id in org.path(department_id)
+
+
+def requalify(user_ids: Iterable[int] | None = None, activity_changed: bool = False) -> list[QueueChanged]:
+    """Recheck the named deciders of pending requests (of these users, or everyone's) against today's
+    organisation, in the caller's transaction; whose queue changed, with their delegates.
+
+    Called by every change to a role, a department, a manager or (`activity_changed`) the active flag
+    (services/users, services/departments): a deactivated person's delegates lose their requests too.
+    """
+    query = (sa.select(StepDecider, RequestStep, User, Request.department_id, Request.step)
+             .join(Request, Request.id == StepDecider.request_id)
+             .join(RequestStep, sa.and_(RequestStep.request_id == Request.id, RequestStep.step == StepDecider.step))
+             .join(User, User.id == StepDecider.user_id)
+             .where(Request.state == "pending", RequestStep.step >= Request.step))
+    if user_ids is not None:
+        query = query.where(StepDecider.user_id.in_(set(user_ids)))
+    org, changed = Organisation.now(), {}
+    for named, step, person, department_id, current in db.session.execute(query.order_by(StepDecider.id)):
+        now_entitled = entitled(person, step, named.via, department_id, org)
+        flipped, named.entitled = named.entitled != now_entitled, now_entitled
+        if step.step == current and (flipped or (activity_changed and now_entitled)):
+            changed.setdefault((named.request_id, current), set()).add(person.id)
+    return [QueueChanged(request_id, step, frozenset(users | delegates_of(users)))
+            for (request_id, step), users in sorted(changed.items())]
+
+
 def start_step(req: Request) -> None:
     """Mark the request's current step as started (its timers count from now)."""
     for step in req.steps:
@@ -175,10 +246,12 @@ def prior_deciders(req: Request) -> set[int]:
 
 
 def step_deciders(req: Request, step: int | None = None) -> set[int]:
-    """The active people named for a step (the current one by default), applicant and earlier deciders left out."""
+    """The active, still entitled people named for a step (the current one by default), applicant and earlier
+    deciders left out."""
     step = step or req.step
     excluded = {req.applicant_id, *prior_deciders(req)}
-    return {d.user_id for d in req.deciders if d.step == step and d.active and d.user_id not in excluded}
+    return {d.user_id for d in req.deciders
+            if d.step == step and d.active and d.entitled and d.user_id not in excluded}
 
 
 def delegates_of(user_ids: Iterable[int]) -> set[int]:
@@ -224,7 +297,8 @@ def step_states(req: Request) -> list[dict[str, Any]]:
     return [{
         "step": step.step, "decider": step.decider, "role": step.role, "scope": step.scope,
         "label": req.chain[step.step - 1], "state": _step_state(req, step.step, step.step in decisions),
-        "deciders": [{"id": n.user_id, "display_name": names[n.user_id], "via": n.via, "active": n.active}
+        "deciders": [{"id": n.user_id, "display_name": names[n.user_id], "via": n.via, "active": n.active,
+                      "entitled": n.entitled}
                      for n in people.get(step.step, [])],
         "decided_by": decisions.get(step.step),
         "remind_after_hours": step.remind_after_hours, "escalate_after_hours": step.escalate_after_hours,

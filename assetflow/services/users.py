@@ -17,7 +17,7 @@ from ..events import SessionsEnded, publish
 from ..extensions import db
 from ..models import ROOT_DEPARTMENT_ID, User
 from ..models.user import ROLES
-from . import departments
+from . import departments, routing
 from .transaction import committing
 
 
@@ -159,6 +159,9 @@ def update_user(user: User, data: Mapping[str, Any]) -> User:
             _check_an_admin_remains()
         if role_changes or data.get("active") is False:  # again when already inactive: a socket may have outlived it
             publish(SessionsEnded(user.id))  # its sockets are dropped everywhere once this commits
+        if role_changes or "department_id" in data or "active" in data:
+            for change in routing.requalify({user.id}, activity_changed="active" in data):
+                publish(change)  # whose dashboards gain or lose a request
     return user
 
 

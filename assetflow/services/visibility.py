@@ -32,7 +32,8 @@ def _inbox(user: User):
         sa.exists().where(
             named.request_id == Request.id, named.step == Request.step,
             named.user_id.in_(principals(user.id)), named.user_id != Request.applicant_id,
-            person.id == named.user_id, person.active.is_(True), ~decided_by(named.user_id, named.request_id),
+            named.entitled.is_(True), person.id == named.user_id, person.active.is_(True),
+            ~decided_by(named.user_id, named.request_id),
         ),
     )
 
