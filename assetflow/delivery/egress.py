@@ -134,6 +134,7 @@ def literal_address(host: str) -> Address | None:
 
 def resolve(host: str, port: int) -> list[Address]:
     """Every address the host stands for, literal or looked up, in the resolver's order."""
+    host = host.strip("[]").rstrip(".")  # as urllib3 connects: "localhost." is "localhost"
     # Our own reading of numeric spellings: eventlet's resolver does not take "127.1", glibc's does.
     literal = literal_address(host)
     if literal is not None:
