@@ -262,6 +262,26 @@ def test_the_log_shows_no_banner_and_an_open_port_reads_like_a_closed_one(app, c
     assert all("SSH" not in text and "build-host" not in text for text in messages + [open_port.error])
 
 
+def test_a_silent_receiver_is_logged_as_timed_out(app, client, people):
+    admin_h = people["admin"][1]
+    app.config.update(WEBHOOK_ALLOWED_NETWORKS=["127.0.0.1/32"], WEBHOOK_TIMEOUT_SECONDS=0.3)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts; nobody ever answers
+        attempt = ping_and_deliver(client, admin_h, saved_earlier(f"http://127.0.0.1:{silent.getsockname()[1]}/").id)
+    assert attempt.status_code is None and attempt.error == "timed out"
+
+
+def test_deliveries_never_go_through_a_proxy(app, client, people, monkeypatch):
+    admin_h = people["admin"][1]
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = ["127.0.0.1/32"]
+    with WebhookReceiver() as proxy, WebhookReceiver() as receiver:
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):  # would forward the call unchecked
+            monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        attempt = ping_and_deliver(client, admin_h, saved_earlier(receiver.url).id)
+    assert attempt.status_code == 200 and len(receiver.received) == 1 and proxy.received == []
+
+
 # --- TLS keeps the host name -----------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -311,3 +331,11 @@ def test_tls_to_a_pinned_address_sends_sni_and_checks_the_certificate_for_the_ho
         with pytest.raises(requests.exceptions.SSLError):  # the certificate does not name 127.0.0.1
             egress.post(f"https://127.0.0.1:{port}/hook", allowed, data=b"{}", verify=str(cert), timeout=10)
     assert answer.status_code == 204 and names[0] == "localhost"
+
+
+def test_a_certificate_the_server_does_not_trust_is_logged_as_a_failed_handshake(app, client, people, localhost_cert):
+    admin_h = people["admin"][1]
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = LOOPBACK_BOTH
+    with tls_receiver(*localhost_cert) as (port, names):  # self-signed: not in the CA bundle deliveries trust
+        attempt = ping_and_deliver(client, admin_h, saved_earlier(f"https://localhost:{port}/hook").id)
+    assert attempt.status_code is None and attempt.error == "TLS handshake failed"
