@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -30,6 +31,20 @@ def database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg2://" + url.removeprefix(prefix)
     return url
+
+
+def webhook_networks(setting: list[str] | str) -> list[str]:
+    """Check WEBHOOK_ALLOWED_NETWORKS at start-up; raise naming the entry that is not a network."""
+    items = [item.strip() for item in setting.split(",") if item.strip()] if isinstance(setting, str) else list(setting)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise RuntimeError(
+                f"WEBHOOK_ALLOWED_NETWORKS must be comma-separated networks such as 10.20.0.0/16 or fd12::/48, "
+                f"not {item!r}"
+            ) from None
+    return items
 
 
 def login_rate_limits(setting: str) -> tuple[str, str]:
@@ -106,6 +121,9 @@ class Config:
     DELIVERY_RETRY_SECONDS = float(os.environ.get("DELIVERY_RETRY_SECONDS", 30))
     DELIVERY_GIVE_UP_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_HOURS", 24))
     WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", 5))
+    # Webhooks may call only public addresses (assetflow/delivery/egress.py), except in these networks
+    # (CIDR, comma-separated), e.g. "10.20.0.0/16" for an on-premises receiver. Empty: none.
+    WEBHOOK_ALLOWED_NETWORKS = _list("WEBHOOK_ALLOWED_NETWORKS")
     # E-mail: unset MAIL_URL sends none. smtp://[user:password@]host:port, smtps:// for TLS from the
     # start, smtp://…?starttls=1 to upgrade. A notification is e-mailed only if still unread after
     # EMAIL_DELAY_SECONDS; one-click links expire after EMAIL_LINK_HOURS.

@@ -129,6 +129,16 @@ def app():
 
 
 @pytest.fixture
+def loopback_receivers(app):
+    """Let webhooks reach the suite's receivers on 127.0.0.1, as WEBHOOK_ALLOWED_NETWORKS does for an on-premises one.
+
+    Only where a test asks: the default test app refuses loopback, as production does.
+    """
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = ["127.0.0.1/32"]
+    return app
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -22,13 +22,16 @@ class Received:
 
 
 class WebhookReceiver:
-    """An HTTP server on 127.0.0.1 that records every POST and answers with scripted status codes.
+    """An HTTP server on 127.0.0.1 (or another loopback `host`) that records every POST and answers with
+    scripted status codes.
 
     `statuses` are answered in order, then 200 for ever: `[500, 500, 500]` fails three times first;
-    `delay` seconds pass before each answer (a slow receiver keeps a worker's batch in flight).
+    `delay` seconds pass before each answer (a slow receiver keeps a worker's batch in flight);
+    `location` is sent as a Location header with every answer (a redirect).
     """
 
-    def __init__(self, statuses: Iterable[int] = (), delay: float = 0):
+    def __init__(self, statuses: Iterable[int] = (), delay: float = 0, host: str = "127.0.0.1",
+                 location: str | None = None):
         self.statuses = list(statuses)
         self.delay = delay
         self.received: list[Received] = []
@@ -43,14 +46,17 @@ class WebhookReceiver:
                     receiver.received.append(Received(self.path, dict(self.headers), body))
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args):  # keep the test output clean
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.port = self.server.server_port
+        self.url = f"http://{host}:{self.port}/hook"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def deliveries(self) -> list[str]:

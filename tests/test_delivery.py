@@ -39,7 +39,7 @@ def later(seconds: float):
     return utcnow() + timedelta(seconds=seconds)
 
 
-def test_a_committed_event_is_posted_once_signed_and_logged(app):
+def test_a_committed_event_is_posted_once_signed_and_logged(app, loopback_receivers):
     with WebhookReceiver() as receiver:
         add_webhook(receiver.url)
         publish()
@@ -57,7 +57,7 @@ def test_a_committed_event_is_posted_once_signed_and_logged(app):
     assert attempt.status_code == 200 and attempt.duration_ms >= 0
 
 
-def test_a_rolled_back_transaction_sends_nothing(app):
+def test_a_rolled_back_transaction_sends_nothing(app, loopback_receivers):
     with WebhookReceiver() as receiver:
         add_webhook(receiver.url)
         webhooks.enqueue("request.decided", {"request_id": 1})
@@ -66,7 +66,7 @@ def test_a_rolled_back_transaction_sends_nothing(app):
     assert receiver.received == []
 
 
-def test_unsubscribed_events_and_inactive_hooks_get_nothing(app):
+def test_unsubscribed_events_and_inactive_hooks_get_nothing(app, loopback_receivers):
     with WebhookReceiver() as receiver:
         add_webhook(receiver.url, events=["request.submitted"])
         add_webhook(receiver.url).active = False
@@ -76,7 +76,7 @@ def test_unsubscribed_events_and_inactive_hooks_get_nothing(app):
     assert receiver.received == []
 
 
-def test_three_failures_then_success_posts_four_times_with_one_delivery_id(app):
+def test_three_failures_then_success_posts_four_times_with_one_delivery_id(app, loopback_receivers):
     app.config["DELIVERY_RETRY_SECONDS"] = 10
     with WebhookReceiver([500, 502, 503]) as receiver:
         add_webhook(receiver.url)
@@ -101,23 +101,25 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_an_unreachable_url_is_retried_then_given_up_with_the_failure_visible(app):
-    add_webhook(f"http://127.0.0.1:{closed_port()}/hook")
+def test_an_unreachable_url_is_retried_then_given_up_with_the_failure_visible(app, loopback_receivers):
+    port = closed_port()
+    add_webhook(f"http://127.0.0.1:{port}/hook")
     publish()
     assert worker.run_once().retried == 1
     message = db.session.scalar(sa.select(OutboxMessage))
-    assert message.state == "pending" and "ConnectionError" in message.last_error
+    # A short text, not the library's: no address, no port, no "Connection refused" that tells open from closed.
+    assert message.state == "pending" and message.last_error == "could not connect"
     message.created_at = utcnow() - timedelta(hours=24, minutes=1)  # a day of retries later
     db.session.commit()
     assert worker.run_once(later(7200)).failed == 1
     db.session.expire_all()
     message = db.session.scalar(sa.select(OutboxMessage))
-    assert message.state == "failed" and message.finished_at is not None and "ConnectionError" in message.last_error
+    assert message.state == "failed" and message.finished_at is not None and message.last_error == "could not connect"
     attempt = db.session.scalars(sa.select(WebhookAttempt).order_by(WebhookAttempt.id.desc())).first()
-    assert attempt.status_code is None and "ConnectionError" in attempt.error
+    assert attempt.status_code is None and attempt.error == "could not connect" and str(port) not in attempt.error
 
 
-def test_a_claim_holds_a_lease_and_only_its_attempt_may_mark_the_row(app):
+def test_a_claim_holds_a_lease_and_only_its_attempt_may_mark_the_row(app, loopback_receivers):
     with WebhookReceiver() as receiver:
         add_webhook(receiver.url)
         publish()
@@ -164,7 +166,8 @@ def test_two_workers_never_claim_the_same_message(shared_app):
     assert len(claimed[0]) + len(claimed[1]) == 40
 
 
-def test_the_documented_node_check_accepts_our_signature_and_refuses_a_tampered_body(app, node_client, tmp_path):
+def test_the_documented_node_check_accepts_our_signature_and_refuses_a_tampered_body(app, loopback_receivers, node_client,
+                                                                                   tmp_path):
     """docs/channels.md's Node snippet, run by node against a body the worker really sent."""
     import subprocess
     from pathlib import Path

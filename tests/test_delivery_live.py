@@ -19,7 +19,8 @@ pytestmark = pytest.mark.timeout(240)
 MESSAGES = 25
 SECRET = "live-test-secret-0123456789"
 WORKER = {"DELIVERY_POLL_SECONDS": "0.2", "DELIVERY_LEASE_SECONDS": "3", "DELIVERY_BATCH": "5",
-          "DELIVERY_RETRY_SECONDS": "1", "WEBHOOK_TIMEOUT_SECONDS": "5"}
+          "DELIVERY_RETRY_SECONDS": "1", "WEBHOOK_TIMEOUT_SECONDS": "5",
+          "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32"}  # the receivers below listen on loopback
 
 
 def subscribe(server, url: str) -> None:

@@ -11,7 +11,8 @@ from assetflow.delivery import worker
 from .factories import make_asset
 from .receivers import WebhookReceiver
 
-HOOK = {"url": "http://127.0.0.1:9/hook", "events": ["request.approved", "request.rejected"],
+# A public address (no DNS needed, never called: these tests deliver only to receivers they start).
+HOOK = {"url": "http://192.0.32.10:9/hook", "events": ["request.approved", "request.rejected"],
         "secret": "a-secret-of-16-chars+"}
 
 
@@ -60,7 +61,7 @@ def test_patch_switches_off_and_a_missing_hook_is_404(client, people):
     assert client.get("/api/webhooks/999/deliveries", headers=admin_h).status_code == 404
 
 
-def test_ping_is_delivered_and_the_log_shows_each_call(app, client, people):
+def test_ping_is_delivered_and_the_log_shows_each_call(app, loopback_receivers, client, people):
     admin_h = people["admin"][1]
     app.config["DELIVERY_RETRY_SECONDS"] = 0
     with WebhookReceiver([500]) as receiver:
@@ -78,7 +79,7 @@ def test_ping_is_delivered_and_the_log_shows_each_call(app, client, people):
     assert [(c["attempt"], c["status_code"]) for c in delivery["calls"]] == [(1, 500), (2, 200)]
 
 
-def test_request_changes_reach_subscribed_webhooks_and_a_refused_action_sends_nothing(client, people):
+def test_request_changes_reach_subscribed_webhooks_and_a_refused_action_sends_nothing(loopback_receivers, client, people):
     admin_h, bob_h = people["admin"][1], people["bob"][1]
     with WebhookReceiver() as receiver:
         create(client, admin_h, url=receiver.url, events=["request.submitted", "request.approved"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from typing import Any
 
@@ -19,8 +20,10 @@ from flask import current_app
 from ..events import RequestChange
 from ..extensions import db
 from ..models import OutboxMessage, Webhook, WebhookAttempt
+from . import egress
 from .worker import DeliveryFailed, NothingToSend
 
+log = logging.getLogger(__name__)
 USER_AGENT = "AssetFlow-Webhook/1"
 
 
@@ -71,16 +74,41 @@ def send(message: OutboxMessage) -> None:
     started = time.perf_counter()
     status, error = None, ""
     try:
-        response = requests.post(hook.url, data=body, headers=headers, allow_redirects=False,
-                                 timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
+        response = egress.post(hook.url, allowed_networks(), data=body, headers=headers,
+                               timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
         status = response.status_code
         if not 200 <= status < 300:
-            error = f"HTTP {status}"
-    except requests.RequestException as failure:
-        error = f"{type(failure).__name__}: {failure}"
+            error = f"HTTP {status}"  # the receiver is a public server: its status tells the admin what to fix
+    except (egress.EgressError, requests.RequestException) as failure:
+        log.info("webhook %s: call failed: %r", hook.id, failure)  # the full story, for operators only
+        error = failure_text(failure)
     _log(message, hook, status, error, started)
     if error:
         raise DeliveryFailed(error)
+
+
+def allowed_networks() -> tuple[egress.Network, ...]:
+    """WEBHOOK_ALLOWED_NETWORKS: internal networks an admin's webhook may still reach."""
+    return egress.networks(current_app.config["WEBHOOK_ALLOWED_NETWORKS"])
+
+
+def failure_text(failure: Exception) -> str:
+    """What the delivery log says about a call that got no HTTP answer.
+
+    Never the library's message: "Connection refused" against "Connection reset" or a service's banner
+    would tell an admin which internal ports are open.
+    """
+    if isinstance(failure, egress.Refused):
+        return f"refused: {failure}"
+    if isinstance(failure, egress.EgressError):
+        return str(failure)
+    if isinstance(failure, requests.Timeout):
+        return "timed out"
+    if isinstance(failure, requests.exceptions.SSLError):
+        return "TLS handshake failed"
+    if isinstance(failure, requests.ConnectionError):
+        return "could not connect"
+    return "request failed"
 
 
 def _log(message: OutboxMessage, hook: Webhook, status: int | None, error: str, started: float) -> None:

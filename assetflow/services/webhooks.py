@@ -7,7 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..errors import NotFound
+from ..delivery import egress
+from ..delivery.webhooks import allowed_networks
+from ..errors import NotFound, ValidationFailed
 from ..events import PING
 from ..extensions import db
 from ..models import OutboxMessage, User, Webhook
@@ -31,6 +33,7 @@ def list_all() -> list[Webhook]:
 
 def create(actor: User, data: dict[str, Any]) -> Webhook:
     """Register a webhook (the input was validated by its schema)."""
+    check_url(data["url"])
     hook = Webhook(url=data["url"], events=sorted(set(data["events"])), secret=data["secret"],
                    active=data.get("active", True), created_by_id=actor.id)
     db.session.add(hook)
@@ -41,11 +44,22 @@ def create(actor: User, data: dict[str, Any]) -> Webhook:
 def update(webhook_id: int, data: dict[str, Any]) -> Webhook:
     """Change a webhook's URL, events, secret or active flag; deliveries already queued keep their body."""
     hook = get(webhook_id)
+    if "url" in data:
+        check_url(data["url"])
     for field in EDITABLE:
         if field in data:
             setattr(hook, field, sorted(set(data[field])) if field == "events" else data[field])
     db.session.commit()
     return hook
+
+
+def check_url(url: str) -> None:
+    """ValidationFailed (naming `url`) for a URL the server may not call; every delivery checks again."""
+    try:
+        egress.check_url(url, allowed_networks())
+    except egress.Refused as refusal:
+        raise ValidationFailed("Invalid input", {"fields": {"url": [
+            f"Webhooks must reach a public address (or one in WEBHOOK_ALLOWED_NETWORKS): {refusal}"]}}) from None
 
 
 def ping(webhook_id: int) -> OutboxMessage:
