@@ -118,7 +118,7 @@ def test_an_escalation_adds_deciders_is_audited_and_reaches_them_live(app, clien
     assert "approve" in detail["allowed_actions"]
     assert act(client, bob_headers, req["id"], "approve")["state"] == "approved"
     trail = client.get(f"/api/requests/{req['id']}/trail.csv", headers=bob_headers).get_data(as_text=True)
-    assert ",system,escalate," in trail
+    assert '"system","escalate"' in trail
 
 
 def test_escalation_to_manager_goes_up_past_the_current_manager(client, people):
