@@ -154,6 +154,10 @@ def test_run_timers_command_runs_one_pass(app, client, people):
     submit(client, people["alice"][1])
     result = app.test_cli_runner().invoke(args=["run-timers"])
     assert result.exit_code == 0 and "1 reminded, 0 escalated" in result.output
+    assert "no SOCKETIO_MESSAGE_QUEUE, so nothing was pushed live" in result.output  # the tests run without one
+    assert len(notified(people["bob"][0], "approval_reminder")) == 1  # stored all the same
+    usage = app.test_cli_runner().invoke(args=["run-timers", "--help"]).output
+    assert "pushed live through the queue" in usage and "replayed" in usage and "inbox with its seq" in usage
     assert app.test_cli_runner().invoke(args=["run-timers"]).output.startswith("run-timers: 0 reminded")
 
 
