@@ -186,11 +186,23 @@ def activate_user_command(username: str) -> None:
     _set_active(username, True)
 
 
+NOT_LIVE = ("run-timers: no SOCKETIO_MESSAGE_QUEUE, so nothing was pushed live: each notification is in its"
+            " user's inbox with its seq, replayed on the user's next connect and shown on the next page load")
+
+
 @click.command("run-timers")
 def run_timers_command() -> None:
-    """Send the reminders and escalations that are due now, once (servers do it every TIMER_SECONDS)."""
+    """Send the reminders and escalations that are due now, once (servers do it every TIMER_SECONDS).
+
+    With SOCKETIO_MESSAGE_QUEUE set (the servers' Redis), each notification is pushed live through
+    the queue to the user's sockets on every server. Without it this process holds no sockets and
+    nothing is pushed live: each notification is stored in the user's inbox with its seq, replayed
+    when the user's socket next connects and shown on the next page load.
+    """
     fired = timers.run_due()
     click.echo(f"run-timers: {fired['reminded']} reminded, {fired['escalated']} escalated")
+    if not current_app.config["SOCKETIO_MESSAGE_QUEUE"]:
+        click.echo(NOT_LIVE)
 
 
 def init_app(app: Flask) -> None:

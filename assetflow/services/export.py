@@ -1,18 +1,41 @@
-"""CSV exports: one row per line as it is read, safe to open in Excel."""
+"""CSV exports: one row per line as it is read, safe to open in a spreadsheet in any locale.
+
+A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab, a carriage return or a NUL
+as a formula (OWASP "CSV injection"; NUL from OWASP ASVS 1.2.10). Which character splits cells is
+not ours to choose: Excel opens a double-clicked CSV with the locale's list separator (`;` in
+Germany and France), and the import dialogs of Excel, LibreOffice and Google Sheets offer comma,
+semicolon, tab and space by name and any other character (`|` is the usual one). So a text cell is
+written for every split at once:
+
+- every field is quoted (csv.QUOTE_ALL), so a comma-splitting reader keeps it whole;
+- a `'` goes before each of those formula characters that starts the text or follows a separator
+  (`,` `;` tab `|` space, a line break) or a quote (`"` `'`, which a reader may strip), so no piece
+  of the text, however it is cut, starts a formula: `ok;=1+2;` is written `"ok;'=1+2;"`.
+
+Numbers the app itself writes (money, ids, steps) stay as they are: `-5.00` is a number to every
+spreadsheet, never a formula, and a quote would turn it into text that no sum adds up. Money is
+never negative today (the API takes no sign); the rule is there so that a refund could be.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from ..models import Request, User
 from . import listing, visibility
 
 BOM = "\ufeff"  # Excel reads a BOM-less CSV as the local code page and garbles Chinese text.
-# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection", ASVS 1.2.10).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+# Where a spreadsheet may start a new cell (separators it offers, line breaks) or strip a quote.
+CELL_BREAKS = (",", ";", "\t", "|", " ", "\r", "\n", '"', "'")
+_GUARD = re.compile("(?:^|(?<=[{}]))(?=[{}])".format(re.escape("".join(CELL_BREAKS)),
+                                                      re.escape("".join(FORMULA_START))))
 
 REQUEST_COLUMNS = ("id", "kind", "state", "step", "steps_total", "asset_tag", "asset_name", "applicant",
                    "reason", "value", "currency", "target_user", "created_at", "decided_at")
@@ -21,15 +44,19 @@ TRAIL_COLUMNS = ("at", "actor", "action", "from_state", "to_state", "step", "com
 
 
 def safe_cell(value: Any) -> str:
-    """The cell as text, with a leading quote when a spreadsheet would run it as a formula."""
+    """The cell as text, a `'` before every piece of it that a spreadsheet would run as a formula."""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)  # a number, never a formula, even when negative
     text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return f"'{text}" if text.startswith(FORMULA_START) else text
+    return _GUARD.sub("'", text)
 
 
 def csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     """The header then each row as one CSV line; the first line starts with the BOM."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # Rows end in LF, which every spreadsheet reads, not RFC 4180's CRLF: a reader splitting on
+    # another separator may run a quoted piece over the end of a row, and that cell would start with CR.
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
 
     def line(cells: Iterable[Any]) -> str:
         writer.writerow([safe_cell(cell) for cell in cells])
