@@ -5,7 +5,7 @@ what the outbox worker calls for a row of its channel (assetflow/delivery/worker
 """
 
 from .delivery import email, webhooks, worker
-from .events import QueueChanged, RequestChange, SessionsEnded, subscribe
+from .events import QueueChanged, RequestChange, SessionsEnded, TokenRevoked, subscribe
 from .realtime import push
 from .services import notify
 
@@ -19,4 +19,5 @@ def init_app(app) -> None:
     subscribe(RequestChange, webhooks.request_changed)
     subscribe(SessionsEnded, push.sessions_ended)
     subscribe(QueueChanged, push.queue_changed)
+    subscribe(TokenRevoked, push.token_revoked)
     worker.SENDERS.update({"email": email.send, "webhook": webhooks.send})

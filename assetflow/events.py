@@ -71,7 +71,14 @@ class QueueChanged:
     users: frozenset[int]
 
 
-Event = RequestChange | SessionsEnded | QueueChanged
+@dataclass(frozen=True)
+class TokenRevoked:
+    """An access token was revoked (a logout): the sockets opened with it close once this commits."""
+
+    jti: str
+
+
+Event = RequestChange | SessionsEnded | QueueChanged | TokenRevoked
 _subscribers: list[tuple[type, Callable[[Any], None]]] = []
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from assetflow.extensions import db
 from assetflow.models import Asset, Decision, Notification, Request, RequestEvent, User
 from assetflow.services import requests as service
+from assetflow.services.delegations import actor_for
 
 from .conftest import Auth, build_app
 from .factories import make_asset, make_user
@@ -62,7 +63,7 @@ def grew(before: Counter, after: Counter) -> dict:
 
 
 def submitted(users, value: int = 1000) -> Request:
-    return service.submit(users["alice"], {"kind": "assign", "asset_id": make_asset(value=value).id, "reason": "race"})
+    return service.submit(actor_for(users["alice"]), {"kind": "assign", "asset_id": make_asset(value=value).id, "reason": "race"})
 
 
 def approve_calls(headers, names, request_id):
@@ -88,7 +89,7 @@ def test_two_to_ten_deciders_on_the_second_step_of_a_chain(ctx):
     for round_ in range(ROUNDS):
         n = 2 + round_ % (MAX_DECIDERS - 1)
         req = submitted(users, value=20000)
-        service.decide(users["approver0"], req.id, "approve")
+        service.decide(actor_for(users["approver0"]), req.id, "approve")
         before = totals()
         statuses = race(app, approve_calls(headers, [f"admin{i}" for i in range(n)], req.id))
         assert sorted(statuses) == [200] + [409] * (n - 1), (round_, statuses)

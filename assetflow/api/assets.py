@@ -3,7 +3,7 @@
 from flask_jwt_extended import current_user, jwt_required
 
 from ..auth.tokens import roles_required
-from ..services import assets, custody, listing
+from ..services import assets, listing
 from .base import ApiBlueprint, link
 from .schemas import (
     AssetCreateSchema,
@@ -64,7 +64,7 @@ def show(asset_id):
 @blp.errors(401, 404)
 def history(asset_id):
     """Every change of the asset's custodian and status, oldest first."""
-    return {"items": custody.history(current_user, asset_id)}
+    return {"items": assets.custody_history(current_user, asset_id)}
 
 
 @blp.post("")

@@ -8,6 +8,7 @@ from ..auth import tokens
 from ..auth.credentials import canonical_username
 from ..errors import ValidationFailed
 from ..extensions import limiter
+from ..services import sessions
 from ..services.users import authenticate
 from .base import ApiBlueprint
 from .schemas import (
@@ -56,7 +57,7 @@ def login(data):
 @blp.errors(401)
 def refresh():
     """A new access token for a valid refresh token."""
-    return {"access_token": tokens.issue_tokens(current_user)["access_token"]}
+    return {"access_token": tokens.issue_tokens(current_user.user)["access_token"]}
 
 
 @blp.post("/logout")
@@ -73,7 +74,7 @@ def logout(data):
         except PyJWTError:
             raise ValidationFailed("refresh_token is not a valid token",
                                    {"fields": {"refresh_token": ["Invalid token"]}}) from None
-    tokens.logout(current_user, get_jwt(), refresh_claims)
+    sessions.logout(current_user, get_jwt(), refresh_claims)
     return {"revoked": True}
 
 
@@ -83,4 +84,4 @@ def logout(data):
 @blp.errors(401)
 def me():
     """The user the access token belongs to."""
-    return current_user
+    return current_user.user

@@ -15,7 +15,7 @@ blp = ApiBlueprint("preferences", __name__, url_prefix="/api/me", description="M
 @blp.errors(401)
 def show():
     """My e-mail mode, digest interval and language."""
-    return current_user
+    return current_user.user
 
 
 @blp.put("/preferences")
@@ -25,4 +25,4 @@ def show():
 @blp.errors(400, 401, 413, 422)
 def replace(data):
     """Set my e-mail mode (`off | instant | digest`), digest interval and language."""
-    return users.set_preferences(current_user, data)
+    return users.set_preferences(current_user.user, data)

@@ -31,3 +31,16 @@ class Delegation(db.Model):
         sa.CheckConstraint("ends_at > starts_at", name="period"),
         sa.CheckConstraint("delegate_id <> delegator_id", name="not_self"),
     )
+
+
+def delegators_now(user_id: int) -> sa.ScalarSelect:
+    """SQL: the ids of everyone delegating to this user now, comma-separated (NULL for nobody)."""
+    now = utcnow()
+    return (sa.select(sa.func.aggregate_strings(sa.cast(Delegation.delegator_id, sa.String), ","))
+            .where(Delegation.delegate_id == user_id, Delegation.starts_at <= now, Delegation.ends_at > now)
+            .scalar_subquery())
+
+
+def parse_ids(joined: str | None) -> frozenset[int]:
+    """The ids of a comma-separated list as `delegators_now` returns it."""
+    return frozenset(int(i) for i in (joined or "").split(",") if i)

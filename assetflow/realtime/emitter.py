@@ -40,11 +40,6 @@ def token_room(jti: str) -> str:
     return f"token:{jti}"
 
 
-def disconnect_token(jti: str) -> None:
-    """Disconnect every socket opened with the token, in every process on the message queue."""
-    socketio.server.manager.disconnect_room(token_room(jti), "/")
-
-
 def queue(event: str, payload: dict[str, Any], to: str | list[str]) -> None:
     """Hold an event until the current transaction commits; a rollback drops it."""
     db.session.info.setdefault(OUTBOX, []).append((event, payload, to))
@@ -53,6 +48,11 @@ def queue(event: str, payload: dict[str, Any], to: str | list[str]) -> None:
 def queue_disconnect(user_id: int) -> None:
     """Disconnect the user's sockets once the current transaction commits; a rollback keeps them."""
     db.session.info.setdefault(OUTBOX, []).append((DISCONNECT, None, user_room(user_id)))
+
+
+def queue_disconnect_token(jti: str) -> None:
+    """Disconnect the sockets opened with a token once the current transaction commits."""
+    db.session.info.setdefault(OUTBOX, []).append((DISCONNECT, None, token_room(jti)))
 
 
 @sa.event.listens_for(Session, "after_commit")

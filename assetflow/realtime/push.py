@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..events import QueueChanged, RequestChange, SessionsEnded
+from ..events import QueueChanged, RequestChange, SessionsEnded, TokenRevoked
 from ..services.notify import event_payload
 from . import emitter
 
@@ -33,6 +33,11 @@ def request_changed(change: RequestChange) -> None:
 def sessions_ended(change: SessionsEnded) -> None:
     """End the user's sockets in every process once the deactivation commits."""
     emitter.queue_disconnect(change.user_id)
+
+
+def token_revoked(change: TokenRevoked) -> None:
+    """End the sockets opened with a revoked token, in every process, once the logout commits."""
+    emitter.queue_disconnect_token(change.jti)
 
 
 def queue_changed(change: QueueChanged) -> None:

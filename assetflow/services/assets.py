@@ -7,9 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..actor import Actor
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Asset, Request, User
+from ..models import Asset, Request
 from . import custody, departments, visibility
 from .effects import ACQUIRED_PREFIX
 from .transaction import committing
@@ -53,12 +54,17 @@ class AssetDetail:
         return getattr(self.asset, name)
 
 
-def get_asset_detail(user: User, asset_id: int) -> AssetDetail:
+def get_asset_detail(user: Actor, asset_id: int) -> AssetDetail:
     """An asset with the requests on it that this user may see (the rule of services/visibility.py)."""
     return AssetDetail(get_asset(asset_id), visibility.requests_on_asset(user, asset_id))
 
 
-def create_asset(data: dict[str, Any], actor: User) -> Asset:
+def custody_history(viewer: Actor, asset_id: int) -> list[dict[str, Any]]:
+    """Every change of the asset's status and custodian (services/custody.py); NotFound for no such asset."""
+    return custody.history(viewer, get_asset(asset_id))
+
+
+def create_asset(data: dict[str, Any], actor: Actor) -> Asset:
     """Register a new asset; the tag must be free and not in the system's ACQ- series."""
     if data.get("status") == "disposed":
         raise ValidationFailed("A new asset cannot be disposed", {"fields": {"status": ["Not allowed"]}})
@@ -75,7 +81,7 @@ def create_asset(data: dict[str, Any], actor: User) -> Asset:
     return asset
 
 
-def update_asset(asset_id: int, data: dict[str, Any], actor: User) -> Asset:
+def update_asset(asset_id: int, data: dict[str, Any], actor: Actor) -> Asset:
     """Edit an asset's descriptive fields, or put it back in stock or use after repair."""
     asset = get_asset(asset_id)
     if "department_id" in data:

@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..actor import Actor
 from ..extensions import db
 from ..models import Asset, AssetEvent, Request, RequestEvent, User
-from . import assets as asset_service
 from . import effects, visibility
 
 TRACKED = ("status", "custodian_id")
@@ -20,14 +20,14 @@ def _json(value: Any) -> Any:
     return value if value is None or isinstance(value, (int, str, bool)) else str(value)
 
 
-def record_create(asset: Asset, actor: User) -> None:
+def record_create(asset: Asset, actor: Actor) -> None:
     """Add the audit row of a newly registered asset (no commit)."""
     db.session.flush()  # the id and the column defaults
     changes = {field: [None, _json(getattr(asset, field))] for field in AUDITED}
     db.session.add(AssetEvent(asset_id=asset.id, actor_id=actor.id, action="create", changes=changes))
 
 
-def record_update(asset: Asset, actor: User) -> None:
+def record_update(asset: Asset, actor: Actor) -> None:
     """Add the audit row of an admin's edit, from the session's unflushed changes (no commit)."""
     state = sa.inspect(asset)
     changes = {}
@@ -51,12 +51,12 @@ def _request_effect(req: Request) -> dict[str, Any]:
             if value is not None or (field == "custodian_id" and changed["status"] == "disposed")}
 
 
-def history(viewer: User, asset_id: int) -> list[dict[str, Any]]:
+def history(viewer: Actor, asset: Asset) -> list[dict[str, Any]]:
     """Every change of status and custodian, oldest first, each with its before and after.
 
     Custody is public within the company, as the asset's custodian is; which request moved it is
     named only to those who may see that request (the rule of services/visibility.py)."""
-    asset_service.get_asset(asset_id)
+    asset_id = asset.id
     visible = {req.id for req in visibility.requests_on_asset(viewer, asset_id)}
     entries = []
     approvals = db.session.execute(

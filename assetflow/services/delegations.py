@@ -7,10 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..actor import Actor
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Delegation, User
 from ..models.base import utcnow
+from ..models.delegation import delegators_now, parse_ids
 from .transaction import committing
 
 MAX_PERIOD = timedelta(days=90)
@@ -35,7 +37,7 @@ def _check_period(starts_at: datetime, ends_at: datetime) -> None:
         raise _invalid("starts_at", f"A delegation starts within {MAX_LEAD.days} days")
 
 
-def create(delegator: User, data: dict[str, Any]) -> Delegation:
+def create(delegator: Actor, data: dict[str, Any]) -> Delegation:
     """Let `delegate_id` decide what the delegator may, from starts_at until ends_at."""
     if delegator.role not in DELEGATING_ROLES:
         raise Forbidden("Only approvers and admins delegate: nothing waits for anyone else")
@@ -52,7 +54,7 @@ def create(delegator: User, data: dict[str, Any]) -> Delegation:
     return delegation
 
 
-def listed(user: User, every: bool = False) -> list[Delegation]:
+def listed(user: Actor, every: bool = False) -> list[Delegation]:
     """The user's delegations, given and received; every one for an admin who asks (`?all=1`)."""
     query = sa.select(Delegation).order_by(Delegation.starts_at.desc(), Delegation.id.desc())
     if every:
@@ -63,7 +65,7 @@ def listed(user: User, every: bool = False) -> list[Delegation]:
     return list(db.session.scalars(query))
 
 
-def delete(user: User, delegation_id: int) -> None:
+def delete(user: Actor, delegation_id: int) -> None:
     """End a delegation at once by removing it: its delegator or an admin may."""
     delegation = db.session.get(Delegation, delegation_id)
     involved = delegation is not None and user.id in (delegation.delegator_id, delegation.delegate_id)
@@ -78,3 +80,8 @@ def delete(user: User, delegation_id: int) -> None:
 def is_active(delegation: Delegation) -> bool:
     """In force now: starts_at <= now < ends_at."""
     return delegation.starts_at <= utcnow() < delegation.ends_at
+
+
+def actor_for(user: User) -> Actor:
+    """The actor a user is now, with whom they stand in for (the API builds it from the token's query instead)."""
+    return Actor.of(user, parse_ids(db.session.scalar(sa.select(delegators_now(user.id)))))

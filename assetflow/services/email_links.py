@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from ..errors import AppError, Conflict
 from ..extensions import db
 from ..models import Request, UsedLink, User
+from . import delegations
 from . import requests as request_service
 
 SALT = "assetflow.email-action"
@@ -82,7 +83,8 @@ def confirm(token: str, comment: str = "") -> Link:
     link = read(token)
     db.session.add(UsedLink(nonce=link.nonce, request_id=link.request.id))
     try:
-        link.request = request_service.decide(link.user, link.request.id, link.action, comment, version=link.version)
+        actor = delegations.actor_for(link.user)
+        link.request = request_service.decide(actor, link.request.id, link.action, comment, version=link.version)
         return link
     except Conflict as error:
         used = db.session.get(UsedLink, link.nonce) is not None

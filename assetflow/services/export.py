@@ -26,7 +26,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..models import Request, User
+from ..actor import Actor
+from ..models import Request
 from . import listing, visibility
 
 BOM = "\ufeff"  # Excel reads a BOM-less CSV as the local code page and garbles Chinese text.
@@ -79,12 +80,12 @@ def _request_row(req: Request) -> tuple:
             req.target_user.display_name if req.target_user else "", req.created_at, req.decided_at)
 
 
-def requests_rows(user: User, filters: Mapping[str, Any]) -> Iterator[str]:
+def requests_rows(user: Actor, filters: Mapping[str, Any]) -> Iterator[str]:
     """The CSV of every request the user may see that matches the list's filters, in the list's order."""
     return csv_lines(REQUEST_COLUMNS, (_request_row(req) for req in listing.iter_requests(user, filters)))
 
 
-def trail_rows(user: User, request_id: int) -> Iterator[str]:
+def trail_rows(user: Actor, request_id: int) -> Iterator[str]:
     """The CSV of one request's audit trail; NotFound at once (before streaming) when not visible."""
     req = visibility.get_visible(user, request_id)
     rows = ((event.created_at, event.actor.display_name if event.actor else SYSTEM, event.action,

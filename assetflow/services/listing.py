@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..actor import Actor
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Asset, Department, Notification, Request, User
@@ -63,7 +64,7 @@ def _request_search(text: str) -> Any:
     return sa.or_(*clauses)
 
 
-def request_filters(user: User, args: Mapping[str, Any]) -> list[Any]:
+def request_filters(user: Actor, args: Mapping[str, Any]) -> list[Any]:
     """WHERE clauses for a request list: the scope, then every filter given."""
     where = [SCOPES[args.get("scope") or "mine"](user)]
     for field in ("state", "kind", "step", "asset_id", "applicant_id"):
@@ -94,7 +95,7 @@ def _page(query: sa.Select, where: list[Any], model: type, page: int, per_page: 
     return list(rows), total
 
 
-def requests_page(user: User, args: Mapping[str, Any]) -> tuple[list[Request], int]:
+def requests_page(user: Actor, args: Mapping[str, Any]) -> tuple[list[Request], int]:
     """One page of the requests matching scope, filters and search, in the chosen order, and the total."""
     where = request_filters(user, args)
     query = (sa.select(Request).where(*where).options(*LOADED)
@@ -102,7 +103,7 @@ def requests_page(user: User, args: Mapping[str, Any]) -> tuple[list[Request], i
     return _page(query, where, Request, args["page"], args["per_page"])
 
 
-def iter_requests(user: User, args: Mapping[str, Any], batch: int = 500) -> Iterator[Request]:
+def iter_requests(user: Actor, args: Mapping[str, Any], batch: int = 500) -> Iterator[Request]:
     """Every request matching the filters, in order, fetched in batches (for exports).
 
     The filters are checked now, the rows read as the caller iterates: a bad filter (an unknown
@@ -118,7 +119,7 @@ def iter_requests(user: User, args: Mapping[str, Any], batch: int = 500) -> Iter
     return rows()
 
 
-def inbox_ids(user: User, filters: Mapping[str, Any]) -> list[int]:
+def inbox_ids(user: Actor, filters: Mapping[str, Any]) -> list[int]:
     """Ids of the requests waiting for this user that match the filters, oldest first; 422 beyond BULK_LIMIT."""
     limit = BULK_LIMIT
     where = request_filters(user, {**filters, "scope": "inbox"})
@@ -130,13 +131,13 @@ def inbox_ids(user: User, filters: Mapping[str, Any]) -> list[int]:
     return ids
 
 
-def bulk_approve(user: User, data: Mapping[str, Any]) -> dict[str, Any]:
+def bulk_approve(user: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
     """Approve the listed ids, or every inbox request matching `filter`; one result per id."""
     ids = data["ids"] if data.get("ids") else inbox_ids(user, data["filter"])
     return {"matched": len(ids), "results": request_service.bulk_approve(user, ids, data.get("comment", ""))}
 
 
-def asset_filters(user: User, args: Mapping[str, Any]) -> list[Any]:
+def asset_filters(user: Actor, args: Mapping[str, Any]) -> list[Any]:
     """WHERE clauses for the asset list; `mine` is what this user holds."""
     where = []
     for field in ("status", "category", "custodian_id"):
@@ -151,7 +152,7 @@ def asset_filters(user: User, args: Mapping[str, Any]) -> list[Any]:
     return where
 
 
-def assets_page(user: User, args: Mapping[str, Any]) -> tuple[list[Asset], int]:
+def assets_page(user: Actor, args: Mapping[str, Any]) -> tuple[list[Asset], int]:
     """One page of the assets matching the filters, in the chosen order (by tag by default), and the total."""
     where = asset_filters(user, args)
     query = sa.select(Asset).where(*where).order_by(*order_by(args.get("sort") or "tag", ASSET_SORTS, Asset.id))

@@ -8,13 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..actor import Actor
 from ..errors import AppError, Conflict, Forbidden, ValidationFailed
 from ..events import RequestChange, publish
 from ..extensions import db
 from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
-from ..workflow import Actor, Approval, allowed_actions, fire
+from ..workflow import Approval, allowed_actions, fire
 from . import effects, kinds, routing, visibility
 from .kinds import KIND_FIELDS
 from .transaction import committing
@@ -63,11 +64,12 @@ def _check_kind_fields(kind: str, asset: Asset | None, data: dict[str, Any]) -> 
             raise _invalid("target_user_id", "The target already holds this asset")
 
 
-def submit(applicant: User, data: dict[str, Any], previous: Request | None = None) -> Request:
+def submit(actor: Actor, data: dict[str, Any], previous: Request | None = None) -> Request:
     """Validate and store a new pending request, notifying the first step's deciders.
 
     `previous` is the rejected or withdrawn request this one resubmits: linked, and audited on it.
     """
+    applicant = actor.user
     kind = data["kind"]
     asset = _load_asset_for(applicant, kind, data.get("asset_id"))
     _check_kind_fields(kind, asset, data)
@@ -96,8 +98,8 @@ def submit(applicant: User, data: dict[str, Any], previous: Request | None = Non
         if previous is not None:
             _audit(previous, applicant, "resubmit", previous.state, f"Resubmitted as request {req.id}")
         deciders = routing.may_decide_now(req)
-        publish(RequestChange("resubmit" if previous else "submit", req, applicant, [applicant.id, *sorted(deciders)],
-                              dashboards=deciders))
+        publish(RequestChange("resubmit" if previous else "submit", req, applicant,
+                              [applicant.id, *sorted(deciders)], dashboards=deciders))
     DECISIONS.labels("submitted").inc()
     return req
 
@@ -111,7 +113,7 @@ def _submit_lost(asset: Asset | None) -> Conflict:
     return Conflict(f"Asset {asset.tag} was changed concurrently; reload it", {"asset_id": asset.id})
 
 
-def _audit(req: Request, actor: User | None, action: str, from_state: str | None, comment: str,
+def _audit(req: Request, actor: Actor | None, action: str, from_state: str | None, comment: str,
            step: int | None = None, on_behalf_of: int | None = None) -> None:
     # `step` is the step acted on: an approval that advances the request has already moved req.step.
     db.session.add(RequestEvent(
@@ -120,18 +122,18 @@ def _audit(req: Request, actor: User | None, action: str, from_state: str | None
     ))
 
 
-def approval_for(req: Request, actor: User, comment: str = "") -> Approval:
+def approval_for(req: Request, actor: Actor, comment: str = "") -> Approval:
     """The workflow view of a request, as seen by this actor (who may stand in for their delegators)."""
     return Approval(
         state=req.state, step=req.step, chain=list(req.chain), applicant_id=req.applicant_id,
-        actor=Actor(actor.id, actor.active, routing.principals(actor.id)),
+        actor=actor,
         # From the loaded relationships: list pages load them for the whole page in one query each.
         deciders=frozenset(routing.step_deciders(req)),
         prior_deciders=frozenset(routing.prior_deciders(req)), comment=comment,
     )
 
 
-def actions_for(req: Request, user: User) -> list[str]:
+def actions_for(req: Request, user: Actor) -> list[str]:
     """What this user may do to the request now (asked only of a request the user may see)."""
     if req.state != "pending":
         return ["comment", *(["resubmit"] if _may_resubmit(req, user) else [])]
@@ -141,14 +143,14 @@ def actions_for(req: Request, user: User) -> list[str]:
 RESUBMITTABLE = ("rejected", "withdrawn")
 
 
-def _may_resubmit(req: Request, user: User) -> bool:
+def _may_resubmit(req: Request, user: Actor) -> bool:
     """Worth offering: the applicant's ended request whose asset is free and still fits the kind."""
     if user.id != req.applicant_id or req.state not in RESUBMITTABLE:
         return False
     return req.asset is None or (not req.asset.locked and req.asset.status in kinds.KIND_FITS[req.kind])
 
 
-def decide(actor: User, request_id: int, action: str, comment: str = "",
+def decide(actor: Actor, request_id: int, action: str, comment: str = "",
            version: int | None = None) -> Request:
     """Approve, reject or withdraw a request, under optimistic locking."""
     req = visibility.get_visible(actor, request_id)
@@ -187,7 +189,7 @@ def decide(actor: User, request_id: int, action: str, comment: str = "",
         _audit(req, actor, action, from_state, comment, decided_step, behalf)
         after = routing.may_decide_now(req)
         recipients = _recipients(req, after) + ([behalf] if behalf else [])
-        publish(RequestChange(_notify_action(action, req), req, actor, recipients, comment, behalf,
+        publish(RequestChange(_notify_action(action, req), req, actor.user, recipients, comment, behalf,
                               dashboards=before | after))
     DECISIONS.labels(FINAL_ACTION[action] if req.state != "pending" else "advanced").inc()
     return req
@@ -228,7 +230,7 @@ def _already_changed(request_id: int, read_version: int | None = None) -> Confli
     return Conflict(message, {"state": req.state, "version": req.version, "decided_by": decided_by})
 
 
-def bulk_approve(actor: User, ids: list[int], comment: str = "") -> list[dict[str, Any]]:
+def bulk_approve(actor: Actor, ids: list[int], comment: str = "") -> list[dict[str, Any]]:
     """Approve each request in its own transaction; one result per id, in order."""
     results = []
     for request_id in ids:
@@ -240,7 +242,7 @@ def bulk_approve(actor: User, ids: list[int], comment: str = "") -> list[dict[st
     return results
 
 
-def resubmit(applicant: User, request_id: int, reason: str | None = None) -> Request:
+def resubmit(applicant: Actor, request_id: int, reason: str | None = None) -> Request:
     """A new pending request like a rejected or withdrawn one, routed by today's rules and linked to it."""
     old = visibility.get_visible(applicant, request_id)
     if old.applicant_id != applicant.id:
@@ -262,7 +264,7 @@ def involved(req: Request) -> set[int]:
     return people | routing.may_decide_now(req)
 
 
-def comment(author: User, request_id: int, body: str) -> RequestEvent:
+def comment(author: Actor, request_id: int, body: str) -> RequestEvent:
     """Add a comment to a request the author may see; everyone else involved is told live."""
     req = visibility.get_visible(author, request_id)
     recipients = involved(req)
@@ -271,5 +273,5 @@ def comment(author: User, request_id: int, body: str) -> RequestEvent:
     with committing(lambda: Conflict("The comment could not be stored; try again")):
         db.session.add(event)
         db.session.flush()
-        publish(RequestChange("comment", req, author, sorted(recipients), body, extra={"comment": event}))
+        publish(RequestChange("comment", req, author.user, sorted(recipients), body, extra={"comment": event}))
     return event

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
 
 from ..errors import ValidationFailed
 from ..events import QueueChanged
@@ -24,8 +23,6 @@ from ..models.base import utcnow
 from ..models.department import path_up
 from ..workflow.rules import Subject, first_match, step_label
 from .rules import current_rules
-
-PRINCIPALS = "assetflow_principals"  # request.__dict__ key: whom each user may act for, read once per HTTP request
 
 
 @dataclass
@@ -203,41 +200,6 @@ def start_step(req: Request) -> None:
     for step in req.steps:
         if step.step == req.step:
             step.started_at = utcnow()
-
-
-def principals(user_id: int) -> frozenset[int]:
-    """Whom this user may act for now: themselves and everyone with an active delegation to them.
-
-    Asked up to three times per HTTP request (visibility, the decision, the answer's allowed actions):
-    read once per request, with the token's user when the token names this user (auth.tokens). Kept
-    on the request, not on `g`, which can outlive it (as in tests)."""
-    if not has_request_context():
-        return _read_principals(user_id)
-    known = request.__dict__.setdefault(PRINCIPALS, {})
-    if user_id not in known:
-        known[user_id] = _read_principals(user_id)
-    return known[user_id]
-
-
-def delegators_now(user_id: int) -> sa.ScalarSelect:
-    """SQL: the ids of everyone delegating to this user now, comma-separated (NULL for nobody)."""
-    now = utcnow()
-    return (sa.select(sa.func.aggregate_strings(sa.cast(Delegation.delegator_id, sa.String), ","))
-            .where(Delegation.delegate_id == user_id, Delegation.starts_at <= now, Delegation.ends_at > now)
-            .scalar_subquery())
-
-
-def remember_principals(user_id: int, delegators: str | None) -> None:
-    """Keep whom the user may act for for this HTTP request, read by a query made anyway (delegators_now)."""
-    request.__dict__.setdefault(PRINCIPALS, {})[user_id] = _principals(user_id, delegators)
-
-
-def _read_principals(user_id: int) -> frozenset[int]:
-    return _principals(user_id, db.session.scalar(sa.select(delegators_now(user_id))))
-
-
-def _principals(user_id: int, delegators: str | None) -> frozenset[int]:
-    return frozenset({user_id, *(int(i) for i in (delegators or "").split(",") if i)})
 
 
 def prior_deciders(req: Request) -> set[int]:

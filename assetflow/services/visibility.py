@@ -7,11 +7,12 @@ import statistics
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from ..actor import Actor
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Request, StepDecider, User
 from ..models.request import REQUEST_STATES
-from .routing import decided_by, principals
+from .routing import decided_by
 
 
 def pending_request_on(asset_id: int) -> Request | None:
@@ -21,7 +22,7 @@ def pending_request_on(asset_id: int) -> Request | None:
     )
 
 
-def _inbox(user: User):
+def _inbox(user: Actor):
     """Pending requests whose current step this user may decide, in person or for a delegator."""
     named = so.aliased(StepDecider)
     person = so.aliased(User)
@@ -31,33 +32,33 @@ def _inbox(user: User):
         ~decided_by(user.id),
         sa.exists().where(
             named.request_id == Request.id, named.step == Request.step,
-            named.user_id.in_(principals(user.id)), named.user_id != Request.applicant_id,
+            named.user_id.in_(user.principals), named.user_id != Request.applicant_id,
             named.entitled.is_(True), person.id == named.user_id, person.active.is_(True),
             ~decided_by(named.user_id, named.request_id),
         ),
     )
 
 
-def _named(user: User):
+def _named(user: Actor):
     """Requests with a step this user (or someone they stand in for) is named to decide."""
-    return sa.exists().where(StepDecider.request_id == Request.id, StepDecider.user_id.in_(principals(user.id)))
+    return sa.exists().where(StepDecider.request_id == Request.id, StepDecider.user_id.in_(user.principals))
 
 
-def _visible(user: User):
+def _visible(user: Actor):
     """SQL: the requests this user may see (lists); may_see is the same rule on one loaded request."""
     if user.role == "admin":
         return sa.true()
     return sa.or_(Request.applicant_id == user.id, decided_by(user.id), _named(user))
 
 
-def may_see(user: User, req: Request) -> bool:
+def may_see(user: Actor, req: Request) -> bool:
     """Whether this user may see a loaded request: `_visible`'s rule, read from the request's decisions
     and named people (which deciding and the request page load anyway) instead of a query of its own."""
     if user.role == "admin" or req.applicant_id == user.id:
         return True
     if any(user.id in (d.approver_id, d.on_behalf_of_id) for d in req.decisions):
         return True
-    mine = principals(user.id)
+    mine = user.principals
     return any(d.user_id in mine for d in req.deciders)
 
 
@@ -71,7 +72,7 @@ SCOPES = {
 }
 
 
-def get_visible(user: User, request_id: int) -> Request:
+def get_visible(user: Actor, request_id: int) -> Request:
     """The request if this user may see it; NotFound otherwise (never someone else's data)."""
     # Its decisions in the same query (a request has a few); its named people, who may be hundreds, in one more.
     req = db.session.get(Request, request_id, options=[so.joinedload(Request.decisions)])
@@ -80,13 +81,13 @@ def get_visible(user: User, request_id: int) -> Request:
     return req
 
 
-def requests_on_asset(user: User, asset_id: int) -> list[Request]:
+def requests_on_asset(user: Actor, asset_id: int) -> list[Request]:
     """The requests on an asset that this user may see, newest first."""
     query = sa.select(Request).where(Request.asset_id == asset_id, _visible(user)).order_by(Request.id.desc())
     return list(db.session.scalars(query.options(*LOADED)))
 
 
-def list_requests(user: User, scope: str, state: str | None, kind: str | None,
+def list_requests(user: Actor, scope: str, state: str | None, kind: str | None,
                   page: int, per_page: int) -> tuple[list[Request], int]:
     """One page of the requests in a scope, newest first, and the total."""
     where = [SCOPES[scope](user)]
@@ -101,7 +102,7 @@ def list_requests(user: User, scope: str, state: str | None, kind: str | None,
     return list(db.session.scalars(query)), total or 0
 
 
-def stats(user: User) -> dict:
+def stats(user: Actor) -> dict:
     """Counts by state and the median seconds from submit to final decision."""
     visible = _visible(user)
     rows = db.session.execute(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from transitions import Machine
 
+from ..actor import Actor
 from ..errors import AppError, Conflict, Forbidden, ValidationFailed
 
 STATES = ["pending", "approved", "rejected", "withdrawn"]
@@ -33,19 +34,6 @@ GUARD_ERRORS: dict[str, tuple[type[AppError], str]] = {
     "actor_is_applicant": (Forbidden, "Only the applicant may withdraw a request"),
     "has_comment": (ValidationFailed, "A rejection needs a comment"),
 }
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, as far as the guards care."""
-
-    id: int
-    active: bool = True
-    # Whom the actor may decide for: themselves, and each delegator with an active delegation to them.
-    principals: frozenset[int] = frozenset()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "principals", self.principals | {self.id})
 
 
 @dataclass
