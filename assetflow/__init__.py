@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, config_from_env, login_rate_limits
+from config import Config, config_from_env, login_rate_limits, write_budgets
 
 from . import admission, api, channels, cli, errors, metrics, security_headers, web
 from .auth import tokens
@@ -67,6 +67,7 @@ def _configure(app: Flask, config: type[Config] | Mapping | None) -> None:
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=app.config["REFRESH_TOKEN_DAYS"]),
         # Checked here, at start-up: a malformed value would otherwise fail every login.
         LOGIN_RATE_LIMITS=login_rate_limits(app.config["LOGIN_RATE_LIMIT"]),
+        WRITE_BUDGETS=write_budgets(app.config),
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
                                                   app.config["DATABASE_POOL_TIMEOUT"]),
         MAX_CONTENT_LENGTH=1024 * 1024,
