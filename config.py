@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from limits import parse_many
 
@@ -63,6 +65,45 @@ def login_rate_limits(setting: str) -> tuple[str, str]:
     return parts
 
 
+# The writes each user may make, by budget (assetflow/api/budgets.py, docs/deploy.md "Write budgets"):
+# budget -> its default. Each is set by <BUDGET>_RATE_LIMIT, e.g. COMMENTS_RATE_LIMIT.
+WRITE_BUDGETS = {
+    "comments": "30 per minute",
+    "submits": "30 per minute",
+    "decisions": "120 per minute",
+    "rules": "30 per minute",
+    "users": "120 per minute",
+    "departments": "60 per minute",
+    "assets": "120 per minute",
+    "webhooks": "30 per minute",
+    "delegations": "30 per minute",
+    "preferences": "30 per minute",
+    "notifications": "300 per minute",
+    "uploads": "60 per minute",
+}
+
+
+def budget_setting(budget: str) -> str:
+    """The setting that holds a write budget's limit."""
+    return f"{budget.upper()}_RATE_LIMIT"
+
+
+def write_budgets(config: Mapping[str, Any]) -> dict[str, str]:
+    """Each write budget's limit from its setting; raise if one is not in Flask-Limiter's notation."""
+    limits = {}
+    for budget in WRITE_BUDGETS:
+        setting = budget_setting(budget)
+        value = str(config[setting]).strip()
+        try:
+            if not parse_many(value):
+                raise ValueError(value)
+        except ValueError:
+            raise RuntimeError(f"{setting} must be a limit in Flask-Limiter's notation, e.g. "
+                               f"{WRITE_BUDGETS[budget]!r}, not {config[setting]!r}") from None
+        limits[budget] = value
+    return limits
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -111,6 +152,20 @@ class Config:
     # "<per username>;<per client address>" in Flask-Limiter's notation; only failures count.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 15 minutes;60 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # What one user may write per budget, in Flask-Limiter's notation ("30 per minute", or several
+    # joined by ";"); counted in RATELIMIT_STORAGE_URI, so shared by every process that uses it.
+    COMMENTS_RATE_LIMIT = os.environ.get("COMMENTS_RATE_LIMIT", WRITE_BUDGETS["comments"])
+    SUBMITS_RATE_LIMIT = os.environ.get("SUBMITS_RATE_LIMIT", WRITE_BUDGETS["submits"])
+    DECISIONS_RATE_LIMIT = os.environ.get("DECISIONS_RATE_LIMIT", WRITE_BUDGETS["decisions"])
+    RULES_RATE_LIMIT = os.environ.get("RULES_RATE_LIMIT", WRITE_BUDGETS["rules"])
+    USERS_RATE_LIMIT = os.environ.get("USERS_RATE_LIMIT", WRITE_BUDGETS["users"])
+    DEPARTMENTS_RATE_LIMIT = os.environ.get("DEPARTMENTS_RATE_LIMIT", WRITE_BUDGETS["departments"])
+    ASSETS_RATE_LIMIT = os.environ.get("ASSETS_RATE_LIMIT", WRITE_BUDGETS["assets"])
+    WEBHOOKS_RATE_LIMIT = os.environ.get("WEBHOOKS_RATE_LIMIT", WRITE_BUDGETS["webhooks"])
+    DELEGATIONS_RATE_LIMIT = os.environ.get("DELEGATIONS_RATE_LIMIT", WRITE_BUDGETS["delegations"])
+    PREFERENCES_RATE_LIMIT = os.environ.get("PREFERENCES_RATE_LIMIT", WRITE_BUDGETS["preferences"])
+    NOTIFICATIONS_RATE_LIMIT = os.environ.get("NOTIFICATIONS_RATE_LIMIT", WRITE_BUDGETS["notifications"])
+    UPLOADS_RATE_LIMIT = os.environ.get("UPLOADS_RATE_LIMIT", WRITE_BUDGETS["uploads"])
     REPLAY_LIMIT = 500
     # The outbox worker (e-mail, webhooks): how often an idle server process looks for due messages
     # (0: never), how many it claims at once, how long a claim lasts before another process may retry
@@ -156,6 +211,11 @@ class TestingConfig(DevelopmentConfig):
     TIMER_SECONDS = 0  # tests call timers.run_due(now) with their own clock
     # Race tests hold every racer's request in flight at once; tests/test_admission.py sets a limit itself.
     REQUEST_CONCURRENCY = 0
+
+
+# Fuzzing, property and race tests write far more than a person; the tests of the budgets set low ones.
+for _budget in WRITE_BUDGETS:
+    setattr(TestingConfig, budget_setting(_budget), "100000 per minute")
 
 
 class ProductionConfig(Config):

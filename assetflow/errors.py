@@ -13,6 +13,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+# The limiter scope of a write budget (assetflow/api/budgets.py) starts with this, then the budget's name.
+BUDGET_SCOPE = "budget:"
 
 
 class AppError(Exception):
@@ -114,14 +116,21 @@ def app_error(error: AppError):
 
 
 def rate_limit_exceeded(exc: RateLimitExceeded):
-    """A breached Flask-Limiter limit as a 429 that says when to try again."""
+    """A breached Flask-Limiter limit (a login limit or a write budget) as a 429 that says when to try again."""
     from .extensions import limiter
 
     breached = limiter.current_limit
     # reset_at is when the breached window ends; round up so the retry lands after it.
     retry_after = max(1, math.ceil(breached.reset_at - time.time())) if breached else 60
-    return app_error(RateLimited(f"Too many failed attempts ({exc.description}); try again later",
-                                 retry_after))
+    scope = exc.limit.scope if isinstance(exc.limit.scope, str) else ""
+    if not scope.startswith(BUDGET_SCOPE):
+        return app_error(RateLimited(f"Too many failed attempts ({exc.description}); try again later",
+                                     retry_after))
+    budget = scope.removeprefix(BUDGET_SCOPE)
+    error = RateLimited(f"Too many {budget} for now ({exc.description}); try again in {retry_after} s",
+                        retry_after)
+    error.details["budget"] = budget
+    return app_error(error)
 
 
 def http_error(exc: HTTPException):

@@ -47,6 +47,9 @@ class RequestChange:
     dashboards: set[int] = field(default_factory=set)
     # Filled by the inbox, the first subscriber: the notification rows it wrote, for later channels.
     notifications: list[Notification] = field(default_factory=list)
+    # Unread rows the inbox updated instead of adding one (a comment folded into an unread one):
+    # pushed again as their newer version, never e-mailed again.
+    updated: list[Notification] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

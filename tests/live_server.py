@@ -27,6 +27,8 @@ import requests
 import socketio
 import sqlalchemy as sa
 
+from config import WRITE_BUDGETS, budget_setting
+
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = Path(__file__).resolve().parent / "node"
 DEMO_PASSWORD = "assetflow-demo"
@@ -50,6 +52,8 @@ def base_env(database_url: str, async_mode: str = "threading", **extra: str) -> 
         JWT_SECRET_KEY=extra.pop("JWT_SECRET_KEY", "live-test-secret-" + "x" * 32),
         CORS_ORIGINS=ALLOWED_ORIGIN, PING_INTERVAL="1", PING_TIMEOUT="2", LOG_LEVEL="INFO", SOCKET_SWEEP_SECONDS="1",
         PYTHONUNBUFFERED="1",
+        # Live tests, benchmarks and chaos runs decide far faster than a person; tests of the budgets set their own.
+        **{budget_setting(budget): "100000 per minute" for budget in WRITE_BUDGETS},
     )
     env.update(extra)
     return env

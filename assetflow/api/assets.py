@@ -5,6 +5,7 @@ from flask_jwt_extended import current_user, jwt_required
 from ..auth.tokens import roles_required
 from ..services import assets, listing
 from .base import ApiBlueprint, link
+from .budgets import write_budget
 from .schemas import (
     AssetCreateSchema,
     AssetDetailSchema,
@@ -69,6 +70,7 @@ def history(asset_id):
 
 @blp.post("")
 @jwt_required()
+@write_budget("assets")
 @roles_required("admin")
 @blp.arguments(AssetCreateSchema)
 @blp.response(201, AssetSchema)
@@ -81,6 +83,7 @@ def create(data):
 
 @blp.patch("/<id:asset_id>")
 @jwt_required()
+@write_budget("assets")
 @roles_required("admin")
 @blp.arguments(AssetUpdateSchema)
 @blp.response(200, AssetSchema)

@@ -4,6 +4,7 @@ from flask_jwt_extended import current_user, jwt_required
 
 from ..services import delegations as service
 from .base import ApiBlueprint
+from .budgets import write_budget
 from .schemas import DelegationCreateSchema, DelegationListSchema, DelegationQuerySchema, DelegationSchema
 
 blp = ApiBlueprint("delegations", __name__, url_prefix="/api/delegations",
@@ -12,6 +13,7 @@ blp = ApiBlueprint("delegations", __name__, url_prefix="/api/delegations",
 
 @blp.post("")
 @jwt_required()
+@write_budget("delegations")
 @blp.arguments(DelegationCreateSchema)
 @blp.response(201, DelegationSchema)
 @blp.errors(400, 401, 403, 409, 413, 422)
@@ -32,6 +34,7 @@ def index(args):
 
 @blp.delete("/<id:delegation_id>")
 @jwt_required()
+@write_budget("delegations")
 @blp.response(204)
 @blp.errors(401, 403, 404, 409)
 def delete(delegation_id):

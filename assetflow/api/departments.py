@@ -5,6 +5,7 @@ from flask_jwt_extended import jwt_required
 from ..auth.tokens import roles_required
 from ..services import departments
 from .base import ApiBlueprint, link
+from .budgets import write_budget
 from .schemas import DepartmentCreateSchema, DepartmentListSchema, DepartmentSchema, DepartmentUpdateSchema
 
 blp = ApiBlueprint("departments", __name__, url_prefix="/api/departments", description="The organisation")
@@ -21,6 +22,7 @@ def index():
 
 @blp.post("")
 @jwt_required()
+@write_budget("departments")
 @roles_required("admin")
 @blp.arguments(DepartmentCreateSchema)
 @blp.response(201, DepartmentSchema)
@@ -34,6 +36,7 @@ def create(data):
 
 @blp.patch("/<id:department_id>")
 @jwt_required()
+@write_budget("departments")
 @roles_required("admin")
 @blp.arguments(DepartmentUpdateSchema)
 @blp.response(200, DepartmentSchema)

@@ -7,6 +7,7 @@ changes nothing.
 
 from ..services import email_links
 from .base import ApiBlueprint
+from .budgets import by_link_signer, write_budget
 from .schemas import EmailActionSchema, EmailConfirmSchema, EmailTokenSchema
 
 blp = ApiBlueprint("email_actions", __name__, url_prefix="/api/email-actions",
@@ -24,6 +25,7 @@ def preview(data):
 
 
 @blp.post("/confirm")
+@write_budget("decisions", key=by_link_signer)
 @blp.arguments(EmailConfirmSchema)
 @blp.response(200, EmailActionSchema)
 @blp.errors(400, 403, 404, 409, 413, 422, auth=False)

@@ -4,6 +4,7 @@ from flask_jwt_extended import current_user, jwt_required
 
 from ..services import listing, notify
 from .base import ApiBlueprint, link
+from .budgets import write_budget
 from .schemas import (
     NotificationListSchema,
     NotificationQuerySchema,
@@ -54,6 +55,7 @@ def unread_count():
 
 @blp.post("/<id:notification_id>/read")
 @jwt_required()
+@write_budget("notifications")
 @blp.response(200, NotificationSchema)
 @blp.errors(401, 404)
 def read(notification_id):
@@ -63,6 +65,7 @@ def read(notification_id):
 
 @blp.post("/read-all")
 @jwt_required()
+@write_budget("notifications")
 @blp.response(200, ReadAllSchema)
 @blp.errors(401)
 def read_all():

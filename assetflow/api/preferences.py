@@ -4,6 +4,7 @@ from flask_jwt_extended import current_user, jwt_required
 
 from ..services import users
 from .base import ApiBlueprint
+from .budgets import write_budget
 from .schemas import PreferencesSchema
 
 blp = ApiBlueprint("preferences", __name__, url_prefix="/api/me", description="My preferences")
@@ -20,6 +21,7 @@ def show():
 
 @blp.put("/preferences")
 @jwt_required()
+@write_budget("preferences")
 @blp.arguments(PreferencesSchema)
 @blp.response(200, PreferencesSchema)
 @blp.errors(400, 401, 413, 422)

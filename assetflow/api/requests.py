@@ -8,6 +8,7 @@ from flask_jwt_extended import current_user, jwt_required
 from ..services import export, listing, visibility
 from ..services import requests as service
 from .base import ApiBlueprint, link
+from .budgets import write_budget
 from .schemas import (
     BulkApproveSchema,
     BulkResultsSchema,
@@ -45,6 +46,7 @@ def _csv(lines: Iterator[str], filename: str) -> Response:
 
 @blp.post("")
 @jwt_required()
+@write_budget("submits")
 @blp.arguments(SubmitSchema)
 @blp.response(201, RequestSchema)
 @blp.links(201, **request_links("/id"))
@@ -105,6 +107,7 @@ def trail_csv(request_id):
 
 @blp.post("/<id:request_id>/approve")
 @jwt_required()
+@write_budget("decisions")
 @blp.arguments(DecideSchema)
 @blp.response(200, RequestSchema)
 @blp.links(200, **request_links("/id"))
@@ -116,6 +119,7 @@ def approve(data, request_id):
 
 @blp.post("/<id:request_id>/reject")
 @jwt_required()
+@write_budget("decisions")
 @blp.arguments(RejectSchema)
 @blp.response(200, RequestSchema)
 @blp.links(200, **request_links("/id"))
@@ -127,6 +131,7 @@ def reject(data, request_id):
 
 @blp.post("/<id:request_id>/withdraw")
 @jwt_required()
+@write_budget("decisions")
 @blp.arguments(WithdrawSchema)
 @blp.response(200, RequestSchema)
 @blp.links(200, **request_links("/id"))
@@ -138,6 +143,7 @@ def withdraw(data, request_id):
 
 @blp.post("/bulk-approve")
 @jwt_required()
+@write_budget("decisions")
 @blp.arguments(BulkApproveSchema)
 @blp.response(200, BulkResultsSchema)
 @blp.errors(400, 401, 413, 422)
@@ -148,6 +154,7 @@ def bulk_approve(data):
 
 @blp.post("/<id:request_id>/resubmit")
 @jwt_required()
+@write_budget("submits")
 @blp.arguments(ResubmitSchema)
 @blp.response(201, RequestSchema)
 @blp.links(201, **request_links("/id"))
@@ -159,6 +166,7 @@ def resubmit(data, request_id):
 
 @blp.post("/<id:request_id>/comments")
 @jwt_required()
+@write_budget("comments")
 @blp.arguments(CommentCreateSchema)
 @blp.response(201, CommentSchema)
 @blp.errors(400, 401, 404, 413, 422)

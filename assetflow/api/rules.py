@@ -5,6 +5,7 @@ from flask_jwt_extended import current_user, jwt_required
 from ..auth.tokens import roles_required
 from ..services import rules
 from .base import ApiBlueprint
+from .budgets import write_budget
 from .schemas import RuleChangeQuerySchema, RuleChangeSchema, RuleListInputSchema, RuleListSchema, page_of
 
 blp = ApiBlueprint("approval_rules", __name__, url_prefix="/api/approval-rules", description="Approval rules")
@@ -22,6 +23,7 @@ def index():
 
 @blp.put("")
 @jwt_required()
+@write_budget("rules")
 @roles_required("admin")
 @blp.arguments(RuleListInputSchema)
 @blp.response(200, RuleListSchema)

@@ -5,6 +5,7 @@ from flask_jwt_extended import current_user, jwt_required
 from ..auth.tokens import roles_required
 from ..services import users
 from .base import ApiBlueprint, link
+from .budgets import write_budget
 from .schemas import (
     UserAdminSchema,
     UserCreateSchema,
@@ -33,6 +34,7 @@ def index(args):
 
 @blp.post("")
 @jwt_required()
+@write_budget("users")
 @roles_required("admin")
 @blp.arguments(UserCreateSchema)
 @blp.response(201, UserAdminSchema)
@@ -45,6 +47,7 @@ def create(data):
 
 @blp.patch("/<id:user_id>")
 @jwt_required()
+@write_budget("users")
 @roles_required("admin")
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserAdminSchema)

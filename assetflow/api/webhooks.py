@@ -6,6 +6,7 @@ from ..auth.tokens import roles_required
 from ..events import DOMAIN_EVENTS
 from ..services import webhooks
 from .base import ApiBlueprint
+from .budgets import write_budget
 from .schemas import (
     WebhookCreateSchema,
     WebhookDeliveryQuerySchema,
@@ -32,6 +33,7 @@ def index():
 
 @blp.post("")
 @jwt_required()
+@write_budget("webhooks")
 @roles_required("admin")
 @blp.arguments(WebhookCreateSchema)
 @blp.response(201, WebhookSchema)
@@ -43,6 +45,7 @@ def create(data):
 
 @blp.patch("/<id:webhook_id>")
 @jwt_required()
+@write_budget("webhooks")
 @roles_required("admin")
 @blp.arguments(WebhookUpdateSchema)
 @blp.response(200, WebhookSchema)
@@ -54,6 +57,7 @@ def update(data, webhook_id):
 
 @blp.post("/<id:webhook_id>/ping")
 @jwt_required()
+@write_budget("webhooks")
 @roles_required("admin")
 @blp.response(202, WebhookDeliverySchema)
 @blp.errors(401, 403, 404)

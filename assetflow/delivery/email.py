@@ -38,6 +38,7 @@ TEXT: dict[str, dict[str, str]] = {
         "approval_update": "{request}: {status} — {actor}",
         "approval_reminder": "Reminder: {request} is waiting for a decision",
         "request_comment": "{actor} commented on {request}",
+        "request_comments": "{count} comments on {request}, the latest by {actor}",
         "your_turn": "It waits for your decision (step {step} of {steps_total}).",
         "status_line": "Status: {status}, step {step} of {steps_total}.",
     },
@@ -49,6 +50,7 @@ TEXT: dict[str, dict[str, str]] = {
         "approval_update": "{request}：{status} — {actor}",
         "approval_reminder": "提醒：{request} 正在等待审批",
         "request_comment": "{actor} 评论了 {request}",
+        "request_comments": "{request} 有 {count} 条评论，最新一条来自 {actor}",
         "your_turn": "等待您审批（第 {step} / {steps_total} 步）。",
         "status_line": "状态：{status}，第 {step} / {steps_total} 步。",
     },
@@ -143,7 +145,10 @@ def _item(user: User, note: Notification, t: dict[str, str], language: str) -> d
     request = t["request"].format(id=data["request_id"], kind=data.get("kind", ""), tag=tag)
     status = STATUS[language].get(data.get("status", ""), data.get("status", ""))
     actor = (data.get("actor") or {}).get("name", "")
-    headline = t.get(note.type, t["approval_update"]).format(request=request, status=status, actor=actor)
+    # A comment notification may stand for several (assetflow/services/notify.py folds a burst into one).
+    key = "request_comments" if data.get("count", 1) > 1 else note.type
+    headline = t.get(key, t["approval_update"]).format(request=request, status=status, actor=actor,
+                                                       count=data.get("count", 1))
     item = {"headline": headline, "comment": data.get("comment") or data.get("body") or "",
             "url": f"{public_url()}/requests/{data['request_id']}", "approve_url": None, "reject_url": None}
     req = db.session.get(Request, data["request_id"])

@@ -13,7 +13,7 @@ TALK = ("comment", "remind")
 
 def request_changed(change: RequestChange) -> None:
     """Queue each notification's push, the queue change for the dashboards it touches, and the actor's tabs."""
-    for row in change.notifications:
+    for row in change.notifications + change.updated:
         emitter.queue(row.type, event_payload(row), emitter.user_room(row.user_id))
     if change.action in TALK:
         return

@@ -77,6 +77,19 @@ def read(token: str) -> Link:
     return link
 
 
+def signer_of(token: object) -> int | None:
+    """The user a token was signed for (signature checked, age not), or None: whose write budget a confirm spends."""
+    # Read before the body is validated: anything but a plausible token (ASCII, short) is no one's.
+    if not isinstance(token, str) or not token.isascii() or len(token) > 1000:
+        return None
+    try:
+        data = _serializer().loads(token)
+    except BadSignature:
+        return None
+    user_id = data.get("u") if isinstance(data, dict) else None
+    return user_id if isinstance(user_id, int) else None
+
+
 def confirm(token: str, comment: str = "") -> Link:
     """Take the link's action as its user. The link is spent in the decision's own transaction, so it
     stays usable when the decision is refused, and of two concurrent uses exactly one decides."""

@@ -50,20 +50,55 @@ def event_payload(notification: Notification, replayed: bool = False) -> dict[st
 def record(change: RequestChange) -> list[Notification]:
     """The inbox, first subscriber of every request change: one durable row per person it concerns.
 
-    Nobody is notified of their own action (the HTTP answer told them). The rows are recorded on the
-    change for the channels after this one (the live push, e-mail).
+    Nobody is notified of their own action (the HTTP answer told them). A comment on a request
+    whose earlier comment a recipient has not read yet updates that unread row (its body, count
+    and time) instead of adding one: a burst of comments is one notification, and one e-mail.
+    The rows are recorded on the change for the channels after this one (the live push, e-mail).
     """
     req, actor = change.request, change.actor
     kind, body = BODIES.get(change.action, (APPROVAL_UPDATE, _update_body))
     payload = {**_request_summary(req), **body(change), "at": utcnow().isoformat()}
     author = {actor.id} if actor else set()
     recipients = sorted(set(change.recipients) - author)
+    if kind == REQUEST_COMMENT and recipients:
+        change.updated += _coalesce(req.id, recipients, payload)
+        recipients = sorted(set(recipients) - {row.user_id for row in change.updated})
     seqs = _next_seqs(recipients) if recipients else {}
-    rows = [Notification(user_id=uid, seq=seqs[uid], type=kind, payload=payload) for uid in recipients]
+    rows = [Notification(user_id=uid, seq=seqs[uid], type=kind, payload={**payload, **_first(kind)})
+            for uid in recipients]
     db.session.add_all(rows)
     db.session.flush()
     change.notifications += rows
     return rows
+
+
+def _first(kind: str) -> dict[str, Any]:
+    # How many comments a request_comment stands for; the other types are one change each.
+    return {"count": 1} if kind == REQUEST_COMMENT else {}
+
+
+def _coalesce(request_id: int, recipients: list[int], payload: dict[str, Any]) -> list[Notification]:
+    """Fold a comment into each recipient's unread comment notification of this request; the rows updated.
+
+    They keep their id and seq (a seq names one row, never reused), so the push that follows is a
+    newer version of a notification the recipient's tabs already have (docs/realtime.md).
+    Locked, in id order, so that a concurrent read or comment is not lost.
+    """
+    unread = db.session.scalars(
+        sa.select(Notification)
+        .where(Notification.user_id.in_(recipients), Notification.read_at.is_(None),
+               Notification.type == REQUEST_COMMENT, Notification.payload["request_id"].as_integer() == request_id)
+        .order_by(Notification.id).with_for_update()
+    ).all()
+    updated: dict[int, Notification] = {}
+    for row in unread:  # one per recipient; older duplicates (a race of two first comments) stay as they are
+        if row.user_id not in updated or row.seq > updated[row.user_id].seq:
+            updated[row.user_id] = row
+    now = utcnow()
+    for row in updated.values():
+        row.payload = {**payload, "count": row.payload.get("count", 1) + 1}
+        row.created_at = now
+    return list(updated.values())
 
 
 def _request_summary(req: Request) -> dict[str, Any]:

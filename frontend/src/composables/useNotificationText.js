@@ -19,7 +19,9 @@ export function useNotificationText() {
   /** The headline: what happened to which request. `p.event` is the notification's type. */
   function summary(p) {
     if (p.event === 'request_comment') {
-      return t('notifications.commented', { name: p.actor?.name || '—', request: requestName(p) })
+      // A burst of comments is one notification (`count` of them, the latest shown).
+      const key = (p.count ?? 1) > 1 ? 'notifications.commentedMany' : 'notifications.commented'
+      return t(key, { name: p.actor?.name || '—', request: requestName(p), count: p.count })
     }
     if (p.event === 'approval_reminder') return t('notifications.reminder', { request: requestName(p) })
     return t(p.asset_tag ? 'notifications.summary' : 'notifications.summaryNoTag', {

@@ -70,6 +70,9 @@ describe('notification text', () => {
     })
     expect(summary(comment)).toBe('Bob commented on Assign request #7 for AST-001011')
     expect(byline(comment)).toBe('“Which one?”')
+    const burst = { ...comment, count: 3, body: 'And now?' }
+    expect(summary(burst)).toBe('3 comments on Assign request #7 for AST-001011, the latest by Bob')
+    expect(byline(burst)).toBe('“And now?”')
     const reminder = update(5, { event: 'approval_reminder', status: 'pending', waiting_since: '2026-11-26T09:00:00Z' })
     expect(summary(reminder)).toBe('Reminder: Assign request #7 for AST-001011 is waiting for your decision')
     expect(byline(reminder)).toMatch(/^Step 1 of 1, waiting since /)
@@ -85,6 +88,7 @@ describe('notification text', () => {
     const { summary } = texts('zh-CN')
     const comment = update(4, { event: 'request_comment', status: 'pending', body: 'x', actor: { id: 3, name: 'Bob' } })
     expect(summary(comment)).toBe('Bob 评论了领用申请 #7（AST-001011）')
+    expect(summary({ ...comment, count: 3 })).toBe('领用申请 #7（AST-001011）有 3 条评论，最新一条来自Bob')
     i18n.global.locale.value = 'en'
   })
 })

@@ -319,6 +319,7 @@ export default {
     request: '{kind} request #{id} for {tag}',
     requestNoTag: '{kind} request #{id}',
     commented: '{name} commented on {request}',
+    commentedMany: '{count} comments on {request}, the latest by {name}',
     reminder: 'Reminder: {request} is waiting for your decision',
     waiting: 'Step {step} of {total}, waiting since {since}',
     onBehalf: '{name} on behalf of {principal}',

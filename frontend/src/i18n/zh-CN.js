@@ -313,6 +313,7 @@ export default {
     request: '{kind}申请 #{id}（{tag}）',
     requestNoTag: '{kind}申请 #{id}',
     commented: '{name} 评论了{request}',
+    commentedMany: '{request}有 {count} 条评论，最新一条来自{name}',
     reminder: '提醒：{request} 正等待您审批',
     waiting: '第 {step}/{total} 步，自 {since} 起等待',
     onBehalf: '{name}（代 {principal}）',

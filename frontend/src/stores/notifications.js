@@ -24,7 +24,8 @@ function toRow(payload) {
 /**
  * The user's inbox of durable notifications, kept exactly-once on screen:
  * - `lastSeq` is the highest seq applied with no gap before it (persisted per user);
- * - a live event whose id is known, or whose seq is not above `lastSeq`, is a duplicate;
+ * - a live event whose id is known, or whose seq is not above `lastSeq`, is a duplicate, unless it is a newer
+ *   version of a row shown (a comment folded into an unread one: same id and seq, higher `count`): it replaces it;
  * - an event past a gap waits in `pending` while the socket's `sync` fetches the gap;
  * - the unread count is the server's, plus the live events the server had not counted yet;
  * - the rows on screen are one unbroken run of seqs, from the newest down to the oldest page loaded
@@ -105,12 +106,27 @@ export const useNotificationsStore = defineStore('notifications', () => {
     }
   }
 
+  /** Whether `payload` is a newer version of the row on screen with its id (more comments folded into it). */
+  const isNewer = (payload, row) => (payload.count ?? 1) > (row?.payload.count ?? 1)
+
+  /** Show the newer version of a row in place: same id, seq and unread state; no toast, no change in the count. */
+  function refresh(row, payload) {
+    const { payload: next, created_at: at } = toRow(payload)
+    row.payload = next
+    row.created_at = at
+  }
+
   /**
-   * Take one live notification (any type: they share the user's seq stream). Returns 'accepted', 'duplicate' or 'gap'
-   * (held back until the missing seqs arrive).
+   * Take one live notification (any type: they share the user's seq stream). Returns 'accepted', 'updated' (a newer
+   * version of a row shown), 'duplicate' or 'gap' (held back until the missing seqs arrive).
    */
   function receive(payload) {
-    if (known.has(payload.notification_id)) return 'duplicate'
+    if (known.has(payload.notification_id)) {
+      const row = items.value.find((n) => n.id === payload.notification_id)
+      if (!row || !isNewer(payload, row)) return 'duplicate'
+      refresh(row, payload)
+      return 'updated'
+    }
     if (lastSeq.value !== null && payload.seq <= lastSeq.value) return 'duplicate'
     if (lastSeq.value === null || payload.seq === lastSeq.value + 1) {
       accept(payload)
@@ -163,8 +179,9 @@ export const useNotificationsStore = defineStore('notifications', () => {
     for (const row of rows) {
       const mine = byId.get(row.id)
       if (mine) {
-        // The server is the truth about read state (another tab may have read it).
+        // The server is the truth about read state (another tab may have read it) and about what a row says now.
         if (row.read_at) mine.read_at = row.read_at
+        if (isNewer(row.payload, mine)) Object.assign(mine, { payload: row.payload, created_at: row.created_at })
         continue
       }
       byId.set(row.id, addRow(row))

@@ -46,6 +46,19 @@ describe('notifications store', () => {
     expect(fresh).toEqual([1])
   })
 
+  it('replaces a row with its newer version (comments folded into it) without a toast or a new unread', () => {
+    const store = setup()
+    const first = update(1, { event: 'request_comment', body: 'ping 0', count: 1 })
+    store.receive(first)
+    expect(store.receive({ ...first, body: 'ping 2', count: 3 })).toBe('updated')
+    expect(store.receive({ ...first, body: 'ping 1', count: 2 })).toBe('duplicate') // older than what is shown
+    expect(store.items.map((n) => [n.seq, n.payload.body, n.payload.count])).toEqual([[1, 'ping 2', 3]])
+    expect(store.unreadCount).toBe(1)
+    expect(store.lastSeq).toBe(1)
+    expect(fresh).toEqual([1])
+    expect(store.receive(update(2))).toBe('accepted') // the seq stream goes on with no gap
+  })
+
   it('holds back an event after a gap and falls back to HTTP when sync is impossible', async () => {
     const store = setup({
       list: () => ({ items: [row(3), row(2), row(1)], unread_count: 3, last_seq: 3 }),
