@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,13 @@ def write_budgets(config: Mapping[str, Any]) -> dict[str, str]:
     return limits
 
 
+def currency(setting: str) -> str:
+    """DEFAULT_CURRENCY as stored (an ISO 4217 code, three capital letters); raise if malformed."""
+    if re.fullmatch(r"[A-Z]{3}", setting) is None:
+        raise RuntimeError(f"DEFAULT_CURRENCY must be three capital letters (ISO 4217, e.g. CNY), not {setting!r}")
+    return setting
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -145,6 +153,8 @@ class Config:
     WEBSOCKET_COMPRESSION = _int("WEBSOCKET_COMPRESSION", 0) == 1
     # The value from which the default approval rules add an admin step (used until an admin saves rules).
     HIGH_VALUE_THRESHOLD = _int("HIGH_VALUE_THRESHOLD", 10000)
+    # The currency of an acquire request that names none: stored on the request, prefilled in the SPA's form.
+    DEFAULT_CURRENCY = currency(os.environ.get("DEFAULT_CURRENCY", "CNY"))
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # How many reverse proxies (nginx, a load balancer) stand in front; their X-Forwarded-For
     # then gives the client's address for the login limits and logs. 0: trust no header.

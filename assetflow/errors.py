@@ -55,6 +55,12 @@ class ConstraintViolation(Conflict):
     code = "constraint_violation"
 
 
+class PreconditionFailed(Conflict):
+    """At final approval, a rule the request met at submit fails now: the world changed (details name the rule)."""
+
+    code = "precondition_failed"
+
+
 class ValidationFailed(AppError):
     status, code = 422, "validation_error"
 

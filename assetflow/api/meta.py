@@ -8,9 +8,9 @@ from flask import current_app
 from marshmallow import Schema, validate
 
 from ..models.asset import ASSET_STATUSES
-from ..models.request import REQUEST_KINDS, REQUEST_STATES
+from ..models.request import REQUEST_STATES
 from ..models.user import ROLES
-from ..services.kinds import KIND_FIELDS, KIND_FITS
+from ..services.kinds import KINDS, FieldSpec, KindSpec
 from ..services.listing import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
 from .base import ApiBlueprint
 from .schemas import (
@@ -47,10 +47,25 @@ def _limits() -> dict[str, Any]:
     }
 
 
+def _field(spec: FieldSpec) -> dict[str, Any]:
+    return {"name": spec.name, "type": spec.type, "required": spec.required, "max_length": spec.max_length,
+            "label": spec.label,
+            "default": spec.default(),
+            # The server's rule the SPA can check before a round trip; the server checks it anyway.
+            "not_custodian": spec.type == "user"}
+
+
+def _kind(spec: KindSpec) -> dict[str, Any]:
+    return {"name": spec.name, "fits": list(spec.fits) if spec.fits is not None else None,
+            "required": [f.name for f in spec.fields if f.required],
+            "optional": [f.name for f in spec.fields if not f.required],
+            "takes_asset": spec.takes_asset, "fields": [_field(f) for f in spec.fields],
+            "who_may_ask": {status: list(who) for status, who in spec.who_may_ask.items()},
+            "wording": dict(spec.wording)}
+
+
 def _kinds() -> list[dict[str, Any]]:
-    return [{"name": kind, "fits": list(KIND_FITS[kind]) if kind in KIND_FITS else None,
-             "required": list(KIND_FIELDS[kind]["required"]), "optional": list(KIND_FIELDS[kind]["optional"])}
-            for kind in REQUEST_KINDS]
+    return [_kind(spec) for spec in KINDS.values()]
 
 
 # Public: the same for everyone, no user data, and the SPA needs it before any request can race a logout.
@@ -63,7 +78,7 @@ def show():
         "kinds": _kinds(), "asset_statuses": list(ASSET_STATUSES), "request_states": list(REQUEST_STATES),
         "asset_create_statuses": list(_validator(AssetCreateSchema, "status", validate.OneOf).choices),
         "roles": list(ROLES), "limits": _limits(), "high_value_threshold": config["HIGH_VALUE_THRESHOLD"],
-        "default_currency": config.get("DEFAULT_CURRENCY", "CNY"),
+        "default_currency": config["DEFAULT_CURRENCY"],
         "sorts": {"requests": list(REQUEST_SORTS), "assets": list(ASSET_SORTS),
                   "notifications": list(NOTIFICATION_SORTS)},
         "bulk_limit": BULK_LIMIT,

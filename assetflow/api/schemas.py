@@ -14,6 +14,7 @@ from ..models.asset import ASSET_STATUSES
 from ..models.request import REQUEST_KINDS, REQUEST_STATES
 from ..models.user import EMAIL_MODES, LANGUAGES, ROLES
 from ..services.delegations import is_active
+from ..services.kinds import FIELD_TYPES, all_fields
 from ..services.listing import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
 from ..services.notify import event_payload
 from ..services.requests import actions_for
@@ -490,15 +491,24 @@ class AssetDetailSchema(AssetSchema):
     requests = fields.List(fields.Nested(RequestSchema))
 
 
-class SubmitSchema(InputSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(REQUEST_KINDS))
-    asset_id = Id()
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    target_user_id = Id()
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    category = fields.String(validate=validate.Length(min=1, max=64))
-    value = Money(positive=True)
-    currency = fields.String(validate=CURRENCY)
+def _kind_field(spec: Any) -> fields.Field:
+    """How the submit body reads a field of the kinds' registry (its type and limits); which kind needs it is
+    checked by the kind's spec."""
+    description = {"metadata": {"description": f"For kinds taking `{spec.name}` (GET /api/meta, kinds.fields)"}}
+    if spec.type == "text":
+        return fields.String(validate=validate.Length(min=1, max=spec.max_length), **description)
+    if spec.type == "money":
+        return Money(positive=True)
+    if spec.type == "currency":
+        return fields.String(validate=CURRENCY, **description)
+    return Id(**description)  # asset, user
+
+
+SubmitSchema = InputSchema.from_dict({
+    "kind": fields.String(required=True, validate=validate.OneOf(REQUEST_KINDS)),
+    "reason": fields.String(required=True, validate=validate.Length(min=1, max=2000)),
+    **{name: _kind_field(spec) for name, spec in all_fields().items()},
+}, name="Submit")
 
 
 class RequestFilterSchema(InputSchema):
@@ -656,12 +666,31 @@ class NotificationListSchema(Schema):
 
 # --- meta -----------------------------------------------------------------
 
+class KindFieldSchema(Schema):
+    name = fields.String()
+    type = fields.String(validate=validate.OneOf(FIELD_TYPES),
+                         metadata={"description": "text, money, currency, asset (an asset id) or user (a user id)"})
+    required = fields.Boolean()
+    max_length = fields.Integer(allow_none=True)
+    label = fields.String(metadata={"description": "the i18n key the SPA labels the field with"})
+    default = fields.String(allow_none=True, metadata={"description": "stored when the field is omitted"})
+    not_custodian = fields.Boolean(metadata={"description": "must not be the asset's custodian (a transfer's target)"})
+
+
 class KindRuleSchema(Schema):
     name = fields.String()
     fits = fields.List(fields.String(), allow_none=True,
                        metadata={"description": "asset statuses this kind may be asked for; null: no asset (acquire)"})
     required = fields.List(fields.String())
     optional = fields.List(fields.String())
+    takes_asset = fields.Boolean()
+    fields_ = fields.List(fields.Nested(KindFieldSchema), data_key="fields", attribute="fields",
+                          metadata={"description": "the fields the kind takes besides kind and reason, in form order"})
+    who_may_ask = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()),
+        metadata={"description": "per asset status: who besides an admin may ask (anyone, custodian or a role)"})
+    wording = fields.Dict(keys=fields.String(), values=fields.String(),
+                          metadata={"description": "i18n keys: label (the kind's name), help (what it does)"})
 
 
 class MetaSchema(Schema):

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
+from ..services.kinds import REQUEST_KINDS
 from .asset import Asset
 from .base import UTCDateTime, utcnow
 from .department import ROOT_DEPARTMENT_ID
 from .user import User
 
-REQUEST_KINDS = ("acquire", "assign", "transfer", "repair", "dispose")
 REQUEST_STATES = ("pending", "approved", "rejected", "withdrawn")
 
 
@@ -69,6 +69,7 @@ class Request(db.Model):
     # concurrent deciders only the first commits; the second gets StaleDataError.
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
+        # The kinds of the registry (services/kinds.py): a new kind needs a migration of this constraint.
         sa.CheckConstraint(f"kind IN {REQUEST_KINDS}", name="kind"),
         sa.CheckConstraint(f"state IN {REQUEST_STATES}", name="state"),
         # The asset lock: at most one pending request per asset, enforced by the database.

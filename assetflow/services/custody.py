@@ -44,7 +44,7 @@ def _request_effect(req: Request) -> dict[str, Any]:
     stand_in = SimpleNamespace(asset=SimpleNamespace(status=None, custodian_id=None), **{
         name: getattr(req, name) for name in
         ("id", "kind", "applicant_id", "target_user_id", "name", "category", "value", "currency")})
-    effects.EFFECTS[req.kind](stand_in)
+    effects.apply(stand_in)
     changed = {field: getattr(stand_in.asset, field) for field in TRACKED}
     # A stand-in field still None was left alone, except where the effect clears the custodian.
     return {field: value for field, value in changed.items()

@@ -1,14 +1,14 @@
-"""What final approval does to the asset, applied in the approving transaction."""
+"""What final approval does to the asset, applied in the approving transaction; and the tag an acquire gets."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Asset, Request
+from .kinds import KINDS
 
 ACQUIRED_PREFIX = "ACQ-"
 
@@ -24,38 +24,6 @@ def acquired_tag(request_id: int) -> str:
                 if tag not in taken)
 
 
-def _acquire(req: Request) -> None:
-    req.asset = Asset(
-        tag=acquired_tag(req.id), name=req.name, category=req.category, value=req.value,
-        currency=req.currency or "CNY", status="in_use", custodian_id=req.applicant_id,
-    )
-
-
-def _assign(req: Request) -> None:
-    req.asset.status, req.asset.custodian_id = "in_use", req.applicant_id
-
-
-def _transfer(req: Request) -> None:
-    req.asset.custodian_id = req.target_user_id
-
-
-def _repair(req: Request) -> None:
-    req.asset.status = "in_repair"
-
-
-def _dispose(req: Request) -> None:
-    req.asset.status, req.asset.custodian_id = "disposed", None
-
-
-EFFECTS: dict[str, Callable[[Request], None]] = {
-    "acquire": _acquire,
-    "assign": _assign,
-    "transfer": _transfer,
-    "repair": _repair,
-    "dispose": _dispose,
-}
-
-
 def apply(req: Request) -> None:
-    """Change the asset as the approved request asks."""
-    EFFECTS[req.kind](req)
+    """Change the asset as the approved request asks (each kind's effect is in its spec, services/kinds.py)."""
+    KINDS[req.kind].effect(req)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,51 +16,46 @@ from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
 from ..workflow import Approval, allowed_actions, fire
 from . import effects, kinds, routing, visibility
-from .kinds import KIND_FIELDS
 from .transaction import committing
 
 FINAL_ACTION = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}
+
+
+def _load_asset_for(spec: kinds.KindSpec, asset_id: int | None) -> Asset | None:
+    if not spec.takes_asset:
+        if asset_id is not None:
+            raise _invalid("asset_id", f"An {spec.name} request creates a new asset; omit asset_id")
+        return None
+    if asset_id is None:
+        raise _invalid("asset_id", f"A {spec.name} request needs asset_id")
+    asset = db.session.get(Asset, asset_id)
+    if asset is None:
+        raise _invalid("asset_id", f"Asset {asset_id} does not exist")
+    return asset
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, {"fields": {field: [message]}})
 
 
-def _load_asset_for(applicant: User, kind: str, asset_id: int | None) -> Asset | None:
-    if kind == "acquire":
-        if asset_id is not None:
-            raise _invalid("asset_id", "An acquire request creates a new asset; omit asset_id")
-        return None
-    if asset_id is None:
-        raise _invalid("asset_id", f"A {kind} request needs asset_id")
-    asset = db.session.get(Asset, asset_id)
-    if asset is None:
-        raise _invalid("asset_id", f"Asset {asset_id} does not exist")
-    kinds.check_fits(kind, asset)
-    kinds.check_may_ask(applicant, kind, asset)
-    if visibility.pending_request_on(asset.id) is not None:
-        raise _locked(asset)
-    return asset
-
-
 def _locked(asset: Asset) -> Conflict:
     return Conflict(f"Asset {asset.tag} already has a pending request", {"asset_id": asset.id})
 
 
-def _check_kind_fields(kind: str, asset: Asset | None, data: dict[str, Any]) -> None:
-    if kind == "acquire":
-        for field in KIND_FIELDS["acquire"]["required"]:
-            if data.get(field) in (None, ""):
-                raise _invalid(field, f"An acquire request needs {field}")
-    if kind == "transfer":
-        target_id = data.get("target_user_id")
-        if target_id is None:
-            raise _invalid("target_user_id", "A transfer needs target_user_id")
-        target = db.session.get(User, target_id)
-        if target is None or not target.active:
-            raise _invalid("target_user_id", f"User {target_id} does not exist")
-        if asset.custodian_id == target_id:
-            raise _invalid("target_user_id", "The target already holds this asset")
+def _check_at_submit(spec: kinds.KindSpec, applicant: User, asset: Asset | None, data: dict[str, Any]) -> None:
+    try:
+        spec.preconditions(kinds.Ask(spec.name, applicant, asset, data))
+    except kinds.Unmet as unmet:
+        raise unmet.at_submit() from None
+
+
+def _check_at_approval(req: Request) -> None:
+    """Everything submit checked, again, before the approval changes anything (so there is nothing to undo)."""
+    spec = kinds.spec_of(req.kind)
+    try:
+        spec.preconditions(kinds.Ask(req.kind, req.applicant, req.asset, spec.stored(req)))
+    except kinds.Unmet as unmet:
+        raise unmet.at_approval(req.kind) from None
 
 
 def submit(actor: Actor, data: dict[str, Any], previous: Request | None = None) -> Request:
@@ -71,18 +65,18 @@ def submit(actor: Actor, data: dict[str, Any], previous: Request | None = None) 
     """
     applicant = actor.user
     kind = data["kind"]
-    asset = _load_asset_for(applicant, kind, data.get("asset_id"))
-    _check_kind_fields(kind, asset, data)
-    value = Decimal(data["value"]) if kind == "acquire" else asset.value
-    category = data.get("category") if kind == "acquire" else asset.category
+    spec = kinds.spec_of(kind)
+    asset = _load_asset_for(spec, data.get("asset_id"))
+    _check_at_submit(spec, applicant, asset, data)
+    if asset is not None and visibility.pending_request_on(asset.id) is not None:
+        raise _locked(asset)
+    own = spec.values(data)
+    # The rules route by the asset's category and value, or by those asked for when there is no asset yet.
+    category, value = (asset.category, asset.value) if asset is not None else (own.get("category"), own.get("value"))
     steps = routing.resolve(applicant, kind, category, value)
     routing.check_decidable(steps)
     req = Request(
-        kind=kind, asset=asset, applicant=applicant, reason=data["reason"],
-        target_user_id=data.get("target_user_id") if kind == "transfer" else None,
-        name=data.get("name"), category=data.get("category"),
-        value=value if kind == "acquire" else None,
-        currency=data.get("currency") if kind == "acquire" else None,
+        kind=kind, asset=asset, applicant=applicant, reason=data["reason"], **own,
         state="pending", step=1, department_id=applicant.department_id,
         previous_id=previous.id if previous else None,
     )
@@ -147,7 +141,7 @@ def _may_resubmit(req: Request, user: Actor) -> bool:
     """Worth offering: the applicant's ended request whose asset is free and still fits the kind."""
     if user.id != req.applicant_id or req.state not in RESUBMITTABLE:
         return False
-    return req.asset is None or (not req.asset.locked and req.asset.status in kinds.KIND_FITS[req.kind])
+    return req.asset is None or (not req.asset.locked and req.asset.status in kinds.spec_of(req.kind).who_may_ask)
 
 
 def decide(actor: Actor, request_id: int, action: str, comment: str = "",
@@ -164,8 +158,8 @@ def decide(actor: Actor, request_id: int, action: str, comment: str = "",
         outcome = fire(approval, action)
     except Conflict:
         raise _already_changed(request_id) from None
-    if outcome.state == "approved" and req.asset is not None:
-        kinds.check_still_fits(req.kind, req.asset)  # before anything changes: nothing to undo
+    if outcome.state == "approved":
+        _check_at_approval(req)
     req.state, req.step = outcome.state, outcome.step
     req.required_role = req.chain[req.step - 1] if req.state == "pending" else None
     if req.state == "pending":
@@ -203,8 +197,8 @@ def _recipients(req: Request, deciders: set[int]) -> list[int]:
     recipients = [req.applicant_id]
     if req.state == "pending":
         recipients += sorted(deciders)
-    elif req.state == "approved" and req.kind == "transfer":
-        recipients.append(req.target_user_id)
+    elif req.state == "approved":
+        recipients += kinds.spec_of(req.kind).also_told(req)
     return recipients
 
 
@@ -250,9 +244,7 @@ def resubmit(applicant: Actor, request_id: int, reason: str | None = None) -> Re
     if old.state not in RESUBMITTABLE:
         raise Conflict(f"Only a rejected or withdrawn request can be resubmitted; this one is {old.state}",
                        {"state": old.state})
-    data = {"kind": old.kind, "asset_id": old.asset_id, "reason": reason or old.reason,
-            "target_user_id": old.target_user_id, "name": old.name, "category": old.category,
-            "value": str(old.value) if old.value is not None else None, "currency": old.currency}
+    data = {"kind": old.kind, "reason": reason or old.reason, **kinds.spec_of(old.kind).copy(old)}
     return submit(applicant, data, previous=old)
 
 

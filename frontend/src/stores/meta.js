@@ -43,6 +43,8 @@ export function rulesFrom(meta) {
   return {
     kinds: kinds.map((k) => k.name),
     kindFits: Object.fromEntries(kinds.filter((k) => k.fits).map((k) => [k.name, k.fits])),
+    // Each kind's whole spec: its fields, who may ask per status, its wording (utils/requestRules).
+    kindSpecs: Object.fromEntries(kinds.map((k) => [k.name, k])),
     limits: { ...(meta?.limits || {}), maxValue: Number(meta?.limits?.max_value ?? 0) },
     createStatuses: meta?.asset_create_statuses || [],
     defaultCurrency: meta?.default_currency || '',

@@ -1,8 +1,62 @@
-// Client-side checks for a new request, driven by the server's own rules (GET /api/meta,
-// passed in as `rules` from the meta store: kinds, kindFits, limits), so most mistakes are
-// caught before a round trip; the server stays the authority and its 422 field errors are shown too.
+// Client-side checks for a new request, driven only by the server's kind specs (GET /api/meta `kinds`:
+// each kind's fields with their types and limits, the asset statuses it fits and who may ask per status),
+// passed in as `rules` from the meta store, so most mistakes are caught before a round trip and a kind the
+// server adds needs no code here. The server stays the authority: its 422/403 field errors are shown too.
 
 const blank = (v) => v === undefined || v === null || String(v).trim() === ''
+const MONEY = /^\d+(\.\d{1,2})?$/
+const CURRENCY = /^[A-Z]{3}$/
+
+/** The spec of a kind (an entry of /api/meta `kinds`), or undefined. */
+export function specOf(rules, kind) {
+  return rules.kindSpecs[kind]
+}
+
+/** Who may ask for `spec` on an asset with `status`: 'anyone', 'custodian' (only the asset's holder) or null. */
+export function askerFor(spec, status, user) {
+  const who = spec.who_may_ask?.[status]
+  if (!who) return null
+  if (user?.role === 'admin' || who.includes('anyone') || who.includes(user?.role)) return 'anyone'
+  return who.includes('custodian') ? 'custodian' : null
+}
+
+/** Whether `user` may ask for `spec` on `asset`, as the server's spec says (an admin always may). */
+export function mayAsk(spec, asset, user) {
+  const asker = askerFor(spec, asset.status, user)
+  return asker === 'anyone' || (asker === 'custodian' && (asset.custodian?.id ?? null) === user?.id)
+}
+
+/** The kinds `user` may ask for at all: one without an asset, or one with a status they may ask it for. */
+export function kindsFor(rules, user) {
+  return rules.kinds.filter((name) => {
+    const spec = specOf(rules, name)
+    return !spec.takes_asset || Object.keys(spec.who_may_ask).some((s) => askerFor(spec, s, user))
+  })
+}
+
+/**
+ * How to search the assets `user` may pick for `spec`: `{status, custodian_id}` (either may be undefined),
+ * narrowing the server's search as far as one query can; `mayAsk` filters the rest.
+ */
+export function assetSearchFor(spec, user) {
+  const statuses = Object.keys(spec.who_may_ask || {}).filter((s) => askerFor(spec, s, user))
+  const onlyOwn = statuses.length > 0 && statuses.every((s) => askerFor(spec, s, user) === 'custodian')
+  return {
+    status: statuses.length === 1 ? statuses[0] : undefined,
+    custodian_id: onlyOwn ? user?.id : undefined,
+  }
+}
+
+/** The empty form for every field of every kind, defaults filled in (e.g. the currency). */
+export function emptyForm(rules, kind) {
+  const form = { kind, reason: '' }
+  for (const spec of Object.values(rules.kindSpecs)) {
+    for (const field of spec.fields) {
+      form[field.name] ??= field.default ?? (field.type === 'asset' || field.type === 'user' ? null : '')
+    }
+  }
+  return form
+}
 
 /**
  * Validate a submit form. `asset` is the chosen asset object (or null), `user`
@@ -11,70 +65,55 @@ const blank = (v) => v === undefined || v === null || String(v).trim() === ''
  */
 export function validateRequest(form, { asset = null, user = null, rules }) {
   const errors = {}
-  const LIMITS = rules.limits
-  if (!rules.kinds.includes(form.kind)) {
+  const spec = specOf(rules, form.kind)
+  if (!spec) {
     errors.kind = { key: 'required' }
     return errors
   }
+  const LIMITS = rules.limits
   if (blank(form.reason)) errors.reason = { key: 'required' }
   else if (form.reason.length > LIMITS.reason) errors.reason = { key: 'tooLong', max: LIMITS.reason }
-
-  if (form.kind === 'acquire') Object.assign(errors, validateAcquire(form, LIMITS))
-  else Object.assign(errors, validateAssetKind(form, asset, user, rules.kindFits))
-  return errors
-}
-
-function validateAcquire(form, LIMITS) {
-  const errors = {}
-  if (blank(form.name)) errors.name = { key: 'required' }
-  else if (form.name.trim().length > LIMITS.name) errors.name = { key: 'tooLong', max: LIMITS.name }
-  if (blank(form.category)) errors.category = { key: 'required' }
-  else if (form.category.trim().length > LIMITS.category) {
-    errors.category = { key: 'tooLong', max: LIMITS.category }
-  }
-  if (blank(form.value)) errors.value = { key: 'required' }
-  else if (!/^\d+(\.\d{1,2})?$/.test(String(form.value).trim())) errors.value = { key: 'money' }
-  else {
-    const value = Number(form.value)
-    if (value <= 0 || value > LIMITS.maxValue) errors.value = { key: 'moneyRange' }
-  }
-  if (!blank(form.currency) && !/^[A-Z]{3}$/.test(form.currency)) errors.currency = { key: 'currency' }
-  return errors
-}
-
-function validateAssetKind(form, asset, user, KIND_FITS) {
-  const errors = {}
-  if (blank(form.asset_id) || !asset) {
-    errors.asset_id = { key: 'required' }
-    return errors
-  }
-  if (!KIND_FITS[form.kind].includes(asset.status)) {
-    errors.asset_id = { key: 'kindDoesNotFit', status: asset.status }
-  } else if (asset.locked) {
-    errors.asset_id = { key: 'locked' }
-  }
-  if (form.kind === 'transfer') {
-    const custodianId = asset.custodian?.id ?? null
-    if (blank(form.target_user_id)) errors.target_user_id = { key: 'required' }
-    else if (form.target_user_id === custodianId) errors.target_user_id = { key: 'sameCustodian' }
-    if (!errors.asset_id && user && user.role !== 'admin' && custodianId !== user.id) {
-      errors.asset_id = { key: 'notCustodian' }
-    }
+  for (const field of spec.fields) {
+    const error = checkField(field, form[field.name], { spec, asset, user, limits: LIMITS })
+    if (error) errors[field.name] = error
   }
   return errors
 }
 
-/** The request body for a valid form: only the fields that kind takes. */
-export function toPayload(form) {
+function checkField(field, value, { spec, asset, user, limits }) {
+  if (field.type === 'asset') return checkAsset(spec, value, asset, user)
+  if (blank(value)) return field.required && field.default == null ? { key: 'required' } : null
+  if (field.type === 'text' && value.trim().length > field.max_length) {
+    return { key: 'tooLong', max: field.max_length }
+  }
+  if (field.type === 'money') {
+    if (!MONEY.test(String(value).trim())) return { key: 'money' }
+    const amount = Number(value)
+    if (amount <= 0 || amount > limits.maxValue) return { key: 'moneyRange' }
+  }
+  if (field.type === 'currency' && !CURRENCY.test(value)) return { key: 'currency' }
+  if (field.not_custodian && asset && value === (asset.custodian?.id ?? null)) return { key: 'sameCustodian' }
+  return null
+}
+
+function checkAsset(spec, assetId, asset, user) {
+  if (blank(assetId) || !asset) return { key: 'required' }
+  if (!spec.fits.includes(asset.status)) return { key: 'kindDoesNotFit', status: asset.status }
+  if (asset.locked) return { key: 'locked' }
+  if (user && !mayAsk(spec, asset, user)) {
+    const onlyCustodian = spec.who_may_ask[asset.status].every((who) => who === 'custodian')
+    return onlyCustodian ? { key: 'notCustodian' } : { key: 'mayNotAsk', status: asset.status }
+  }
+  return null
+}
+
+/** The request body for a valid form: only the fields that kind takes (an optional one left blank is left out). */
+export function toPayload(form, rules) {
   const body = { kind: form.kind, reason: form.reason.trim() }
-  if (form.kind === 'acquire') {
-    body.name = form.name.trim()
-    body.category = form.category.trim()
-    body.value = String(form.value).trim()
-    if (!blank(form.currency)) body.currency = form.currency
-  } else {
-    body.asset_id = form.asset_id
+  for (const field of specOf(rules, form.kind).fields) {
+    const value = form[field.name]
+    if (blank(value)) continue
+    body[field.name] = field.type === 'text' || field.type === 'money' ? String(value).trim() : value
   }
-  if (form.kind === 'transfer') body.target_user_id = form.target_user_id
   return body
 }

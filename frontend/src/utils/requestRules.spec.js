@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { toPayload, validateRequest } from './requestRules'
+import { assetSearchFor, emptyForm, kindsFor, mayAsk, toPayload, validateRequest } from './requestRules'
 import { rulesFrom } from '@/stores/meta'
 import META from '@/testing/meta.json'
 
@@ -44,7 +44,7 @@ describe('validateRequest', () => {
       asset_id: 9,
     }
     expect(validateRequest(form, { rules })).toEqual({})
-    expect(toPayload(form)).toEqual({
+    expect(toPayload(form, rules)).toEqual({
       kind: 'acquire',
       reason: 'new laptop',
       name: 'X1',
@@ -98,11 +98,67 @@ describe('validateRequest', () => {
     expect(
       validateRequest({ ...base, target_user_id: 3 }, { rules, asset: theirs, user: { id: 9, role: 'admin' } }),
     ).toEqual({})
-    expect(toPayload({ ...base, target_user_id: 3 })).toEqual({
+    expect(toPayload({ ...base, target_user_id: 3 }, rules)).toEqual({
       kind: 'transfer',
       reason: 'r',
       asset_id: 6,
       target_user_id: 3,
+    })
+  })
+})
+
+describe('who may ask, from the kind specs', () => {
+  const bob = { id: 2, role: 'approver' }
+  const admin = { id: 9, role: 'admin' }
+
+  it('refuses an employee a disposal of stock, which the server keeps for approvers', () => {
+    const dispose = rules.kindSpecs.dispose
+    expect(mayAsk(dispose, inStock, alice)).toBe(false)
+    expect(mayAsk(dispose, inStock, bob)).toBe(true)
+    expect(mayAsk(dispose, mine, alice)).toBe(true)
+    expect(mayAsk(dispose, { ...mine, custodian: { id: 2 } }, alice)).toBe(false)
+    expect(mayAsk(dispose, { ...mine, custodian: { id: 2 } }, admin)).toBe(true)
+    expect(
+      keys(validateRequest({ kind: 'dispose', reason: 'r', asset_id: 5 }, { rules, asset: inStock, user: alice })),
+    ).toEqual({ asset_id: 'mayNotAsk' })
+  })
+
+  it('searches only the assets the user may pick', () => {
+    expect(assetSearchFor(rules.kindSpecs.dispose, alice)).toEqual({ status: undefined, custodian_id: 1 })
+    expect(assetSearchFor(rules.kindSpecs.dispose, bob)).toEqual({ status: undefined, custodian_id: undefined })
+    expect(assetSearchFor(rules.kindSpecs.transfer, alice)).toEqual({ status: 'in_use', custodian_id: 1 })
+    expect(assetSearchFor(rules.kindSpecs.transfer, admin)).toEqual({ status: 'in_use', custodian_id: undefined })
+    expect(assetSearchFor(rules.kindSpecs.assign, alice)).toEqual({ status: 'in_stock', custodian_id: undefined })
+  })
+
+  it('offers every kind of the server, and fills in the defaults it publishes', () => {
+    expect(kindsFor(rules, alice)).toEqual(META.kinds.map((k) => k.name))
+    const form = emptyForm(rules, 'acquire')
+    expect(form.currency).toBe(META.default_currency)
+    expect(form).toMatchObject({ kind: 'acquire', reason: '', asset_id: null, target_user_id: null, name: '' })
+  })
+
+  it('leaves a kind the server adds to its spec alone', () => {
+    const lend = {
+      name: 'lend',
+      takes_asset: true,
+      fits: ['in_stock'],
+      who_may_ask: { in_stock: ['approver'] },
+      fields: [
+        { name: 'asset_id', type: 'asset', required: true },
+        { name: 'due', type: 'text', required: true, max_length: 10 },
+      ],
+    }
+    const withLend = rulesFrom({ ...META, kinds: [...META.kinds, lend] })
+    expect(kindsFor(withLend, alice)).not.toContain('lend')
+    expect(kindsFor(withLend, bob)).toContain('lend')
+    const form = { kind: 'lend', reason: 'r', asset_id: 5, due: 'x'.repeat(11) }
+    expect(keys(validateRequest(form, { rules: withLend, asset: inStock, user: bob }))).toEqual({ due: 'tooLong' })
+    expect(toPayload({ ...form, due: 'Friday' }, withLend)).toEqual({
+      kind: 'lend',
+      reason: 'r',
+      asset_id: 5,
+      due: 'Friday',
     })
   })
 })

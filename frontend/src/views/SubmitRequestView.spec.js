@@ -22,15 +22,40 @@ async function open(kind, user = ALICE) {
 }
 
 describe('submit form', () => {
-  it('suggests the currency the app defaults to', async () => {
+  it('fills in the currency the app defaults to, as a real value', async () => {
     await open('acquire')
-    expect(mounted.wrapper.find('input[data-test=currency]').attributes('placeholder')).toBe('CNY')
+    expect(mounted.wrapper.find('input[data-test=currency]').element.value).toBe('CNY')
+  })
+
+  it('renders the fields of the kind from its spec', async () => {
+    await open('acquire')
+    const shown = mounted.wrapper.findAll('[data-test]').map((el) => el.attributes('data-test'))
+    expect(shown).toEqual(expect.arrayContaining(['name', 'category', 'value', 'currency']))
+    expect(shown).not.toContain('asset')
+  })
+
+  it('offers an employee for a disposal only what they hold, never stock', async () => {
+    net.route('GET /api/assets', () => [
+      200,
+      {
+        items: [
+          { id: 5, tag: 'S-1', name: 'Stock', status: 'in_stock', custodian: null, locked: false },
+          { id: 6, tag: 'M-1', name: 'Mine', status: 'in_use', custodian: { id: ALICE.id }, locked: false },
+        ],
+        total: 2,
+      },
+    ])
+    await open('dispose')
+    expect(net.callsTo('GET /api/assets').at(-1).query).toMatchObject({ custodian_id: String(ALICE.id) })
+    const offered = mounted.wrapper.findComponent(SubmitRequestView).vm.assetOptions.map((a) => a.id)
+    expect(offered).toEqual([6])
   })
 
   it('offers for a transfer only the assets the employee holds', async () => {
     await open('transfer')
     const search = net.callsTo('GET /api/assets').at(-1)
     expect(search.query).toMatchObject({ status: 'in_use', custodian_id: String(ALICE.id) })
+    expect(mounted.wrapper.find('[data-test=target]').exists()).toBe(true)
   })
 
   it('offers an admin every asset in use', async () => {
