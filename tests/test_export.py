@@ -75,7 +75,7 @@ def test_every_field_is_quoted(client, people):
     lines = client.get("/api/requests/export.csv", headers=alice_h).get_data().decode("utf-8-sig").splitlines()
     assert lines[0].startswith('"id","kind","state",')
     assert lines[1].startswith(f'"{req["id"]}","acquire","pending","1","1","","Pen",')
-    assert lines[1].endswith('","ok;\'=1+2;","5.00","","",' f'"{req["created_at"]}",""')
+    assert lines[1].endswith('","ok;\'=1+2;","5.00","CNY","",' f'"{req["created_at"]}",""')
 
 
 @pytest.mark.parametrize("value, written", [
