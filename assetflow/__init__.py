@@ -15,7 +15,7 @@ from config import Config, config_from_env, login_rate_limits, webhook_networks,
 from . import admission, api, channels, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
-from .realtime import compression, guard, sockets, websocket
+from .realtime import compression, guard, internals, sockets
 from .realtime.manager import client_manager
 from .realtime.origins import OriginPolicy
 
@@ -106,4 +106,4 @@ def _init_socketio(app: Flask) -> None:
         engineio_logger=guard.library_logger("engineio"),
     )
     # One class for every request's environ["eventlet.input"], not one per request (~3 KiB per socket).
-    websocket.share_socket_input(socketio)
+    internals.share_socket_input(socketio)

@@ -7,7 +7,7 @@ offer it; RFC 6455 lets the server decline, and the client then sends plain fram
 
 Green threads are the other part: each one that ran Python keeps its own frame chunk and saved stack,
 so a socket holds 3 in both modes (the request's, reading; Engine.IO's writer; its ping task), not
-simple-websocket's 4 (assetflow/realtime/websocket.py). The servers here serve wsgi:app with
+simple-websocket's 4 (assetflow/realtime/internals.py). The servers here serve wsgi:app with
 bench/introspect.py's /_bench/ routes (bench/introspect_app.py), which count the live greenlets.
 """
 
@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from assetflow.realtime.compression import DeclineWebSocketCompression
-from assetflow.realtime.websocket import SocketInput
+from assetflow.realtime.internals import SocketInput
 
 from .conftest import build_app
 from .live_server import Probe, base_env, sqlite_copy, sqlite_template, start_server

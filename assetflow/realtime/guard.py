@@ -10,8 +10,7 @@ every other socket and request of the process. This gate stands in front of the 
   dropped, and a socket that keeps sending `overflow` packets past it is cut off;
 - an EVENT named like a lifecycle event is dropped.
 
-Engine.IO hands messages to the handler registered with `eio.on("message")`, and Flask-SocketIO's
-test client calls the server's `_handle_eio_message` directly, so the gate takes both places.
+How it takes the dispatcher's place leans on python-socketio's internals: realtime/internals.py.
 """
 
 from __future__ import annotations
@@ -22,12 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
-from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from socketio import packet
 
 from ..metrics import SOCKET_EVENTS_DROPPED, SOCKETS_CUT_OFF
 from .emitter import user_of_rooms
-from .websocket import InlineWebSocket
+from .internals import PacketHandler, bound_websocket_messages, intercept_packets
 
 log = logging.getLogger(__name__)
 RESERVED_EVENTS = frozenset(socketio.Server.reserved_events)
@@ -66,12 +64,11 @@ class Gate:
     def __init__(self, server: socketio.Server, rate: float, burst: float, overflow: float):
         self.server = server
         self.limits = (rate, burst, overflow)
-        self.dispatch = server._handle_eio_message  # python-socketio's own packet dispatcher
+        self.dispatch: PacketHandler | None = None  # python-socketio's own packet dispatcher, once installed
 
     def install(self) -> None:
         """Put the gate in front of the server's packet dispatch."""
-        self.server._handle_eio_message = self.on_message
-        self.server.eio.on("message", self.on_message)
+        self.dispatch = intercept_packets(self.server, self.on_message)
 
     def on_message(self, eio_sid: str, data: Any) -> None:
         """Dispatch one client packet unless it is over budget or uses a reserved name."""
@@ -133,19 +130,6 @@ def _transport(server: socketio.Server, eio_sid: str) -> str | None:
         return server.eio.transport(eio_sid)
     except KeyError:  # not an Engine.IO connection of this server (the test client)
         return None
-
-
-def bound_websocket_messages(eio: Any) -> None:
-    """Put Engine.IO's gevent and threading WebSocket (simple-websocket) on InlineWebSocket: it reads
-    in the request's own green thread (no reader thread per socket) and stops reading a message at
-    the Engine.IO size limit instead of buffering all of it before Engine.IO checks its size.
-
-    eventlet's WebSocket already reads in the request's green thread, and python-engineio gives it
-    the limit itself (max_frame_length).
-    """
-    websocket_class = eio._async.get("websocket")
-    if isinstance(websocket_class, type) and issubclass(websocket_class, SimpleWebSocketWSGI):
-        eio._async = {**eio._async, "websocket": InlineWebSocket}
 
 
 class OneLine(logging.Filter):

@@ -8,15 +8,9 @@ the room (an older process that ignores the flag still closes the room, so it re
 
 from __future__ import annotations
 
-from typing import Any
-
 import socketio
 
-
-def disconnect_local(manager: socketio.Manager, room: str, namespace: str = "/") -> None:
-    """Disconnect the sockets in a room that this process holds."""
-    for sid, _ in list(manager.get_participants(namespace, room)):
-        manager.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+from .internals import RoomDisconnectMixin, disconnect_local
 
 
 class LocalManager(socketio.Manager):
@@ -25,22 +19,6 @@ class LocalManager(socketio.Manager):
     def disconnect_room(self, room: str, namespace: str = "/") -> None:
         """Disconnect every socket in the room."""
         disconnect_local(self, room, namespace)
-
-
-class RoomDisconnectMixin:
-    """For a PubSubManager: `disconnect_room` reaches the sockets of every process."""
-
-    def disconnect_room(self, room: str, namespace: str = "/") -> None:
-        """Disconnect every socket in the room, in every process on the queue."""
-        message = {"method": "close_room", "room": room, "namespace": namespace,
-                   "host_id": self.host_id, "disconnect": True}
-        self._handle_close_room(message)
-        self._publish(message)
-
-    def _handle_close_room(self, message: dict[str, Any]) -> None:
-        if message.get("disconnect"):
-            disconnect_local(self, message.get("room"), message.get("namespace") or "/")
-        super()._handle_close_room(message)
 
 
 class RedisManager(RoomDisconnectMixin, socketio.RedisManager):

@@ -16,20 +16,6 @@ from .effects import ACQUIRED_PREFIX
 from .transaction import committing
 
 
-def list_assets(filters: dict[str, Any], page: int, per_page: int) -> tuple[list[Asset], int]:
-    """One page of assets matching the filters, by tag, and the total."""
-    where = []
-    for field in ("status", "category", "custodian_id"):
-        if filters.get(field) is not None:
-            where.append(getattr(Asset, field) == filters[field])
-    if filters.get("q"):
-        like = f"%{filters['q']}%"
-        where.append(sa.or_(Asset.tag.ilike(like), Asset.name.ilike(like), Asset.location.ilike(like)))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Asset).where(*where))
-    query = sa.select(Asset).where(*where).order_by(Asset.tag).offset((page - 1) * per_page).limit(per_page)
-    return list(db.session.scalars(query)), total or 0
-
-
 def categories() -> list[str]:
     """Every category in use, sorted."""
     return list(db.session.scalars(sa.select(Asset.category).distinct().order_by(Asset.category)))

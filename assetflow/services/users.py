@@ -42,14 +42,6 @@ def authenticate(username: str, password: str) -> User:
     return user
 
 
-def get_active_user(user_id: int) -> User:
-    """Return an active user by id, or raise NotFound."""
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
-        raise NotFound(f"User {user_id} not found")
-    return user
-
-
 def create_user(username: str, password: str, role: str, display_name: str | None = None,
                 email: str = "", department_id: int = ROOT_DEPARTMENT_ID) -> User:
     """Create a user under the credential rules; the normalised username must be free."""

@@ -87,21 +87,6 @@ def requests_on_asset(user: Actor, asset_id: int) -> list[Request]:
     return list(db.session.scalars(query.options(*LOADED)))
 
 
-def list_requests(user: Actor, scope: str, state: str | None, kind: str | None,
-                  page: int, per_page: int) -> tuple[list[Request], int]:
-    """One page of the requests in a scope, newest first, and the total."""
-    where = [SCOPES[scope](user)]
-    if state:
-        where.append(Request.state == state)
-    if kind:
-        where.append(Request.kind == kind)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Request).where(*where))
-    query = (sa.select(Request).where(*where).options(*LOADED)
-             .order_by(Request.id.desc())
-             .offset((page - 1) * per_page).limit(per_page))
-    return list(db.session.scalars(query)), total or 0
-
-
 def stats(user: Actor) -> dict:
     """Counts by state and the median seconds from submit to final decision."""
     visible = _visible(user)

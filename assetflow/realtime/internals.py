@@ -1,4 +1,9 @@
-"""Engine.IO's WebSocket under gevent and threading, without simple-websocket's reader thread.
+"""Every place AssetFlow leans on the internals of python-engineio, python-socketio, Flask-SocketIO
+and simple-websocket: written for the versions in TESTED_VERSIONS, which requirements.txt pins and
+tests/test_library_versions.py checks (it fails, naming this module, on any other minor version).
+Read each piece again against the new release before moving a pin.
+
+- Engine.IO's WebSocket under gevent and threading, without simple-websocket's reader thread.
 
 python-engineio runs a WebSocket under gevent and threading through simple-websocket
 (`SimpleWebSocketWSGI`), whose `Server` starts a reader thread per socket (a greenlet under gevent)
@@ -14,21 +19,35 @@ client's ping and close, and `max_message_size` (Engine.IO's `max_http_buffer_si
 oversized message is cut off while it arrives instead of being buffered whole first).
 eventlet keeps eventlet.websocket, which already reads in the request's green thread.
 
-`SocketIOMiddleware` (both workers) is Flask-SocketIO's WSGI middleware without python-engineio's
+- `SocketIOMiddleware` (both workers) is Flask-SocketIO's WSGI middleware without python-engineio's
 class per request: each open socket's request kept one alive. AssetFlow under gevent went from 62.1 to
 59.0 KiB per socket at 5,000 sockets, 61.1 to 58.1 at 10,000; eventlet 61.8 to 59.1 at 5,000.
+
+- The packet gate (realtime/guard.py) takes python-socketio's private packet dispatcher's place.
+
+- `RoomDisconnectMixin` rides python-socketio's own `close_room` pub/sub message (realtime/manager.py).
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import simple_websocket
+import socketio
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from flask_socketio import _SocketIOMiddleware
 from simple_websocket import ConnectionClosed
 from wsproto.utilities import LocalProtocolError
+
+# The minor versions each piece below was read against and tested with (requirements.txt pins them).
+TESTED_VERSIONS = {
+    "python-engineio": "4.15",
+    "python-socketio": "5.18",
+    "Flask-SocketIO": "5.7",
+    "simple-websocket": "1.1",
+}
 
 
 class _NoThread:
@@ -162,3 +181,55 @@ def share_socket_input(sockio: Any) -> None:
     if type(middleware) is not _SocketIOMiddleware or middleware.static_files:
         raise RuntimeError(f"unexpected Socket.IO middleware {type(middleware).__name__}: update SocketIOMiddleware")
     middleware.__class__ = SocketIOMiddleware
+
+
+def bound_websocket_messages(eio: Any) -> None:
+    """Put Engine.IO's gevent and threading WebSocket (simple-websocket) on InlineWebSocket: it reads
+    in the request's own green thread (no reader thread per socket) and stops reading a message at
+    the Engine.IO size limit instead of buffering all of it before Engine.IO checks its size.
+
+    eventlet's WebSocket already reads in the request's green thread, and python-engineio gives it
+    the limit itself (max_frame_length).
+    """
+    websocket_class = eio._async.get("websocket")
+    if isinstance(websocket_class, type) and issubclass(websocket_class, SimpleWebSocketWSGI):
+        eio._async = {**eio._async, "websocket": InlineWebSocket}
+
+
+PacketHandler = Callable[[str, Any], None]
+
+
+def intercept_packets(server: socketio.Server, gate: PacketHandler) -> PacketHandler:
+    """Route every client packet through `gate` before python-socketio dispatches it; return the dispatcher.
+
+    Engine.IO hands messages to the handler registered with `eio.on("message")`, and Flask-SocketIO's
+    test client calls the server's `_handle_eio_message` directly, so the gate takes both places.
+    """
+    dispatch = server._handle_eio_message
+    server._handle_eio_message = gate
+    server.eio.on("message", gate)
+    return dispatch
+
+
+class RoomDisconnectMixin:
+    """For a PubSubManager: `disconnect_room` reaches the sockets of every process, through python-socketio's
+    own `close_room` message with a `disconnect` flag (an older process ignores the flag and still closes
+    the room, so it receives nothing)."""
+
+    def disconnect_room(self, room: str, namespace: str = "/") -> None:
+        """Disconnect every socket in the room, in every process on the queue."""
+        message = {"method": "close_room", "room": room, "namespace": namespace,
+                   "host_id": self.host_id, "disconnect": True}
+        self._handle_close_room(message)
+        self._publish(message)
+
+    def _handle_close_room(self, message: dict[str, Any]) -> None:
+        if message.get("disconnect"):
+            disconnect_local(self, message.get("room"), message.get("namespace") or "/")
+        super()._handle_close_room(message)
+
+
+def disconnect_local(manager: socketio.Manager, room: str, namespace: str = "/") -> None:
+    """Disconnect the sockets in a room that this process holds."""
+    for sid, _ in list(manager.get_participants(namespace, room)):
+        manager.server.disconnect(sid, namespace=namespace, ignore_queue=True)
