@@ -186,7 +186,7 @@ class Config:
     DELIVERY_RETRY_SECONDS = float(os.environ.get("DELIVERY_RETRY_SECONDS", 30))
     DELIVERY_GIVE_UP_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_HOURS", 24))
     WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", 5))
-    # Webhooks may call only public addresses (assetflow/delivery/egress.py), except in these networks
+    # Webhooks may call only public addresses (assetflow/egress.py), except in these networks
     # (CIDR, comma-separated), e.g. "10.20.0.0/16" for an on-premises receiver. Empty: none.
     WEBHOOK_ALLOWED_NETWORKS = _list("WEBHOOK_ALLOWED_NETWORKS")
     # E-mail: unset MAIL_URL sends none. smtp://[user:password@]host:port, smtps:// for TLS from the

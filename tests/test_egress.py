@@ -16,7 +16,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from assetflow.delivery import egress, worker
+from assetflow import egress
+from assetflow.delivery import worker
 from assetflow.extensions import db
 from assetflow.models import OutboxMessage, Webhook, WebhookAttempt
 

@@ -6,7 +6,8 @@ import pytest
 
 from assetflow.extensions import db
 from assetflow.models import Asset, Decision, Notification, Request, RequestEvent
-from assetflow.services.kinds import KINDS, REQUEST_KINDS
+from assetflow.models.request import REQUEST_KINDS
+from assetflow.services.kinds import KINDS
 from config import currency
 
 from .conftest import Auth, build_app

@@ -17,10 +17,11 @@ import requests
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import egress
 from ..events import RequestChange
 from ..extensions import db
 from ..models import OutboxMessage, Webhook, WebhookAttempt
-from . import egress
+from ..services.webhooks import allowed_networks
 from .worker import DeliveryFailed, NothingToSend
 
 log = logging.getLogger(__name__)
@@ -85,11 +86,6 @@ def send(message: OutboxMessage) -> None:
     _log(message, hook, status, error, started)
     if error:
         raise DeliveryFailed(error)
-
-
-def allowed_networks() -> tuple[egress.Network, ...]:
-    """WEBHOOK_ALLOWED_NETWORKS: internal networks an admin's webhook may still reach."""
-    return egress.networks(current_app.config["WEBHOOK_ALLOWED_NETWORKS"])
 
 
 def failure_text(failure: Exception) -> str:

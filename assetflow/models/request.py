@@ -9,13 +9,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
-from ..services.kinds import REQUEST_KINDS
 from .asset import Asset
 from .base import UTCDateTime, utcnow
 from .department import ROOT_DEPARTMENT_ID
 from .user import User
 
 REQUEST_STATES = ("pending", "approved", "rejected", "withdrawn")
+# The kinds stored, in the order of services/kinds.py's registry (which checks that they agree); a new kind
+# adds its name here and a migration of the check constraint below.
+REQUEST_KINDS = ("acquire", "assign", "transfer", "repair", "dispose")
 
 
 class Request(db.Model):
@@ -69,7 +71,6 @@ class Request(db.Model):
     # concurrent deciders only the first commits; the second gets StaleDataError.
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        # The kinds of the registry (services/kinds.py): a new kind needs a migration of this constraint.
         sa.CheckConstraint(f"kind IN {REQUEST_KINDS}", name="kind"),
         sa.CheckConstraint(f"state IN {REQUEST_STATES}", name="state"),
         # The asset lock: at most one pending request per asset, enforced by the database.

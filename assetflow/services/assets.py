@@ -12,7 +12,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Asset, Request
 from . import custody, departments, visibility
-from .effects import ACQUIRED_PREFIX
+from .kinds import ACQUIRED_PREFIX
 from .transaction import committing
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..actor import Actor
 from ..extensions import db
 from ..models import Asset, AssetEvent, Request, RequestEvent, User
-from . import effects, visibility
+from . import kinds, visibility
 
 TRACKED = ("status", "custodian_id")
 AUDITED = ("tag", "name", "category", "value", "currency", "location", "status", "custodian_id")
@@ -44,7 +44,7 @@ def _request_effect(req: Request) -> dict[str, Any]:
     stand_in = SimpleNamespace(asset=SimpleNamespace(status=None, custodian_id=None), **{
         name: getattr(req, name) for name in
         ("id", "kind", "applicant_id", "target_user_id", "name", "category", "value", "currency")})
-    effects.apply(stand_in)
+    kinds.apply(stand_in)
     changed = {field: getattr(stand_in.asset, field) for field in TRACKED}
     # A stand-in field still None was left alone, except where the effect clears the custodian.
     return {field: value for field, value in changed.items()

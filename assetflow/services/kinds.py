@@ -13,18 +13,19 @@ stock keepers, `approver`). A (kind, status) pair the spec does not list does no
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 
 from ..errors import AppError, Forbidden, PreconditionFailed, ValidationFailed
 from ..extensions import db
-
-if TYPE_CHECKING:  # the models import this module (their check constraint): no import cycle at run time
-    from ..models import Asset, Request, User
+from ..models import Asset, Request, User
+from ..models.request import REQUEST_KINDS
 
 ANYONE, CUSTODIAN = "anyone", "custodian"
 FIELD_TYPES = ("text", "money", "currency", "asset", "user")
@@ -199,10 +200,21 @@ def _target_is_active(ask: Ask) -> None:
 
 # --- effects: what final approval does, in the approving transaction ----------------------------
 
-def _acquire(req: Request) -> None:
-    from ..models import Asset
-    from .effects import acquired_tag
+ACQUIRED_PREFIX = "ACQ-"
 
+
+def acquired_tag(request_id: int) -> str:
+    """The tag of the asset an acquire creates: ACQ-<request id>, or a free variant of it."""
+    base = f"{ACQUIRED_PREFIX}{request_id:06d}"
+    # Admins cannot register ACQ- tags (services/assets.py), but a row registered before that
+    # rule may hold one; the request's own id keeps the variants of two requests apart.
+    with db.session.no_autoflush:
+        taken = set(db.session.scalars(sa.select(Asset.tag).where(Asset.tag.like(f"{base}%"))))
+    return next(tag for tag in itertools.chain([base], (f"{base}-{n}" for n in itertools.count(2)))
+                if tag not in taken)
+
+
+def _acquire(req: Request) -> None:
     req.asset = Asset(
         tag=acquired_tag(req.id), name=req.name, category=req.category, value=req.value,
         # A request stored before DEFAULT_CURRENCY was filled in at submit has none.
@@ -254,7 +266,8 @@ KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
              who_may_ask={"in_stock": ("approver",), "in_use": (CUSTODIAN,), "in_repair": (CUSTODIAN, "approver")},
              effect=_dispose, wording=_wording("dispose")),
 )}
-REQUEST_KINDS = tuple(KINDS)
+if tuple(KINDS) != REQUEST_KINDS:  # the names stored, and the model's check constraint (a migration)
+    raise RuntimeError(f"models/request.py REQUEST_KINDS {REQUEST_KINDS} differ from the registry {tuple(KINDS)}")
 # Derived views, for readers that want only one column of the registry.
 KIND_FITS: dict[str, tuple[str, ...]] = {name: spec.fits for name, spec in KINDS.items() if spec.takes_asset}
 
@@ -271,3 +284,8 @@ def all_fields() -> dict[str, FieldSpec]:
             if found.setdefault(f.name, f) != f:
                 raise RuntimeError(f"Kinds disagree about field {f.name}")
     return found
+
+
+def apply(req: Request) -> None:
+    """Change the asset as the approved request asks (its kind's effect), in the approving transaction."""
+    KINDS[req.kind].effect(req)

@@ -15,7 +15,7 @@ from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
 from ..workflow import Approval, allowed_actions, fire
-from . import effects, kinds, routing, visibility
+from . import kinds, routing, visibility
 from .transaction import committing
 
 FINAL_ACTION = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}
@@ -167,7 +167,7 @@ def decide(actor: Actor, request_id: int, action: str, comment: str = "",
     else:
         req.decided_at = utcnow()
     if req.state == "approved":
-        effects.apply(req)
+        kinds.apply(req)
     with committing(lambda: _already_changed(request_id, read_version), races=("uq_decisions_request_step",),
                     keep_loaded=True):
         # One versioned UPDATE of the request, before the inbox rows: a lost race stops here, and the

@@ -6,9 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 
-from ..delivery import egress
-from ..delivery.webhooks import allowed_networks
+from .. import egress
 from ..errors import NotFound, ValidationFailed
 from ..events import PING
 from ..extensions import db
@@ -51,6 +51,11 @@ def update(webhook_id: int, data: dict[str, Any]) -> Webhook:
             setattr(hook, field, sorted(set(data[field])) if field == "events" else data[field])
     db.session.commit()
     return hook
+
+
+def allowed_networks() -> tuple[egress.Network, ...]:
+    """WEBHOOK_ALLOWED_NETWORKS: internal networks an admin's webhook may still reach."""
+    return egress.networks(current_app.config["WEBHOOK_ALLOWED_NETWORKS"])
 
 
 def check_url(url: str) -> None:
