@@ -10,12 +10,11 @@ import sqlalchemy.orm as so
 
 from ..extensions import db
 from ..services.kinds import REQUEST_KINDS
+from ..workflow.machine import STATES as REQUEST_STATES  # declared once, by the workflow
 from .asset import Asset
 from .base import UTCDateTime, utcnow
 from .department import ROOT_DEPARTMENT_ID
 from .user import User
-
-REQUEST_STATES = ("pending", "approved", "rejected", "withdrawn")
 
 
 class Request(db.Model):
