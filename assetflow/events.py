@@ -4,7 +4,9 @@ A service publishes inside its transaction; every subscriber runs there too and 
 (the inbox's notifications, the outbox's e-mails and webhook calls), so all of them commit or roll
 back with the change. What leaves the process — a socket push, an e-mail, an HTTP call — goes
 only after the commit: pushes through realtime.emitter's after-commit queue, the rest through
-the outbox worker. A new channel is one more subscriber; no service changes.
+the outbox worker. A request change has one subscriber, assetflow/channels.py's dispatcher, which
+calls each channel in turn and hands the inbox's rows to those that send them; a new channel is one
+more line there, and no service changes.
 """
 
 from __future__ import annotations
@@ -13,31 +15,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .models import Notification, Request, User  # only for the types: models import nothing from here
+from .workflow.actions import DOMAIN_EVENTS, IMPLIES, Action
 
-# What happened to a request, by the action that did it; webhooks subscribe by these names.
-EVENT_OF_ACTION = {
-    "submit": "request.submitted",
-    "advance": "request.advanced",
-    "approve": "request.approved",
-    "reject": "request.rejected",
-    "withdraw": "request.withdrawn",
-    "resubmit": "request.resubmitted",
-    "comment": "request.commented",
-    "remind": "request.reminded",
-    "escalate": "request.escalated",
-}
-DOMAIN_EVENTS = tuple(EVENT_OF_ACTION.values())
+if TYPE_CHECKING:
+    from .models import Request, User  # only for the types: models import nothing from here
+
+__all__ = ["DOMAIN_EVENTS", "PING", "Action", "QueueChanged", "RequestChange", "SessionsEnded", "TokenRevoked",
+           "publish", "subscribe"]
+
 # Sent only by an admin's "send a test" on one webhook.
 PING = "webhook.ping"
 
 
-@dataclass
+@dataclass(frozen=True)
 class RequestChange:
-    """Something happened to a request; `recipients` are the people it concerns (the inbox tells them)."""
+    """Something happened to a request; `recipients` are the people it concerns (the inbox tells them).
 
-    action: str
+    Nothing on it is filled in by a channel: what one channel hands the next is an argument (assetflow/channels.py).
+    """
+
+    action: Action
     request: Request
     actor: User | None
     recipients: list[int]
@@ -45,16 +42,15 @@ class RequestChange:
     on_behalf_of: int | None = None
     # Whose approver queue the change touches: who could decide before and who can now.
     dashboards: set[int] = field(default_factory=set)
-    # Filled by the inbox, the first subscriber: the notification rows it wrote, for later channels.
-    notifications: list[Notification] = field(default_factory=list)
-    # Unread rows the inbox updated instead of adding one (a comment folded into an unread one):
-    # pushed again as their newer version, never e-mailed again.
-    updated: list[Notification] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", Action(self.action))  # an unknown action fails here, not in a channel
 
     @property
     def name(self) -> str:
-        return EVENT_OF_ACTION[self.action]
+        """The domain event webhooks subscribe to (request.approved, …)."""
+        return IMPLIES[self.action].event
 
 
 @dataclass

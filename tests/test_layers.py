@@ -12,9 +12,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "assetflow"
 
 # Lowest first: a module may import from its own layer's lower rows and any layer below its own.
 LAYERS = [
-    {"actor", "errors", "extensions", "metrics", "events", "egress"},
-    {"models"},
+    {"actor", "errors", "extensions", "metrics", "egress"},
     {"workflow"},
+    {"models"},
+    {"events"},
     {"auth"},
     {"services"},
     {"delivery", "realtime"},

@@ -6,7 +6,9 @@ import sqlalchemy as sa
 from assetflow.errors import Conflict
 from assetflow.extensions import db
 from assetflow.models import Asset, Request
-from assetflow.services.transaction import committing
+from assetflow.services import requests
+from assetflow.services.delegations import actor_for
+from assetflow.services.transaction import Lost, committing
 
 from .factories import make_asset, make_user
 
@@ -68,3 +70,42 @@ def test_a_change_made_after_a_kept_commit_is_stored_by_the_next_one(shared_app)
     db.session.commit()
     db.session.expire_all()
     assert (asset.name, asset.location) == ("Kept", "Shelf 9")
+
+
+def test_without_a_conflict_to_word_a_lost_race_only_marks_the_attempt_lost(shared_app):
+    """A background job (a timer) skips what another process did: no error, nothing stored."""
+    asset = make_asset()
+    with db.engine.begin() as other:  # another transaction changes the row after it was read
+        other.execute(sa.update(Asset).where(Asset.id == asset.id).values(name="Theirs", version=Asset.version + 1))
+    with committing() as attempt:
+        asset.name = "Mine"  # a versioned UPDATE that now matches no row
+    assert attempt.lost
+    db.session.expire_all()
+    assert asset.name == "Theirs"
+
+
+def test_lost_raised_in_the_block_is_a_lost_race(shared_app):
+    """A claim that finds itself beaten raises Lost: rolled back, then the caller's conflict (or a lost attempt)."""
+    asset = make_asset()
+    with pytest.raises(Conflict, match="taken by another"):
+        with committing(lambda: Conflict("taken by another")):
+            asset.name = "Mine"
+            db.session.flush()
+            raise Lost
+    with committing() as attempt:
+        asset.name = "Mine again"
+        raise Lost
+    db.session.expire_all()
+    assert attempt.lost and asset.name.startswith("Asset ")
+
+
+def test_the_conflict_of_a_decision_is_built_without_touching_the_session(shared_app):
+    """An error builder has no side effects: the rollback and the re-read are committing()'s and the caller's."""
+    applicant, _ = make_user(), make_user("approver")
+    req = requests.submit(actor_for(applicant), {"kind": "assign", "asset_id": make_asset().id, "reason": "r"})
+    unsaved = duplicate_of(make_asset())
+    unsaved.tag = "NOT-YET"
+    db.session.add(unsaved)
+    error = requests._already_changed(req, None)
+    assert (error.code, error.details["state"], error.details["decided_by"]) == ("conflict", "pending", None)
+    assert unsaved in db.session  # not rolled back (which would expunge it) by building the error

@@ -1,11 +1,14 @@
 """The state machine and the approval chain, without an app."""
 
+import itertools
 from decimal import Decimal
 
 import pytest
 
-from assetflow.errors import Conflict, Forbidden, ValidationFailed
-from assetflow.workflow import Actor, Approval, allowed_actions, fire
+from assetflow.errors import AppError, Conflict, Forbidden, ValidationFailed
+from assetflow.models.request import REQUEST_STATES, Request
+from assetflow.workflow import IMPLIES, STATES, Action, Actor, Approval, allowed_actions, fire
+from assetflow.workflow.actions import DOMAIN_EVENTS
 from assetflow.workflow.rules import Subject, default_rules, first_match, step_label
 
 APPLICANT, BOB, CAROL, ADMIN = Actor(1), Actor(2), Actor(3), Actor(4)
@@ -32,13 +35,32 @@ def test_chain_follows_the_default_rules(kind, value, expected):
 
 
 def test_approve_on_last_step_finishes():
-    result = fire(approval(BOB), "approve")
-    assert (result.state, result.step) == ("approved", 1)
+    outcome = fire(approval(BOB), "approve")
+    assert (outcome.state, outcome.step, outcome.decided_step) == ("approved", 1, 1)
+    assert (outcome.trigger, outcome.action, outcome.finished, outcome.required_role) == (
+        Action.APPROVE, Action.APPROVE, True, None)
+    assert (outcome.implies.event, outcome.implies.decision, outcome.implies.metric) == (
+        "request.approved", "approved", "approved")
 
 
 def test_approve_before_last_step_advances():
-    result = fire(approval(BOB, chain=("approver", "admin")), "approve")
-    assert (result.state, result.step) == ("pending", 2)
+    """The machine, not the service, says that an approval of an earlier step is an advance, and where to."""
+    outcome = fire(approval(BOB, chain=("approver", "admin")), "approve")
+    assert (outcome.state, outcome.step, outcome.decided_step) == ("pending", 2, 1)
+    assert (outcome.trigger, outcome.action, outcome.finished, outcome.required_role) == (
+        Action.APPROVE, Action.ADVANCE, False, "admin")
+    assert (outcome.implies.event, outcome.implies.decision, outcome.implies.metric) == (
+        "request.advanced", "approved", "advanced")
+
+
+@pytest.mark.parametrize("trigger, actor, state, decision", [
+    ("reject", BOB, "rejected", "rejected"),
+    ("withdraw", APPLICANT, "withdrawn", None),  # a withdrawal is not a decision: no Decision row
+])
+def test_a_final_trigger_finishes_with_its_own_outcome(trigger, actor, state, decision):
+    outcome = fire(approval(actor, chain=("approver", "admin"), comment="no"), trigger)
+    assert (outcome.action, outcome.state, outcome.finished, outcome.required_role) == (trigger, state, True, None)
+    assert outcome.implies.decision == decision
 
 
 def test_second_step_needs_a_named_decider():
@@ -114,11 +136,66 @@ def test_allowed_actions_empty_when_final():
     assert allowed_actions(approval(BOB, state="approved")) == []
 
 
+ANYONE = (APPLICANT, BOB, CAROL, ADMIN, Actor(5, active=False), Actor(7, principals=frozenset({BOB.id})))
+
+
+@pytest.mark.parametrize("actor, state, step", list(itertools.product(ANYONE, STATES, (1, 2))))
+def test_allowed_actions_are_exactly_what_fire_accepts(actor, state, step):
+    """One guard table: what a client is offered is what firing (with a comment) lets through."""
+
+    def flow():
+        return approval(actor, state=state, step=step, chain=("approver", "admin"),
+                        prior=[BOB.id] if step == 2 else (), comment="why")
+
+    accepted = []
+    for trigger in ("approve", "reject", "withdraw"):
+        try:
+            fire(flow(), trigger)
+            accepted.append(trigger)
+        except AppError:
+            pass
+    assert allowed_actions(flow()) == accepted
+
+
+def test_allowed_actions_builds_no_machine():
+    """Asked for every row of a list page: read from the tables, no transitions.Machine (which adds `trigger`)."""
+    flow = approval(BOB)
+    assert allowed_actions(flow) == ["approve", "reject"]
+    assert not hasattr(flow, "trigger")
+
+
+def test_states_are_declared_once():
+    assert REQUEST_STATES is STATES
+    check = next(c for c in Request.__table__.constraints if c.name and c.name.endswith("state"))
+    assert all(f"'{state}'" in str(check.sqltext) for state in STATES)
+
+
+def test_every_action_has_one_entry_and_keeps_its_wire_names():
+    """The JSON values clients and webhooks read never change."""
+    assert set(IMPLIES) == set(Action)
+    assert {a.value: i.event for a, i in IMPLIES.items()} == {
+        "submit": "request.submitted", "resubmit": "request.resubmitted", "advance": "request.advanced",
+        "approve": "request.approved", "reject": "request.rejected", "withdraw": "request.withdrawn",
+        "comment": "request.commented", "remind": "request.reminded", "escalate": "request.escalated",
+        "requalify": None,
+    }
+    assert DOMAIN_EVENTS == tuple(e for e in (i.event for i in IMPLIES.values()) if e)
+    assert {a.value for a, i in IMPLIES.items() if i.notification == "approval_update"} == {
+        "submit", "resubmit", "advance", "approve", "reject", "withdraw", "escalate"}
+    assert (IMPLIES[Action.COMMENT].notification, IMPLIES[Action.REMIND].notification) == (
+        "request_comment", "approval_reminder")
+    assert [a.value for a, i in IMPLIES.items() if not i.moves_queue] == ["comment", "remind"]
+    assert {a.value: i.metric for a, i in IMPLIES.items() if i.metric} == {
+        "submit": "submitted", "resubmit": "submitted", "advance": "advanced", "approve": "approved",
+        "reject": "rejected", "withdraw": "withdrawn"}
+
+
 def test_a_delegate_decides_for_a_named_principal():
     delegate = Actor(7, principals=frozenset({BOB.id}))
     flow = approval(delegate)
     assert flow.acting_for() == BOB.id
     assert fire(flow, "approve").state == "approved"
+    assert flow.acting_for() == BOB.id  # the outcome does not change whom the actor stood in for
 
 
 def test_a_delegate_cannot_act_for_a_principal_who_decided_an_earlier_step():

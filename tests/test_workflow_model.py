@@ -1,7 +1,9 @@
 """The workflow over HTTP, driven by random actors, against a plain model of product.md's rules.
 
 Hypothesis picks who does what (submit, approve, reject, withdraw, bulk-approve) on which asset or
-request; the model says what must happen (status, state, step, the asset's effect, who is notified)
+request; the model says what must happen (status, state, step, the asset's effect, who is notified
+and what their latest notification says: which request, what was done — "advance" for an approval
+that leaves the request pending — and its status)
 and every answer of the API is compared with it. The model is written from the contract, not from
 the services, so a service that drifts from the contract fails here.
 """
@@ -93,6 +95,8 @@ class Workflow(RuleBasedStateMachine):
             self.assets.append(Asset(row.id, Decimal(value), status, holder.id if holder else None))
         self.requests: list[Req] = []
         self.inbox = dict.fromkeys((u.id for u in self.users.values()), 0)
+        # Per user: (request id, action, status) of the latest notification they should have.
+        self.latest: dict[int, tuple[int, str, str]] = {}
 
     # --- the model ---------------------------------------------------------------------------
 
@@ -105,9 +109,10 @@ class Workflow(RuleBasedStateMachine):
         return {u.id for u in self.users.values()
                 if u.role == role and u.id != req.applicant and u.id not in req.deciders}
 
-    def notify(self, user_ids: set[int]) -> None:
+    def notify(self, user_ids: set[int], req: Req, action: str) -> None:
         for user_id in user_ids:
             self.inbox[user_id] += 1
+            self.latest[user_id] = (req.id, action, req.state)
 
     def expected_submit(self, actor: User, kind: str, asset: Asset | None, target: User) -> int:
         if kind == "acquire":
@@ -138,14 +143,16 @@ class Workflow(RuleBasedStateMachine):
         """The model's side of a decision that the API accepted."""
         if action != "withdraw":
             req.deciders.append(actor.id)
+        told = action
         if action == "approve" and req.step < len(req.chain):
             req.step += 1
+            told = "advance"  # an approval that leaves the request pending, one step on
         else:
             req.state = FINAL[action]
         recipients = {req.applicant} | (self.deciders(req) if req.state == "pending" else set())
         if req.state == "approved":
             recipients |= self.take_effect(req, body)
-        self.notify(recipients - {actor.id})  # nobody is notified of their own action
+        self.notify(recipients - {actor.id}, req, told)  # nobody is notified of their own action
 
     def take_effect(self, req: Req, body: dict) -> set[int]:
         """What final approval does to the asset; returns who else is told (a transfer's target)."""
@@ -188,7 +195,7 @@ class Workflow(RuleBasedStateMachine):
                   target.id if kind == "transfer" else None, chain_for(kind, value if kind == "acquire" else asset.value))
         assert (created["state"], created["step"], created["steps_total"]) == ("pending", 1, len(req.chain))
         self.requests.append(req)
-        self.notify(self.deciders(req))
+        self.notify(self.deciders(req), req, "submit")
 
     @precondition(lambda self: self.requests)
     @rule(actor=st.sampled_from([n for n, _ in USERS]), index=st.integers(0, 200),
@@ -239,6 +246,9 @@ class Workflow(RuleBasedStateMachine):
             seqs = [item["seq"] for item in body["items"]]
             assert seqs == list(range(1, self.inbox[user.id] + 1)), (user, seqs)
             assert body["last_seq"] == self.inbox[user.id]
+            if body["items"]:
+                last = body["items"][-1]["payload"]
+                assert (last["request_id"], last["action"], last["status"]) == self.latest[user.id], (user, last)
 
     def teardown(self):
         self.inbox_seqs_count_up_by_one()

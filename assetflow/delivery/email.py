@@ -24,6 +24,8 @@ from ..extensions import db
 from ..models import Notification, OutboxMessage, Request, User
 from ..models.base import utcnow
 from ..services import email_links, routing
+from ..services.notify import InboxRows
+from ..services.transaction import committing
 from .worker import DeliveryFailed, NothingToSend
 
 CHANNEL = "email"
@@ -61,9 +63,9 @@ STATUS = {
 }
 
 
-def request_changed(change: RequestChange) -> None:
-    """Subscriber: an e-mail row for each notification the inbox just wrote."""
-    enqueue_for(change.notifications)
+def request_changed(change: RequestChange, rows: InboxRows) -> None:
+    """An e-mail row for each notification the inbox just added (a folded comment's row was e-mailed already)."""
+    enqueue_for(rows.added)
 
 
 def enqueue_for(notifications: Iterable[Notification]) -> int:
@@ -105,17 +107,17 @@ def _gather_digest(message: OutboxMessage) -> list[int]:
     """Take over the user's other waiting digest rows, so one e-mail carries them: those no worker
     holds, and those this worker claimed in the same batch (same lease)."""
     now = utcnow()
-    taken = db.session.scalars(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.channel == CHANNEL, OutboxMessage.target_id == message.target_id,
-               OutboxMessage.state == "pending", OutboxMessage.id != message.id,
-               sa.or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now,
-                      OutboxMessage.lease_until == message.lease_until))
-        .values(state="sent", finished_at=now, last_error=f"in digest {message.message_id}")
-        .returning(OutboxMessage.payload),
-        execution_options={"synchronize_session": False},
-    ).all()
-    db.session.commit()
+    with committing():
+        taken = db.session.scalars(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.channel == CHANNEL, OutboxMessage.target_id == message.target_id,
+                   OutboxMessage.state == "pending", OutboxMessage.id != message.id,
+                   sa.or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now,
+                          OutboxMessage.lease_until == message.lease_until))
+            .values(state="sent", finished_at=now, last_error=f"in digest {message.message_id}")
+            .returning(OutboxMessage.payload),
+            execution_options={"synchronize_session": False},
+        ).all()
     return [payload["notification_id"] for payload in taken if payload.get("mode") == "digest"]
 
 

@@ -21,6 +21,7 @@ from .. import egress
 from ..events import RequestChange
 from ..extensions import db
 from ..models import OutboxMessage, Webhook, WebhookAttempt
+from ..services.transaction import committing
 from ..services.webhooks import allowed_networks
 from .worker import DeliveryFailed, NothingToSend
 
@@ -34,14 +35,16 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def request_changed(change: RequestChange) -> None:
-    """Subscriber: a call to every webhook subscribed to what happened."""
+    """A call to every webhook subscribed to what happened."""
+    if change.name is None:  # not a domain event (nothing is published for it)
+        return
     req = change.request
     actor = {"id": change.actor.id, "name": change.actor.display_name} if change.actor else None
     enqueue(change.name, {
         "request_id": req.id, "kind": req.kind, "state": req.state, "step": req.step, "steps_total": req.steps_total,
         "asset_id": req.asset_id, "asset_tag": req.asset.tag if req.asset else None,
         "applicant_id": req.applicant_id, "actor": actor, "on_behalf_of_id": change.on_behalf_of,
-        "action": change.action, "comment": change.comment, "version": req.version,
+        "action": change.action.value, "comment": change.comment, "version": req.version,
         "at": req.updated_at.isoformat() if req.updated_at else None,
     })
 
@@ -108,8 +111,8 @@ def failure_text(failure: Exception) -> str:
 
 
 def _log(message: OutboxMessage, hook: Webhook, status: int | None, error: str, started: float) -> None:
-    db.session.add(WebhookAttempt(
-        outbox_id=message.id, webhook_id=hook.id, attempt=message.attempts, status_code=status,
-        duration_ms=round((time.perf_counter() - started) * 1000), error=error[:2000],
-    ))
-    db.session.commit()
+    with committing():
+        db.session.add(WebhookAttempt(
+            outbox_id=message.id, webhook_id=hook.id, attempt=message.attempts, status_code=status,
+            duration_ms=round((time.perf_counter() - started) * 1000), error=error[:2000],
+        ))

@@ -20,6 +20,7 @@ from flask import current_app
 from ..extensions import db
 from ..models.base import utcnow
 from ..models.outbox import OutboxMessage
+from ..services.transaction import committing
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
@@ -54,14 +55,14 @@ def claim(now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
                    sa.or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now))
     due = (sa.select(OutboxMessage.id).where(free).order_by(OutboxMessage.due_at, OutboxMessage.id)
            .limit(limit).with_for_update(skip_locked=True))
-    ids = list(db.session.scalars(
-        # `free` again in the UPDATE: on SQLite (no row locks) it is what keeps two claims apart.
-        sa.update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()), free)
-        .values(lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id),
-        execution_options={"synchronize_session": False},
-    ))
-    db.session.commit()
+    with committing():  # conditional UPDATEs: a row another worker leased is simply not among the ids
+        ids = list(db.session.scalars(
+            # `free` again in the UPDATE: on SQLite (no row locks) it is what keeps two claims apart.
+            sa.update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()), free)
+            .values(lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id),
+            execution_options={"synchronize_session": False},
+        ))
     if not ids:
         return []
     return list(db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids))
@@ -70,14 +71,14 @@ def claim(now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
 
 def _finish(message: OutboxMessage, **values) -> bool:
     """Record the end of the claimed attempt; False when the lease was lost to another worker."""
-    result = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
-               OutboxMessage.state == "pending")
-        .values(lease_until=None, **values),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.commit()
+    with committing():
+        result = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
+                   OutboxMessage.state == "pending")
+            .values(lease_until=None, **values),
+            execution_options={"synchronize_session": False},
+        )
     return result.rowcount == 1
 
 

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
+from ..workflow.machine import STATES as REQUEST_STATES  # declared once, by the workflow
 from .asset import Asset
 from .base import UTCDateTime, utcnow
 from .department import ROOT_DEPARTMENT_ID
 from .user import User
 
-REQUEST_STATES = ("pending", "approved", "rejected", "withdrawn")
 # The kinds stored, in the order of services/kinds.py's registry (which checks that they agree); a new kind
 # adds its name here and a migration of the check constraint below.
 REQUEST_KINDS = ("acquire", "assign", "transfer", "repair", "dispose")

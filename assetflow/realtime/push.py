@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from ..events import QueueChanged, RequestChange, SessionsEnded, TokenRevoked
-from ..services.notify import event_payload
+from ..services.notify import InboxRows, event_payload
+from ..workflow.actions import IMPLIES, Action
 from . import emitter
 
 REQUEST_CHANGED = "request_changed"
-# Actions that leave the request as it was: nothing for the dashboards or the actor's other tabs.
-TALK = ("comment", "remind")
 
 
-def request_changed(change: RequestChange) -> None:
-    """Queue each notification's push, the queue change for the dashboards it touches, and the actor's tabs."""
-    for row in change.notifications + change.updated:
+def request_changed(change: RequestChange, rows: InboxRows) -> None:
+    """Queue the push of each row the inbox wrote, the queue change of the dashboards it touches, the actor's tabs."""
+    for row in rows.pushed:
         emitter.queue(row.type, event_payload(row), emitter.user_room(row.user_id))
-    if change.action in TALK:
+    if not IMPLIES[change.action].moves_queue:  # a comment or a reminder leaves the request as it was
         return
     req = change.request
-    queue_event = {"request_id": req.id, "state": req.state, "step": req.step, "action": change.action}
+    queue_event = {"request_id": req.id, "state": req.state, "step": req.step, "action": change.action.value}
     actor_id = change.actor.id if change.actor else None
     # Only to the people whose queue changes: never to a whole role (another department's approvers).
     rooms = [emitter.user_room(uid) for uid in sorted(change.dashboards - {actor_id})]
@@ -26,7 +25,7 @@ def request_changed(change: RequestChange) -> None:
         emitter.queue("queue_update", queue_event, rooms)
     if actor_id is not None:
         # The actor's other tabs learn of it without an inbox row (not durable, no seq).
-        at = change.notifications[0].payload["at"] if change.notifications else None
+        at = rows.added[0].payload["at"] if rows.added else None
         emitter.queue(REQUEST_CHANGED, {**queue_event, "at": at}, emitter.user_room(actor_id))
 
 
@@ -43,5 +42,5 @@ def token_revoked(change: TokenRevoked) -> None:
 def queue_changed(change: QueueChanged) -> None:
     """Tell the people who gained or lost a request's current step (a role, department or manager change)."""
     rooms = [emitter.user_room(uid) for uid in sorted(change.users)]
-    event = {"request_id": change.request_id, "state": "pending", "step": change.step, "action": "requalify"}
+    event = {"request_id": change.request_id, "state": "pending", "step": change.step, "action": Action.REQUALIFY.value}
     emitter.queue("queue_update", event, rooms)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,10 +12,24 @@ from ..events import RequestChange
 from ..extensions import db
 from ..models import Notification, Request, User
 from ..models.base import utcnow
+from ..workflow.actions import APPROVAL_REMINDER, APPROVAL_UPDATE, IMPLIES, REQUEST_COMMENT
+from .transaction import committing
 
-APPROVAL_UPDATE = "approval_update"
-APPROVAL_REMINDER = "approval_reminder"
-REQUEST_COMMENT = "request_comment"
+
+@dataclass(frozen=True)
+class InboxRows:
+    """What the inbox wrote for one change, for the channels that send it on."""
+
+    # One new row per person told.
+    added: list[Notification] = field(default_factory=list)
+    # Unread rows updated instead of adding one (a comment folded into an unread one): pushed again
+    # as their newer version, never e-mailed again.
+    updated: list[Notification] = field(default_factory=list)
+
+    @property
+    def pushed(self) -> list[Notification]:
+        """Every row a socket should receive, new or newer."""
+        return self.added + self.updated
 
 
 def _next_seqs(user_ids: list[int]) -> dict[int, int]:
@@ -47,29 +62,28 @@ def event_payload(notification: Notification, replayed: bool = False) -> dict[st
     }
 
 
-def record(change: RequestChange) -> list[Notification]:
-    """The inbox, first subscriber of every request change: one durable row per person it concerns.
+def record(change: RequestChange) -> InboxRows:
+    """The inbox: one durable row per person a request change concerns; returns the rows written.
 
     Nobody is notified of their own action (the HTTP answer told them). A comment on a request
     whose earlier comment a recipient has not read yet updates that unread row (its body, count
     and time) instead of adding one: a burst of comments is one notification, and one e-mail.
-    The rows are recorded on the change for the channels after this one (the live push, e-mail).
     """
     req, actor = change.request, change.actor
-    kind, body = BODIES.get(change.action, (APPROVAL_UPDATE, _update_body))
-    payload = {**_request_summary(req), **body(change), "at": utcnow().isoformat()}
+    kind = IMPLIES[change.action].notification
+    if kind is None:
+        return InboxRows()
+    payload = {**_request_summary(req), **BODIES[kind](change), "at": utcnow().isoformat()}
     author = {actor.id} if actor else set()
     recipients = sorted(set(change.recipients) - author)
-    if kind == REQUEST_COMMENT and recipients:
-        change.updated += _coalesce(req.id, recipients, payload)
-        recipients = sorted(set(recipients) - {row.user_id for row in change.updated})
+    updated = _coalesce(req.id, recipients, payload) if kind == REQUEST_COMMENT and recipients else []
+    recipients = sorted(set(recipients) - {row.user_id for row in updated})
     seqs = _next_seqs(recipients) if recipients else {}
-    rows = [Notification(user_id=uid, seq=seqs[uid], type=kind, payload={**payload, **_first(kind)})
-            for uid in recipients]
-    db.session.add_all(rows)
+    added = [Notification(user_id=uid, seq=seqs[uid], type=kind, payload={**payload, **_first(kind)})
+             for uid in recipients]
+    db.session.add_all(added)
     db.session.flush()
-    change.notifications += rows
-    return rows
+    return InboxRows(added, updated)
 
 
 def _first(kind: str) -> dict[str, Any]:
@@ -119,7 +133,7 @@ def _update_body(change: RequestChange) -> dict[str, Any]:
         # Who decides next, so a client can say "waiting for an admin" (None once decided).
         "required_role": change.request.required_role,
         "actor": _actor(change.actor, change.on_behalf_of) if change.actor else None,
-        "action": change.action,
+        "action": change.action.value,
         "comment": change.comment,
     }
 
@@ -134,8 +148,8 @@ def _comment_body(change: RequestChange) -> dict[str, Any]:
             "body": comment.comment}
 
 
-# The notification type and payload of each action; every other action is an approval_update.
-BODIES = {"remind": (APPROVAL_REMINDER, _reminder_body), "comment": (REQUEST_COMMENT, _comment_body)}
+# The payload of each notification type (which type an action writes is in workflow/actions.py).
+BODIES = {APPROVAL_UPDATE: _update_body, APPROVAL_REMINDER: _reminder_body, REQUEST_COMMENT: _comment_body}
 
 
 def _actor(actor: User, on_behalf_of: int | None) -> dict[str, Any]:
@@ -187,17 +201,17 @@ def mark_read(user_id: int, notification_id: int) -> Notification:
     if row is None or row.user_id != user_id:
         raise NotFound(f"Notification {notification_id} not found")
     if row.read_at is None:
-        row.read_at = utcnow()
-        db.session.commit()
+        with committing():  # two marks at once both mean "read": neither loses anything
+            row.read_at = utcnow()
     return row
 
 
 def mark_all_read(user_id: int) -> int:
     """Mark every unread notification of the user read; return how many changed."""
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    db.session.commit()
+    with committing():
+        result = db.session.execute(
+            sa.update(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        )
     return result.rowcount

@@ -14,11 +14,9 @@ from ..extensions import db
 from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
-from ..workflow import Approval, allowed_actions, fire
+from ..workflow import ACTIONS, IMPLIES, Action, Approval, Outcome, allowed_actions, fire
 from . import kinds, routing, visibility
 from .transaction import committing
-
-FINAL_ACTION = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}
 
 
 def _load_asset_for(spec: kinds.KindSpec, asset_id: int | None) -> Asset | None:
@@ -85,33 +83,39 @@ def submit(actor: Actor, data: dict[str, Any], previous: Request | None = None) 
         # Locking the asset changes it: this versioned UPDATE loses to an admin's concurrent edit
         # (and to a concurrent submit, as does the pending-request index).
         asset.updated_at = utcnow()
-    with committing(lambda: _submit_lost(asset), races=("uq_requests_pending_asset",), keep_loaded=True):
+    action = Action.RESUBMIT if previous else Action.SUBMIT
+    with committing(lambda: _submit_lost(asset, _pending_on(asset)), races=("uq_requests_pending_asset",),
+                    keep_loaded=True):
         db.session.add(req)
         db.session.flush()
-        _audit(req, applicant, "submit", None, "")
+        _audit(req, applicant, Action.SUBMIT, None, "")
         if previous is not None:
-            _audit(previous, applicant, "resubmit", previous.state, f"Resubmitted as request {req.id}")
+            _audit(previous, applicant, Action.RESUBMIT, previous.state, f"Resubmitted as request {req.id}")
         deciders = routing.may_decide_now(req)
-        publish(RequestChange("resubmit" if previous else "submit", req, applicant,
-                              [applicant.id, *sorted(deciders)], dashboards=deciders))
-    DECISIONS.labels("submitted").inc()
+        publish(RequestChange(action, req, applicant, [applicant.id, *sorted(deciders)], dashboards=deciders))
+    DECISIONS.labels(IMPLIES[action].metric).inc()
     return req
 
 
-def _submit_lost(asset: Asset | None) -> Conflict:
+def _pending_on(asset: Asset | None) -> Request | None:
+    """Re-read after a lost submit: the request that holds the asset now, if any."""
+    return visibility.pending_request_on(asset.id) if asset is not None else None
+
+
+def _submit_lost(asset: Asset | None, pending: Request | None) -> Conflict:
     """The 409 for a submit that lost a race: to another request on the asset, or to an edit of it."""
     if asset is None:
         return Conflict("The request could not be stored; try again")
-    if visibility.pending_request_on(asset.id) is not None:
+    if pending is not None:
         return _locked(asset)
     return Conflict(f"Asset {asset.tag} was changed concurrently; reload it", {"asset_id": asset.id})
 
 
-def _audit(req: Request, actor: Actor | None, action: str, from_state: str | None, comment: str,
+def _audit(req: Request, actor: Actor | None, action: Action, from_state: str | None, comment: str,
            step: int | None = None, on_behalf_of: int | None = None) -> None:
     # `step` is the step acted on: an approval that advances the request has already moved req.step.
     db.session.add(RequestEvent(
-        request_id=req.id, actor_id=actor.id if actor else None, on_behalf_of_id=on_behalf_of, action=action,
+        request_id=req.id, actor_id=actor.id if actor else None, on_behalf_of_id=on_behalf_of, action=action.value,
         from_state=from_state, to_state=req.state, step=step or req.step, comment=comment,
     ))
 
@@ -149,48 +153,48 @@ def decide(actor: Actor, request_id: int, action: str, comment: str = "",
     """Approve, reject or withdraw a request, under optimistic locking."""
     req = visibility.get_visible(actor, request_id)
     if version is not None and version != req.version:
-        raise _already_changed(request_id)
-    from_state, decided_step, read_version = req.state, req.step, req.version
+        raise _already_changed(req, _last_decision(request_id))
+    read_version, from_state = req.version, req.state
     approval = approval_for(req, actor, comment)
     on_behalf_of = approval.acting_for()
     before = routing.may_decide_now(req, set(approval.deciders))
     try:
         outcome = fire(approval, action)
     except Conflict:
-        raise _already_changed(request_id) from None
-    if outcome.state == "approved":
+        raise _already_changed(req, _last_decision(request_id)) from None
+    if outcome.action is Action.APPROVE:
         _check_at_approval(req)
-    req.state, req.step = outcome.state, outcome.step
-    req.required_role = req.chain[req.step - 1] if req.state == "pending" else None
-    if req.state == "pending":
-        routing.start_step(req)
-    else:
-        req.decided_at = utcnow()
-    if req.state == "approved":
-        kinds.apply(req)
-    with committing(lambda: _already_changed(request_id, read_version), races=("uq_decisions_request_step",),
-                    keep_loaded=True):
+    _apply(req, outcome)
+    with committing(lambda: _already_changed(*_as_it_is_now(request_id), read_version),
+                    races=("uq_decisions_request_step",), keep_loaded=True):
         # One versioned UPDATE of the request, before the inbox rows: a lost race stops here, and the
         # request's row is locked before its people's (as every writer of a request locks them).
         db.session.flush()
         behalf = on_behalf_of if on_behalf_of != actor.id else None
-        if action != "withdraw":
-            decision = Decision(request_id=req.id, step=decided_step, approver_id=actor.id,
-                                on_behalf_of_id=behalf, outcome=FINAL_ACTION[action], comment=comment)
+        if outcome.implies.decision is not None:
+            decision = Decision(request_id=req.id, step=outcome.decided_step, approver_id=actor.id,
+                                on_behalf_of_id=behalf, outcome=outcome.implies.decision, comment=comment)
             db.session.add(decision)  # flushed with the inbox rows, still inside `committing`
             # The next step's deciders exclude this one (four eyes): added to the loaded list, not reloaded.
             set_committed_value(req, "decisions", [*req.decisions, decision])
-        _audit(req, actor, action, from_state, comment, decided_step, behalf)
+        _audit(req, actor, outcome.trigger, from_state, comment, outcome.decided_step, behalf)
         after = routing.may_decide_now(req)
         recipients = _recipients(req, after) + ([behalf] if behalf else [])
-        publish(RequestChange(_notify_action(action, req), req, actor.user, recipients, comment, behalf,
+        publish(RequestChange(outcome.action, req, actor.user, recipients, comment, behalf,
                               dashboards=before | after))
-    DECISIONS.labels(FINAL_ACTION[action] if req.state != "pending" else "advanced").inc()
+    DECISIONS.labels(outcome.implies.metric).inc()
     return req
 
 
-def _notify_action(action: str, req: Request) -> str:
-    return "advance" if action == "approve" and req.state == "pending" else action
+def _apply(req: Request, outcome: Outcome) -> None:
+    """Write the workflow's outcome onto the request: its state and step, and what a final approval does."""
+    req.state, req.step, req.required_role = outcome.state, outcome.step, outcome.required_role
+    if not outcome.finished:
+        routing.start_step(req)
+    else:
+        req.decided_at = utcnow()
+    if outcome.action is Action.APPROVE:
+        kinds.apply(req)
 
 
 def _recipients(req: Request, deciders: set[int]) -> list[int]:
@@ -202,25 +206,31 @@ def _recipients(req: Request, deciders: set[int]) -> list[int]:
     return recipients
 
 
-def _already_changed(request_id: int, read_version: int | None = None) -> Conflict:
-    """The 409 for a lost race, saying who decided when someone did."""
-    db.session.rollback()
-    req = db.session.get(Request, request_id)
+def _last_decision(request_id: int) -> RequestEvent | None:
+    """The request's latest approve, reject or withdraw in its audit trail (not a later comment)."""
+    return db.session.scalar(
+        sa.select(RequestEvent).where(RequestEvent.request_id == request_id, RequestEvent.action.in_(ACTIONS))
+        .order_by(RequestEvent.id.desc()).limit(1)
+    )
+
+
+def _as_it_is_now(request_id: int) -> tuple[Request, RequestEvent | None]:
+    """Re-read after a lost race (committing() has rolled back): the request and its latest decision."""
+    return db.session.get(Request, request_id), _last_decision(request_id)
+
+
+def _already_changed(req: Request, last: RequestEvent | None, read_version: int | None = None) -> Conflict:
+    """The 409 for a lost race, saying who decided when someone did (reads only what it is given)."""
     if req.version == read_version and req.asset is not None:
         # The request is as it was read: what changed under the approval is its asset.
         return Conflict(f"Asset {req.asset.tag} was changed concurrently; reload it",
                         {"state": req.state, "version": req.version, "asset_id": req.asset_id})
-    last = db.session.scalar(
-        sa.select(RequestEvent).where(RequestEvent.request_id == request_id,
-                                      RequestEvent.action.in_(FINAL_ACTION))  # not a later comment
-        .order_by(RequestEvent.id.desc()).limit(1)
-    )
     decided_by = None
     if req.state != "pending" and last is not None:
         decided_by = {"id": last.actor.id, "display_name": last.actor.display_name}
     who = f" by {decided_by['display_name']}" if decided_by else ""
-    message = (f"Request {request_id} was already {req.state}{who}" if req.state != "pending"
-               else f"Request {request_id} was changed by someone else; reload it")
+    message = (f"Request {req.id} was already {req.state}{who}" if req.state != "pending"
+               else f"Request {req.id} was changed by someone else; reload it")
     return Conflict(message, {"state": req.state, "version": req.version, "decided_by": decided_by})
 
 
@@ -229,7 +239,8 @@ def bulk_approve(actor: Actor, ids: list[int], comment: str = "") -> list[dict[s
     results = []
     for request_id in ids:
         try:
-            results.append({"id": request_id, "ok": True, "request": decide(actor, request_id, "approve", comment)})
+            approved = decide(actor, request_id, Action.APPROVE, comment)
+            results.append({"id": request_id, "ok": True, "request": approved})
         except AppError as error:
             results.append({"id": request_id, "ok": False, "status": error.status,
                             "error": {"code": error.code, "message": error.message}})
@@ -260,10 +271,10 @@ def comment(author: Actor, request_id: int, body: str) -> RequestEvent:
     """Add a comment to a request the author may see; everyone else involved is told live."""
     req = visibility.get_visible(author, request_id)
     recipients = involved(req)
-    event = RequestEvent(request_id=req.id, actor_id=author.id, action="comment", from_state=req.state,
+    event = RequestEvent(request_id=req.id, actor_id=author.id, action=Action.COMMENT.value, from_state=req.state,
                          to_state=req.state, step=req.step, comment=body)
     with committing(lambda: Conflict("The comment could not be stored; try again")):
         db.session.add(event)
         db.session.flush()
-        publish(RequestChange("comment", req, author.user, sorted(recipients), body, extra={"comment": event}))
+        publish(RequestChange(Action.COMMENT, req, author.user, sorted(recipients), body, extra={"comment": event}))
     return event

@@ -13,13 +13,14 @@ import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..events import RequestChange, publish
 from ..extensions import db
 from ..models import Request, RequestEvent, RequestStep, StepDecider, User
 from ..models.base import utcnow
+from ..workflow import Action
 from . import routing
+from .transaction import Lost, committing
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,7 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
         for step_id in due_steps(kind, now):
             try:
                 fired[counter] += fire(step_id, now)
-            except Exception:  # one bad row must not stop the others; it is tried again next pass
-                db.session.rollback()
+            except Exception:  # one bad row must not stop the others (committing() rolled it back); next pass
                 log.exception("timer %s of request step %s failed", kind, step_id)
     return fired
 
@@ -59,68 +59,65 @@ def due_steps(kind: str, now: datetime) -> list[int]:
     return [step_id for step_id, started, after in rows if started + timedelta(hours=after) <= now]
 
 
-def _claim(step_id: int, kind: str, now: datetime) -> RequestStep | None:
-    """The step, if this transaction won its `kind` timer; None when another process did."""
+def _claim(step_id: int, kind: str, now: datetime) -> RequestStep:
+    """The step, once this transaction has won its `kind` timer; Lost when another process did
+    (or the request was decided since the step was found due)."""
     _, fired_at = TIMERS[kind]
     step = db.session.scalar(
         sa.select(RequestStep).where(RequestStep.id == step_id, fired_at.is_(None))
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers anyway
     )
     if step is None:
-        return None
+        raise Lost
     won = db.session.execute(
         sa.update(RequestStep).where(RequestStep.id == step_id, fired_at.is_(None))
         .values({fired_at.key: now}),
         execution_options={"synchronize_session": False},
     ).rowcount == 1
     if not won:
-        return None
+        raise Lost
     db.session.refresh(step)
     req = step.request
     if req.state != "pending" or req.step != step.step:  # decided since it was found due
-        db.session.rollback()
-        return None
+        raise Lost
     return step
 
 
 def _remind(step_id: int, now: datetime) -> int:
-    step = _claim(step_id, "remind", now)
-    if step is None:
+    with committing() as attempt:
+        step = _claim(step_id, "remind", now)
+        req = step.request
+        db.session.add(RequestEvent(request_id=req.id, actor_id=None, action=Action.REMIND.value,
+                                    from_state=req.state, to_state=req.state, step=step.step, comment=""))
+        publish(RequestChange(Action.REMIND, req, None, sorted(routing.may_decide_now(req)),
+                              extra={"waiting_since": step.started_at}))
+    if attempt.lost:
         return 0
-    req = step.request
-    db.session.add(RequestEvent(request_id=req.id, actor_id=None, action="remind", from_state=req.state,
-                                to_state=req.state, step=step.step, comment=""))
-    publish(RequestChange("remind", req, None, sorted(routing.may_decide_now(req)),
-                          extra={"waiting_since": step.started_at}))
-    db.session.commit()
     log.info("timer remind request=%s step=%s", req.id, step.step)
     return 1
 
 
 def _escalate(step_id: int, now: datetime) -> int:
-    step = _claim(step_id, "escalate", now)
-    if step is None:
-        return 0
-    req = step.request
-    before = routing.may_decide_now(req)
-    added = escalation_targets(req, step)
-    req.deciders += [StepDecider(step=step.step, user_id=user_id, via="escalation") for user_id in added]
-    # A versioned UPDATE of the request: a decision made meanwhile wins, and this escalation
-    # rolls back (and is not retried: the step is no longer current).
-    req.updated_at = now
-    names = ", ".join(db.session.scalars(sa.select(User.display_name).where(User.id.in_(added))
-                                         .order_by(User.id)))
-    db.session.add(RequestEvent(request_id=req.id, actor_id=None, action="escalate", from_state=req.state,
-                                to_state=req.state, step=step.step, comment=names))
-    try:
+    # A decision made meanwhile wins (the versioned UPDATE below matches no row): the escalation
+    # is lost and not retried, the step being no longer current.
+    with committing() as attempt:
+        step = _claim(step_id, "escalate", now)
+        req = step.request
+        before = routing.may_decide_now(req)
+        added = escalation_targets(req, step)
+        req.deciders += [StepDecider(step=step.step, user_id=user_id, via="escalation") for user_id in added]
+        req.updated_at = now  # a versioned UPDATE of the request
+        names = ", ".join(db.session.scalars(sa.select(User.display_name).where(User.id.in_(added))
+                                             .order_by(User.id)))
+        db.session.add(RequestEvent(request_id=req.id, actor_id=None, action=Action.ESCALATE.value,
+                                    from_state=req.state, to_state=req.state, step=step.step, comment=names))
         db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
+        db.session.expire(req, ["deciders"])
+        newly = sorted(routing.may_decide_now(req) - before)
+        publish(RequestChange(Action.ESCALATE, req, None, [req.applicant_id, *newly], names,
+                              dashboards=set(newly)))
+    if attempt.lost:
         return 0
-    db.session.expire(req, ["deciders"])
-    newly = sorted(routing.may_decide_now(req) - before)
-    publish(RequestChange("escalate", req, None, [req.applicant_id, *newly], names, dashboards=set(newly)))
-    db.session.commit()
     log.info("timer escalate request=%s step=%s added=%s", req.id, step.step, added)
     return 1
 

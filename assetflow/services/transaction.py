@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -30,35 +31,58 @@ MEANINGS = {
 }
 
 
+class Lost(Exception):
+    """Raised in a `committing` block that finds a concurrent change won (a claim whose conditional UPDATE
+    matched no row, a row no longer as it was found): the block stops and nothing it did is stored."""
+
+
+@dataclass
+class Attempt:
+    """What became of a `committing` block that words no conflict: `lost` when a concurrent change won."""
+
+    lost: bool = False
+
+
 @contextmanager
-def committing(on_conflict: Callable[[], Conflict], races: Collection[str] = (),
-               keep_loaded: bool = False) -> Iterator[None]:
+def committing(on_conflict: Callable[[], Conflict] | None = None, races: Collection[str] = (),
+               keep_loaded: bool = False) -> Iterator[Attempt]:
     """Commit what the block did; roll back on failure.
 
-    A concurrent change (a versioned UPDATE that matched no row, or a violation of one of the
-    constraints named in `races`) raises on_conflict(); any other constraint violation is not a
-    race and raises ConstraintViolation naming the constraint. `keep_loaded`: the caller answers
-    from the rows it has just written, as committed, so the commit does not expire them and the
-    answer does not read them back; they expire when the session next goes to the database (rows
-    written beside them, or by others, are never read from stale objects).
+    A concurrent change (a versioned UPDATE that matched no row, a violation of one of the
+    constraints named in `races`, or Lost raised by the block) is a lost race: after the rollback
+    it raises on_conflict() (which may re-read what won, and words the 409), or, without one,
+    only marks the yielded Attempt lost (a background job that simply skips what another did).
+    Any other constraint violation is not a race and raises ConstraintViolation naming the
+    constraint. `keep_loaded`: the caller answers from the rows it has just written, as
+    committed, so the commit does not expire them and the answer does not read them back; they
+    expire when the session next goes to the database (rows written beside them, or by others,
+    are never read from stale objects).
     """
+    attempt = Attempt()
     try:
-        yield
+        yield attempt
         _commit(keep_loaded)
-    except StaleDataError:
+    except (StaleDataError, Lost):
         db.session.rollback()
-        raise on_conflict() from None
+        _lost(attempt, on_conflict)
     except IntegrityError as error:
         db.session.rollback()
         name = violated_constraint(error)
         if name in races:
-            raise on_conflict() from None
+            _lost(attempt, on_conflict)
+            return
         log.warning("constraint violated: %s", name or error.orig)
         meaning = MEANINGS.get(name or "", "it conflicts with data already stored")
         raise ConstraintViolation(f"The change was not stored: {meaning}", {"constraint": name}) from None
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _lost(attempt: Attempt, on_conflict: Callable[[], Conflict] | None) -> None:
+    if on_conflict is not None:
+        raise on_conflict() from None
+    attempt.lost = True
 
 
 def _commit(keep_loaded: bool) -> None:

@@ -185,6 +185,7 @@ def admin_update_user(actor: User, user_id: int, data: Mapping[str, Any]) -> Use
 
 def set_preferences(user: User, data: dict) -> User:
     """Store the user's e-mail mode, digest interval and language (validated by the schema)."""
-    user.email_mode, user.digest_minutes, user.language = data["email_mode"], data["digest_minutes"], data["language"]
-    db.session.commit()
+    with committing(lambda: Conflict("Your preferences were changed concurrently; try again")):
+        user.email_mode, user.digest_minutes, user.language = (
+            data["email_mode"], data["digest_minutes"], data["language"])
     return user

@@ -9,11 +9,12 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 from .. import egress
-from ..errors import NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import PING
 from ..extensions import db
 from ..models import OutboxMessage, User, Webhook
 from ..models.base import utcnow
+from .transaction import committing
 
 EDITABLE = ("url", "events", "secret", "active")
 
@@ -36,8 +37,8 @@ def create(actor: User, data: dict[str, Any]) -> Webhook:
     check_url(data["url"])
     hook = Webhook(url=data["url"], events=sorted(set(data["events"])), secret=data["secret"],
                    active=data.get("active", True), created_by_id=actor.id)
-    db.session.add(hook)
-    db.session.commit()
+    with committing(lambda: Conflict("The webhook could not be stored; try again")):
+        db.session.add(hook)
     return hook
 
 
@@ -46,10 +47,10 @@ def update(webhook_id: int, data: dict[str, Any]) -> Webhook:
     hook = get(webhook_id)
     if "url" in data:
         check_url(data["url"])
-    for field in EDITABLE:
-        if field in data:
-            setattr(hook, field, sorted(set(data[field])) if field == "events" else data[field])
-    db.session.commit()
+    with committing(lambda: Conflict(f"Webhook {webhook_id} was changed concurrently; reload it")):
+        for field in EDITABLE:
+            if field in data:
+                setattr(hook, field, sorted(set(data[field])) if field == "events" else data[field])
     return hook
 
 
@@ -72,8 +73,8 @@ def ping(webhook_id: int) -> OutboxMessage:
     hook = get(webhook_id)
     message = OutboxMessage(channel="webhook", target_id=hook.id, event=PING,
                             payload={"webhook_id": hook.id, "at": utcnow().isoformat()})
-    db.session.add(message)
-    db.session.commit()
+    with committing(lambda: Conflict("The test delivery could not be queued; try again")):
+        db.session.add(message)
     return message
 
 

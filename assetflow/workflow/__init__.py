@@ -1,5 +1,7 @@
 """The approval workflow: a state machine declared as data, with no database access."""
 
-from .machine import ACTIONS, Actor, Approval, allowed_actions, fire
+from .actions import IMPLIES, Action, Implies
+from .machine import ACTIONS, STATES, Actor, Approval, Outcome, allowed_actions, fire
 
-__all__ = ["ACTIONS", "Actor", "Approval", "allowed_actions", "fire"]
+__all__ = ["ACTIONS", "IMPLIES", "STATES", "Action", "Actor", "Approval", "Implies", "Outcome", "allowed_actions",
+           "fire"]

@@ -1,7 +1,7 @@
-"""Request states and transitions, declared with `transitions`.
+"""Request states and transitions, declared with `transitions`, and the outcome of firing one.
 
 A Machine is built per operation (a long-lived one keeps every model alive), and no callback
-touches the database: the service applies the outcome and commits once.
+touches the database: the service applies the returned Outcome and commits once.
 """
 
 from __future__ import annotations
@@ -12,28 +12,70 @@ from transitions import Machine
 
 from ..actor import Actor
 from ..errors import AppError, Conflict, Forbidden, ValidationFailed
+from .actions import IMPLIES, Action, Implies
 
-STATES = ["pending", "approved", "rejected", "withdrawn"]
-ACTIONS = ("approve", "reject", "withdraw")
+INITIAL = "pending"
+STATES = (INITIAL, "approved", "rejected", "withdrawn")  # the model's check constraint is built from these
+# What a person fires at a request, in the order a client lists them.
+TRIGGERS = (Action.APPROVE, Action.REJECT, Action.WITHDRAW)
+ACTIONS = tuple(trigger.value for trigger in TRIGGERS)
 
 TRANSITIONS = [
-    # Approving the last step finishes the request; any earlier step moves it one step on.
-    {"trigger": "approve", "source": "pending", "dest": "approved",
-     "conditions": ["actor_may_decide", "is_last_step"]},
-    {"trigger": "approve", "source": "pending", "dest": None,
-     "conditions": ["actor_may_decide"], "unless": ["is_last_step"], "after": "advance_step"},
-    {"trigger": "reject", "source": "pending", "dest": "rejected",
-     "conditions": ["actor_may_decide", "has_comment"]},
-    {"trigger": "withdraw", "source": "pending", "dest": "withdrawn",
-     "conditions": ["actor_is_applicant"]},
+    # Approving the last step finishes the request; any earlier step moves it one step on. These
+    # conditions only choose the destination: who may fire a trigger is GUARDS' business.
+    {"trigger": "approve", "source": INITIAL, "dest": "approved", "conditions": ["is_last_step"]},
+    {"trigger": "approve", "source": INITIAL, "dest": None, "unless": ["is_last_step"], "after": "advance_step"},
+    {"trigger": "reject", "source": INITIAL, "dest": "rejected"},
+    {"trigger": "withdraw", "source": INITIAL, "dest": "withdrawn"},
 ]
+# The states each trigger may leave.
+SOURCES = {trigger: {t["source"] for t in TRANSITIONS if t["trigger"] == trigger} for trigger in TRIGGERS}
 
-# Why a guard failed, for the error a client gets. Routing conditions (is_last_step) are absent.
-GUARD_ERRORS: dict[str, tuple[type[AppError], str]] = {
-    "actor_may_decide": (Forbidden, "You may not decide this step of the request"),
-    "actor_is_applicant": (Forbidden, "Only the applicant may withdraw a request"),
-    "has_comment": (ValidationFailed, "A rejection needs a comment"),
+
+@dataclass(frozen=True)
+class Guard:
+    """A predicate of Approval that must hold to fire a trigger, and the error a client gets when it does not."""
+
+    check: str
+    error: type[AppError]
+    message: str
+
+    @property
+    def about_the_actor(self) -> bool:
+        """Whether it asks who acts (a Forbidden), not what they sent (the reject comment)."""
+        return self.error is Forbidden
+
+
+MAY_DECIDE = Guard("actor_may_decide", Forbidden, "You may not decide this step of the request")
+# Checked once, by fire(), before the machine moves, so a refusal says why; allowed_actions reads
+# the same table without building a machine.
+GUARDS: dict[Action, tuple[Guard, ...]] = {
+    Action.APPROVE: (MAY_DECIDE,),
+    Action.REJECT: (MAY_DECIDE, Guard("has_comment", ValidationFailed, "A rejection needs a comment")),
+    Action.WITHDRAW: (Guard("actor_is_applicant", Forbidden, "Only the applicant may withdraw a request"),),
 }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What firing a trigger did to a request, and what it amounts to for everyone told of it."""
+
+    trigger: Action  # what was fired: the audit trail's action
+    action: Action  # what it amounts to: an approval of an earlier step is an ADVANCE
+    state: str
+    step: int  # the step the request is at now
+    decided_step: int  # the step acted on
+    required_role: str | None  # the label of the step it waits for now; None once finished
+
+    @property
+    def finished(self) -> bool:
+        """The request reached a final state."""
+        return self.state != INITIAL
+
+    @property
+    def implies(self) -> Implies:
+        """The event, notification, metric and queue change of this outcome."""
+        return IMPLIES[self.action]
 
 
 @dataclass
@@ -84,7 +126,7 @@ class Approval:
 def _machine(approval: Approval) -> Machine:
     return Machine(
         model=approval,
-        states=STATES,
+        states=list(STATES),
         transitions=TRANSITIONS,
         initial=approval.state,
         auto_transitions=False,
@@ -92,34 +134,27 @@ def _machine(approval: Approval) -> Machine:
     )
 
 
-def _conditions(trigger: str) -> list[str]:
-    names: list[str] = []
-    for transition in TRANSITIONS:
-        if transition["trigger"] == trigger:
-            names += [c for c in transition.get("conditions", []) if c in GUARD_ERRORS]
-    return list(dict.fromkeys(names))
-
-
-def fire(approval: Approval, trigger: str) -> Approval:
-    """Run one trigger, raising Conflict (wrong state), Forbidden or ValidationFailed."""
-    machine = _machine(approval)
-    if trigger not in machine.get_triggers(approval.state):
+def fire(approval: Approval, trigger: Action | str) -> Outcome:
+    """Run one trigger and return its outcome, raising Conflict (wrong state), Forbidden or ValidationFailed."""
+    if trigger not in TRIGGERS or approval.state not in SOURCES[Action(trigger)]:
         raise Conflict(f"Cannot {trigger} a request that is {approval.state}", {"state": approval.state})
-    for name in _conditions(trigger):
-        if not getattr(approval, name)():
-            error, message = GUARD_ERRORS[name]
-            raise error(message)
-    if not approval.trigger(trigger):
-        raise Conflict(f"Cannot {trigger} this request now", {"state": approval.state})
-    return approval
+    trigger = Action(trigger)
+    for guard in GUARDS[trigger]:
+        if not getattr(approval, guard.check)():
+            raise guard.error(guard.message)
+    decided_step = approval.step
+    _machine(approval)  # adds the trigger methods to this approval, for this call only
+    approval.trigger(trigger.value)  # the guards held: exactly one transition applies
+    pending = approval.state == INITIAL
+    return Outcome(
+        trigger=trigger, action=Action.ADVANCE if trigger is Action.APPROVE and pending else trigger,
+        state=approval.state, step=approval.step, decided_step=decided_step,
+        required_role=approval.chain[approval.step - 1] if pending else None,
+    )
 
 
 def allowed_actions(approval: Approval) -> list[str]:
-    """The triggers this actor may fire now; input checks (the reject comment) are left out."""
-    machine = _machine(approval)
-    valid = machine.get_triggers(approval.state)
-    return [
-        action for action in ACTIONS
-        if action in valid
-        and all(getattr(approval, n)() for n in _conditions(action) if GUARD_ERRORS[n][0] is Forbidden)
-    ]
+    """The triggers this actor may fire now, read from the tables (no machine is built);
+    input checks (the reject comment) are left out."""
+    return [trigger.value for trigger in TRIGGERS if approval.state in SOURCES[trigger]
+            and all(getattr(approval, g.check)() for g in GUARDS[trigger] if g.about_the_actor)]
