@@ -50,9 +50,9 @@ def mail(app):
 
 
 def test_a_burst_of_comments_is_one_unread_notification_and_one_email(client, people, mail):
-    alice_headers, (bob, bob_headers) = people["alice"][1], people["bob"]
+    alice_headers, (bob, bob_headers) = people["alice"].headers, people["bob"]
     hook = Webhook(url="https://hooks.example.com/x", events=["request.commented"], secret="s" * 20,
-                   created_by_id=people["admin"][0].id)
+                   created_by_id=people["admin"].user.id)
     db.session.add(hook)
     db.session.commit()
     req = submit(client, alice_headers)
@@ -81,7 +81,7 @@ def test_a_burst_of_comments_is_one_unread_notification_and_one_email(client, pe
 
 
 def test_a_comment_after_the_notification_was_read_is_a_new_one(client, people):
-    alice_headers, (bob, bob_headers) = people["alice"][1], people["bob"]
+    alice_headers, (bob, bob_headers) = people["alice"].headers, people["bob"]
     req = submit(client, alice_headers)
     comment(client, alice_headers, req["id"], "first")
     comment(client, alice_headers, req["id"], "second")
@@ -101,7 +101,7 @@ def test_a_comment_after_the_notification_was_read_is_a_new_one(client, people):
 
 
 def test_the_coalesced_notification_still_arrives_live_with_the_same_seq(app, client, people):
-    alice_headers, (bob, bob_headers) = people["alice"][1], people["bob"]
+    alice_headers, (bob, bob_headers) = people["alice"].headers, people["bob"]
     req = submit(client, alice_headers)
     socket = connect(app, token(bob_headers))
     socket.get_received()

@@ -32,7 +32,7 @@ def departments(people):
     db.session.add_all([eng, sales])
     db.session.flush()
     for name, dept in (("alice", eng), ("bob", eng), ("carol", sales)):
-        people[name][0].department_id = dept.id
+        people[name].user.department_id = dept.id
     db.session.add(ApprovalRule(position=0, match={},
                                 steps=[{"decider": "role", "role": "approver", "scope": "department"}]))
     db.session.commit()
@@ -43,7 +43,7 @@ def test_a_comment_reaches_the_others_involved_live_and_stays_in_the_trail(app, 
     alice, alice_headers = people["alice"]
     bob, bob_headers = people["bob"]
     req = submit(client, alice_headers)
-    alice_socket, bob_socket, carol_socket = (connect(app, token(people[n][1])) for n in ("alice", "bob", "carol"))
+    alice_socket, bob_socket, carol_socket = (connect(app, token(people[n].headers)) for n in ("alice", "bob", "carol"))
     for socket in (alice_socket, bob_socket, carol_socket):
         socket.get_received()
 
@@ -80,26 +80,26 @@ def test_a_comment_reaches_the_others_involved_live_and_stays_in_the_trail(app, 
 
 
 def test_comments_are_refused_to_users_who_may_not_see_the_request(client, people, departments):
-    req = submit(client, people["alice"][1])
+    req = submit(client, people["alice"].headers)
     for name in ("carol", "erin"):
-        status, body = comment(client, people[name][1], req["id"], "let me in")
+        status, body = comment(client, people[name].headers, req["id"], "let me in")
         assert status == 404 and body["error"]["code"] == "not_found"
-    assert comment(client, people["alice"][1], 999999, "nobody")[0] == 404
+    assert comment(client, people["alice"].headers, 999999, "nobody")[0] == 404
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
                              .where(Notification.type == "request_comment")) == 0
 
 
 @pytest.mark.parametrize("body", ["", "   ", "x" * 2001, "nul\x00here", 42, None])
 def test_a_comment_needs_one_to_2000_storable_characters(client, people, body):
-    req = submit(client, people["alice"][1])
-    status, answer = comment(client, people["alice"][1], req["id"], body)
+    req = submit(client, people["alice"].headers)
+    status, answer = comment(client, people["alice"].headers, req["id"], body)
     assert status == 422 and answer["error"]["code"] == "validation_error"
     assert "body" in answer["error"]["details"]["fields"]
 
 
 def test_resubmit_makes_a_linked_pending_request(app, client, people):
     alice, alice_headers = people["alice"]
-    bob_headers = people["bob"][1]
+    bob_headers = people["bob"].headers
     old = submit(client, alice_headers)
     act(client, bob_headers, old["id"], "reject", "not this quarter")
     detail = client.get(f"/api/requests/{old['id']}", headers=alice_headers).get_json()
@@ -127,7 +127,7 @@ def test_resubmit_makes_a_linked_pending_request(app, client, people):
 
 
 def test_resubmit_keeps_the_old_reason_and_routes_by_todays_rules(client, people):
-    alice_headers = people["alice"][1]
+    alice_headers = people["alice"].headers
     old = submit(client, alice_headers, reason="the original reason")
     client.post(f"/api/requests/{old['id']}/withdraw", headers=alice_headers, json={})
     db.session.add(ApprovalRule(position=0, match={}, steps=[{"decider": "role", "role": "approver"},
@@ -138,7 +138,7 @@ def test_resubmit_keeps_the_old_reason_and_routes_by_todays_rules(client, people
 
 
 def test_resubmit_is_refused_with_the_right_status(client, people):
-    alice_headers, bob_headers = people["alice"][1], people["bob"][1]
+    alice_headers, bob_headers = people["alice"].headers, people["bob"].headers
     pending = submit(client, alice_headers)
     approved = submit(client, alice_headers)
     act(client, bob_headers, approved["id"], "approve")
@@ -151,17 +151,17 @@ def test_resubmit_is_refused_with_the_right_status(client, people):
     assert resubmit(alice_headers, pending["id"]).status_code == 409
     assert resubmit(alice_headers, approved["id"]).status_code == 409
     assert resubmit(bob_headers, rejected["id"]).status_code == 403  # sees it, is not the applicant
-    assert resubmit(people["erin"][1], rejected["id"]).status_code == 404
+    assert resubmit(people["erin"].headers, rejected["id"]).status_code == 404
     assert resubmit(alice_headers, rejected["id"], {"reason": ""}).status_code == 422
     assert resubmit(alice_headers, rejected["id"], {"extra": 1}).status_code == 422
 
 
 def test_resubmit_needs_the_asset_to_still_fit_and_be_free(client, people):
-    alice_headers, bob_headers = people["alice"][1], people["bob"][1]
+    alice_headers, bob_headers = people["alice"].headers, people["bob"].headers
     asset = make_asset()
     rejected = submit(client, alice_headers, asset.id)
     act(client, bob_headers, rejected["id"], "reject", "no")
-    other = submit(client, people["erin"][1], asset.id)
+    other = submit(client, people["erin"].headers, asset.id)
     locked = client.post(f"/api/requests/{rejected['id']}/resubmit", headers=alice_headers, json={})
     assert locked.status_code == 409 and locked.get_json()["error"]["details"]["asset_id"] == asset.id
 

@@ -42,7 +42,7 @@ def team(app, auth, people):
     """Alice and Bob in one department, Carol in another: Bob alone decides Alice's requests; Dan may stand in."""
     mine, other = make_department("Ops"), make_department("Legal")
     for name, department in (("alice", mine), ("bob", mine), ("carol", other)):
-        people[name][0].department_id = department.id
+        people[name].user.department_id = department.id
     db.session.commit()
     set_rules([{"match": {}, "steps": [APPROVER_HERE]}])
     dan = make_user("employee", "dan")
@@ -54,12 +54,12 @@ def test_an_active_delegation_lets_the_delegate_decide_for_the_principal(client,
     created = delegate(client, bob_h, dan.id, note="on holiday")
     assert created.status_code == 201
     assert created.get_json()["active"] is True and created.get_json()["delegator"]["id"] == bob.id
-    sockets = {name: connect(app, token(team[name][1])) for name in ("bob", "dan", "alice", "carol")}
+    sockets = {name: connect(app, token(team[name].headers)) for name in ("bob", "dan", "alice", "carol")}
     req = submit(client, alice_h)
     # The request reaches the principal and the delegate alike, live and durably; nobody else.
     for name in ("bob", "dan"):
         assert [(e["request_id"], e["action"]) for e in received(sockets[name])] == [(req["id"], "submit")]
-        assert client.get("/api/notifications", headers=team[name][1]).get_json()["items"][0]["payload"][
+        assert client.get("/api/notifications", headers=team[name].headers).get_json()["items"][0]["payload"][
             "request_id"] == req["id"]
     assert received(sockets["carol"]) == []
     assert inbox(client, dan_h) == [req["id"]]
@@ -165,7 +165,7 @@ def test_a_delegation_is_validated(client, team, who, body, status, field):
     user, headers = team[who]
     if body.get("delegate_id") == "self":
         body = {**body, "delegate_id": user.id}
-    response = delegate(client, headers, team["dan"][0].id, **body) if "delegate_id" not in body else \
+    response = delegate(client, headers, team["dan"].user.id, **body) if "delegate_id" not in body else \
         client.post("/api/delegations", headers=headers,
                     json={"starts_at": at(minutes=-1), "ends_at": at(days=1), **body})
     assert response.status_code == status, response.get_json()
@@ -175,7 +175,7 @@ def test_a_delegation_is_validated(client, team, who, body, status, field):
 
 def test_inactive_delegate_is_refused(client, team):
     ghost = make_user("employee", active=False)
-    response = delegate(client, team["bob"][1], ghost.id)
+    response = delegate(client, team["bob"].headers, ghost.id)
     assert response.status_code == 422 and "delegate_id" in response.get_json()["error"]["details"]["fields"]
 
 
@@ -187,10 +187,10 @@ def test_listing_and_deleting(client, team):
         given["id"], other["id"]}  # given and received
     assert [d["id"] for d in client.get("/api/delegations", headers=dan_h).get_json()["items"]] == [given["id"]]
     assert client.get("/api/delegations?all=1", headers=bob_h).status_code == 403
-    admin_h = team["admin"][1]
+    admin_h = team["admin"].headers
     assert len(client.get("/api/delegations?all=1", headers=admin_h).get_json()["items"]) == 2
     assert client.delete(f"/api/delegations/{given['id']}", headers=dan_h).status_code == 403  # the delegate
-    assert client.delete(f"/api/delegations/{given['id']}", headers=team["erin"][1]).status_code == 404
+    assert client.delete(f"/api/delegations/{given['id']}", headers=team["erin"].headers).status_code == 404
     assert client.delete(f"/api/delegations/{other['id']}", headers=admin_h).status_code == 204
     assert client.delete(f"/api/delegations/{given['id']}", headers=bob_h).status_code == 204
     assert client.delete(f"/api/delegations/{given['id']}", headers=bob_h).status_code == 404
@@ -201,7 +201,7 @@ def test_a_request_page_opens_for_exactly_whom_the_lists_show_it(client, team):
     """One request is checked on the loaded row (visibility.may_see), lists in SQL (`_visible`): the two
     must agree for applicants, named deciders, delegates, who decided for whom, outsiders and admins,
     also once a delegation has ended."""
-    bob_h, (dan, dan_h), alice_h = team["bob"][1], team["dan"], team["alice"][1]
+    bob_h, (dan, dan_h), alice_h = team["bob"].headers, team["dan"], team["alice"].headers
     given = delegate(client, bob_h, dan.id).get_json()
     pending = submit(client, alice_h)["id"]
     decided_by_delegate = submit(client, alice_h)["id"]

@@ -33,7 +33,7 @@ def cells(raw: bytes, delimiter: str) -> list[str]:
 
 def test_no_cell_starts_a_formula_under_any_separator(client, people):
     alice, alice_h = people["alice"]
-    bob_h = people["bob"][1]
+    bob_h = people["bob"].headers
     alice.display_name = "=HYPERLINK(\"http://x\")"  # a name is text someone typed too
     db.session.commit()
     requests = [submit(client, alice_h, kind="acquire", name=f"n{attack}", category="Office", value="5",
@@ -70,7 +70,7 @@ def test_no_cell_starts_a_formula_under_any_separator(client, people):
 
 
 def test_every_field_is_quoted(client, people):
-    alice_h = people["alice"][1]
+    alice_h = people["alice"].headers
     req = submit(client, alice_h, kind="acquire", name="Pen", category="Office", value="5", reason="ok;=1+2;")
     lines = client.get("/api/requests/export.csv", headers=alice_h).get_data().decode("utf-8-sig").splitlines()
     assert lines[0].startswith('"id","kind","state",')

@@ -71,11 +71,11 @@ def test_a_disposal_of_stock_by_an_approver_demoted_before_final_approval_is_409
 
 def test_a_final_approval_whose_asset_moved_on_names_the_asset_status(client, people):
     asset = make_asset()
-    req = client.post("/api/requests", headers=people["alice"][1], json={
+    req = client.post("/api/requests", headers=people["alice"].headers, json={
         "kind": "assign", "asset_id": asset.id, "reason": "needed"}).get_json()
     db.session.get(Asset, asset.id).status = "in_repair"
     db.session.commit()
-    error = client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={}).get_json()["error"]
+    error = client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"].headers, json={}).get_json()["error"]
     assert (error["code"], error["details"]["precondition"]) == ("precondition_failed", "asset_status")
     assert error["details"]["asset_status"] == "in_repair" and error["details"]["allowed"] == ["in_stock"]
 
@@ -86,11 +86,11 @@ def acquire(client, headers, **body):
 
 
 def test_an_acquire_without_a_currency_is_stored_with_the_default_currency(client, people):
-    response = acquire(client, people["alice"][1])
+    response = acquire(client, people["alice"].headers)
     assert response.status_code == 201
     assert response.get_json()["currency"] == "CNY"
     assert db.session.get(Request, response.get_json()["id"]).currency == "CNY"
-    assert acquire(client, people["alice"][1], currency="USD").get_json()["currency"] == "USD"
+    assert acquire(client, people["alice"].headers, currency="USD").get_json()["currency"] == "USD"
 
 
 def test_the_default_currency_is_a_setting():
@@ -144,7 +144,7 @@ def test_a_resubmit_copies_the_fields_its_kind_takes(client, people):
 
 def test_a_kind_stores_only_the_fields_it_takes(client, people):
     asset = make_asset()
-    response = client.post("/api/requests", headers=people["alice"][1], json={
+    response = client.post("/api/requests", headers=people["alice"].headers, json={
         "kind": "assign", "asset_id": asset.id, "reason": "needed", "name": "stray", "value": "5"})
     assert response.status_code == 201
     stored = db.session.get(Request, response.get_json()["id"])

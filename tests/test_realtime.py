@@ -112,11 +112,11 @@ def test_client_events_cannot_change_rooms(app, people):
 
 def test_a_user_never_receives_another_users_update(app, client, people):
     _, alice_headers = people["alice"]
-    erin = connect(app, token(people["erin"][1]))
+    erin = connect(app, token(people["erin"].headers))
     alice = connect(app, token(alice_headers))
-    bob = connect(app, token(people["bob"][1]))
+    bob = connect(app, token(people["bob"].headers))
     req = submit(client, alice_headers)
-    act(client, people["carol"][1], req["id"], "approve")
+    act(client, people["carol"].headers, req["id"], "approve")
     alice_events = alice.get_received()
     # Her own submission reaches her other tabs as a non-durable request_changed, not an inbox row.
     assert [(m["name"], m["args"][0]["request_id"], m["args"][0]["action"]) for m in alice_events] == [
@@ -128,13 +128,13 @@ def test_a_user_never_receives_another_users_update(app, client, people):
 def test_dashboards_get_queue_updates(app, client, people):
     # product.md "Who sees what": queue_update reaches only those who may decide before or after the
     # change, never a whole role; an admin's queue changes only when an admin step is involved.
-    bob, admin = (connect(app, token(people[name][1])) for name in ("bob", "admin"))
-    employee = connect(app, token(people["erin"][1]))
-    req = submit(client, people["alice"][1], value=20000)  # approver, then admin
+    bob, admin = (connect(app, token(people[name].headers)) for name in ("bob", "admin"))
+    employee = connect(app, token(people["erin"].headers))
+    req = submit(client, people["alice"].headers, value=20000)  # approver, then admin
     assert received(bob, "queue_update") == [
         {"request_id": req["id"], "state": "pending", "step": 1, "action": "submit"}]
     assert received(admin, "queue_update") == []
-    act(client, people["carol"][1], req["id"], "approve")
+    act(client, people["carol"].headers, req["id"], "approve")
     assert received(bob, "queue_update") == [
         {"request_id": req["id"], "state": "pending", "step": 2, "action": "advance"}]
     assert received(admin, "queue_update") == [
@@ -158,7 +158,7 @@ def test_rollback_after_queueing_emits_nothing(app, people):
 def test_a_failure_after_the_notifications_were_queued_stores_and_emits_nothing(app, client, people, monkeypatch):
     alice, headers = people["alice"]
     sio = connect(app, token(headers))
-    dashboard = connect(app, token(people["bob"][1]))
+    dashboard = connect(app, token(people["bob"].headers))
 
     def fail(change):
         raise RuntimeError("disk full")
@@ -177,7 +177,7 @@ def test_replay_sends_missed_notifications_in_order(app, client, people):
     alice, headers = people["alice"]
     reqs = [submit(client, headers) for _ in range(4)]
     for req in reqs:
-        act(client, people["bob"][1], req["id"], "approve")
+        act(client, people["bob"].headers, req["id"], "approve")
     sio = connect(app, token(headers), last_seq=1)
     events = received(sio)
     assert [e["seq"] for e in events] == [2, 3, 4]
@@ -189,8 +189,8 @@ def test_replay_sends_missed_notifications_in_order(app, client, people):
 def test_more_missed_than_the_limit_asks_for_a_resync(app, client, people):
     app.config["REPLAY_LIMIT"] = 2
     for _ in range(3):
-        submit(client, people["alice"][1])
-    headers = people["bob"][1]
+        submit(client, people["alice"].headers)
+    headers = people["bob"].headers
     sio = connect(app, token(headers), last_seq=0)
     messages = sio.get_received()
     assert [m["name"] for m in messages] == ["resync_required"]
@@ -202,8 +202,8 @@ def test_more_missed_than_the_limit_asks_for_a_resync(app, client, people):
 
 def test_sync_acks_the_missing_items(app, client, people):
     for _ in range(3):
-        submit(client, people["alice"][1])
-    headers = people["bob"][1]
+        submit(client, people["alice"].headers)
+    headers = people["bob"].headers
     sio = connect(app, token(headers), last_seq=3)
     ack = sio.emit("sync", {"after_seq": 1}, callback=True)
     assert [item["seq"] for item in ack["items"]] == [2, 3] and ack["last_seq"] == 3
@@ -230,10 +230,10 @@ def test_metrics_count_sockets_events_decisions_and_latency(app, client, people)
         "submitted": sample("assetflow_decisions_total", outcome="submitted"),
         "timed": sample("assetflow_commit_to_emit_seconds_count"),
     }
-    sio = connect(app, token(people["alice"][1]))
+    sio = connect(app, token(people["alice"].headers))
     assert sample("assetflow_sockets_connected") == before["sockets"] + 1
-    req = submit(client, people["alice"][1])
-    act(client, people["bob"][1], req["id"], "approve")
+    req = submit(client, people["alice"].headers)
+    act(client, people["bob"].headers, req["id"], "approve")
     sio.disconnect()
     assert sample("assetflow_sockets_connected") == before["sockets"]
     # submit: bob, carol; approve: alice. Plus two dashboard updates and two request_changed to the actors.

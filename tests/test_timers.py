@@ -50,8 +50,8 @@ def events(request_id: int, action: str) -> list[RequestEvent]:
 
 def test_a_reminder_fires_once_when_due_and_not_before(client, people):
     use_steps({**APPROVER, "remind_after_hours": 24})
-    alice, bob, carol = (people[name][0] for name in ("alice", "bob", "carol"))
-    req = submit(client, people["alice"][1])
+    alice, bob, carol = (people[name].user for name in ("alice", "bob", "carol"))
+    req = submit(client, people["alice"].headers)
 
     assert timers.run_due(later(23.9)) == {"reminded": 0, "escalated": 0}
     assert timers.run_due(later(24.1)) == {"reminded": 1, "escalated": 0}
@@ -69,24 +69,24 @@ def test_a_reminder_fires_once_when_due_and_not_before(client, people):
 
 def test_no_timer_fires_for_a_decided_request(client, people):
     use_steps({**APPROVER, "remind_after_hours": 1, "escalate_after_hours": 2, "escalate_to": "admin"})
-    req = submit(client, people["alice"][1])
-    act(client, people["bob"][1], req["id"], "approve")
+    req = submit(client, people["alice"].headers)
+    act(client, people["bob"].headers, req["id"], "approve")
     assert timers.run_due(later(100)) == {"reminded": 0, "escalated": 0}
     assert events(req["id"], "remind") == [] and events(req["id"], "escalate") == []
 
 
 def test_a_reminder_fires_again_for_the_next_step(client, people):
     use_steps({**APPROVER, "remind_after_hours": 1}, {**ADMIN, "remind_after_hours": 1})
-    req = submit(client, people["alice"][1])
+    req = submit(client, people["alice"].headers)
     assert timers.run_due(later(2)) == {"reminded": 1, "escalated": 0}
-    assert notified(people["admin"][0], "approval_reminder") == []
+    assert notified(people["admin"].user, "approval_reminder") == []
 
-    act(client, people["bob"][1], req["id"], "approve")  # step 2 starts now: its timer counts from here
+    act(client, people["bob"].headers, req["id"], "approve")  # step 2 starts now: its timer counts from here
     assert timers.run_due(later(0.5)) == {"reminded": 0, "escalated": 0}
     assert timers.run_due(later(2)) == {"reminded": 1, "escalated": 0}
     for admin in ("admin", "root"):
-        assert [r["step"] for r in notified(people[admin][0], "approval_reminder")] == [2]
-    assert [r["step"] for r in notified(people["bob"][0], "approval_reminder")] == [1]
+        assert [r["step"] for r in notified(people[admin].user, "approval_reminder")] == [2]
+    assert [r["step"] for r in notified(people["bob"].user, "approval_reminder")] == [1]
     assert [e.step for e in events(req["id"], "remind")] == [1, 2]
 
 
@@ -123,7 +123,7 @@ def test_an_escalation_adds_deciders_is_audited_and_reaches_them_live(app, clien
 
 def test_escalation_to_manager_goes_up_past_the_current_manager(client, people):
     alice, alice_headers = people["alice"]
-    erik, root = make_user("approver", "erik"), people["root"][0]
+    erik, root = make_user("approver", "erik"), people["root"].user
     db.session.get(Department, 1).manager_id = root.id
     eng = Department(name="Engineering", code="ENG", parent_id=1, manager_id=erik.id)
     db.session.add(eng)
@@ -142,20 +142,20 @@ def test_escalation_to_manager_goes_up_past_the_current_manager(client, people):
 
 def test_replay_sends_each_notification_under_its_own_event_name(app, client, people):
     use_steps({**APPROVER, "remind_after_hours": 1})
-    submit(client, people["alice"][1])
+    submit(client, people["alice"].headers)
     timers.run_due(later(2))
-    replayed = connect(app, token(people["bob"][1]), last_seq=0).get_received()
+    replayed = connect(app, token(people["bob"].headers), last_seq=0).get_received()
     assert [m["name"] for m in replayed] == ["approval_update", "approval_reminder"]
     assert replayed[1]["args"][0]["event"] == "approval_reminder" and replayed[1]["args"][0]["replayed"]
 
 
 def test_run_timers_command_runs_one_pass(app, client, people):
     use_steps({**APPROVER, "remind_after_hours": 0})
-    submit(client, people["alice"][1])
+    submit(client, people["alice"].headers)
     result = app.test_cli_runner().invoke(args=["run-timers"])
     assert result.exit_code == 0 and "1 reminded, 0 escalated" in result.output
     assert "no SOCKETIO_MESSAGE_QUEUE, so nothing was pushed live" in result.output  # the tests run without one
-    assert len(notified(people["bob"][0], "approval_reminder")) == 1  # stored all the same
+    assert len(notified(people["bob"].user, "approval_reminder")) == 1  # stored all the same
     usage = app.test_cli_runner().invoke(args=["run-timers", "--help"]).output
     assert "pushed live through the queue" in usage and "replayed" in usage and "inbox with its seq" in usage
     assert app.test_cli_runner().invoke(args=["run-timers"]).output.startswith("run-timers: 0 reminded")

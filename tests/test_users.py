@@ -19,7 +19,7 @@ def test_deactivation_drops_every_socket_of_the_user_and_nothing_reaches_them(ap
     second_login = client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).get_json()
     refresh = second_login["refresh_token"]
     bob_sockets = [connect(app, token(bob_headers)), connect(app, second_login["access_token"])]
-    carol = connect(app, token(people["carol"][1]))
+    carol = connect(app, token(people["carol"].headers))
     assert all(s.is_connected() for s in bob_sockets)
 
     users.set_active(bob.id, False)
@@ -27,7 +27,7 @@ def test_deactivation_drops_every_socket_of_the_user_and_nothing_reaches_them(ap
     assert not any(s.is_connected() for s in bob_sockets)
     assert carol.is_connected()
     carol.get_received()
-    submit(client, people["alice"][1])  # an approval_update and a queue_update for every approver
+    submit(client, people["alice"].headers)  # an approval_update and a queue_update for every approver
     assert [e["action"] for e in received(carol)] == ["submit"]
     # Nothing can reach bob: no socket of his is left in any room the server sends to.
     manager = socketio.server.manager
