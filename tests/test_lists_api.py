@@ -10,6 +10,7 @@ import pytest
 from assetflow.extensions import db
 from assetflow.models import Request
 
+from .actions import approve, assert_refused, reject, submit
 from .conftest import app_on
 from .factories import make_asset
 
@@ -22,12 +23,6 @@ def app(request):
         yield app
 
 
-def submit(client, headers, **body):
-    response = client.post("/api/requests", headers=headers, json={"reason": "needed", **body})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def listing(client, headers, path="/api/requests", **query):
     response = client.get(path, headers=headers, query_string=query)
     assert response.status_code == 200, response.get_json()
@@ -37,10 +32,9 @@ def listing(client, headers, path="/api/requests", **query):
 @pytest.fixture
 def queue(client, people):
     """Five pending assigns by Alice (values 100..500) and one by Erin, oldest first."""
-    alice_h, erin_h = people["alice"].headers, people["erin"].headers
-    mine = [submit(client, alice_h, kind="assign", asset_id=make_asset(value=100 * (i + 1)).id,
+    mine = [submit(client, people["alice"], kind="assign", asset_id=make_asset(value=100 * (i + 1)).id,
                    reason=f"laptop {i}") for i in range(5)]
-    theirs = submit(client, erin_h, kind="repair", asset_id=make_asset(value=50).id, reason="screen 100% broken")
+    theirs = submit(client, people["erin"], kind="repair", asset_id=make_asset(value=50).id, reason="screen 100% broken")
     return mine, theirs
 
 
@@ -80,7 +74,7 @@ def test_search_and_filters(client, people, queue):
                                    {"min_value": "abc"}, {"step": 0}, {"applicant_id": "me"}])
 def test_bad_list_params_are_422(client, people, query):
     response = client.get("/api/requests", headers=people["bob"].headers, query_string=query)
-    assert response.status_code == 422 and response.get_json()["error"]["code"] == "validation_error"
+    assert_refused(response, 422, "validation_error")
 
 
 def test_bulk_approve_a_filter_across_pages(client, people, queue):
@@ -99,17 +93,18 @@ def test_bulk_approve_filter_is_bounded(client, people, queue, monkeypatch):
     from assetflow.services import listing as service
     monkeypatch.setattr(service, "BULK_LIMIT", 3)
     response = client.post("/api/requests/bulk-approve", headers=people["bob"].headers, json={"filter": {}})
-    assert response.status_code == 422 and "more than 3" in response.get_json()["error"]["message"]
+    assert "more than 3" in assert_refused(response, 422, "validation_error")["message"]
     assert listing(client, people["bob"].headers, scope="inbox")["total"] == 6  # nothing approved
 
 
 def test_my_assets_and_asset_sort(client, people):
-    alice, alice_h = people["alice"]
-    held = [make_asset(status="in_use", custodian=alice, value=v) for v in (300, 100)]
+    alice_h = people["alice"].headers
+    held = [make_asset(status="in_use", custodian=people["alice"].user, value=v) for v in (300, 100)]
     make_asset(status="in_use", custodian=people["erin"].user)
     body = listing(client, alice_h, "/api/assets", mine="true", sort="value")
     assert body["total"] == 2 and [a["id"] for a in body["items"]] == [held[1].id, held[0].id]
-    assert client.get("/api/assets", headers=alice_h, query_string={"sort": "custodian"}).status_code == 422
+    assert_refused(client.get("/api/assets", headers=alice_h, query_string={"sort": "custodian"}), 422,
+                   "validation_error")
 
 
 def test_notification_pages_search_and_filter(client, people, queue):
@@ -125,14 +120,14 @@ def test_notification_pages_search_and_filter(client, people, queue):
 
 
 def test_custody_history_from_requests_and_admin_edits(client, people):
-    alice, alice_h = people["alice"]
-    admin_h = people["admin"].headers
+    alice = people["alice"]
+    alice_h, admin_h = alice.headers, people["admin"].headers
     asset = client.post("/api/assets", headers=admin_h, json={
         "tag": "CUS-1", "name": "Dell", "category": "Laptop", "value": "900"}).get_json()
-    req = submit(client, alice_h, kind="assign", asset_id=asset["id"])
-    client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"].headers, json={})
-    req = submit(client, alice_h, kind="repair", asset_id=asset["id"])
-    client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"].headers, json={})
+    req = submit(client, alice, kind="assign", asset_id=asset["id"])
+    approve(client, people["bob"], req["id"])
+    req = submit(client, alice, kind="repair", asset_id=asset["id"])
+    approve(client, people["bob"], req["id"])
     client.patch(f"/api/assets/{asset['id']}", headers=admin_h, json={"status": "in_stock"})
     client.patch(f"/api/assets/{asset['id']}", headers=admin_h, json={"location": "Shelf 2"})  # not custody
     items = listing(client, alice_h, f"/api/assets/{asset['id']}/history")["items"]
@@ -148,7 +143,7 @@ def test_custody_history_from_requests_and_admin_edits(client, people):
     # Another employee sees the same custody, but not which requests (alice's) moved it.
     others = listing(client, people["erin"].headers, f"/api/assets/{asset['id']}/history")["items"]
     assert [(i["status_to"], i["request_id"]) for i in others] == [(i["status_to"], None) for i in items]
-    assert client.get("/api/assets/999/history", headers=alice_h).status_code == 404
+    assert_refused(client.get("/api/assets/999/history", headers=alice_h), 404, "not_found")
 
 
 def read_csv(response) -> list[list[str]]:
@@ -159,9 +154,9 @@ def read_csv(response) -> list[list[str]]:
 
 def test_request_export_is_streamed_filtered_and_formula_safe(client, people):
     alice_h = people["alice"].headers
-    submit(client, alice_h, kind="assign", asset_id=make_asset().id, reason="=HYPERLINK(\"http://x\")")
-    submit(client, alice_h, kind="acquire", name="显示器", category="屏幕", value="1999.50", reason="@SUM(1)")
-    submit(client, alice_h, kind="acquire", name="Pen", category="Office", value="5", reason="-2+3")
+    submit(client, people["alice"], kind="assign", asset_id=make_asset().id, reason="=HYPERLINK(\"http://x\")")
+    submit(client, people["alice"], kind="acquire", name="显示器", category="屏幕", value="1999.50", reason="@SUM(1)")
+    submit(client, people["alice"], kind="acquire", name="Pen", category="Office", value="5", reason="-2+3")
     response = client.get("/api/requests/export.csv", headers=alice_h, query_string={"kind": "acquire", "sort": "value"})
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
@@ -176,8 +171,8 @@ def test_request_export_is_streamed_filtered_and_formula_safe(client, people):
 
 
 def test_trail_export(client, people):
-    req = submit(client, people["alice"].headers, kind="assign", asset_id=make_asset().id)
-    client.post(f"/api/requests/{req['id']}/reject", headers=people["bob"].headers, json={"comment": "+不行"})
+    req = submit(client, people["alice"], kind="assign", asset_id=make_asset().id)
+    reject(client, people["bob"], req["id"], comment="+不行")
     rows = read_csv(client.get(f"/api/requests/{req['id']}/trail.csv", headers=people["alice"].headers))
     assert [r[2:6] for r in rows[1:]] == [["submit", "", "pending", "1"], ["reject", "pending", "rejected", "1"]]
     assert rows[2][6] == "'+不行"
