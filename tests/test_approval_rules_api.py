@@ -29,7 +29,7 @@ def test_approvers_and_admins_read_the_defaults_until_a_list_is_saved(client, pe
 
 
 def test_a_replacement_is_stored_normalised_audited_and_returned(client, people):
-    admin, headers = people["admin"]
+    admin, headers = people["admin"].user, people["admin"].headers
     items = [
         {"match": {"kinds": ["dispose"], "min_value": 5000}, "steps": [
             {"decider": "manager", "remind_after_hours": 24, "escalate_after_hours": 72, "escalate_to": "admin"},

@@ -9,10 +9,11 @@ from assetflow.extensions import db
 from assetflow.models import User
 from assetflow.services import users
 
+from .actions import assert_refused, count
 from .conftest import Auth
 from .factories import PASSWORD, make_user
 from .races import race
-from .test_realtime import connect, token
+from .test_realtime import connect
 
 
 def department(client, headers, code: str) -> int:
@@ -101,48 +102,56 @@ def test_edit_refuses_bad_input(client, people, body, field):
 
 
 def test_an_admin_cannot_deactivate_or_demote_themselves(client, people):
-    admin, headers = people["admin"]
+    admin = people["admin"]
     for body in ({"active": False}, {"role": "approver"}):
-        response = client.patch(f"/api/users/{admin.id}", headers=headers, json=body)
-        assert response.status_code == 422 and set(response.get_json()["error"]["details"]["fields"]) == set(body)
-    assert client.patch(f"/api/users/{admin.id}", headers=headers, json={"role": "admin", "active": True}).status_code == 200
-    assert client.get("/api/auth/me", headers=headers).status_code == 200  # a no-op keeps the session
+        response = client.patch(f"/api/users/{admin.id}", headers=admin.headers, json=body)
+        assert set(assert_refused(response, 422, "validation_error")["details"]["fields"]) == set(body)
+    db.session.expire_all()
+    assert (admin.user.role, admin.user.active) == ("admin", True)
+    assert client.patch(f"/api/users/{admin.id}", headers=admin.headers, json={"role": "admin", "active": True}
+                        ).status_code == 200
+    assert client.get("/api/auth/me", headers=admin.headers).status_code == 200  # a no-op keeps the session
 
 
 def test_only_admins_manage_users(client, people):
-    bob = people["bob"].headers
-    assert client.post("/api/users", headers=bob, json={"username": "x", "password": PASSWORD,
-                                                        "role": "admin"}).status_code == 403
-    assert client.patch(f"/api/users/{people['bob'].user.id}", headers=bob, json={"role": "admin"}).status_code == 403
-    assert client.patch("/api/users/999", headers=people["admin"].headers, json={"active": False}).status_code == 404
+    bob = people["bob"]
+    users_before = count(User)
+    assert_refused(client.post("/api/users", headers=bob.headers, json={"username": "x", "password": PASSWORD,
+                                                                        "role": "admin"}), 403, "forbidden")
+    assert_refused(client.patch(f"/api/users/{bob.id}", headers=bob.headers, json={"role": "admin"}), 403, "forbidden")
+    assert_refused(client.patch("/api/users/999", headers=people["admin"].headers, json={"active": False}), 404,
+                   "not_found")
+    db.session.expire_all()
+    assert count(User) == users_before and bob.user.role == "approver"
 
 
 def test_deactivation_through_the_api_drops_the_live_socket_and_every_token(app, client, people):
-    bob, bob_headers = people["bob"]
-    bob_socket, carol_socket = connect(app, token(bob_headers)), connect(app, token(people["carol"].headers))
+    bob = people["bob"]
+    bob_headers = bob.headers
+    bob_socket, carol_socket = connect(app, bob.token), connect(app, people["carol"].token)
     assert bob_socket.is_connected()
     response = client.patch(f"/api/users/{bob.id}", headers=people["admin"].headers, json={"active": False})
     assert response.status_code == 200 and response.get_json()["active"] is False
     assert not bob_socket.is_connected() and carol_socket.is_connected()
-    assert client.get("/api/auth/me", headers=bob_headers).status_code == 401
-    assert client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).status_code == 401
+    assert_refused(client.get("/api/auth/me", headers=bob_headers), 401, "unauthorized")
+    assert_refused(client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}), 401, "unauthorized")
     client.patch(f"/api/users/{bob.id}", headers=people["admin"].headers, json={"active": True})
-    assert client.get("/api/auth/me", headers=bob_headers).status_code == 401  # reactivation revives no old token
+    assert_refused(client.get("/api/auth/me", headers=bob_headers), 401, "unauthorized")  # no old token revived
     assert client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).status_code == 200
 
 
 def test_a_role_change_ends_the_sessions_so_the_new_role_applies_at_once(app, client, people):
-    bob, bob_headers = people["bob"]
-    bob_socket = connect(app, token(bob_headers))
+    bob = people["bob"]
+    bob_socket = connect(app, bob.token)
     response = client.patch(f"/api/users/{bob.id}", headers=people["admin"].headers, json={"role": "employee"})
     assert response.status_code == 200 and response.get_json()["role"] == "employee"
     assert not bob_socket.is_connected()
     # The old token carried role "approver": it is refused rather than kept with a stale role claim.
-    assert client.get("/api/auth/me", headers=bob_headers).status_code == 401
+    assert_refused(client.get("/api/auth/me", headers=bob.headers), 401, "unauthorized")
     login = client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).get_json()
     assert login["user"]["role"] == "employee"
     fresh = {"Authorization": f"Bearer {login['access_token']}"}
-    assert client.get("/api/approval-rules", headers=fresh).status_code == 403
+    assert_refused(client.get("/api/approval-rules", headers=fresh), 403, "forbidden")
     db.session.expire_all()
     assert db.session.get(User, bob.id).role == "employee"
 
