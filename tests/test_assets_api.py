@@ -5,6 +5,7 @@ import pytest
 from assetflow.extensions import db
 from assetflow.models import Asset
 
+from .actions import assert_refused, count, detail, submit, withdraw
 from .factories import make_asset
 
 
@@ -35,13 +36,13 @@ def test_text_search_and_custodian_filter(client, people):
 
 def test_detail_includes_request_history(client, people):
     asset = make_asset()
-    client.post("/api/requests", headers=people["alice"].headers, json={"kind": "assign", "asset_id": asset.id, "reason": "r"})
+    submit(client, people["alice"], asset_id=asset.id)
     body = client.get(f"/api/assets/{asset.id}", headers=people["alice"].headers).get_json()
     assert body["locked"] is True and [r["kind"] for r in body["requests"]] == ["assign"]
 
 
 def test_unknown_asset_is_404(client, people):
-    assert client.get("/api/assets/999999", headers=people["alice"].headers).status_code == 404
+    assert_refused(client.get("/api/assets/999999", headers=people["alice"].headers), 404, "not_found")
 
 
 def test_admin_creates_asset(client, people):
@@ -56,15 +57,19 @@ def test_duplicate_tag_is_409(client, people):
     existing = make_asset()
     response = client.post("/api/assets", headers=people["admin"].headers, json={
         "tag": existing.tag, "name": "x", "category": "y", "value": 1})
-    assert response.status_code == 409
+    assert assert_refused(response, 409, "conflict")["details"] == {"tag": existing.tag}
+    assert count(Asset) == 1
 
 
 @pytest.mark.parametrize("who", ["alice", "bob"])
 def test_only_admin_creates_or_edits(client, people, who):
     asset = make_asset()
     body = {"tag": "AST-1", "name": "x", "category": "y", "value": 1}
-    assert client.post("/api/assets", headers=people[who].headers, json=body).status_code == 403
-    assert client.patch(f"/api/assets/{asset.id}", headers=people[who].headers, json={"name": "z"}).status_code == 403
+    assert_refused(client.post("/api/assets", headers=people[who].headers, json=body), 403, "forbidden")
+    assert_refused(client.patch(f"/api/assets/{asset.id}", headers=people[who].headers, json={"name": "z"}), 403,
+                   "forbidden")
+    db.session.expire_all()
+    assert count(Asset) == 1 and db.session.get(Asset, asset.id).name == asset.name
 
 
 def test_admin_edits_and_closes_a_repair(client, people):
@@ -90,9 +95,11 @@ def test_status_edits_that_bypass_the_workflow_are_refused(client, people, statu
 
 def test_locked_asset_status_cannot_be_edited(client, people):
     asset = make_asset(status="in_use", custodian=people["alice"].user)
-    client.post("/api/requests", headers=people["alice"].headers, json={"kind": "repair", "asset_id": asset.id, "reason": "r"})
+    submit(client, people["alice"], "repair", asset_id=asset.id)
     response = client.patch(f"/api/assets/{asset.id}", headers=people["admin"].headers, json={"status": "in_stock"})
-    assert response.status_code == 409
+    assert assert_refused(response, 409, "conflict")["details"] == {"asset_id": asset.id}
+    db.session.expire_all()
+    assert db.session.get(Asset, asset.id).status == "in_use"
 
 
 def test_list_users_for_transfer_targets(client, people):
@@ -110,24 +117,20 @@ def test_categories(client, people):
 
 def test_detail_history_holds_only_the_requests_the_caller_may_see(client, people):
     asset = make_asset()
-    alice_h, erin_h = people["alice"].headers, people["erin"].headers
-    first = client.post("/api/requests", headers=alice_h,
-                        json={"kind": "assign", "asset_id": asset.id, "reason": "mine, private"}).get_json()
-    client.post(f"/api/requests/{first['id']}/withdraw", headers=alice_h, json={})
-    second = client.post("/api/requests", headers=erin_h,
-                         json={"kind": "assign", "asset_id": asset.id, "reason": "erin's"}).get_json()
+    first = submit(client, people["alice"], asset_id=asset.id, reason="mine, private")
+    withdraw(client, people["alice"], first["id"])
+    second = submit(client, people["erin"], asset_id=asset.id, reason="erin's")
     history = lambda who: [r["id"] for r in client.get(f"/api/assets/{asset.id}", headers=people[who].headers).get_json()["requests"]]
     # The same rule as GET /api/requests/<id>: an employee sees only their own requests.
     assert history("erin") == [second["id"]]
     assert history("alice") == [first["id"]]
     assert history("bob") == history("admin") == [second["id"], first["id"]]
-    assert client.get(f"/api/requests/{first['id']}", headers=erin_h).status_code == 404
+    detail(client, people["erin"], first["id"], expect=404, code="not_found")
 
 
 @pytest.mark.parametrize("tag", ["ACQ-000001", "acq-7", "Acq-"])
 def test_the_acq_prefix_is_reserved_for_acquired_assets(client, people, tag):
     response = client.post("/api/assets", headers=people["admin"].headers, json={
         "tag": tag, "name": "Plotter", "category": "Printer", "value": "10"})
-    assert response.status_code == 422
-    assert "tag" in response.get_json()["error"]["details"]["fields"]
+    assert "tag" in assert_refused(response, 422, "validation_error")["details"]["fields"]
     assert db.session.query(Asset).count() == 0

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from assetflow.extensions import db
 from assetflow.models import Department
 
+from .actions import assert_refused, count
 from .factories import make_user
 from .races import race
 
@@ -47,23 +49,30 @@ def test_admin_creates_under_the_root_by_default(client, people):
     ({"name": "X", "code": "X", "extra": 1}, "extra"),
 ])
 def test_create_refuses_bad_input_naming_the_field(client, people, body, field):
+    before = count(Department)
     response = create(client, people["admin"].headers, **body)
-    assert response.status_code == 422
-    assert field in response.get_json()["error"]["details"]["fields"]
+    assert field in assert_refused(response, 422, "validation_error")["details"]["fields"]
+    assert count(Department) == before
 
 
 def test_an_inactive_manager_is_refused(client, people):
     gone = make_user("approver", active=False)
+    before = count(Department)
     response = create(client, people["admin"].headers, name="X", code="X", manager_id=gone.id)
-    assert response.status_code == 422 and "manager_id" in response.get_json()["error"]["details"]["fields"]
+    assert "manager_id" in assert_refused(response, 422, "validation_error")["details"]["fields"]
+    assert count(Department) == before
 
 
 def test_a_taken_code_is_409_on_create_and_edit(client, people):
     admin = people["admin"].headers
     create(client, admin, name="Sales", code="SALES")
     other = create(client, admin, name="Finance", code="FIN").get_json()
-    assert create(client, admin, name="Other", code="SALES").status_code == 409
-    assert client.patch(f"/api/departments/{other['id']}", headers=admin, json={"code": "SALES"}).status_code == 409
+    before = count(Department)
+    assert_refused(create(client, admin, name="Other", code="SALES"), 409, "conflict")
+    assert_refused(client.patch(f"/api/departments/{other['id']}", headers=admin, json={"code": "SALES"}), 409,
+                   "conflict")
+    db.session.expire_all()
+    assert count(Department) == before and db.session.get(Department, other["id"]).code == "FIN"
     assert client.patch(f"/api/departments/{other['id']}", headers=admin, json={"code": "FIN"}).status_code == 200
 
 
@@ -103,17 +112,25 @@ def test_edit_refuses_a_broken_tree_or_unknown_manager(client, people, departmen
     admin = people["admin"].headers
     if department_id == "other":
         department_id = create(client, admin, name="Other", code="OTHER").get_json()["id"]
+    before = db.session.execute(sa.select(Department.id, Department.parent_id, Department.manager_id)
+                                .order_by(Department.id)).all()
     response = client.patch(f"/api/departments/{department_id}", headers=admin, json=body)
-    assert response.status_code == 422
-    assert set(response.get_json()["error"]["details"]["fields"]) == set(body)
+    assert set(assert_refused(response, 422, "validation_error")["details"]["fields"]) == set(body)
+    db.session.expire_all()
+    assert db.session.execute(sa.select(Department.id, Department.parent_id, Department.manager_id)
+                              .order_by(Department.id)).all() == before
 
 
 def test_only_admins_edit_and_only_known_ids(client, people):
     bob = people["bob"].headers
-    assert create(client, bob, name="X", code="X").status_code == 403
-    assert client.patch("/api/departments/1", headers=bob, json={"name": "X"}).status_code == 403
-    assert client.patch("/api/departments/999", headers=people["admin"].headers, json={"name": "X"}).status_code == 404
-    assert client.get("/api/departments").status_code == 401
+    before = db.session.execute(sa.select(Department.id, Department.name).order_by(Department.id)).all()
+    assert_refused(create(client, bob, name="X", code="X"), 403, "forbidden")
+    assert_refused(client.patch("/api/departments/1", headers=bob, json={"name": "X"}), 403, "forbidden")
+    assert_refused(client.patch("/api/departments/999", headers=people["admin"].headers, json={"name": "X"}), 404,
+                   "not_found")
+    assert_refused(client.get("/api/departments"), 401, "unauthorized")
+    db.session.expire_all()
+    assert db.session.execute(sa.select(Department.id, Department.name).order_by(Department.id)).all() == before
 
 
 def test_two_creates_with_one_code_give_one_department_and_a_409(shared_app):
