@@ -7,6 +7,7 @@ import pytest
 from assetflow.extensions import db
 from assetflow.models import ApprovalRule, ApprovalRuleChange
 
+from .actions import assert_refused
 from .conftest import Auth
 from .factories import make_asset, make_user
 from .races import race
@@ -25,7 +26,7 @@ def test_approvers_and_admins_read_the_defaults_until_a_list_is_saved(client, pe
         assert body["default"] is True and body["updated_at"] is None and body["updated_by"] is None
         assert body["items"][0]["match"] == {"kinds": ["dispose"]}
         assert [len(rule["steps"]) for rule in body["items"]] == [2, 2, 1]
-    assert client.get("/api/approval-rules", headers=people["alice"].headers).status_code == 403
+    assert_refused(client.get("/api/approval-rules", headers=people["alice"].headers), 403, "forbidden")
 
 
 def test_a_replacement_is_stored_normalised_audited_and_returned(client, people):
@@ -66,8 +67,9 @@ def test_the_audit_lists_the_newest_change_first(client, people):
 
 def test_only_admins_replace_or_read_the_audit(client, people):
     bob = people["bob"].headers
-    assert put(client, bob, ADMIN_ONLY).status_code == 403
-    assert client.get("/api/approval-rules/changes", headers=bob).status_code == 403
+    assert_refused(put(client, bob, ADMIN_ONLY), 403, "forbidden")
+    assert_refused(client.get("/api/approval-rules/changes", headers=bob), 403, "forbidden")
+    assert db.session.query(ApprovalRule).count() == 0
     assert db.session.query(ApprovalRuleChange).count() == 0
 
 

@@ -9,6 +9,7 @@ from assetflow.extensions import db
 from assetflow.models import Request
 from assetflow.services import email_links
 
+from .actions import assert_refused
 from .factories import make_asset
 
 
@@ -72,7 +73,8 @@ def test_forged_and_expired_links(app, client, people, pending):
 
 def test_reject_needs_a_comment_and_the_link_survives_the_refusal(client, people, pending):
     token = link(people["bob"].user, pending, "reject")
-    assert client.post("/api/email-actions/confirm", json={"token": token}).status_code == 422
+    assert_refused(client.post("/api/email-actions/confirm", json={"token": token}), 422, "validation_error")
+    assert db.session.get(Request, pending.id).state == "pending"
     response = client.post("/api/email-actions/confirm", json={"token": token, "comment": "Not this quarter"})
     assert response.status_code == 200 and response.get_json()["request"]["state"] == "rejected"
 

@@ -96,9 +96,12 @@ def test_admin_edits_name_email_and_department(client, people):
     ({"username": "renamed"}, "username"),
 ])
 def test_edit_refuses_bad_input(client, people, body, field):
-    response = client.patch(f"/api/users/{people['alice'].user.id}", headers=people["admin"].headers, json=body)
-    assert response.status_code == 422
-    assert field in response.get_json()["error"]["details"]["fields"]
+    alice = people["alice"].user
+    before = (alice.username, alice.display_name, alice.role, alice.active, alice.department_id)
+    response = client.patch(f"/api/users/{alice.id}", headers=people["admin"].headers, json=body)
+    assert field in assert_refused(response, 422, "validation_error")["details"]["fields"]
+    db.session.expire_all()
+    assert (alice.username, alice.display_name, alice.role, alice.active, alice.department_id) == before
 
 
 def test_an_admin_cannot_deactivate_or_demote_themselves(client, people):
