@@ -18,10 +18,6 @@ from .actions import approve, submit
 from .factories import make_asset, make_user
 
 
-def token(headers: dict) -> str:
-    return headers["Authorization"].removeprefix("Bearer ")
-
-
 def connect(app, access_token: str | None, last_seq: int = 0):
     auth = None if access_token is None else {"token": access_token, "last_seq": last_seq}
     return socketio.test_client(app, auth=auth)
