@@ -14,6 +14,7 @@ from assetflow import create_app
 from assetflow.extensions import db
 from config import TestingConfig, database_url
 
+from .actions import Person
 from .factories import PASSWORD, make_user
 from .live_server import NODE_DIR, PostgresDatabases, Probe, current_seq, flask_cli
 from .live_server import base_env as live_env
@@ -157,6 +158,10 @@ class Auth:
     def headers(self, user) -> dict:
         return {"Authorization": f"Bearer {self.login(user)['access_token']}"}
 
+    def person(self, user) -> Person:
+        """The user, logged in."""
+        return Person(user, self.headers(user))
+
 
 @pytest.fixture
 def auth(client):
@@ -165,7 +170,7 @@ def auth(client):
 
 @pytest.fixture
 def people(app, auth):
-    """An applicant, two approvers, an admin and their auth headers."""
+    """Two employees, two approvers and two admins, logged in: {name: Person}."""
     users = {
         "alice": make_user("employee", "alice"),
         "erin": make_user("employee", "erin"),
@@ -174,7 +179,7 @@ def people(app, auth):
         "admin": make_user("admin", "admin"),
         "root": make_user("admin", "root"),
     }
-    return {name: (user, auth.headers(user)) for name, user in users.items()}
+    return {name: auth.person(user) for name, user in users.items()}
 
 
 @pytest.fixture

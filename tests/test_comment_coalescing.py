@@ -12,24 +12,13 @@ from assetflow.extensions import db
 from assetflow.models import Notification, OutboxMessage, Webhook
 from assetflow.models.base import utcnow
 
+from .actions import approve, comment, submit
 from .conftest import Auth
-from .factories import make_asset, make_user
+from .factories import make_user
 from .receivers import MailReceiver
-from .test_realtime import connect, token
+from .test_realtime import connect
 
 BURST = 20
-
-
-def submit(client, headers) -> dict:
-    response = client.post("/api/requests", headers=headers,
-                           json={"kind": "assign", "asset_id": make_asset().id, "reason": "a new laptop"})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def comment(client, headers, request_id: int, body: str) -> None:
-    response = client.post(f"/api/requests/{request_id}/comments", headers=headers, json={"body": body})
-    assert response.status_code == 201, response.get_json()
 
 
 def inbox(user_id: int) -> list[Notification]:
@@ -50,17 +39,18 @@ def mail(app):
 
 
 def test_a_burst_of_comments_is_one_unread_notification_and_one_email(client, people, mail):
-    alice_headers, (bob, bob_headers) = people["alice"][1], people["bob"]
+    alice, bob = people["alice"], people["bob"].user
+    bob_headers = people["bob"].headers
     hook = Webhook(url="https://hooks.example.com/x", events=["request.commented"], secret="s" * 20,
-                   created_by_id=people["admin"][0].id)
+                   created_by_id=people["admin"].user.id)
     db.session.add(hook)
     db.session.commit()
-    req = submit(client, alice_headers)
+    req = submit(client, alice)
     before = unread_count(client, bob_headers)
     emails_before = db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.target_id == bob.id))
 
     for n in range(BURST):
-        comment(client, alice_headers, req["id"], f"ping {n}")
+        comment(client, alice, req["id"], f"ping {n}")
 
     assert unread_count(client, bob_headers) == before + 1
     [note] = [n for n in inbox(bob.id) if n.type == "request_comment"]
@@ -81,33 +71,34 @@ def test_a_burst_of_comments_is_one_unread_notification_and_one_email(client, pe
 
 
 def test_a_comment_after_the_notification_was_read_is_a_new_one(client, people):
-    alice_headers, (bob, bob_headers) = people["alice"][1], people["bob"]
-    req = submit(client, alice_headers)
-    comment(client, alice_headers, req["id"], "first")
-    comment(client, alice_headers, req["id"], "second")
+    alice, bob = people["alice"], people["bob"].user
+    bob_headers = people["bob"].headers
+    req = submit(client, alice)
+    comment(client, alice, req["id"], "first")
+    comment(client, alice, req["id"], "second")
     [first] = [n for n in inbox(bob.id) if n.type == "request_comment"]
     assert client.post(f"/api/notifications/{first.id}/read", headers=bob_headers).status_code == 200
 
-    comment(client, alice_headers, req["id"], "third")
+    comment(client, alice, req["id"], "third")
     comments = [n for n in inbox(bob.id) if n.type == "request_comment"]
     assert [(n.payload["body"], n.payload["count"], n.read_at is None) for n in comments] == [
         ("second", 2, False), ("third", 1, True)]
     assert comments[1].seq > comments[0].seq
     # Comments on another request are their own notification.
-    other = submit(client, alice_headers)
-    comment(client, alice_headers, other["id"], "elsewhere")
+    other = submit(client, alice)
+    comment(client, alice, other["id"], "elsewhere")
     assert unread_count(client, bob_headers) == sum(1 for n in inbox(bob.id) if n.read_at is None)
     assert len([n for n in inbox(bob.id) if n.type == "request_comment" and n.read_at is None]) == 2
 
 
 def test_the_coalesced_notification_still_arrives_live_with_the_same_seq(app, client, people):
-    alice_headers, (bob, bob_headers) = people["alice"][1], people["bob"]
-    req = submit(client, alice_headers)
-    socket = connect(app, token(bob_headers))
+    alice, bob = people["alice"], people["bob"].user
+    req = submit(client, alice)
+    socket = connect(app, people["bob"].token)
     socket.get_received()
 
     for n in range(3):
-        comment(client, alice_headers, req["id"], f"ping {n}")
+        comment(client, alice, req["id"], f"ping {n}")
     pushed = [m["args"][0] for m in socket.get_received() if m["name"] == "request_comment"]
     assert [(p["body"], p["count"]) for p in pushed] == [("ping 0", 1), ("ping 1", 2), ("ping 2", 3)]
     # One row, one seq: each push is a newer version of the same notification, not a new seq.
@@ -115,9 +106,9 @@ def test_the_coalesced_notification_still_arrives_live_with_the_same_seq(app, cl
 
     # The seq stream has no gap: Bob's next notification takes the next seq, and a replay finds the latest version.
     seq = pushed[0]["seq"]
-    client.post(f"/api/requests/{req['id']}/approve", headers=bob_headers, json={})
+    approve(client, people["bob"], req["id"])
     assert [n.seq for n in inbox(bob.id)] == list(range(1, len(inbox(bob.id)) + 1))
-    replayed = connect(app, token(bob_headers), last_seq=seq - 1)
+    replayed = connect(app, people["bob"].token, last_seq=seq - 1)
     [again] = [m["args"][0] for m in replayed.get_received() if m["name"] == "request_comment"]
     assert (again["seq"], again["count"], again["body"], again["replayed"]) == (seq, 3, "ping 2", True)
 
@@ -126,9 +117,9 @@ def test_comments_coalesce_on_both_databases(shared_app):
     client = shared_app.test_client()
     auth = Auth(client)
     alice, bob = make_user("employee"), make_user("approver")
-    alice_headers = auth.headers(alice)
-    req = submit(client, alice_headers)
+    applicant = auth.person(alice)
+    req = submit(client, applicant)
     for n in range(3):
-        comment(client, alice_headers, req["id"], f"ping {n}")
+        comment(client, applicant, req["id"], f"ping {n}")
     [note] = [n for n in inbox(bob.id) if n.type == "request_comment"]
     assert (note.payload["count"], note.payload["body"]) == (3, "ping 2")

@@ -123,7 +123,7 @@ INTERNAL_URLS = [
 
 @pytest.mark.parametrize("url, reason", INTERNAL_URLS)
 def test_internal_urls_are_refused_at_save_with_the_url_named(client, people, url, reason):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     response = create(client, admin_h, url)
     error = response.get_json()["error"]
     assert response.status_code == 422 and error["code"] == "validation_error"
@@ -133,7 +133,7 @@ def test_internal_urls_are_refused_at_save_with_the_url_named(client, people, ur
 
 
 def test_an_update_to_an_internal_url_is_refused_and_changes_nothing(client, people):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     hook = create(client, admin_h, "http://192.0.32.10/hook").get_json()
     response = client.patch(f"/api/webhooks/{hook['id']}", headers=admin_h,
                             json={"url": "http://169.254.169.254/latest/meta-data/", "active": False})
@@ -143,7 +143,7 @@ def test_an_update_to_an_internal_url_is_refused_and_changes_nothing(client, peo
 
 
 def test_a_host_that_does_not_resolve_is_saved_and_checked_again_at_delivery(client, people):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     response = create(client, admin_h, "https://receiver.invalid/hook")  # .invalid never resolves (RFC 6761)
     assert response.status_code == 201
     attempt = ping_and_deliver(client, admin_h, response.get_json()["id"])
@@ -155,7 +155,7 @@ def test_a_host_that_does_not_resolve_is_saved_and_checked_again_at_delivery(cli
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "2130706433", "127.1", "0x7f.1", "017700000001",
                                   "[::ffff:127.0.0.1]"])
 def test_a_url_saved_before_is_refused_at_delivery_and_nothing_is_called(client, people, host):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     with WebhookReceiver() as receiver:
         hook = saved_earlier(f"http://{host}:{receiver.port}/hook")
         attempt = ping_and_deliver(client, admin_h, hook.id)
@@ -165,7 +165,7 @@ def test_a_url_saved_before_is_refused_at_delivery_and_nothing_is_called(client,
 
 
 def test_an_address_allowed_at_save_is_refused_once_the_allow_list_drops_it(app, client, people):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     app.config["WEBHOOK_ALLOWED_NETWORKS"] = LOOPBACK_BOTH
     with WebhookReceiver() as receiver:
         hook = create(client, admin_h, f"http://localhost:{receiver.port}/hook").get_json()
@@ -177,7 +177,7 @@ def test_an_address_allowed_at_save_is_refused_once_the_allow_list_drops_it(app,
 
 
 def test_the_allow_list_admits_a_loopback_receiver_and_the_host_name_stays_in_host(app, client, people):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     app.config["WEBHOOK_ALLOWED_NETWORKS"] = LOOPBACK_BOTH
     with WebhookReceiver() as receiver:
         hook = create(client, admin_h, f"http://localhost:{receiver.port}/hook")
@@ -205,7 +205,7 @@ def test_the_socket_goes_to_the_address_that_was_checked():
 
 
 def test_a_redirect_to_an_internal_address_is_not_followed(app, client, people):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     app.config["WEBHOOK_ALLOWED_NETWORKS"] = ["127.0.0.1/32"]  # the receiver only, not 127.0.0.2
     with WebhookReceiver(host="127.0.0.2") as inside:
         with WebhookReceiver([302], location=inside.url) as receiver:
@@ -249,7 +249,7 @@ def closed_port() -> int:
 
 
 def test_the_log_shows_no_banner_and_an_open_port_reads_like_a_closed_one(app, client, people):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     banner = b"SSH-2.0-OpenSSH_9.6p1 build-host-7.internal\r\n"
     with banner_service(banner) as service:
         url = f"http://127.0.0.1:{service.getsockname()[1]}/"
@@ -264,7 +264,7 @@ def test_the_log_shows_no_banner_and_an_open_port_reads_like_a_closed_one(app, c
 
 
 def test_a_silent_receiver_is_logged_as_timed_out(app, client, people):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     app.config.update(WEBHOOK_ALLOWED_NETWORKS=["127.0.0.1/32"], WEBHOOK_TIMEOUT_SECONDS=0.3)
     with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts; nobody ever answers
         attempt = ping_and_deliver(client, admin_h, saved_earlier(f"http://127.0.0.1:{silent.getsockname()[1]}/").id)
@@ -272,7 +272,7 @@ def test_a_silent_receiver_is_logged_as_timed_out(app, client, people):
 
 
 def test_deliveries_never_go_through_a_proxy(app, client, people, monkeypatch):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     app.config["WEBHOOK_ALLOWED_NETWORKS"] = ["127.0.0.1/32"]
     with WebhookReceiver() as proxy, WebhookReceiver() as receiver:
         for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):  # would forward the call unchecked
@@ -335,7 +335,7 @@ def test_tls_to_a_pinned_address_sends_sni_and_checks_the_certificate_for_the_ho
 
 
 def test_a_certificate_the_server_does_not_trust_is_logged_as_a_failed_handshake(app, client, people, localhost_cert):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     app.config["WEBHOOK_ALLOWED_NETWORKS"] = LOOPBACK_BOTH
     with tls_receiver(*localhost_cert) as (port, names):  # self-signed: not in the CA bundle deliveries trust
         attempt = ping_and_deliver(client, admin_h, saved_earlier(f"https://localhost:{port}/hook").id)

@@ -16,9 +16,10 @@ from assetflow.models import Decision, Request, RequestEvent
 from assetflow.models.base import utcnow
 from assetflow.services import email_links, timers
 
+from .actions import Person, assert_refused, submit
 from .conftest import Auth
-from .factories import make_asset, make_department, make_user, set_rules
-from .test_realtime import connect, received, token
+from .factories import make_department, make_user, set_rules
+from .test_realtime import connect, received
 
 APPROVER_HERE = {"decider": "role", "role": "approver", "scope": "department",
                  "escalate_after_hours": 2, "escalate_to": "admin"}
@@ -43,11 +44,13 @@ class Company:
     def headers(self, user) -> dict:
         return self.auth.headers(user)
 
+    def person(self, user) -> Person:
+        """The user, logged in now (an edit to them ends their earlier sessions)."""
+        return self.auth.person(user)
+
     def submit(self) -> int:
-        response = self.client.post("/api/requests", headers=self.headers(self.alice),
-                                    json={"kind": "assign", "asset_id": make_asset().id, "reason": "for work"})
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()["id"]
+        """Alice's new assign request; its id."""
+        return submit(self.client, self.person(self.alice))["id"]
 
     def edit_user(self, user, **change) -> None:
         response = self.client.patch(f"/api/users/{user.id}", headers=self.headers(self.admin), json=change)
@@ -78,8 +81,7 @@ def untouched(request_id: int) -> None:
 
 
 def refused(response) -> None:
-    assert response.status_code == 403, response.get_json()
-    assert response.get_json()["error"]["code"] == "forbidden"
+    assert_refused(response, 403, "forbidden")
 
 
 def test_a_demoted_approver_cannot_decide_and_loses_the_request(shared_app):
@@ -116,9 +118,8 @@ def test_a_deactivated_principal_takes_the_request_from_their_delegate(shared_ap
         "ends_at": (start + timedelta(days=3)).isoformat()})
     assert response.status_code == 201, response.get_json()
     request_id = company.submit()
-    frank_headers = company.headers(frank)
     assert company.inbox(frank) == [request_id]
-    frank_socket = connect(shared_app, token(frank_headers))
+    frank_socket = connect(shared_app, company.person(frank).token)
     frank_socket.get_received()
 
     company.edit_user(company.bob, active=False)
@@ -131,19 +132,19 @@ def test_a_deactivated_principal_takes_the_request_from_their_delegate(shared_ap
 def test_an_approver_moved_out_of_the_department_loses_its_requests_live(shared_app):
     company = Company(shared_app, [APPROVER_HERE])
     request_id = company.submit()
-    bob_headers = company.headers(company.bob)
-    socket = connect(shared_app, token(bob_headers))
+    bob = company.person(company.bob)
+    socket = connect(shared_app, bob.token)
     socket.get_received()
 
     company.edit_user(company.bob, department_id=company.sales.id)
     assert [(e["request_id"], e["action"]) for e in received(socket, "queue_update")] == [(request_id, "requalify")]
-    refused(company.client.post(f"/api/requests/{request_id}/approve", headers=bob_headers, json={}))
+    refused(company.client.post(f"/api/requests/{request_id}/approve", headers=bob.headers, json={}))
     untouched(request_id)
     assert company.inbox(company.bob) == []
 
     company.edit_user(company.bob, department_id=company.eng.id)  # back: the request is his again, live
     assert [e["request_id"] for e in received(socket, "queue_update")] == [request_id]
-    assert company.client.post(f"/api/requests/{request_id}/approve", headers=bob_headers, json={}).status_code == 200
+    assert company.client.post(f"/api/requests/{request_id}/approve", headers=bob.headers, json={}).status_code == 200
 
 
 def test_a_company_wide_step_does_not_care_about_the_department(shared_app):
@@ -156,14 +157,14 @@ def test_a_company_wide_step_does_not_care_about_the_department(shared_app):
 def test_a_replaced_manager_loses_the_step_and_escalation_covers_it(shared_app):
     company = Company(shared_app, [MANAGER])
     request_id = company.submit()
-    bob_headers = company.headers(company.bob)
-    socket = connect(shared_app, token(bob_headers))
+    bob = company.person(company.bob)
+    socket = connect(shared_app, bob.token)
     socket.get_received()
     carl = make_user("approver", department=company.eng)
 
     company.edit_department(company.eng, manager_id=carl.id)
     assert [e["request_id"] for e in received(socket, "queue_update")] == [request_id]
-    refused(company.client.post(f"/api/requests/{request_id}/approve", headers=bob_headers, json={}))
+    refused(company.client.post(f"/api/requests/{request_id}/approve", headers=bob.headers, json={}))
     untouched(request_id)
     assert company.inbox(company.bob) == []
     assert company.inbox(carl) == []  # not named: the frozen chain grows only by escalation
@@ -179,7 +180,7 @@ def test_an_email_link_of_a_demoted_approver_decides_nothing(shared_app):
     link = email_links.sign(company.bob.id, db.session.get(Request, request_id), "approve")
     company.edit_user(company.bob, role="employee")
     response = company.client.post("/api/email-actions/confirm", json={"token": link})
-    assert response.status_code == 403, response.get_json()
+    assert_refused(response, 403, "forbidden")
     untouched(request_id)
 
 

@@ -34,13 +34,13 @@ def test_wrong_method_is_json_405(client, app):
     ("{not json", "application/json"), ("[1, 2]", "application/json"), ("kind=assign", "text/plain"),
 ])
 def test_non_json_body_is_a_4xx(client, people, data, content_type):
-    response = client.post("/api/requests", headers=people["alice"][1], data=data, content_type=content_type)
+    response = client.post("/api/requests", headers=people["alice"].headers, data=data, content_type=content_type)
     assert response.status_code in (400, 415, 422)
     assert "error" in response.get_json()
 
 
 def test_huge_body_is_413(client, people):
-    response = client.post("/api/requests", headers=people["alice"][1],
+    response = client.post("/api/requests", headers=people["alice"].headers,
                            json={"kind": "assign", "reason": "x" * 2_000_000})
     assert_error(response, 413, "payload_too_large")
 
@@ -52,7 +52,7 @@ def test_unexpected_error_is_json_500_without_traceback(client, people, monkeypa
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(visibility, "stats", boom)
-    response = client.get("/api/requests/stats", headers=people["alice"][1])
+    response = client.get("/api/requests/stats", headers=people["alice"].headers)
     assert_error(response, 500, "internal_error")
     assert "secret internals" not in response.get_data(as_text=True)
 
@@ -111,7 +111,7 @@ def test_money_is_documented_as_the_string_it_is_sent_as(client, people):
         value = value.get("anyOf", [value])[-1] if "type" not in value else value
         assert value["type"] == "string" and "minimum" not in value, name
     asset = make_asset(value="12500")
-    body = client.get(f"/api/assets/{asset.id}", headers=people["alice"][1]).get_json()
+    body = client.get(f"/api/assets/{asset.id}", headers=people["alice"].headers).get_json()
     assert body["value"] == "12500.00"
 
 
@@ -127,7 +127,7 @@ def test_spa_fallback_serves_index_or_placeholder(client, app):
 
 
 def test_validation_error_lists_fields(client, people):
-    response = client.post("/api/assets", headers=people["admin"][1], json={"tag": "", "value": "abc"})
+    response = client.post("/api/assets", headers=people["admin"].headers, json={"tag": "", "value": "abc"})
     assert_error(response, 422, "validation_error")
     fields = response.get_json()["error"]["details"]["fields"]
     assert {"tag", "value", "name", "category"} <= set(fields)
@@ -179,7 +179,7 @@ def test_path_ids_out_of_range_or_not_numbers_are_404(app, client, people):
     # Not digits at all: a 404 too, not the 405 the SPA's GET-only route would give a POST (schemathesis).
     for value in (2**64, 2**63, ID_MAX + 1, 0, -1, "abc", "\u0661", "null,null"):
         for method, rule in urls:
-            response = client.open(PARAM.sub(str(value), rule), method=method, headers=people["admin"][1], json={})
+            response = client.open(PARAM.sub(str(value), rule), method=method, headers=people["admin"].headers, json={})
             if response.status_code != 404 or response.get_json()["error"]["code"] != "not_found":
                 failures.append((method, rule, value, response.status_code))
     assert failures == []
@@ -195,7 +195,7 @@ def test_integer_query_parameters_out_of_range_are_422(client, people):
     for value in (2**64, ID_MAX + 1, -1, "4.5", "1" * 5000):
         for path, name in params:
             url = PARAM.sub("1", path.replace("{", "<").replace("}", ">"))
-            response = client.get(url, headers=people["admin"][1], query_string={name: value})
+            response = client.get(url, headers=people["admin"].headers, query_string={name: value})
             if response.status_code != 422 or name not in field_errors(response):
                 failures.append((path, name, str(value)[:20], response.status_code))
     assert failures == []
@@ -211,7 +211,7 @@ def test_integer_body_fields_refuse_out_of_range_fractions_and_non_numbers(clien
         for path, method, name, kind in fields:
             value = [bad] if kind == "array" else bad
             url = PARAM.sub("1", path.replace("{", "<").replace("}", ">"))
-            response = client.open(url, method=method, headers=people["admin"][1], json={name: value})
+            response = client.open(url, method=method, headers=people["admin"].headers, json={name: value})
             if response.status_code != 422 or name not in field_errors(response):
                 failures.append((method, path, name, bad, response.status_code))
     assert failures == []
@@ -229,7 +229,7 @@ def test_text_with_nul_or_lone_surrogate_is_422_everywhere(client, people, bad):
             in_body = name in body_properties(spec, operation)
             # A query string carries bytes: the surrogate arrives as its (invalid) UTF-8 encoding.
             query = f"{name}={quote(bad.encode('utf-8', 'surrogatepass'))}"
-            response = client.open(url, method=method, headers=people["admin"][1],
+            response = client.open(url, method=method, headers=people["admin"].headers,
                                    json={name: bad} if in_body else None, query_string=None if in_body else query)
             if not in_body and "\x00" not in bad:
                 # Werkzeug decodes invalid UTF-8 in a query as U+FFFD: no surrogate gets through.
@@ -241,7 +241,7 @@ def test_text_with_nul_or_lone_surrogate_is_422_everywhere(client, people, bad):
 
 
 def test_nul_in_a_field_name_is_422(client, people):
-    response = client.post("/api/requests", headers=people["alice"][1], json={"kind": "assign", "x\x00": 1})
+    response = client.post("/api/requests", headers=people["alice"].headers, json={"kind": "assign", "x\x00": 1})
     assert_error(response, 422, "validation_error")
     assert "x\x00" in field_errors(response)
 
@@ -255,23 +255,23 @@ def test_nul_in_login_username_is_422_not_a_database_error(client, app):
 @pytest.mark.parametrize("path", ["/api/auth/login", "/api/requests"])
 def test_deeply_nested_json_is_400(client, people, path):
     deep = "[" * 10_000 + "]" * 10_000
-    response = client.post(path, headers=people["alice"][1], data=deep, content_type="application/json")
+    response = client.post(path, headers=people["alice"].headers, data=deep, content_type="application/json")
     assert_error(response, 400, "bad_request")
 
 
 @pytest.mark.parametrize("digits", [41, 5000])
 def test_a_number_of_more_than_40_digits_is_422(client, people, digits):
     body = '{"kind": "assign", "reason": "x", "asset_id": ' + "9" * digits + "}"
-    response = client.post("/api/requests", headers=people["alice"][1], data=body, content_type="application/json")
+    response = client.post("/api/requests", headers=people["alice"].headers, data=body, content_type="application/json")
     assert_error(response, 422, "validation_error")
     assert db.session.query(Request).count() == 0
 
 
 def test_bulk_approve_refuses_a_fractional_id_and_changes_nothing(client, people):
     asset = make_asset()
-    req = client.post("/api/requests", headers=people["alice"][1],
+    req = client.post("/api/requests", headers=people["alice"].headers,
                       json={"kind": "assign", "asset_id": asset.id, "reason": "x"}).get_json()
-    response = client.post("/api/requests/bulk-approve", headers=people["bob"][1], json={"ids": [req["id"] + 0.5]})
+    response = client.post("/api/requests/bulk-approve", headers=people["bob"].headers, json={"ids": [req["id"] + 0.5]})
     assert_error(response, 422, "validation_error")
     db.session.expire_all()
     assert db.session.get(Request, req["id"]).state == "pending"
@@ -279,7 +279,7 @@ def test_bulk_approve_refuses_a_fractional_id_and_changes_nothing(client, people
 
 def test_fractional_asset_id_is_refused_not_truncated(client, people):
     asset = make_asset()
-    response = client.post("/api/requests", headers=people["alice"][1],
+    response = client.post("/api/requests", headers=people["alice"].headers,
                            json={"kind": "assign", "asset_id": asset.id + 0.5, "reason": "x"})
     assert_error(response, 422, "validation_error")
     assert db.session.query(Request).count() == 0
@@ -288,14 +288,14 @@ def test_fractional_asset_id_is_refused_not_truncated(client, people):
 @pytest.mark.parametrize("value", ["1000000000000", "12.345", 12.345, True, "NaN", "1e3", "-5", -5])
 def test_money_out_of_range_or_with_more_than_cents_is_422(client, people, value):
     body = {"tag": "T-1", "name": "Desk", "category": "Furniture", "value": value}
-    response = client.post("/api/assets", headers=people["admin"][1], json=body)
+    response = client.post("/api/assets", headers=people["admin"].headers, json=body)
     assert_error(response, 422, "validation_error")
     assert "value" in field_errors(response)
     assert db.session.query(Asset).count() == 0
 
 
 def test_query_field_errors_are_listed_by_name(client, people):
-    response = client.get("/api/notifications?limit=0", headers=people["alice"][1])
+    response = client.get("/api/notifications?limit=0", headers=people["alice"].headers)
     assert_error(response, 422, "validation_error")
     assert "limit" in field_errors(response)
 
@@ -322,7 +322,7 @@ def test_nul_text_is_422_on_postgresql_too(postgres_url):
 @pytest.mark.parametrize("field, value", [("tag", "T-1\n"), ("currency", "CNY\n")])
 def test_a_pattern_must_match_the_whole_value(client, people, field, value):
     body = {"tag": "T-1", "name": "Desk", "category": "Furniture", "value": "10", field: value}
-    response = client.post("/api/assets", headers=people["admin"][1], json=body)
+    response = client.post("/api/assets", headers=people["admin"].headers, json=body)
     assert_error(response, 422, "validation_error")
     assert field in field_errors(response)
 

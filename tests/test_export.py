@@ -9,6 +9,7 @@ import pytest
 from assetflow.extensions import db
 from assetflow.services.export import safe_cell
 
+from .actions import submit
 from .factories import make_asset
 
 # Formula texts, alone and after each separator a spreadsheet may split on.
@@ -16,12 +17,6 @@ ATTACKS = ("ok;=1+2;", "a,=cmd|' /C calc'!A0", "x\t=1", "@SUM(1)", "+1", "-1", "
            "a;@SUM(1)", "a;+1", "a;-1", "a;=1", "a;\t=1", 'a;"=1"', "line\n=1", "line\r\n-1")
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 DELIMITERS = (",", ";", "\t", "|", " ")
-
-
-def submit(client, headers, **body):
-    response = client.post("/api/requests", headers=headers, json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
 
 
 def cells(raw: bytes, delimiter: str) -> list[str]:
@@ -32,13 +27,13 @@ def cells(raw: bytes, delimiter: str) -> list[str]:
 
 
 def test_no_cell_starts_a_formula_under_any_separator(client, people):
-    alice, alice_h = people["alice"]
-    bob_h = people["bob"][1]
-    alice.display_name = "=HYPERLINK(\"http://x\")"  # a name is text someone typed too
+    alice = people["alice"]
+    alice_h, bob_h = alice.headers, people["bob"].headers
+    alice.user.display_name = "=HYPERLINK(\"http://x\")"  # a name is text someone typed too
     db.session.commit()
-    requests = [submit(client, alice_h, kind="acquire", name=f"n{attack}", category="Office", value="5",
+    requests = [submit(client, alice, kind="acquire", name=f"n{attack}", category="Office", value="5",
                        reason=attack) for attack in ATTACKS]
-    trail_of = submit(client, alice_h, kind="assign", asset_id=make_asset().id, reason="needed")
+    trail_of = submit(client, alice, kind="assign", asset_id=make_asset().id, reason="needed")
     for attack in ATTACKS:
         response = client.post(f"/api/requests/{trail_of['id']}/comments", headers=bob_h, json={"body": attack})
         assert response.status_code == 201, response.get_json()
@@ -70,8 +65,8 @@ def test_no_cell_starts_a_formula_under_any_separator(client, people):
 
 
 def test_every_field_is_quoted(client, people):
-    alice_h = people["alice"][1]
-    req = submit(client, alice_h, kind="acquire", name="Pen", category="Office", value="5", reason="ok;=1+2;")
+    alice_h = people["alice"].headers
+    req = submit(client, people["alice"], kind="acquire", name="Pen", category="Office", value="5", reason="ok;=1+2;")
     lines = client.get("/api/requests/export.csv", headers=alice_h).get_data().decode("utf-8-sig").splitlines()
     assert lines[0].startswith('"id","kind","state",')
     assert lines[1].startswith(f'"{req["id"]}","acquire","pending","1","1","","Pen",')

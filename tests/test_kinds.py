@@ -10,12 +10,9 @@ from assetflow.models.request import REQUEST_KINDS
 from assetflow.services.kinds import KINDS
 from config import currency
 
+from .actions import Person, approve, count, resubmit, submit, withdraw
 from .conftest import Auth, build_app
 from .factories import make_asset, make_user
-
-
-def count(model) -> int:
-    return db.session.query(model).count()
 
 
 def snapshot(request_id: int, asset_id: int | None) -> tuple:
@@ -32,19 +29,13 @@ def test_a_transfer_to_a_user_deactivated_before_final_approval_is_409_and_chang
     auth = Auth(client)
     alice, erin, bob, admin = make_user("employee"), make_user("employee"), make_user("approver"), make_user("admin")
     asset = make_asset("in_use", custodian=alice)
-    submitted = client.post("/api/requests", headers=auth.headers(alice), json={
-        "kind": "transfer", "asset_id": asset.id, "target_user_id": erin.id, "reason": "handover"})
-    assert submitted.status_code == 201, submitted.get_json()
-    request_id = submitted.get_json()["id"]
+    request_id = submit(client, auth.person(alice), "transfer", asset_id=asset.id, target_user_id=erin.id,
+                        reason="handover")["id"]
     deactivated = client.patch(f"/api/users/{erin.id}", headers=auth.headers(admin), json={"active": False})
     assert deactivated.status_code == 200, deactivated.get_json()
     before = snapshot(request_id, asset.id)
 
-    response = client.post(f"/api/requests/{request_id}/approve", headers=auth.headers(bob), json={})
-
-    assert response.status_code == 409
-    error = response.get_json()["error"]
-    assert error["code"] == "precondition_failed"
+    error = approve(client, auth.person(bob), request_id, expect=409, code="precondition_failed")["error"]
     assert error["details"]["precondition"] == "target_user_active"
     assert error["details"]["target_user_id"] == erin.id and "no longer active" in error["message"]
     assert snapshot(request_id, asset.id) == before
@@ -54,44 +45,39 @@ def test_a_transfer_to_a_user_deactivated_before_final_approval_is_409_and_chang
 def test_a_disposal_of_stock_by_an_approver_demoted_before_final_approval_is_409(client, people):
     bob, carol, admin = people["bob"], people["carol"], people["admin"]
     asset = make_asset("in_stock")
-    req = client.post("/api/requests", headers=bob[1], json={
-        "kind": "dispose", "asset_id": asset.id, "reason": "broken"}).get_json()
-    assert client.post(f"/api/requests/{req['id']}/approve", headers=carol[1], json={}).status_code == 200
-    demoted = client.patch(f"/api/users/{bob[0].id}", headers=admin[1], json={"role": "employee"})
+    req = submit(client, bob, "dispose", asset_id=asset.id, reason="broken")
+    approve(client, carol, req["id"])
+    demoted = client.patch(f"/api/users/{bob.id}", headers=admin.headers, json={"role": "employee"})
     assert demoted.status_code == 200, demoted.get_json()
     before = snapshot(req["id"], asset.id)
 
-    response = client.post(f"/api/requests/{req['id']}/approve", headers=admin[1], json={})
-
-    assert response.status_code == 409
-    error = response.get_json()["error"]
-    assert (error["code"], error["details"]["precondition"]) == ("precondition_failed", "who_may_ask")
+    error = approve(client, admin, req["id"], expect=409, code="precondition_failed")["error"]
+    assert error["details"]["precondition"] == "who_may_ask"
     assert error["details"]["allowed"] == ["approver", "admin"]
     assert snapshot(req["id"], asset.id) == before
 
 
 def test_a_final_approval_whose_asset_moved_on_names_the_asset_status(client, people):
     asset = make_asset()
-    req = client.post("/api/requests", headers=people["alice"][1], json={
-        "kind": "assign", "asset_id": asset.id, "reason": "needed"}).get_json()
+    req = submit(client, people["alice"], asset_id=asset.id)
     db.session.get(Asset, asset.id).status = "in_repair"
     db.session.commit()
-    error = client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={}).get_json()["error"]
-    assert (error["code"], error["details"]["precondition"]) == ("precondition_failed", "asset_status")
+    before = snapshot(req["id"], asset.id)
+    error = approve(client, people["bob"], req["id"], expect=409, code="precondition_failed")["error"]
+    assert error["details"]["precondition"] == "asset_status" and snapshot(req["id"], asset.id) == before
     assert error["details"]["asset_status"] == "in_repair" and error["details"]["allowed"] == ["in_stock"]
 
 
-def acquire(client, headers, **body):
-    return client.post("/api/requests", headers=headers, json={
-        "kind": "acquire", "name": "Dock", "category": "Accessory", "value": "180", "reason": "desk", **body})
+def acquire(client, person: Person, **body) -> dict:
+    """A new acquire request for a dock."""
+    return submit(client, person, "acquire", name="Dock", category="Accessory", value="180", reason="desk", **body)
 
 
 def test_an_acquire_without_a_currency_is_stored_with_the_default_currency(client, people):
-    response = acquire(client, people["alice"][1])
-    assert response.status_code == 201
-    assert response.get_json()["currency"] == "CNY"
-    assert db.session.get(Request, response.get_json()["id"]).currency == "CNY"
-    assert acquire(client, people["alice"][1], currency="USD").get_json()["currency"] == "USD"
+    req = acquire(client, people["alice"])
+    assert req["currency"] == "CNY"
+    assert db.session.get(Request, req["id"]).currency == "CNY"
+    assert acquire(client, people["alice"], currency="USD")["currency"] == "USD"
 
 
 def test_the_default_currency_is_a_setting():
@@ -101,11 +87,10 @@ def test_the_default_currency_is_a_setting():
         alice, bob = make_user("employee"), make_user("approver")
         auth = Auth(client)
         assert client.get("/api/meta").get_json()["default_currency"] == "EUR"
-        req = acquire(client, auth.headers(alice)).get_json()
+        req = acquire(client, auth.person(alice))
         assert req["currency"] == "EUR"
-        approved = client.post(f"/api/requests/{req['id']}/approve", headers=auth.headers(bob), json={})
-        assert approved.status_code == 200, approved.get_json()
-        assert db.session.get(Asset, approved.get_json()["asset_id"]).currency == "EUR"
+        approved = approve(client, auth.person(bob), req["id"])
+        assert db.session.get(Asset, approved["asset_id"]).currency == "EUR"
         db.session.remove()
 
 
@@ -133,20 +118,17 @@ def test_meta_publishes_every_kind_of_the_registry(client):
 
 
 def test_a_resubmit_copies_the_fields_its_kind_takes(client, people):
-    alice, h = people["alice"]
-    req = acquire(client, h, currency="USD").get_json()
-    client.post(f"/api/requests/{req['id']}/withdraw", headers=h, json={})
-    again = client.post(f"/api/requests/{req['id']}/resubmit", headers=h, json={})
-    assert again.status_code == 201, again.get_json()
-    copy = db.session.get(Request, again.get_json()["id"])
+    alice = people["alice"]
+    req = acquire(client, alice, currency="USD")
+    withdraw(client, alice, req["id"])
+    again = resubmit(client, alice, req["id"])
+    copy = db.session.get(Request, again["id"])
     assert (copy.name, copy.category, copy.value, copy.currency) == ("Dock", "Accessory", Decimal("180.00"), "USD")
     assert copy.target_user_id is None and copy.asset_id is None
 
 
 def test_a_kind_stores_only_the_fields_it_takes(client, people):
     asset = make_asset()
-    response = client.post("/api/requests", headers=people["alice"][1], json={
-        "kind": "assign", "asset_id": asset.id, "reason": "needed", "name": "stray", "value": "5"})
-    assert response.status_code == 201
-    stored = db.session.get(Request, response.get_json()["id"])
+    req = submit(client, people["alice"], asset_id=asset.id, name="stray", value="5")
+    stored = db.session.get(Request, req["id"])
     assert (stored.name, stored.value, stored.currency) == (None, None, None)

@@ -10,6 +10,7 @@ import pytest
 from assetflow.extensions import db
 from assetflow.models import Request
 
+from .actions import approve, assert_refused, reject, submit
 from .conftest import app_on
 from .factories import make_asset
 
@@ -22,12 +23,6 @@ def app(request):
         yield app
 
 
-def submit(client, headers, **body):
-    response = client.post("/api/requests", headers=headers, json={"reason": "needed", **body})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def listing(client, headers, path="/api/requests", **query):
     response = client.get(path, headers=headers, query_string=query)
     assert response.status_code == 200, response.get_json()
@@ -37,15 +32,14 @@ def listing(client, headers, path="/api/requests", **query):
 @pytest.fixture
 def queue(client, people):
     """Five pending assigns by Alice (values 100..500) and one by Erin, oldest first."""
-    alice_h, erin_h = people["alice"][1], people["erin"][1]
-    mine = [submit(client, alice_h, kind="assign", asset_id=make_asset(value=100 * (i + 1)).id,
+    mine = [submit(client, people["alice"], kind="assign", asset_id=make_asset(value=100 * (i + 1)).id,
                    reason=f"laptop {i}") for i in range(5)]
-    theirs = submit(client, erin_h, kind="repair", asset_id=make_asset(value=50).id, reason="screen 100% broken")
+    theirs = submit(client, people["erin"], kind="repair", asset_id=make_asset(value=50).id, reason="screen 100% broken")
     return mine, theirs
 
 
 def test_inbox_pages_carry_the_total_and_never_overlap(client, people, queue):
-    bob_h = people["bob"][1]
+    bob_h = people["bob"].headers
     pages = [listing(client, bob_h, scope="inbox", per_page=4, page=p, sort="-age") for p in (1, 2)]
     assert [p["total"] for p in pages] == [6, 6]
     ids = [r["id"] for p in pages for r in p["items"]]
@@ -58,34 +52,34 @@ def test_inbox_pages_carry_the_total_and_never_overlap(client, people, queue):
 @pytest.mark.parametrize("sort, expected", [("value", [50, 100, 200, 300, 400, 500]),
                                              ("-value", [500, 400, 300, 200, 100, 50])])
 def test_sort_by_value(client, people, queue, sort, expected):
-    items = listing(client, people["bob"][1], scope="inbox", sort=sort)["items"]
+    items = listing(client, people["bob"].headers, scope="inbox", sort=sort)["items"]
     assert [int(float(r["asset"]["value"])) for r in items] == expected
 
 
 def test_search_and_filters(client, people, queue):
     mine, theirs = queue
-    bob_h = people["bob"][1]
+    bob_h = people["bob"].headers
     assert [r["id"] for r in listing(client, bob_h, scope="all", q="100%")["items"]] == [theirs["id"]]
-    by_person = listing(client, bob_h, scope="all", q=people["erin"][0].display_name)
+    by_person = listing(client, bob_h, scope="all", q=people["erin"].user.display_name)
     assert [r["id"] for r in by_person["items"]] == [theirs["id"]]
     assert listing(client, bob_h, scope="all", q=f"#{mine[2]['id']}")["items"][0]["id"] == mine[2]["id"]
     assert listing(client, bob_h, scope="all", kind="repair")["total"] == 1
     assert listing(client, bob_h, scope="all", min_value="200", max_value="400")["total"] == 3
     tag = mine[3]["asset"]["tag"]
     assert [r["id"] for r in listing(client, bob_h, scope="all", q=tag.lower())["items"]] == [mine[3]["id"]]
-    assert listing(client, people["alice"][1], scope="mine", q="screen")["total"] == 0  # Erin's, not hers
+    assert listing(client, people["alice"].headers, scope="mine", q="screen")["total"] == 0  # Erin's, not hers
 
 
 @pytest.mark.parametrize("query", [{"sort": "reason"}, {"sort": "-password"}, {"q": "x" * 101},
                                    {"min_value": "abc"}, {"step": 0}, {"applicant_id": "me"}])
 def test_bad_list_params_are_422(client, people, query):
-    response = client.get("/api/requests", headers=people["bob"][1], query_string=query)
-    assert response.status_code == 422 and response.get_json()["error"]["code"] == "validation_error"
+    response = client.get("/api/requests", headers=people["bob"].headers, query_string=query)
+    assert_refused(response, 422, "validation_error")
 
 
 def test_bulk_approve_a_filter_across_pages(client, people, queue):
     mine, theirs = queue
-    bob_h = people["bob"][1]
+    bob_h = people["bob"].headers
     response = client.post("/api/requests/bulk-approve", headers=bob_h,
                            json={"filter": {"kind": "assign", "q": "laptop"}, "comment": "all at once"})
     body = response.get_json()
@@ -98,26 +92,27 @@ def test_bulk_approve_a_filter_across_pages(client, people, queue):
 def test_bulk_approve_filter_is_bounded(client, people, queue, monkeypatch):
     from assetflow.services import listing as service
     monkeypatch.setattr(service, "BULK_LIMIT", 3)
-    response = client.post("/api/requests/bulk-approve", headers=people["bob"][1], json={"filter": {}})
-    assert response.status_code == 422 and "more than 3" in response.get_json()["error"]["message"]
-    assert listing(client, people["bob"][1], scope="inbox")["total"] == 6  # nothing approved
+    response = client.post("/api/requests/bulk-approve", headers=people["bob"].headers, json={"filter": {}})
+    assert "more than 3" in assert_refused(response, 422, "validation_error")["message"]
+    assert listing(client, people["bob"].headers, scope="inbox")["total"] == 6  # nothing approved
 
 
 def test_my_assets_and_asset_sort(client, people):
-    alice, alice_h = people["alice"]
-    held = [make_asset(status="in_use", custodian=alice, value=v) for v in (300, 100)]
-    make_asset(status="in_use", custodian=people["erin"][0])
+    alice_h = people["alice"].headers
+    held = [make_asset(status="in_use", custodian=people["alice"].user, value=v) for v in (300, 100)]
+    make_asset(status="in_use", custodian=people["erin"].user)
     body = listing(client, alice_h, "/api/assets", mine="true", sort="value")
     assert body["total"] == 2 and [a["id"] for a in body["items"]] == [held[1].id, held[0].id]
-    assert client.get("/api/assets", headers=alice_h, query_string={"sort": "custodian"}).status_code == 422
+    assert_refused(client.get("/api/assets", headers=alice_h, query_string={"sort": "custodian"}), 422,
+                   "validation_error")
 
 
 def test_notification_pages_search_and_filter(client, people, queue):
-    bob_h = people["bob"][1]
+    bob_h = people["bob"].headers
     body = listing(client, bob_h, "/api/notifications", page=2, per_page=4)
     assert body["total"] == 6 and len(body["items"]) == 2 and body["unread_count"] == 6
     assert [n["seq"] for n in body["items"]] == [2, 1]
-    erin = people["erin"][0].display_name
+    erin = people["erin"].user.display_name
     found = listing(client, bob_h, "/api/notifications", page=1, q=erin.upper())
     assert found["total"] == 1 and found["items"][0]["payload"]["kind"] == "repair"
     assert listing(client, bob_h, "/api/notifications", page=1, kind="assign")["total"] == 5
@@ -125,14 +120,14 @@ def test_notification_pages_search_and_filter(client, people, queue):
 
 
 def test_custody_history_from_requests_and_admin_edits(client, people):
-    alice, alice_h = people["alice"]
-    admin_h = people["admin"][1]
+    alice = people["alice"]
+    alice_h, admin_h = alice.headers, people["admin"].headers
     asset = client.post("/api/assets", headers=admin_h, json={
         "tag": "CUS-1", "name": "Dell", "category": "Laptop", "value": "900"}).get_json()
-    req = submit(client, alice_h, kind="assign", asset_id=asset["id"])
-    client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={})
-    req = submit(client, alice_h, kind="repair", asset_id=asset["id"])
-    client.post(f"/api/requests/{req['id']}/approve", headers=people["bob"][1], json={})
+    req = submit(client, alice, kind="assign", asset_id=asset["id"])
+    approve(client, people["bob"], req["id"])
+    req = submit(client, alice, kind="repair", asset_id=asset["id"])
+    approve(client, people["bob"], req["id"])
     client.patch(f"/api/assets/{asset['id']}", headers=admin_h, json={"status": "in_stock"})
     client.patch(f"/api/assets/{asset['id']}", headers=admin_h, json={"location": "Shelf 2"})  # not custody
     items = listing(client, alice_h, f"/api/assets/{asset['id']}/history")["items"]
@@ -146,9 +141,9 @@ def test_custody_history_from_requests_and_admin_edits(client, people):
     ]
     assert [i["request_id"] for i in items if i["source"] == "request"] == [req["id"] - 1, req["id"]]
     # Another employee sees the same custody, but not which requests (alice's) moved it.
-    others = listing(client, people["erin"][1], f"/api/assets/{asset['id']}/history")["items"]
+    others = listing(client, people["erin"].headers, f"/api/assets/{asset['id']}/history")["items"]
     assert [(i["status_to"], i["request_id"]) for i in others] == [(i["status_to"], None) for i in items]
-    assert client.get("/api/assets/999/history", headers=alice_h).status_code == 404
+    assert_refused(client.get("/api/assets/999/history", headers=alice_h), 404, "not_found")
 
 
 def read_csv(response) -> list[list[str]]:
@@ -158,10 +153,10 @@ def read_csv(response) -> list[list[str]]:
 
 
 def test_request_export_is_streamed_filtered_and_formula_safe(client, people):
-    alice_h = people["alice"][1]
-    submit(client, alice_h, kind="assign", asset_id=make_asset().id, reason="=HYPERLINK(\"http://x\")")
-    submit(client, alice_h, kind="acquire", name="显示器", category="屏幕", value="1999.50", reason="@SUM(1)")
-    submit(client, alice_h, kind="acquire", name="Pen", category="Office", value="5", reason="-2+3")
+    alice_h = people["alice"].headers
+    submit(client, people["alice"], kind="assign", asset_id=make_asset().id, reason="=HYPERLINK(\"http://x\")")
+    submit(client, people["alice"], kind="acquire", name="显示器", category="屏幕", value="1999.50", reason="@SUM(1)")
+    submit(client, people["alice"], kind="acquire", name="Pen", category="Office", value="5", reason="-2+3")
     response = client.get("/api/requests/export.csv", headers=alice_h, query_string={"kind": "acquire", "sort": "value"})
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
@@ -176,18 +171,18 @@ def test_request_export_is_streamed_filtered_and_formula_safe(client, people):
 
 
 def test_trail_export(client, people):
-    req = submit(client, people["alice"][1], kind="assign", asset_id=make_asset().id)
-    client.post(f"/api/requests/{req['id']}/reject", headers=people["bob"][1], json={"comment": "+不行"})
-    rows = read_csv(client.get(f"/api/requests/{req['id']}/trail.csv", headers=people["alice"][1]))
+    req = submit(client, people["alice"], kind="assign", asset_id=make_asset().id)
+    reject(client, people["bob"], req["id"], comment="+不行")
+    rows = read_csv(client.get(f"/api/requests/{req['id']}/trail.csv", headers=people["alice"].headers))
     assert [r[2:6] for r in rows[1:]] == [["submit", "", "pending", "1"], ["reject", "pending", "rejected", "1"]]
     assert rows[2][6] == "'+不行"
-    hidden = client.get(f"/api/requests/{req['id']}/trail.csv", headers=people["erin"][1])
+    hidden = client.get(f"/api/requests/{req['id']}/trail.csv", headers=people["erin"].headers)
     assert hidden.status_code == 404 and hidden.get_json()["error"]["code"] == "not_found"
 
 
 def test_meta_publishes_the_server_tables(client, people, app):
     from assetflow.services.kinds import KIND_FITS
-    response = client.get("/api/meta", headers=people["alice"][1])
+    response = client.get("/api/meta", headers=people["alice"].headers)
     body = response.get_json()
     assert {k["name"]: k["fits"] for k in body["kinds"]} == {"acquire": None, **{k: list(v) for k, v in KIND_FITS.items()}}
     assert body["high_value_threshold"] == f"{app.config['HIGH_VALUE_THRESHOLD']}.00"
@@ -205,4 +200,4 @@ def test_meta_publishes_the_server_tables(client, people, app):
 def test_the_spa_test_fixture_is_the_real_meta_document(client, people):
     # frontend/src/testing/meta.json feeds the Vitest specs of the rule functions: it must not drift.
     fixture = json.loads((Path(__file__).parents[1] / "frontend/src/testing/meta.json").read_text())
-    assert client.get("/api/meta", headers=people["alice"][1]).get_json() == fixture
+    assert client.get("/api/meta", headers=people["alice"].headers).get_json() == fixture

@@ -10,21 +10,21 @@ import pytest
 from assetflow.extensions import socketio
 from assetflow.realtime.guard import Budget, library_logger
 
+from .actions import submit
 from .conftest import Auth, build_app
 from .factories import make_user
-from .test_realtime import connect, received, sample, server_rooms, submit, token
+from .test_realtime import connect, received, sample, server_rooms
 
 MAX_SEQ = 2**63 - 1
 
 
 def test_a_client_connect_event_does_not_run_the_connect_handler(app, people):
-    _, erin_headers = people["erin"]
-    alice, alice_headers = people["alice"]
-    sio = connect(app, token(erin_headers))
+    alice = people["alice"]
+    sio = connect(app, people["erin"].token)
     before_rooms, before_gauge = server_rooms(sio), sample("assetflow_sockets_connected")
     # As python-socketio calls the real handler: (environ, auth). A client can mimic the shape.
-    sio.emit("connect", {}, {"token": token(alice_headers), "last_seq": 0})
-    sio.emit("connect", {"token": token(alice_headers)})
+    sio.emit("connect", {}, {"token": alice.token, "last_seq": 0})
+    sio.emit("connect", {"token": alice.token})
     assert server_rooms(sio) == before_rooms
     assert f"user:{alice.id}" not in server_rooms(sio)
     assert sample("assetflow_sockets_connected") == before_gauge
@@ -32,7 +32,7 @@ def test_a_client_connect_event_does_not_run_the_connect_handler(app, people):
 
 def test_a_client_disconnect_event_does_not_run_the_disconnect_handler(app, people, caplog):
     caplog.set_level(logging.INFO, logger="assetflow.realtime.sockets")
-    sio = connect(app, token(people["alice"][1]))
+    sio = connect(app, people["alice"].token)
     before = sample("assetflow_sockets_connected")
     sio.emit("disconnect", "x\nsocket disconnected user=1 sid=forged")
     assert sample("assetflow_sockets_connected") == before
@@ -42,9 +42,9 @@ def test_a_client_disconnect_event_does_not_run_the_disconnect_handler(app, peop
 
 def test_the_reserved_names_still_work_for_the_real_lifecycle(app, people, caplog):
     caplog.set_level(logging.INFO, logger="assetflow.realtime.sockets")
-    alice, headers = people["alice"]
+    alice = people["alice"]
     before = sample("assetflow_sockets_connected")
-    sio = connect(app, token(headers))
+    sio = connect(app, alice.token)
     assert sample("assetflow_sockets_connected") == before + 1
     sio.disconnect()
     assert sample("assetflow_sockets_connected") == before
@@ -100,14 +100,14 @@ def test_one_socket_over_its_budget_does_not_touch_another(tight_app):
 
 @pytest.mark.parametrize("last_seq", [MAX_SEQ + 1, 2**64, -1, "3", True, None, 2.5, [1]])
 def test_a_bad_last_seq_refuses_the_connect_with_the_http_error_shape(app, people, last_seq):
-    refused = _connect_error(app, {"token": token(people["alice"][1]), "last_seq": last_seq})
+    refused = _connect_error(app, {"token": people["alice"].token, "last_seq": last_seq})
     assert refused["message"] == "validation_error"
     assert refused["data"]["error"]["code"] == "validation_error"
     assert list(refused["data"]["error"]["details"]["fields"]) == ["last_seq"]
 
 
 def test_connect_refuses_unknown_auth_fields_after_the_token(app, people):
-    alice_token = token(people["alice"][1])
+    alice_token = people["alice"].token
     unknown = _connect_error(app, {"token": alice_token, "room": "role:admin"})
     assert unknown["data"]["error"]["details"]["fields"] == {"room": ["Unknown field."]}
     # The token is checked first: a bad token with a bad last_seq is still "unauthorized".
@@ -138,8 +138,8 @@ def _connect_error(app, auth: dict) -> dict:
 
 @pytest.mark.parametrize("last_seq", [0, MAX_SEQ])
 def test_last_seq_at_the_edges_of_the_range_connects(app, client, people, last_seq):
-    submit(client, people["alice"][1])
-    sio = connect(app, token(people["bob"][1]), last_seq=last_seq)  # a decider hears of it
+    submit(client, people["alice"])
+    sio = connect(app, people["bob"].token, last_seq=last_seq)  # a decider hears of it
     assert sio.is_connected()
     assert [e["seq"] for e in received(sio)] == ([1] if last_seq == 0 else [])
 
@@ -151,7 +151,7 @@ def test_last_seq_at_the_edges_of_the_range_connects(app, client, people, last_s
     ({"after_seq": 1, "room": "role:admin"}, "room"), ([1], "_schema"), ("1", "_schema"),
 ])
 def test_sync_refuses_bad_input_with_the_http_error_shape(app, people, data, field):
-    sio = connect(app, token(people["alice"][1]))
+    sio = connect(app, people["alice"].token)
     ack = sio.emit("sync", data, callback=True)
     assert ack["error"]["code"] == "validation_error" and ack["error"]["message"]
     assert field in ack["error"]["details"]["fields"], ack
@@ -159,7 +159,7 @@ def test_sync_refuses_bad_input_with_the_http_error_shape(app, people, data, fie
 
 
 def test_sync_at_the_top_of_the_range_answers(app, people):
-    sio = connect(app, token(people["alice"][1]))
+    sio = connect(app, people["alice"].token)
     assert sio.emit("sync", {"after_seq": MAX_SEQ}, callback=True) == {"items": [], "last_seq": 0}
 
 

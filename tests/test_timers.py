@@ -12,9 +12,10 @@ from assetflow.models import ApprovalRule, Department, Notification, RequestEven
 from assetflow.models.base import utcnow
 from assetflow.services import timers
 
+from .actions import approve, detail, submit
 from .conftest import Auth
-from .factories import make_asset, make_user
-from .test_realtime import act, connect, received, token
+from .factories import make_user
+from .test_realtime import connect, received
 
 APPROVER = {"decider": "role", "role": "approver", "scope": "company"}
 ADMIN = {"decider": "role", "role": "admin", "scope": "company"}
@@ -24,13 +25,6 @@ def use_steps(*steps: dict) -> None:
     """One rule for every request, with these steps."""
     db.session.add(ApprovalRule(position=0, match={}, steps=list(steps)))
     db.session.commit()
-
-
-def submit(client, headers) -> dict:
-    response = client.post("/api/requests", headers=headers,
-                           json={"kind": "assign", "asset_id": make_asset().id, "reason": "x"})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
 
 
 def later(hours: float):
@@ -50,8 +44,8 @@ def events(request_id: int, action: str) -> list[RequestEvent]:
 
 def test_a_reminder_fires_once_when_due_and_not_before(client, people):
     use_steps({**APPROVER, "remind_after_hours": 24})
-    alice, bob, carol = (people[name][0] for name in ("alice", "bob", "carol"))
-    req = submit(client, people["alice"][1])
+    alice, bob, carol = (people[name].user for name in ("alice", "bob", "carol"))
+    req = submit(client, people["alice"])
 
     assert timers.run_due(later(23.9)) == {"reminded": 0, "escalated": 0}
     assert timers.run_due(later(24.1)) == {"reminded": 1, "escalated": 0}
@@ -69,34 +63,34 @@ def test_a_reminder_fires_once_when_due_and_not_before(client, people):
 
 def test_no_timer_fires_for_a_decided_request(client, people):
     use_steps({**APPROVER, "remind_after_hours": 1, "escalate_after_hours": 2, "escalate_to": "admin"})
-    req = submit(client, people["alice"][1])
-    act(client, people["bob"][1], req["id"], "approve")
+    req = submit(client, people["alice"])
+    approve(client, people["bob"], req["id"])
     assert timers.run_due(later(100)) == {"reminded": 0, "escalated": 0}
     assert events(req["id"], "remind") == [] and events(req["id"], "escalate") == []
 
 
 def test_a_reminder_fires_again_for_the_next_step(client, people):
     use_steps({**APPROVER, "remind_after_hours": 1}, {**ADMIN, "remind_after_hours": 1})
-    req = submit(client, people["alice"][1])
+    req = submit(client, people["alice"])
     assert timers.run_due(later(2)) == {"reminded": 1, "escalated": 0}
-    assert notified(people["admin"][0], "approval_reminder") == []
+    assert notified(people["admin"].user, "approval_reminder") == []
 
-    act(client, people["bob"][1], req["id"], "approve")  # step 2 starts now: its timer counts from here
+    approve(client, people["bob"], req["id"])  # step 2 starts now: its timer counts from here
     assert timers.run_due(later(0.5)) == {"reminded": 0, "escalated": 0}
     assert timers.run_due(later(2)) == {"reminded": 1, "escalated": 0}
     for admin in ("admin", "root"):
-        assert [r["step"] for r in notified(people[admin][0], "approval_reminder")] == [2]
-    assert [r["step"] for r in notified(people["bob"][0], "approval_reminder")] == [1]
+        assert [r["step"] for r in notified(people[admin].user, "approval_reminder")] == [2]
+    assert [r["step"] for r in notified(people["bob"].user, "approval_reminder")] == [1]
     assert [e.step for e in events(req["id"], "remind")] == [1, 2]
 
 
 def test_an_escalation_adds_deciders_is_audited_and_reaches_them_live(app, client, people):
     use_steps({**ADMIN, "escalate_after_hours": 72, "escalate_to": "approver"})
-    carol, carol_headers = people["carol"]  # an approver applying: never added to her own request
-    bob, bob_headers = people["bob"]
-    req = submit(client, carol_headers)
-    bob_socket, carol_socket = connect(app, token(bob_headers)), connect(app, token(carol_headers))
-    assert client.get(f"/api/requests/{req['id']}", headers=bob_headers).status_code == 404
+    carol = people["carol"]  # an approver applying: never added to her own request
+    bob = people["bob"]
+    req = submit(client, carol)
+    bob_socket, carol_socket = connect(app, bob.token), connect(app, carol.token)
+    detail(client, bob, req["id"], expect=404, code="not_found")
 
     assert timers.run_due(later(71)) == {"reminded": 0, "escalated": 0}
     assert timers.run_due(later(73)) == {"reminded": 0, "escalated": 1}
@@ -112,18 +106,18 @@ def test_an_escalation_adds_deciders_is_audited_and_reaches_them_live(app, clien
                                                             StepDecider.via == "escalation"))
     assert [d.user_id for d in added] == [bob.id]
 
-    detail = client.get(f"/api/requests/{req['id']}", headers=bob_headers).get_json()
-    [escalate] = [e for e in detail["events"] if e["action"] == "escalate"]
-    assert escalate["actor"] is None and bob.display_name in escalate["comment"]
-    assert "approve" in detail["allowed_actions"]
-    assert act(client, bob_headers, req["id"], "approve")["state"] == "approved"
-    trail = client.get(f"/api/requests/{req['id']}/trail.csv", headers=bob_headers).get_data(as_text=True)
+    shown = detail(client, bob, req["id"])
+    [escalate] = [e for e in shown["events"] if e["action"] == "escalate"]
+    assert escalate["actor"] is None and bob.user.display_name in escalate["comment"]
+    assert "approve" in shown["allowed_actions"]
+    assert approve(client, bob, req["id"])["state"] == "approved"
+    trail = client.get(f"/api/requests/{req['id']}/trail.csv", headers=bob.headers).get_data(as_text=True)
     assert '"system","escalate"' in trail
 
 
 def test_escalation_to_manager_goes_up_past_the_current_manager(client, people):
-    alice, alice_headers = people["alice"]
-    erik, root = make_user("approver", "erik"), people["root"][0]
+    alice = people["alice"].user
+    erik, root = make_user("approver", "erik"), people["root"].user
     db.session.get(Department, 1).manager_id = root.id
     eng = Department(name="Engineering", code="ENG", parent_id=1, manager_id=erik.id)
     db.session.add(eng)
@@ -132,7 +126,7 @@ def test_escalation_to_manager_goes_up_past_the_current_manager(client, people):
     db.session.commit()
     use_steps({"decider": "manager", "escalate_after_hours": 1, "escalate_to": "manager"})
 
-    req = submit(client, alice_headers)
+    req = submit(client, people["alice"])
     assert timers.run_due(later(2))["escalated"] == 1
     deciders = db.session.execute(sa.select(StepDecider.user_id, StepDecider.via)
                                   .where(StepDecider.request_id == req["id"]).order_by(StepDecider.id)).all()
@@ -142,20 +136,20 @@ def test_escalation_to_manager_goes_up_past_the_current_manager(client, people):
 
 def test_replay_sends_each_notification_under_its_own_event_name(app, client, people):
     use_steps({**APPROVER, "remind_after_hours": 1})
-    submit(client, people["alice"][1])
+    submit(client, people["alice"])
     timers.run_due(later(2))
-    replayed = connect(app, token(people["bob"][1]), last_seq=0).get_received()
+    replayed = connect(app, people["bob"].token, last_seq=0).get_received()
     assert [m["name"] for m in replayed] == ["approval_update", "approval_reminder"]
     assert replayed[1]["args"][0]["event"] == "approval_reminder" and replayed[1]["args"][0]["replayed"]
 
 
 def test_run_timers_command_runs_one_pass(app, client, people):
     use_steps({**APPROVER, "remind_after_hours": 0})
-    submit(client, people["alice"][1])
+    submit(client, people["alice"])
     result = app.test_cli_runner().invoke(args=["run-timers"])
     assert result.exit_code == 0 and "1 reminded, 0 escalated" in result.output
     assert "no SOCKETIO_MESSAGE_QUEUE, so nothing was pushed live" in result.output  # the tests run without one
-    assert len(notified(people["bob"][0], "approval_reminder")) == 1  # stored all the same
+    assert len(notified(people["bob"].user, "approval_reminder")) == 1  # stored all the same
     usage = app.test_cli_runner().invoke(args=["run-timers", "--help"]).output
     assert "pushed live through the queue" in usage and "replayed" in usage and "inbox with its seq" in usage
     assert app.test_cli_runner().invoke(args=["run-timers"]).output.startswith("run-timers: 0 reminded")
@@ -167,7 +161,7 @@ def test_two_passes_racing_for_the_same_timers_fire_each_once(shared_app, monkey
     auth = Auth(shared_app.test_client())
     use_steps({**APPROVER, "remind_after_hours": 1, "escalate_after_hours": 1, "escalate_to": "admin"})
     make_user("admin")
-    submit(shared_app.test_client(), auth.headers(applicant))
+    submit(shared_app.test_client(), auth.person(applicant))
     found = threading.Barrier(2)
     due_steps = timers.due_steps
 

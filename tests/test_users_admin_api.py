@@ -9,10 +9,11 @@ from assetflow.extensions import db
 from assetflow.models import User
 from assetflow.services import users
 
+from .actions import assert_refused, count
 from .conftest import Auth
 from .factories import PASSWORD, make_user
 from .races import race
-from .test_realtime import connect, token
+from .test_realtime import connect
 
 
 def department(client, headers, code: str) -> int:
@@ -20,10 +21,10 @@ def department(client, headers, code: str) -> int:
 
 
 def test_admins_list_every_user_with_filters_and_pages(client, people):
-    admin = people["admin"][1]
+    admin = people["admin"].headers
     sales = department(client, admin, "SALES")
     make_user("employee", "gone", active=False)
-    client.patch(f"/api/users/{people['carol'][0].id}", headers=admin, json={"department_id": sales})
+    client.patch(f"/api/users/{people['carol'].user.id}", headers=admin, json={"department_id": sales})
     body = client.get("/api/users", headers=admin, query_string={"per_page": 2}).get_json()
     assert (body["total"], len(body["items"]), body["page"], body["per_page"]) == (7, 2, 1, 2)
     assert set(body["items"][0]) == {"id", "username", "display_name", "email", "role", "active", "department"}
@@ -41,14 +42,14 @@ def test_admins_list_every_user_with_filters_and_pages(client, people):
 
 def test_others_keep_the_short_list_of_active_users(client, people):
     make_user("employee", "gone", active=False)
-    body = client.get("/api/users", headers=people["alice"][1]).get_json()
+    body = client.get("/api/users", headers=people["alice"].headers).get_json()
     assert "total" not in body
     assert "gone" not in [u["username"] for u in body["items"]]
     assert set(body["items"][0]) == {"id", "username", "display_name", "role"}  # no e-mail for everyone
 
 
 def test_admin_creates_a_user_in_a_department_who_can_log_in(client, people):
-    admin = people["admin"][1]
+    admin = people["admin"].headers
     sales = department(client, admin, "SALES")
     response = client.post("/api/users", headers=admin, json={
         "username": "Dave", "password": PASSWORD, "role": "employee", "department_id": sales,
@@ -70,21 +71,21 @@ def test_admin_creates_a_user_in_a_department_who_can_log_in(client, people):
     ({"username": "new", "role": "employee"}, 422, "password"),
 ])
 def test_create_refuses(client, people, body, status, field):
-    response = client.post("/api/users", headers=people["admin"][1], json=body)
+    response = client.post("/api/users", headers=people["admin"].headers, json=body)
     assert response.status_code == status
     if field:
         assert field in response.get_json()["error"]["details"]["fields"]
 
 
 def test_admin_edits_name_email_and_department(client, people):
-    admin, alice = people["admin"][1], people["alice"][0]
+    admin, alice = people["admin"].headers, people["alice"].user
     sales = department(client, admin, "SALES")
     response = client.patch(f"/api/users/{alice.id}", headers=admin,
                             json={"display_name": " Alice A ", "email": "a@example.com", "department_id": sales})
     assert response.status_code == 200
     assert {k: response.get_json()[k] for k in ("display_name", "email", "department")} == {
         "display_name": "Alice A", "email": "a@example.com", "department": {"id": sales, "name": "Sales"}}
-    assert client.get("/api/auth/me", headers=people["alice"][1]).status_code == 200  # her session goes on
+    assert client.get("/api/auth/me", headers=people["alice"].headers).status_code == 200  # her session goes on
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -95,60 +96,71 @@ def test_admin_edits_name_email_and_department(client, people):
     ({"username": "renamed"}, "username"),
 ])
 def test_edit_refuses_bad_input(client, people, body, field):
-    response = client.patch(f"/api/users/{people['alice'][0].id}", headers=people["admin"][1], json=body)
-    assert response.status_code == 422
-    assert field in response.get_json()["error"]["details"]["fields"]
+    alice = people["alice"].user
+    before = (alice.username, alice.display_name, alice.role, alice.active, alice.department_id)
+    response = client.patch(f"/api/users/{alice.id}", headers=people["admin"].headers, json=body)
+    assert field in assert_refused(response, 422, "validation_error")["details"]["fields"]
+    db.session.expire_all()
+    assert (alice.username, alice.display_name, alice.role, alice.active, alice.department_id) == before
 
 
 def test_an_admin_cannot_deactivate_or_demote_themselves(client, people):
-    admin, headers = people["admin"]
+    admin = people["admin"]
     for body in ({"active": False}, {"role": "approver"}):
-        response = client.patch(f"/api/users/{admin.id}", headers=headers, json=body)
-        assert response.status_code == 422 and set(response.get_json()["error"]["details"]["fields"]) == set(body)
-    assert client.patch(f"/api/users/{admin.id}", headers=headers, json={"role": "admin", "active": True}).status_code == 200
-    assert client.get("/api/auth/me", headers=headers).status_code == 200  # a no-op keeps the session
+        response = client.patch(f"/api/users/{admin.id}", headers=admin.headers, json=body)
+        assert set(assert_refused(response, 422, "validation_error")["details"]["fields"]) == set(body)
+    db.session.expire_all()
+    assert (admin.user.role, admin.user.active) == ("admin", True)
+    assert client.patch(f"/api/users/{admin.id}", headers=admin.headers, json={"role": "admin", "active": True}
+                        ).status_code == 200
+    assert client.get("/api/auth/me", headers=admin.headers).status_code == 200  # a no-op keeps the session
 
 
 def test_only_admins_manage_users(client, people):
-    bob = people["bob"][1]
-    assert client.post("/api/users", headers=bob, json={"username": "x", "password": PASSWORD,
-                                                        "role": "admin"}).status_code == 403
-    assert client.patch(f"/api/users/{people['bob'][0].id}", headers=bob, json={"role": "admin"}).status_code == 403
-    assert client.patch("/api/users/999", headers=people["admin"][1], json={"active": False}).status_code == 404
+    bob = people["bob"]
+    users_before = count(User)
+    assert_refused(client.post("/api/users", headers=bob.headers, json={"username": "x", "password": PASSWORD,
+                                                                        "role": "admin"}), 403, "forbidden")
+    assert_refused(client.patch(f"/api/users/{bob.id}", headers=bob.headers, json={"role": "admin"}), 403, "forbidden")
+    assert_refused(client.patch("/api/users/999", headers=people["admin"].headers, json={"active": False}), 404,
+                   "not_found")
+    db.session.expire_all()
+    assert count(User) == users_before and bob.user.role == "approver"
 
 
 def test_deactivation_through_the_api_drops_the_live_socket_and_every_token(app, client, people):
-    bob, bob_headers = people["bob"]
-    bob_socket, carol_socket = connect(app, token(bob_headers)), connect(app, token(people["carol"][1]))
+    bob = people["bob"]
+    bob_headers = bob.headers
+    bob_socket, carol_socket = connect(app, bob.token), connect(app, people["carol"].token)
     assert bob_socket.is_connected()
-    response = client.patch(f"/api/users/{bob.id}", headers=people["admin"][1], json={"active": False})
+    response = client.patch(f"/api/users/{bob.id}", headers=people["admin"].headers, json={"active": False})
     assert response.status_code == 200 and response.get_json()["active"] is False
     assert not bob_socket.is_connected() and carol_socket.is_connected()
-    assert client.get("/api/auth/me", headers=bob_headers).status_code == 401
-    assert client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).status_code == 401
-    client.patch(f"/api/users/{bob.id}", headers=people["admin"][1], json={"active": True})
-    assert client.get("/api/auth/me", headers=bob_headers).status_code == 401  # reactivation revives no old token
+    assert_refused(client.get("/api/auth/me", headers=bob_headers), 401, "unauthorized")
+    assert_refused(client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}), 401, "unauthorized")
+    client.patch(f"/api/users/{bob.id}", headers=people["admin"].headers, json={"active": True})
+    assert_refused(client.get("/api/auth/me", headers=bob_headers), 401, "unauthorized")  # no old token revived
     assert client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).status_code == 200
 
 
 def test_a_role_change_ends_the_sessions_so_the_new_role_applies_at_once(app, client, people):
-    bob, bob_headers = people["bob"]
-    bob_socket = connect(app, token(bob_headers))
-    response = client.patch(f"/api/users/{bob.id}", headers=people["admin"][1], json={"role": "employee"})
+    bob = people["bob"]
+    bob_socket = connect(app, bob.token)
+    response = client.patch(f"/api/users/{bob.id}", headers=people["admin"].headers, json={"role": "employee"})
     assert response.status_code == 200 and response.get_json()["role"] == "employee"
     assert not bob_socket.is_connected()
     # The old token carried role "approver": it is refused rather than kept with a stale role claim.
-    assert client.get("/api/auth/me", headers=bob_headers).status_code == 401
+    assert_refused(client.get("/api/auth/me", headers=bob.headers), 401, "unauthorized")
     login = client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).get_json()
     assert login["user"]["role"] == "employee"
     fresh = {"Authorization": f"Bearer {login['access_token']}"}
-    assert client.get("/api/approval-rules", headers=fresh).status_code == 403
+    assert_refused(client.get("/api/approval-rules", headers=fresh), 403, "forbidden")
     db.session.expire_all()
     assert db.session.get(User, bob.id).role == "employee"
 
 
 def test_assets_carry_their_department(client, people):
-    admin = people["admin"][1]
+    admin = people["admin"].headers
     sales = department(client, admin, "SALES")
     created = client.post("/api/assets", headers=admin, json={
         "tag": "D-1", "name": "Desk", "category": "Furniture", "value": "100"})
@@ -177,8 +189,8 @@ def test_two_admins_removing_each_other_at_once_leave_one_admin(shared_app):
 
 
 def test_the_last_active_admin_cannot_be_deactivated_even_by_the_service_the_cli_uses(app, people):
-    users.set_active(people["root"][0].id, False)
+    users.set_active(people["root"].user.id, False)
     with pytest.raises(ValidationFailed, match="no active admin"):
-        users.set_active(people["admin"][0].id, False)
+        users.set_active(people["admin"].user.id, False)
     db.session.expire_all()
-    assert db.session.get(User, people["admin"][0].id).active is True
+    assert db.session.get(User, people["admin"].user.id).active is True

@@ -8,7 +8,7 @@ import pytest
 
 from assetflow.delivery import worker
 
-from .factories import make_asset
+from .actions import approve, assert_refused, submit
 from .receivers import WebhookReceiver
 
 # A public address (no DNS needed, never called: these tests deliver only to receivers they start).
@@ -21,7 +21,7 @@ def create(client, headers, **changes):
 
 
 def test_admin_registers_a_webhook_and_the_secret_is_never_shown(client, people):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     response = create(client, admin_h)
     body = response.get_json()
     assert response.status_code == 201 and "secret" not in body
@@ -37,32 +37,36 @@ def test_admin_registers_a_webhook_and_the_secret_is_never_shown(client, people)
     ({"url": None}, "url"),
 ])
 def test_bad_webhooks_are_refused_with_the_field_named(client, people, changes, field):
-    response = create(client, people["admin"][1], **changes)
-    assert response.status_code == 422 and field in response.get_json()["error"]["details"]["fields"]
-    assert client.get("/api/webhooks", headers=people["admin"][1]).get_json()["items"] == []
+    response = create(client, people["admin"].headers, **changes)
+    assert field in assert_refused(response, 422, "validation_error")["details"]["fields"]
+    assert client.get("/api/webhooks", headers=people["admin"].headers).get_json()["items"] == []
 
 
 def test_only_admins_manage_webhooks(client, people):
-    hook = create(client, people["admin"][1]).get_json()
+    hook = create(client, people["admin"].headers).get_json()
     for name in ("alice", "bob"):
-        headers = people[name][1]
-        assert create(client, headers).status_code == 403
-        assert client.get("/api/webhooks", headers=headers).status_code == 403
-        assert client.get(f"/api/webhooks/{hook['id']}/deliveries", headers=headers).status_code == 403
-        assert client.patch(f"/api/webhooks/{hook['id']}", headers=headers, json={"active": False}).status_code == 403
+        headers = people[name].headers
+        assert_refused(create(client, headers), 403, "forbidden")
+        assert_refused(client.get("/api/webhooks", headers=headers), 403, "forbidden")
+        assert_refused(client.get(f"/api/webhooks/{hook['id']}/deliveries", headers=headers), 403, "forbidden")
+        assert_refused(client.patch(f"/api/webhooks/{hook['id']}", headers=headers, json={"active": False}), 403,
+                       "forbidden")
+    assert [(h["id"], h["active"]) for h in client.get("/api/webhooks", headers=people["admin"].headers)
+            .get_json()["items"]] == [(hook["id"], True)]
 
 
 def test_patch_switches_off_and_a_missing_hook_is_404(client, people):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     hook = create(client, admin_h).get_json()
     response = client.patch(f"/api/webhooks/{hook['id']}", headers=admin_h, json={"active": False})
     assert response.status_code == 200 and response.get_json()["active"] is False
-    assert client.patch("/api/webhooks/999", headers=admin_h, json={"active": False}).status_code == 404
-    assert client.get("/api/webhooks/999/deliveries", headers=admin_h).status_code == 404
+    assert_refused(client.patch("/api/webhooks/999", headers=admin_h, json={"active": False}), 404, "not_found")
+    assert_refused(client.get("/api/webhooks/999/deliveries", headers=admin_h), 404, "not_found")
+    assert [h["id"] for h in client.get("/api/webhooks", headers=admin_h).get_json()["items"]] == [hook["id"]]
 
 
 def test_ping_is_delivered_and_the_log_shows_each_call(app, loopback_receivers, client, people):
-    admin_h = people["admin"][1]
+    admin_h = people["admin"].headers
     app.config["DELIVERY_RETRY_SECONDS"] = 0
     with WebhookReceiver([500]) as receiver:
         hook = create(client, admin_h, url=receiver.url).get_json()
@@ -80,15 +84,14 @@ def test_ping_is_delivered_and_the_log_shows_each_call(app, loopback_receivers, 
 
 
 def test_request_changes_reach_subscribed_webhooks_and_a_refused_action_sends_nothing(loopback_receivers, client, people):
-    admin_h, bob_h = people["admin"][1], people["bob"][1]
+    admin_h = people["admin"].headers
     with WebhookReceiver() as receiver:
         create(client, admin_h, url=receiver.url, events=["request.submitted", "request.approved"])
-        req = client.post("/api/requests", headers=people["alice"][1],
-                          json={"kind": "assign", "asset_id": make_asset().id, "reason": "x"}).get_json()
-        assert client.post(f"/api/requests/{req['id']}/approve", headers=bob_h, json={}).status_code == 200
-        assert client.post(f"/api/requests/{req['id']}/approve", headers=bob_h, json={}).status_code == 409
+        req = submit(client, people["alice"])
+        approve(client, people["bob"], req["id"])
+        approve(client, people["bob"], req["id"], expect=409, code="conflict")
         assert worker.run_once().sent == 2
     bodies = [json.loads(call.body) for call in receiver.received]
     assert [(b["event"], b["data"]["state"], b["data"]["action"]) for b in bodies] == [
         ("request.submitted", "pending", "submit"), ("request.approved", "approved", "approve")]
-    assert bodies[1]["data"]["actor"] == {"id": people["bob"][0].id, "name": people["bob"][0].display_name}
+    assert bodies[1]["data"]["actor"] == {"id": people["bob"].user.id, "name": people["bob"].user.display_name}

@@ -27,21 +27,11 @@ from assetflow.models import (
 from assetflow.services import email_links
 from config import WRITE_BUDGETS
 
+from .actions import assert_refused, count, decide, submit, withdraw
 from .conftest import QUEUE_URL, Auth, build_app, require_redis
 from .factories import PASSWORD, make_asset, make_user
 
 _numbers = itertools.count(1)
-
-
-def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-def submit(client, headers) -> dict:
-    response = client.post("/api/requests", headers=headers,
-                           json={"kind": "assign", "asset_id": make_asset().id, "reason": "for the budget tests"})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
 
 
 def from_now(**offset) -> str:
@@ -51,66 +41,66 @@ def from_now(**offset) -> str:
 # Each family: (budget, who writes, a function (client, people) -> write(), and what a write changes).
 # write() makes one new, valid write of that family each time it is called.
 def _comments(client, people):
-    req = submit(client, people["alice"][1])
-    return lambda: client.post(f"/api/requests/{req['id']}/comments", headers=people["alice"][1],
+    req = submit(client, people["alice"])
+    return lambda: client.post(f"/api/requests/{req['id']}/comments", headers=people["alice"].headers,
                                json={"body": "one more thing"})
 
 
 def _submits(client, people):
-    return lambda: client.post("/api/requests", headers=people["alice"][1],
+    return lambda: client.post("/api/requests", headers=people["alice"].headers,
                                json={"kind": "assign", "asset_id": make_asset().id, "reason": "again"})
 
 
 def _decisions(client, people):
-    pending = [submit(client, people["alice"][1])["id"] for _ in range(2)]
-    return lambda: client.post(f"/api/requests/{pending.pop()}/approve", headers=people["bob"][1], json={})
+    pending = [submit(client, people["alice"])["id"] for _ in range(2)]
+    return lambda: client.post(f"/api/requests/{pending.pop()}/approve", headers=people["bob"].headers, json={})
 
 
 def _rules(client, people):
     steps = [{"decider": "role", "role": "admin", "scope": "company"}]
-    return lambda: client.put("/api/approval-rules", headers=people["admin"][1],
+    return lambda: client.put("/api/approval-rules", headers=people["admin"].headers,
                               json={"items": [{"match": {"min_value": next(_numbers)}, "steps": steps}]})
 
 
 def _users(client, people):
-    return lambda: client.post("/api/users", headers=people["admin"][1],
+    return lambda: client.post("/api/users", headers=people["admin"].headers,
                                json={"username": f"new{next(_numbers)}", "password": PASSWORD, "role": "employee"})
 
 
 def _departments(client, people):
     def write():
         code = f"D{next(_numbers)}"
-        return client.post("/api/departments", headers=people["admin"][1], json={"name": code, "code": code})
+        return client.post("/api/departments", headers=people["admin"].headers, json={"name": code, "code": code})
     return write
 
 
 def _assets(client, people):
-    return lambda: client.post("/api/assets", headers=people["admin"][1], json={
+    return lambda: client.post("/api/assets", headers=people["admin"].headers, json={
         "tag": f"AST-{next(_numbers):06d}", "name": "Plotter", "category": "Printer", "value": "10", "location": "HQ"})
 
 
 def _webhooks(client, people):
-    return lambda: client.post("/api/webhooks", headers=people["admin"][1], json={
+    return lambda: client.post("/api/webhooks", headers=people["admin"].headers, json={
         "url": "https://hooks.example.com/assetflow", "events": ["request.approved"], "secret": "a-secret-of-16-chars+"})
 
 
 def _delegations(client, people):
-    stand_ins = [people["carol"][0].id, people["root"][0].id]
-    return lambda: client.post("/api/delegations", headers=people["bob"][1],
+    stand_ins = [people["carol"].user.id, people["root"].user.id]
+    return lambda: client.post("/api/delegations", headers=people["bob"].headers,
                                json={"delegate_id": stand_ins.pop(), "starts_at": from_now(minutes=-1),
                                      "ends_at": from_now(days=1)})
 
 
 def _preferences(client, people):
     modes = ["digest", "off"]
-    return lambda: client.put("/api/me/preferences", headers=people["bob"][1], json={"email": modes.pop()})
+    return lambda: client.put("/api/me/preferences", headers=people["bob"].headers, json={"email": modes.pop()})
 
 
 def _notifications(client, people):
     for _ in range(2):
-        submit(client, people["alice"][1])  # two unread notifications for Bob to mark read
-    unread = list(db.session.scalars(sa.select(Notification.id).where(Notification.user_id == people["bob"][0].id)))
-    return lambda: client.post(f"/api/notifications/{unread.pop()}/read", headers=people["bob"][1])
+        submit(client, people["alice"])  # two unread notifications for Bob to mark read
+    unread = list(db.session.scalars(sa.select(Notification.id).where(Notification.user_id == people["bob"].user.id)))
+    return lambda: client.post(f"/api/notifications/{unread.pop()}/read", headers=people["bob"].headers)
 
 
 FAMILIES: dict[str, tuple[Callable, Callable[[dict], object]]] = {
@@ -123,9 +113,9 @@ FAMILIES: dict[str, tuple[Callable, Callable[[dict], object]]] = {
     "assets": (_assets, lambda people: count(Asset)),
     "webhooks": (_webhooks, lambda people: count(Webhook)),
     "delegations": (_delegations, lambda people: count(Delegation)),
-    "preferences": (_preferences, lambda people: db.session.get(User, people["bob"][0].id).email_mode),
+    "preferences": (_preferences, lambda people: db.session.get(User, people["bob"].user.id).email_mode),
     "notifications": (_notifications, lambda people: db.session.scalar(sa.select(sa.func.count()).where(
-        Notification.user_id == people["bob"][0].id, Notification.read_at.is_(None)))),
+        Notification.user_id == people["bob"].user.id, Notification.read_at.is_(None)))),
 }
 
 
@@ -134,10 +124,9 @@ def set_budget(app, budget: str, limit: str) -> None:
     app.config["WRITE_BUDGETS"][budget] = limit
 
 
-def assert_refused(response, budget: str) -> None:
-    assert response.status_code == 429, response.get_json()
-    error = response.get_json()["error"]
-    assert error["code"] == "rate_limited" and error["details"]["budget"] == budget
+def assert_over_budget(response, budget: str) -> None:
+    error = assert_refused(response, 429, "rate_limited")
+    assert error["details"]["budget"] == budget
     assert 1 <= int(response.headers["Retry-After"]) <= 61 and error["details"]["retry_after"] == int(
         response.headers["Retry-After"])
 
@@ -151,7 +140,7 @@ def test_a_write_past_its_budget_is_429_with_retry_after_and_writes_nothing(app,
     assert first.status_code in (200, 201), first.get_json()
     before = state(people)
 
-    assert_refused(write(), budget)
+    assert_over_budget(write(), budget)
     db.session.expire_all()
     assert state(people) == before
 
@@ -161,37 +150,38 @@ def test_every_budget_has_a_family_test_or_is_uploads():
 
 
 def test_a_budget_is_per_user(app, client, people):
-    req = submit(client, people["alice"][1])
+    req = submit(client, people["alice"])
     set_budget(app, "comments", "2 per minute")
     url = f"/api/requests/{req['id']}/comments"
     for _ in range(2):
-        assert client.post(url, headers=people["alice"][1], json={"body": "hi"}).status_code == 201
-    assert_refused(client.post(url, headers=people["alice"][1], json={"body": "hi"}), "comments")
+        assert client.post(url, headers=people["alice"].headers, json={"body": "hi"}).status_code == 201
+    assert_over_budget(client.post(url, headers=people["alice"].headers, json={"body": "hi"}), "comments")
     # Bob, from the same address, still has his own budget.
-    assert client.post(url, headers=people["bob"][1], json={"body": "hello"}).status_code == 201
+    assert client.post(url, headers=people["bob"].headers, json={"body": "hello"}).status_code == 201
 
 
 def test_decisions_share_one_budget_across_buttons_bulk_and_email_links(app, client, people):
-    bob, bob_headers = people["bob"]
-    first, second, third = (submit(client, people["alice"][1]) for _ in range(3))
+    bob = people["bob"]
+    first, second, third = (submit(client, people["alice"]) for _ in range(3))
     set_budget(app, "decisions", "2 per minute")
-    assert client.post(f"/api/requests/{first['id']}/approve", headers=bob_headers, json={}).status_code == 200
-    bulk = client.post("/api/requests/bulk-approve", headers=bob_headers, json={"ids": [second["id"]]})
+    decide(client, bob, first["id"], "approve")
+    bulk = client.post("/api/requests/bulk-approve", headers=bob.headers, json={"ids": [second["id"]]})
     assert bulk.status_code == 200, bulk.get_json()
     link = email_links.sign(bob.id, db.session.get(Request, third["id"]), "approve")
-    assert_refused(client.post("/api/email-actions/confirm", json={"token": link, "comment": ""}), "decisions")
+    assert_over_budget(client.post("/api/email-actions/confirm", json={"token": link, "comment": ""}), "decisions")
     db.session.expire_all()
     assert db.session.get(Request, third["id"]).state == "pending"
 
 
 def test_an_email_link_of_another_user_spends_that_users_budget(app, client, people):
-    req = submit(client, people["alice"][1])
+    req = submit(client, people["alice"])
     set_budget(app, "decisions", "1 per minute")
-    carol_link = email_links.sign(people["carol"][0].id, db.session.get(Request, req["id"]), "approve")
-    assert client.post(f"/api/requests/{req['id']}/withdraw", headers=people["alice"][1], json={}).status_code == 200
+    carol_link = email_links.sign(people["carol"].user.id, db.session.get(Request, req["id"]), "approve")
+    withdraw(client, people["alice"], req["id"])
     # Alice's budget is spent; Carol's link is Carol's: it is refused for being stale, not limited.
     response = client.post("/api/email-actions/confirm", json={"token": carol_link, "comment": ""})
-    assert response.status_code == 409 and response.get_json()["error"]["code"] == "link_unusable"
+    assert_refused(response, 409, "link_unusable")
+    assert db.session.get(Request, req["id"]).state == "withdrawn"
 
 
 def test_a_malformed_budget_setting_stops_the_start():
@@ -214,7 +204,7 @@ def test_uploads_is_a_budget_ready_for_the_attachment_endpoints():
         headers = Auth(app.test_client()).headers(make_user("employee"))
         client = app.test_client()
         assert client.post("/api/test-upload", headers=headers).status_code == 201
-        assert_refused(client.post("/api/test-upload", headers=headers), "uploads")
+        assert_over_budget(client.post("/api/test-upload", headers=headers), "uploads")
     with pytest.raises(KeyError, match="no write budget 'upload'"):
         write_budget("upload")
 
@@ -237,8 +227,9 @@ def test_the_budget_is_shared_across_apps_through_redis(tmp_path):
     with first.app_context():
         alice = make_user("employee", "alice")
         make_user("approver", "bob")
-        headers = Auth(first.test_client()).headers(alice)
-        req = submit(first.test_client(), headers)
+        applicant = Auth(first.test_client()).person(alice)
+        headers = applicant.headers
+        req = submit(first.test_client(), applicant)
         url = f"/api/requests/{req['id']}/comments"
         for _ in range(2):
             assert first.test_client().post(url, headers=headers, json={"body": "hi"}).status_code == 201
@@ -249,7 +240,7 @@ def test_the_budget_is_shared_across_apps_through_redis(tmp_path):
     second = _app_on_existing(uri, **settings)
     assert limiter.storage is not None and type(limiter.storage).__name__ == "RedisStorage"
     with second.app_context():
-        assert_refused(second.test_client().post(url, headers=headers, json={"body": "hi"}), "comments")
+        assert_over_budget(second.test_client().post(url, headers=headers, json={"body": "hi"}), "comments")
         assert db.session.scalar(sa.select(sa.func.count()).where(RequestEvent.action == "comment")) == 2
         db.session.remove()
     # The control: an instance counting in its own memory starts from zero (why production needs Redis).
