@@ -83,6 +83,7 @@ class InProcess:
         from mint_users import mint
 
         from assetflow import create_app
+        import config
         from config import DevelopmentConfig, database_url
 
         class ProfileConfig(DevelopmentConfig):
@@ -91,6 +92,9 @@ class InProcess:
             LOG_LEVEL = "WARNING"
             ACCESS_TOKEN_MINUTES = 120
 
+        # The write budgets are checked (their cost is part of a decision's) but never reached here.
+        for budget in getattr(config, "WRITE_BUDGETS", ()):
+            setattr(ProfileConfig, config.budget_setting(budget), "100000 per minute")
         app = create_app(ProfileConfig)
         return cls(app, mint(app, "prof-emp", 1, "employee")[0], mint(app, "prof-apr", approvers, "approver"))
 
