@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
         meta,
         notifications,
         preferences,
+        reports,
         requests,
         rules,
         users,
@@ -45,5 +46,5 @@ def init_app(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                        "description": "The access token from POST /api/auth/login (the refresh token for /refresh)"})
     for module in (auth, users, preferences, departments, assets, requests, rules, delegations, notifications,
-                   webhooks, email_actions, meta):
+                   webhooks, email_actions, meta, reports):
         api.register_blueprint(module.blp)

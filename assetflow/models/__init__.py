@@ -6,6 +6,7 @@ from .delegation import Delegation
 from .department import ROOT_DEPARTMENT_ID, Department
 from .notification import Notification
 from .outbox import OutboxMessage, UsedLink
+from .report_indexes import REPORT_INDEXES  # noqa: F401 (the reports' indexes join their tables' metadata)
 from .request import Decision, Request, RequestEvent, RequestStep, StepDecider
 from .rule import ApprovalRule, ApprovalRuleChange
 from .token import RevokedToken

@@ -54,6 +54,13 @@ const routes = [
     props: (route) => ({ id: Number(route.params.id) }),
   },
   {
+    // Admins and department managers (the server answers 403 to anyone else; the page says so).
+    path: '/reports',
+    name: 'reports',
+    component: () => import('@/views/ReportsView.vue'),
+    meta: { title: 'reports.title' },
+  },
+  {
     path: '/delegations',
     name: 'delegations',
     component: () => import('@/views/DelegationsView.vue'),

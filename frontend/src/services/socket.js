@@ -5,6 +5,7 @@ import { useAuthStore } from '@/stores/auth'
 import { useConnectionStore } from '@/stores/connection'
 import { useDashboardStore } from '@/stores/dashboard'
 import { useNotificationsStore } from '@/stores/notifications'
+import { useReportsStore } from '@/stores/reports'
 import { useRequestsStore } from '@/stores/requests'
 
 /** Capped, jittered exponential backoff (socket.io-client's own reconnection). */
@@ -150,14 +151,21 @@ export function startSocket() {
   socket.on('approval_update', (payload) => {
     notifications.receive(payload)
     useRequestsStore().applyUpdate(payload)
+    useReportsStore().onDecision()
   })
   socket.on('approval_reminder', (payload) => notifications.receive(payload))
   // Deduplicated like approval_update (a replay after a reconnect brings the same notification_id).
   socket.on('request_comment', (payload) => {
     if (notifications.receive(payload) !== 'duplicate') useRequestsStore().applyComment(payload)
   })
-  socket.on('queue_update', (payload) => useDashboardStore().onQueueUpdate(payload))
-  socket.on('request_changed', (payload) => useRequestsStore().applyOwnChange(payload))
+  socket.on('queue_update', (payload) => {
+    useDashboardStore().onQueueUpdate(payload)
+    useReportsStore().onDecision() // refetches (debounced) only while the reports page is open
+  })
+  socket.on('request_changed', (payload) => {
+    useRequestsStore().applyOwnChange(payload)
+    useReportsStore().onDecision()
+  })
   socket.on('resync_required', () => notifications.reconcile().catch(() => {}))
   detachWindow = attachWindow()
   useConnectionStore().markConnecting()
