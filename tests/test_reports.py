@@ -138,7 +138,13 @@ def test_the_admin_summary_gives_every_figure_of_the_company(company):
     assert body["time_to_decision"] == {
         "n": 5, "p50_seconds": 8 * H, "p90_seconds": 86400 + 0.6 * (1209600 - 86400),
         "by_step": [{"step": 1, "n": 5, "p50_seconds": 6 * H, "p90_seconds": 8 * H + 0.6 * (1209600 - 8 * H)},
-                    {"step": 2, "n": 1, "p50_seconds": 18 * H, "p90_seconds": 18 * H}]}
+                    {"step": 2, "n": 1, "p50_seconds": 18 * H, "p90_seconds": 18 * H}],
+        "by_department": sorted([
+            {"department_id": sales, "n": 2, "p50_seconds": 2 * H + 0.5 * (1209600 - 2 * H),
+             "p90_seconds": 2 * H + 0.9 * (1209600 - 2 * H)},
+            {"department_id": east, "n": 1, "p50_seconds": 4 * H, "p90_seconds": 4 * H},
+            {"department_id": ops, "n": 2, "p50_seconds": 8 * H + 0.5 * 16 * H, "p90_seconds": 8 * H + 0.9 * 16 * H},
+        ], key=lambda row: row["department_id"])}
     # r7's step started in December: not among January's steps; r4 is overdue since January 11.
     overdue = company["rows"]["r4"]
     assert body["sla"] == {"steps": 9, "reminded": 2, "escalated": 1, "overdue_now": 1, "overdue_requests": [
@@ -156,7 +162,9 @@ def test_a_manager_sees_their_department_and_its_subtree_never_another(company):
                               "withdrawn": 1}
     assert body["time_to_decision"] == {
         "n": 3, "p50_seconds": 4 * H, "p90_seconds": 4 * H + 0.8 * (1209600 - 4 * H),
-        "by_step": [{"step": 1, "n": 3, "p50_seconds": 4 * H, "p90_seconds": 4 * H + 0.8 * (1209600 - 4 * H)}]}
+        "by_step": [{"step": 1, "n": 3, "p50_seconds": 4 * H, "p90_seconds": 4 * H + 0.8 * (1209600 - 4 * H)}],
+        "by_department": [row for row in ok(company, "admin", f"/api/reports/summary?{JAN}")["time_to_decision"][
+            "by_department"] if row["department_id"] in (company["sales"].id, company["east"].id)]}
     assert {k: v for k, v in body["sla"].items() if k != "overdue_requests"} == {
         "steps": 5, "reminded": 2, "escalated": 1, "overdue_now": 1}
     assert {row["department_id"] for row in body["approved_value"]} == {company["sales"].id, company["east"].id}

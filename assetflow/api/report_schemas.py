@@ -104,6 +104,14 @@ class StepTimeSchema(Schema):
     p90_seconds = fields.Float(allow_none=True, metadata={"description": _P90})
 
 
+class DepartmentTimeSchema(Schema):
+    department_id = fields.Integer(metadata={"description": "The applicant's department at submit"})
+    n = fields.Integer(metadata={"description": "Its requests finally approved or rejected in [from, to)"})
+    p50_seconds = fields.Float(allow_none=True, metadata={"description": f"{_P50}; from creation to the final "
+                                                                         "approve or reject"})
+    p90_seconds = fields.Float(allow_none=True, metadata={"description": _P90})
+
+
 class TimeToDecisionSchema(Schema):
     n = fields.Integer(metadata={"description": "Requests finally approved or rejected in [from, to) (a withdrawal "
                                                 "is not a decision)"})
@@ -111,6 +119,9 @@ class TimeToDecisionSchema(Schema):
                                                                          "approve or reject"})
     p90_seconds = fields.Float(allow_none=True, metadata={"description": _P90})
     by_step = fields.List(fields.Nested(StepTimeSchema), metadata={"description": "Per step, ordered by step"})
+    by_department = fields.List(fields.Nested(DepartmentTimeSchema), metadata={
+        "description": "The same requests per applicant's department (at submit), ordered by department id; "
+                       "departments with no decided request are absent"})
 
 
 class OverdueRequestSchema(Schema):

@@ -212,9 +212,14 @@ def _time_to_decision(win: Window, where: list[Any]) -> dict[str, Any]:
              .where(Decision.outcome.in_(DECIDED), RequestStep.started_at.is_not(None),
                     _between(Decision.created_at, win), *where).subquery())
     by_step = db.session.execute(_percentiles(steps, [steps.c.step]).order_by(sa.text("1"))).all()
+    departments = _request_durations(win, where, Request.department_id.label("department_id"))
+    by_department = db.session.execute(
+        _percentiles(departments, [departments.c.department_id]).order_by(sa.text("1"))).all()
     return {"n": overall.n or 0, "p50_seconds": _rounded(overall.p50), "p90_seconds": _rounded(overall.p90),
             "by_step": [{"step": row.step, "n": row.n, "p50_seconds": _rounded(row.p50),
-                         "p90_seconds": _rounded(row.p90)} for row in by_step]}
+                         "p90_seconds": _rounded(row.p90)} for row in by_step],
+            "by_department": [{"department_id": row.department_id, "n": row.n, "p50_seconds": _rounded(row.p50),
+                               "p90_seconds": _rounded(row.p90)} for row in by_department]}
 
 
 def _due_hours() -> Any:

@@ -569,6 +569,7 @@ export default {
     approvedValue: 'Approved value',
     timeToDecision: 'Time to decision (median, hours)',
     byStep: 'Time per step (hours)',
+    byDepartmentTime: 'Time to decision by department (hours)',
     slaTitle: 'SLA: reminders, escalations, overdue',
     byDepartment: 'Approved value by department and category',
     sla: { steps: 'Steps started', reminded: 'Reminded', escalated: 'Escalated', overdue_now: 'Overdue now' },

@@ -560,6 +560,7 @@ export default {
     approvedValue: '批准金额',
     timeToDecision: '审批用时（中位数，小时）',
     byStep: '各步骤用时（小时）',
+    byDepartmentTime: '各部门决定用时（小时）',
     slaTitle: 'SLA：提醒、升级、逾期',
     byDepartment: '按部门和类别的批准金额',
     sla: { steps: '开始的步骤', reminded: '已提醒', escalated: '已升级', overdue_now: '当前逾期' },
