@@ -15,7 +15,7 @@ from config import Config, config_from_env, login_rate_limits
 from . import admission, api, channels, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
-from .realtime import compression, guard, sockets, websocket
+from .realtime import compression, drain, guard, sockets, websocket
 from .realtime.manager import client_manager
 from .realtime.origins import OriginPolicy
 
@@ -37,6 +37,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     limiter.init_app(app)
     _init_socketio(app)
     compression.init_app(app)
+    drain.init_app(app)  # in front of Socket.IO: a stopping process refuses new sockets
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
