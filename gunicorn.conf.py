@@ -88,13 +88,16 @@ def post_worker_init(worker):
 
 
 def on_sigterm(worker):
-    """A graceful stop: what gunicorn's own handler does (leave the serving loop), and first tell
-    every socket to reconnect elsewhere (assetflow/realtime/drain.py) instead of holding it until the
-    graceful timeout cuts it off."""
+    """A graceful stop (assetflow/realtime/drain.py): refuse new work and tell every socket to reconnect
+    elsewhere at once, instead of holding them until the graceful timeout cuts them off; a moment later,
+    what gunicorn's own handler does at once (leave the serving loop: close the listening socket, finish
+    the requests in flight, exit)."""
     from assetflow.realtime import drain
 
-    drain.start(worker.wsgi)
-    worker.alive = False
+    def leave():
+        worker.alive = False
+
+    drain.start(worker.wsgi, then=leave)
 
 
 def tune_gc():

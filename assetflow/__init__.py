@@ -36,8 +36,8 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     jwt.init_app(app)
     limiter.init_app(app)
     _init_socketio(app)
-    compression.init_app(app)
     drain.init_app(app)  # in front of Socket.IO: a stopping process refuses new sockets
+    compression.init_app(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

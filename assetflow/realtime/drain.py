@@ -1,14 +1,24 @@
-"""A graceful stop: tell every socket of this process to reconnect now, and take no new ones.
+"""A graceful stop: take no new work, tell every socket to reconnect now, then let the server close.
 
 gunicorn.conf.py calls `start` when a worker gets SIGTERM (a stop, a restart, a HUP's old workers).
-Waiting out the graceful timeout would keep the sockets here until the process dies under them;
-instead each socket is sent `going_away` with the window to reconnect within, then its Engine.IO
-connection is closed. A client that knows the event reconnects at a random moment of that window
-(the SPA, tests/node/chaos.mjs); one that does not sees a transport close and reconnects on its
-own backoff. Either way it lands on another process: this one refuses new handshakes with 503 and
-Retry-After (nginx's `proxy_next_upstream http_503` passes them on), and its listening socket
-closes within a second, when gunicorn's worker loop sees the stop. Nothing here knows the async
-mode: the pass runs as a Socket.IO background task.
+Waiting out the graceful timeout would keep the sockets here until the process dies under them.
+Instead, at once:
+
+1. every new request is answered 503 with Retry-After (`Gate`): a socket handshake, an API call,
+   /readyz. nginx passes a refused GET (a handshake) on to another process, and one such answer
+   takes this process out of its rotation (deploy/nginx.conf); a POST is never passed on, so the
+   client gets the 503 and tries again later. A poll of a session held here, /healthz and /metrics
+   are still served;
+2. each socket is sent `going_away` with the window to reconnect within, then its Engine.IO
+   connection is closed. A client that knows the event reconnects at a random moment of that window
+   (the SPA, tests/node/chaos.mjs); one that does not sees a transport close and reconnects on its
+   own backoff. Either way it lands on another process;
+3. LEAVE_SECONDS later, `then()` lets the server stop accepting (gunicorn closes its listening
+   socket, finishes the requests in flight and exits). Closing it at once would reset the requests
+   a proxy had already queued there, and a reset POST is a 502 that nobody may retry; a second of
+   503s first lets the proxy stop sending anything here before the socket closes.
+
+Nothing here knows the async mode: the work runs as a Socket.IO background task.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -32,8 +43,13 @@ MIN_WINDOW_MS = 1000
 # Handshakes that passed the gate just before the stop still connect; later passes tell them too.
 PASS_SECONDS = 0.2
 DRAIN_SECONDS = 60.0
+# How long new requests are refused before the listening socket may close (deploy/nginx.conf's
+# fail_timeout must be longer, so that the proxy has not put this process back by then).
+LEAVE_SECONDS = 1.0
 RETRY_AFTER_SECONDS = 1
 KEY = "assetflow.draining"
+# Served while draining: a session's own polls (under the Socket.IO path, with its sid) and these.
+STILL_SERVED = ("/healthz", "/metrics")
 
 
 def draining(app: Flask) -> bool:
@@ -41,12 +57,12 @@ def draining(app: Flask) -> bool:
     return bool(app.extensions.get(KEY))
 
 
-def start(app: Flask) -> None:
-    """Begin the graceful stop (once): refuse new sockets, tell the held ones to move."""
+def start(app: Flask, then: Callable[[], None] = lambda: None) -> None:
+    """Begin the graceful stop (once): refuse new work, tell the sockets to move, `then()` a moment later."""
     if draining(app):
         return
     app.extensions[KEY] = True
-    socketio.start_background_task(_drain, app)
+    socketio.start_background_task(_drain, app, then)
 
 
 def window_ms(sockets: int) -> int:
@@ -54,18 +70,24 @@ def window_ms(sockets: int) -> int:
     return max(MIN_WINDOW_MS, sockets * 1000 // RECONNECTS_PER_SECOND)
 
 
-def _drain(app: Flask) -> None:
+def _drain(app: Flask, then: Callable[[], None]) -> None:
     started = time.monotonic()
     told: set[str] = set()
-    first = True
-    while time.monotonic() - started < DRAIN_SECONDS:
+    left = False
+    try:
         with app.app_context():
             count = tell_everyone(told)
-        if first:
-            log.info("graceful stop: told %s sockets to reconnect (%.0f ms)", count,
-                     (time.monotonic() - started) * 1000)
-            first = False
-        socketio.sleep(PASS_SECONDS)
+        log.info("graceful stop: told %s sockets to reconnect (%.0f ms)", count, (time.monotonic() - started) * 1000)
+        while time.monotonic() - started < DRAIN_SECONDS:
+            if not left and time.monotonic() - started >= LEAVE_SECONDS:
+                left = True
+                then()
+            socketio.sleep(PASS_SECONDS)
+            with app.app_context():
+                tell_everyone(told)
+    finally:
+        if not left:
+            then()
 
 
 def tell_everyone(told: set[str]) -> int:
@@ -87,14 +109,14 @@ def tell_everyone(told: set[str]) -> int:
 
 
 class Gate:
-    """WSGI middleware: while draining, new Socket.IO handshakes and /readyz get 503 with Retry-After."""
+    """WSGI middleware: while draining, every new request gets 503 with Retry-After (see the module's 1.)."""
 
     def __init__(self, app: Flask, wsgi_app, socketio_path: str = "/socket.io"):
         self.app, self.wsgi_app, self.socketio_path = app, wsgi_app, socketio_path.rstrip("/")
 
     def __call__(self, environ, start_response):
         if draining(self.app) and self._refused(environ):
-            body = json.dumps(error_body("unavailable", "This process is stopping; connect again",
+            body = json.dumps(error_body("unavailable", "This server process is stopping; try again",
                                          {"retry_after": RETRY_AFTER_SECONDS})).encode()
             start_response("503 Service Unavailable", [
                 ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
@@ -104,10 +126,10 @@ class Gate:
 
     def _refused(self, environ) -> bool:
         path = environ.get("PATH_INFO", "")
-        if path == "/readyz":
-            return True
+        if path in STILL_SERVED:
+            return False
         # A request with a sid belongs to a session this process still holds (a poll, an upgrade).
-        return path.startswith(self.socketio_path + "/") and "sid=" not in environ.get("QUERY_STRING", "")
+        return not (path.startswith(self.socketio_path + "/") and "sid=" in environ.get("QUERY_STRING", ""))
 
 
 def init_app(app: Flask) -> None:
