@@ -225,7 +225,8 @@ class Decisions:
     def _call(self, what: str, path: str, token: str, body: dict) -> requests.Response:
         """POST until answered other than 503 + Retry-After, which says when to try again."""
         while True:
-            response = requests.post(self.url + path, json=body, timeout=15,
+            # Long: a POST that timed out has an unknown outcome and may not be sent again.
+            response = requests.post(self.url + path, json=body, timeout=60,
                                      headers={"Authorization": f"Bearer {token}"})
             with self.lock:
                 self.statuses.append((what, response.status_code, response.headers.get("Retry-After")))
@@ -260,8 +261,8 @@ class Decisions:
         assert self.failure is None, self.failure
 
 
-def _restart(server: LiveServer, other: LiveServer, name: str, directory: Path,
-             nginx: Nginx) -> tuple[LiveServer, dict]:
+def _restart(server: LiveServer, other: LiveServer, name: str, directory: Path, nginx: Nginx,
+             decisions: Decisions) -> tuple[LiveServer, dict]:
     """SIGTERM (as systemd stops a unit), wait for the exit, start again on the port, wait until ready."""
     held = metric(server, "assetflow_sockets_connected")
     exited: list[float] = []
@@ -269,7 +270,8 @@ def _restart(server: LiveServer, other: LiveServer, name: str, directory: Path,
     stopped = time.monotonic()
     os.kill(server.process.pid, signal.SIGTERM)
     waiter.start()
-    moved = wait_until(lambda: metric(other, "assetflow_sockets_connected") >= CLIENTS, 20)
+    # How fast depends on the other process's connect rate on this machine (docs/deploy.md): bounded, not timed.
+    moved = wait_until(lambda: metric(other, "assetflow_sockets_connected") >= CLIENTS, 60)
     moved_s = time.monotonic() - stopped
     waiter.join(timeout=30)
     exited_s = exited[0] - stopped
@@ -278,13 +280,14 @@ def _restart(server: LiveServer, other: LiveServer, name: str, directory: Path,
     assert wait_until(lambda: fresh.api("GET", "/readyz").status_code == 200, 20)
     # The next process may stop only once nginx sends requests here again (deploy/nginx.conf, fail_timeout).
     served = len(nginx.access_log())
-    assert wait_until(lambda: any(line.endswith(f" via={fresh.url[7:]}") for line in nginx.access_log()[served:]), 20)
+    routed = wait_until(lambda: any(line.endswith(f" via={fresh.url[7:]}") for line in nginx.access_log()[served:]), 20)
+    assert routed, (decisions.failure, nginx.access_log()[-5:], (nginx.directory / "error.log").read_text()[-2000:])
     return fresh, {"process": name, "sockets_held": int(held), "all_on_the_other_within_s": round(moved_s, 2),
                    "moved": moved, "exited_within_s": round(exited_s, 2),
                    "back_within_s": round(time.monotonic() - stopped, 2), "returncode": server.process.returncode}
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("mode", ["eventlet", "gevent"])
 def test_a_rolling_restart_behind_nginx_loses_nothing(mode, databases, node_client, tmp_path):
     from bench.chaos import NodeClients, compare, server_inboxes
@@ -322,15 +325,15 @@ def test_a_rolling_restart_behind_nginx_loses_nothing(mode, databases, node_clie
         assert sum(metric(s, "assetflow_sockets_connected") for s in servers.values()) == CLIENTS
 
         decisions = Decisions(nginx.url, employees, [logins[n]["access_token"] for n in APPROVERS])
-        threads = [threading.Thread(target=decisions.run, args=(i, 3)) for i in range(3)]
+        threads = [threading.Thread(target=decisions.run, args=(i, 2)) for i in range(2)]
         for thread in threads:
             thread.start()
         restarts = []
         decisions.wait_for(DECISIONS_BETWEEN)
-        servers["a"], record = _restart(servers["a"], servers["b"], "a", tmp_path, nginx)
+        servers["a"], record = _restart(servers["a"], servers["b"], "a", tmp_path, nginx, decisions)
         restarts.append(record)
         decisions.wait_for(decisions.decided + DECISIONS_BETWEEN)
-        servers["b"], record = _restart(servers["b"], servers["a"], "b", tmp_path, nginx)
+        servers["b"], record = _restart(servers["b"], servers["a"], "b", tmp_path, nginx, decisions)
         restarts.append(record)
         decisions.wait_for(decisions.decided + DECISIONS_BETWEEN)
         decisions.stop.set()
