@@ -11,7 +11,7 @@ export HOST PORT
 FLASK := ASYNC_MODE=threading $(BIN)/flask --app wsgi
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/package.json -type f 2>/dev/null)
 
-.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser clean chaos \
+.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser nginx clean chaos \
 	bench bench-core bench-scale bench-reports
 
 # Stamp files make a second `make run` skip every step whose inputs did not change.
@@ -53,8 +53,15 @@ run: install frontend seed
 
 test: install-dev test-python test-frontend
 
-test-python: install-dev tests/node/node_modules/.installed
+test-python: install-dev tests/node/node_modules/.installed nginx
 	$(BIN)/python -m pytest
+
+# tests/test_deploy.py and the browser e2e run deploy/nginx.conf in Debian's nginx as their own process; on a
+# host with systemd the package also starts its own service on port 80, which they never use.
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx; \
+	  else echo "nginx is missing: sudo apt-get install nginx" >&2; exit 1; fi; }
 
 # The end-to-end tests drive Debian's chromium (never a browser download); the font draws the
 # Chinese UI in the screenshots.
@@ -64,7 +71,7 @@ browser:
 	  else echo "chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 # test:e2e builds the app itself first (its pretest script), so no build step here.
-test-frontend: frontend/node_modules/.installed browser
+test-frontend: frontend/node_modules/.installed browser nginx
 	npm --prefix frontend run test:unit
 	npm --prefix frontend run test:e2e
 

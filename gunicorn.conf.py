@@ -9,6 +9,7 @@ can never disagree. Command-line flags (-b, -w, ...) still override what is set 
 import gc
 import os
 import resource
+import signal
 
 from config import config_from_env
 
@@ -31,10 +32,17 @@ if ASYNC_MODE == "gevent":
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", 12000))
 threads = 64 if ASYNC_MODE == "threading" else 1
 # WebSockets never end by themselves: do not wait gunicorn's default 30 s for them at a restart.
-# Clients reconnect and get what they missed by replay.
+# A SIGTERM'd worker tells its sockets to reconnect elsewhere at once (on_sigterm below) and exits
+# as soon as they are gone, well within this; clients get what they missed by replay.
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", 5))
-# The sockets' own Engine.IO heartbeats detect dead peers; gunicorn's keep-alive is for HTTP.
-keepalive = 5
+# The sockets' own Engine.IO heartbeats detect dead peers; gunicorn's keep-alive is for HTTP. A stopping
+# worker waits for its idle keep-alive connections to time out, so short: a long-polling client polls
+# again at once anyway, and behind nginx (deploy/nginx.conf) every request has a connection of its own.
+keepalive = 2
+# gunicorn 25.1's control socket (gunicornc) lives at one path per user, $XDG_RUNTIME_DIR/gunicorn.ctl,
+# so the N processes of a deployment would take it from each other, and stopping it costs every stop up
+# to 2 s. AssetFlow is managed by signals (deploy/, docs/deploy.md): off.
+control_socket_disable = True
 backlog = 4096  # bursts of reconnects after a restart; the kernel caps it at net.core.somaxconn
 # One line per request at 10,000 sockets is noise; errors still go to stderr.
 accesslog = os.environ.get("ACCESS_LOG") or None
@@ -76,6 +84,20 @@ def post_worker_init(worker):
     from assetflow import tasks
 
     tasks.start(worker.wsgi)
+    signal.signal(signal.SIGTERM, lambda signum, frame: on_sigterm(worker))
+
+
+def on_sigterm(worker):
+    """A graceful stop (assetflow/realtime/drain.py): refuse new work and tell every socket to reconnect
+    elsewhere at once, instead of holding them until the graceful timeout cuts them off; a moment later,
+    what gunicorn's own handler does at once (leave the serving loop: close the listening socket, finish
+    the requests in flight, exit)."""
+    from assetflow.realtime import drain
+
+    def leave():
+        worker.alive = False
+
+    drain.start(worker.wsgi, then=leave)
 
 
 def tune_gc():

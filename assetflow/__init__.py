@@ -15,7 +15,7 @@ from config import Config, config_from_env, login_rate_limits, webhook_networks,
 from . import admission, api, channels, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
-from .realtime import compression, guard, internals, sockets
+from .realtime import compression, drain, guard, internals, sockets
 from .realtime.manager import client_manager
 from .realtime.origins import OriginPolicy
 
@@ -36,6 +36,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     jwt.init_app(app)
     limiter.init_app(app)
     _init_socketio(app)
+    drain.init_app(app)  # in front of Socket.IO: a stopping process refuses new sockets
     compression.init_app(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]

@@ -82,8 +82,8 @@ class InProcess:
     def on(cls, url: str, approvers: int = 20) -> InProcess:
         from mint_users import mint
 
-        from assetflow import create_app
         import config
+        from assetflow import create_app
         from config import DevelopmentConfig, database_url
 
         class ProfileConfig(DevelopmentConfig):

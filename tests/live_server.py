@@ -175,17 +175,18 @@ def stop_process_group(process: subprocess.Popen) -> None:
         pass
 
 
-def gunicorn_command(port: int, app: str = "wsgi:app") -> list[str]:
+def gunicorn_command(port: int, app: str = "wsgi:app", graceful_timeout: int = 2) -> list[str]:
     """The production command line, as docs/deploy.md shows it (the worker follows ASYNC_MODE).
 
     Another `app` is a module of bench/, e.g. introspect_app:app (wsgi:app plus its /_bench/ routes)."""
     pythonpath = [] if app == "wsgi:app" else ["--pythonpath", "bench"]
     return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "1",
-            "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", *pythonpath, app]
+            "-b", f"127.0.0.1:{port}", "--graceful-timeout", str(graceful_timeout), *pythonpath, app]
 
 
 def start_server(env: dict[str, str], log_dir: Path, name: str, port: int | None = None,
-                 preexec_fn: Callable[[], None] | None = None, app: str = "wsgi:app") -> LiveServer:
+                 preexec_fn: Callable[[], None] | None = None, app: str = "wsgi:app",
+                 graceful_timeout: int = 2) -> LiveServer:
     """Start gunicorn with env's ASYNC_MODE worker and wait until /healthz answers.
 
     A `port` restarts a server where its clients expect it; the log file is then appended to."""
@@ -193,7 +194,7 @@ def start_server(env: dict[str, str], log_dir: Path, name: str, port: int | None
     port = port or free_port()
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab" if restart else "wb") as log:
-        process = subprocess.Popen(gunicorn_command(port, app), cwd=ROOT, env=env,
+        process = subprocess.Popen(gunicorn_command(port, app, graceful_timeout), cwd=ROOT, env=env,
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    start_new_session=True, preexec_fn=preexec_fn)
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path, env["ASYNC_MODE"], env)

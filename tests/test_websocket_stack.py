@@ -114,11 +114,11 @@ def test_requests_share_one_socket_input_class():
     # python-engineio's own middleware defines a class per request for environ["eventlet.input"].
     app = build_app()
     seen = []
-    app.wsgi_app.wsgi_app.wsgi_app = lambda environ, start_response: seen.append(environ) or []
+    app.wsgi_app.wsgi_app.wsgi_app.wsgi_app = lambda environ, start_response: seen.append(environ) or []
     for _ in range(2):
         app.wsgi_app({"PATH_INFO": "/healthz", "gunicorn.socket": "the socket"}, lambda *a: None)
     assert [type(environ["eventlet.input"]) for environ in seen] == [SocketInput, SocketInput]
-    assert seen[1]["eventlet.input"].get_socket() == "the socket"
+    assert seen[1]["eventlet.input"].get_socket().socket == "the socket"
     assert seen[1]["flask.app"] is app
 
 
@@ -145,3 +145,26 @@ def test_the_worker_freezes_the_loaded_app_and_collects_young_objects_less_often
     assert report["threshold"][0] == 10_000
     assert report["frozen"] > 50_000, report  # the app as loaded: ~180,000 objects
     assert report["tracked"] < report["frozen"], report
+
+
+def test_the_socket_input_shuts_both_halves_and_leaves_the_close_to_gunicorn():
+    # eventlet.websocket's close() asks for shutdown(True), the writing half only, then closes.
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def shutdown(self, how):
+            self.calls.append(("shutdown", how))
+
+        def close(self):
+            self.calls.append(("close",))
+
+        def fileno(self):
+            return 7
+
+    sock = Recorder()
+    stand_in = SocketInput(sock).get_socket()
+    stand_in.shutdown(True)
+    stand_in.close()
+    assert sock.calls == [("shutdown", socket.SHUT_RDWR)]
+    assert stand_in.fileno() == 7  # everything else is the socket's own

@@ -140,7 +140,15 @@ class InlineWebSocket(SimpleWebSocketWSGI):
 
 class SocketInput:
     """`environ["eventlet.input"]` under gunicorn: the connection's socket, where eventlet.websocket
-    (Engine.IO's WebSocket under `-k eventlet`) looks for it. One class for every request."""
+    (Engine.IO's WebSocket under `-k eventlet`) looks for it. One class for every request.
+
+    It also stands in for that socket. eventlet.websocket's close() shuts down only the writing half
+    (`shutdown(True)`) and closes the descriptor, which never wakes the request's own green thread,
+    blocked in recv() on it: a socket the server closed (a graceful stop, a logout) kept its request,
+    and so the stopping worker, until the socket timeout (PING_INTERVAL + PING_TIMEOUT, 45 s). Here a
+    shutdown ends both halves, so that recv() returns at once, and the close is left to gunicorn,
+    which closes the connection when its request ends.
+    """
 
     __slots__ = ("socket",)
 
@@ -148,8 +156,18 @@ class SocketInput:
         self.socket = sock
 
     def get_socket(self) -> Any:
-        """The connection's socket."""
-        return self.socket
+        """The connection's socket, as eventlet.websocket should close it."""
+        return self
+
+    def shutdown(self, how: int = socket.SHUT_RDWR) -> None:
+        """Both halves, whatever eventlet.websocket asks: the blocked recv() must end too."""
+        self.socket.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        """Nothing yet: gunicorn closes the connection when the request ends."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.socket, name)
 
 
 class SocketIOMiddleware(_SocketIOMiddleware):

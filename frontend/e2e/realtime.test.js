@@ -158,8 +158,9 @@ describe('live approval flow', { timeout: 240_000 }, () => {
     await inboxShown(alice.page, aliceApi)
     const rowsBefore = await alice.page.locator('[data-notification-id]').count()
 
-    alice.allow(/WebSocket connection to .* failed|ERR_CONNECTION_(REFUSED|RESET)/)
-    bob.allow(/WebSocket connection to .* failed|ERR_CONNECTION_(REFUSED|RESET)/)
+    // A stopping server answers what reaches it in its last second 503 with Retry-After (docs/deploy.md).
+    alice.allow(/WebSocket connection to .* failed|ERR_CONNECTION_(REFUSED|RESET)|status of 503/)
+    bob.allow(/WebSocket connection to .* failed|ERR_CONNECTION_(REFUSED|RESET)|status of 503/)
     await server.halt()
     await alice.page.locator('[data-test=connection][data-status=reconnecting]').waitFor({ timeout: 5000 })
     await server.boot()

@@ -76,8 +76,8 @@ async function waitHealthy(url, deadline) {
   throw new Error(`server did not become healthy at ${url}`)
 }
 
-/** Migrate, seed and serve. Returns {url, stop(), restart(), log()}. */
-export async function startServer() {
+/** Migrate, seed and serve (`env`: extra settings). Returns {url, port, stop(), restart(), log()}. */
+export async function startServer({ env: extra = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'assetflow-e2e-'))
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
@@ -91,6 +91,7 @@ export async function startServer() {
     CORS_ORIGINS: '',
     ASYNC_MODE: 'eventlet',
     LOG_LEVEL: process.env.LOG_LEVEL || 'WARNING',
+    ...extra,
   }
   flask(env, ['db', 'upgrade'])
   flask(env, ['seed-demo'])
@@ -149,6 +150,7 @@ export async function startServer() {
   await boot()
   return {
     url,
+    port,
     log,
     /** Stop the process, keep the database: the next boot sees the same data. */
     halt,
@@ -231,4 +233,4 @@ export async function apiAs(url, username, password = 'assetflow-demo') {
   }
 }
 
-export { httpJson }
+export { freePort, httpJson }

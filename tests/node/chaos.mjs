@@ -11,6 +11,7 @@ const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const say = (what, data = {}) => console.log(JSON.stringify({ what, ...data }));
 setTimeout(() => { say("timeout"); process.exit(2); }, spec.deadline_ms).unref();
 const SYNC_TIMEOUT_MS = 5000;
+const BACKOFF = { reconnectionDelay: 1000, randomizationFactor: 0.5 }; // socket.io-client's defaults
 const PAGE = 500;
 
 class Client {
@@ -22,15 +23,33 @@ class Client {
     this.syncing = false;
     this.refetching = false;
     this.counts = { live: 0, replayed: 0, sync: 0, http: 0, duplicates_dropped: 0, stale_dropped: 0,
-      gaps: 0, resyncs: 0, reconnects: 0, sync_failures: 0, connect_errors: 0 };
+      gaps: 0, resyncs: 0, reconnects: 0, sync_failures: 0, connect_errors: 0, going_away: 0,
+      http_5xx: 0, http_503_retry_after: 0 };
+    this.movingAway = false;
     this.socket = io(url, {
       transports: ["websocket"], // two processes, no sticky sessions: WebSocket only
       auth: (cb) => cb({ token: this.token, last_seq: this.lastSeq }), // re-read on every reconnect
     });
-    this.socket.on("connect", () => { this.counts.reconnects += 1; });
+    this.socket.on("connect", () => {
+      this.counts.reconnects += 1;
+      if (this.movingAway) this.backoff(BACKOFF.reconnectionDelay, BACKOFF.randomizationFactor);
+      this.movingAway = false;
+    });
+    // A stopping process sends going_away, then closes: as the SPA does (frontend/src/services/socket.js),
+    // the first reconnect comes at a random moment of the window it names, not after the usual backoff.
+    this.socket.on("going_away", (payload) => {
+      this.counts.going_away += 1;
+      this.movingAway = true;
+      this.backoff((payload?.reconnect_within_ms ?? 0) / 2, 1);
+    });
     this.socket.on("connect_error", () => { this.counts.connect_errors += 1; });
     this.socket.on("approval_update", (event) => this.receive(event, event.replayed ? "replayed" : "live"));
     this.socket.on("resync_required", () => this.refetch());
+  }
+
+  backoff(delay, randomization) {
+    this.socket.io.reconnectionDelay(delay);
+    this.socket.io.randomizationFactor(randomization);
   }
 
   // Rule 3 of docs/realtime.md: drop seen ids and stale seqs, apply the next, hold what is ahead.
@@ -99,6 +118,11 @@ class Client {
         try {
           const response = await fetch(`${base}/api/notifications?after_seq=${this.lastSeq}&limit=${PAGE}`,
             { headers: { Authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(10000) });
+          if (response.status >= 500) {
+            // A 503 with Retry-After is the documented "try again"; any other 5xx is a failure.
+            if (response.status === 503 && response.headers.get("retry-after")) this.counts.http_503_retry_after += 1;
+            else this.counts.http_5xx += 1;
+          }
           if (!response.ok) throw new Error(`HTTP ${response.status}`);
           const body = await response.json();
           for (const row of body.items) {

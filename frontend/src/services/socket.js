@@ -20,9 +20,13 @@ const SYNC_TIMEOUT_MS = 5000
 export const CATCH_UP_MS = 45000
 // After a refusal socket.io-client stops retrying; we retry a few times ourselves.
 const MAX_MANUAL_RETRIES = 5
+// A stopping server sends going_away, then closes the connection; the tab comes back at a random
+// moment within the window the server names (at most this), instead of after the usual backoff.
+export const GOING_AWAY_MAX_MS = BACKOFF.reconnectionDelayMax
 
 let socket = null
 let manualRetries = 0
+let movingAway = false
 let retryTimer = null
 let detachWindow = () => {}
 
@@ -81,8 +85,25 @@ function onDisconnect(reason) {
   connection.markReconnecting()
 }
 
+/**
+ * The server process is stopping (a restart, a deploy): socket.io-client reconnects by itself after
+ * the close that follows, so only its first delay changes — uniform over [0, window] (the backoff's
+ * delay ± 100 %), which spreads a whole process's tabs over the window the server chose for them.
+ */
+function onGoingAway(payload) {
+  const within = Math.min(GOING_AWAY_MAX_MS, Math.max(0, Number(payload?.reconnect_within_ms) || 0))
+  movingAway = true
+  socket.io.reconnectionDelay(within / 2)
+  socket.io.randomizationFactor(1)
+}
+
 function onConnect() {
   manualRetries = 0
+  if (movingAway) {
+    movingAway = false
+    socket.io.reconnectionDelay(BACKOFF.reconnectionDelay)
+    socket.io.randomizationFactor(BACKOFF.randomizationFactor)
+  }
   clearTimeout(retryTimer)
   useConnectionStore().markLive()
   // Anything may have happened while we were away: recompute from the server.
@@ -147,6 +168,7 @@ export function startSocket() {
   socket.on('connect', onConnect)
   socket.on('disconnect', onDisconnect)
   socket.on('connect_error', onConnectError)
+  socket.on('going_away', onGoingAway)
   socket.io.on('reconnect_attempt', (n) => useConnectionStore().markReconnecting(n))
   socket.on('approval_update', (payload) => {
     notifications.receive(payload)
@@ -192,6 +214,7 @@ export function stopSocket() {
     socket = null
   }
   manualRetries = 0
+  movingAway = false
   useConnectionStore().markOffline()
 }
 

@@ -7,7 +7,7 @@ import { ALICE, BOB, installFakeFetch, makeToken, row, seedSession, update } fro
 const fake = vi.hoisted(() => ({ current: null }))
 vi.mock('socket.io-client', () => ({ io: (...args) => fake.current.io(...args) }))
 
-const { startSocket, stopSocket, BACKOFF, CATCH_UP_MS } = await import('./socket')
+const { startSocket, stopSocket, BACKOFF, CATCH_UP_MS, GOING_AWAY_MAX_MS } = await import('./socket')
 const { useConnectionStore } = await import('@/stores/connection')
 const { useNotificationsStore } = await import('@/stores/notifications')
 const { useDashboardStore } = await import('@/stores/dashboard')
@@ -83,6 +83,34 @@ describe('socket module', () => {
     expect(useConnectionStore().attempt).toBe(2)
     socket.serverAccept()
     await vi.waitFor(() => expect(net.callsTo('GET /api/notifications')).toHaveLength(2))
+  })
+
+  it('after going_away reconnects within the window the server names, then backs off as usual', async () => {
+    const socket = setup()
+    await flush()
+    socket.serverAccept()
+    socket.serverEmit('going_away', { reconnect_within_ms: 1000 })
+    // socket.io-client's first delay is reconnectionDelay ± randomizationFactor: uniform over [0, 1000 ms].
+    expect(socket.io.backoff).toEqual({ reconnectionDelay: 500, randomizationFactor: 1 })
+    socket.serverDrop('transport close') // the close that follows: socket.io-client reconnects itself
+    expect(useConnectionStore().status).toBe('reconnecting')
+    expect(socket.connect).toHaveBeenCalledTimes(1) // no manual retry on top of the client's own
+    socket.serverAccept()
+    expect(socket.io.backoff).toEqual({
+      reconnectionDelay: BACKOFF.reconnectionDelay,
+      randomizationFactor: BACKOFF.randomizationFactor,
+    })
+    expect(useConnectionStore().status).toBe('live')
+  })
+
+  it('caps the going_away window and ignores a malformed one', async () => {
+    const socket = setup()
+    await flush()
+    socket.serverAccept()
+    socket.serverEmit('going_away', { reconnect_within_ms: 10 ** 9 })
+    expect(socket.io.backoff.reconnectionDelay).toBe(GOING_AWAY_MAX_MS / 2)
+    socket.serverEmit('going_away', { reconnect_within_ms: 'soon' })
+    expect(socket.io.backoff.reconnectionDelay).toBe(0)
   })
 
   it('feeds approval_update to the notifications and requests stores, once', async () => {

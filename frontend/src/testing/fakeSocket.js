@@ -23,6 +23,10 @@ export function createFakeIo() {
         for (const k of Object.keys(handlers)) delete handlers[k]
       },
       io: {
+        // The Manager's backoff settings, as its setters leave them.
+        backoff: { reconnectionDelay: options.reconnectionDelay, randomizationFactor: options.randomizationFactor },
+        reconnectionDelay: vi.fn((v) => (socket.io.backoff.reconnectionDelay = v)),
+        randomizationFactor: vi.fn((v) => (socket.io.backoff.randomizationFactor = v)),
         on(event, h) {
           ;(managerHandlers[event] ||= []).push(h)
         },
