@@ -15,7 +15,7 @@ LAYERS = [
     {"actor", "errors", "extensions", "metrics", "egress"},
     {"workflow"},
     {"models"},
-    {"events"},
+    {"events", "list_terms"},
     {"auth"},
     {"services"},
     {"delivery", "realtime"},

@@ -5,7 +5,7 @@ from flask_smorest import Api
 
 from ..errors import http_error
 from . import base
-from .schemas import ErrorSchema
+from .schemas.fields import ErrorSchema
 
 
 class JsonErrorApi(Api):

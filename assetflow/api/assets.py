@@ -6,7 +6,7 @@ from ..auth.tokens import roles_required
 from ..services import assets, listing
 from .base import ApiBlueprint, link
 from .budgets import write_budget
-from .schemas import (
+from .schemas.assets import (
     AssetCreateSchema,
     AssetDetailSchema,
     AssetQuerySchema,
@@ -14,8 +14,8 @@ from .schemas import (
     AssetUpdateSchema,
     CategoryListSchema,
     CustodyHistorySchema,
-    page_of,
 )
+from .schemas.fields import page_of
 
 blp = ApiBlueprint("assets", __name__, url_prefix="/api/assets", description="Fixed assets")
 

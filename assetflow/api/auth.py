@@ -11,14 +11,8 @@ from ..extensions import limiter
 from ..services import sessions
 from ..services.users import authenticate
 from .base import ApiBlueprint
-from .schemas import (
-    LoginResultSchema,
-    LoginSchema,
-    LogoutResultSchema,
-    LogoutSchema,
-    RefreshResultSchema,
-    UserSchema,
-)
+from .schemas.auth import LoginResultSchema, LoginSchema, LogoutResultSchema, LogoutSchema, RefreshResultSchema
+from .schemas.users import UserSchema
 
 blp = ApiBlueprint("auth", __name__, url_prefix="/api/auth", description="Tokens and the current user")
 

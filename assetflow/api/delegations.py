@@ -5,7 +5,7 @@ from flask_jwt_extended import current_user, jwt_required
 from ..services import delegations as service
 from .base import ApiBlueprint
 from .budgets import write_budget
-from .schemas import DelegationCreateSchema, DelegationListSchema, DelegationQuerySchema, DelegationSchema
+from .schemas.delegations import DelegationCreateSchema, DelegationListSchema, DelegationQuerySchema, DelegationSchema
 
 blp = ApiBlueprint("delegations", __name__, url_prefix="/api/delegations",
                    description="Stand-ins who decide for an approver for a period")

@@ -6,7 +6,7 @@ from ..auth.tokens import roles_required
 from ..services import departments
 from .base import ApiBlueprint, link
 from .budgets import write_budget
-from .schemas import DepartmentCreateSchema, DepartmentListSchema, DepartmentSchema, DepartmentUpdateSchema
+from .schemas.departments import DepartmentCreateSchema, DepartmentListSchema, DepartmentSchema, DepartmentUpdateSchema
 
 blp = ApiBlueprint("departments", __name__, url_prefix="/api/departments", description="The organisation")
 

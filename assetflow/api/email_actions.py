@@ -8,7 +8,7 @@ changes nothing.
 from ..services import email_links
 from .base import ApiBlueprint
 from .budgets import by_link_signer, write_budget
-from .schemas import EmailActionSchema, EmailConfirmSchema, EmailTokenSchema
+from .schemas.email_actions import EmailActionSchema, EmailConfirmSchema, EmailTokenSchema
 
 blp = ApiBlueprint("email_actions", __name__, url_prefix="/api/email-actions",
                    description="Approve or reject from an e-mail link")

@@ -7,22 +7,19 @@ from typing import Any
 from flask import current_app
 from marshmallow import Schema, validate
 
+from ..list_terms import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
 from ..models.asset import ASSET_STATUSES
 from ..models.request import REQUEST_STATES
 from ..models.user import ROLES
-from ..services.kinds import KINDS, FieldSpec, KindSpec
-from ..services.listing import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS
+from ..services.kinds import FIELD_TYPES, KINDS, FieldSpec, KindSpec
 from .base import ApiBlueprint
-from .schemas import (
-    MONEY_MAX,
-    AssetCreateSchema,
-    BulkApproveSchema,
-    DecideSchema,
-    MetaSchema,
-    PageArgs,
-    RequestFilterSchema,
-    SubmitSchema,
-)
+from .requests import SubmitSchema
+from .schemas.assets import AssetCreateSchema
+from .schemas.fields import MONEY_MAX, PageArgs
+from .schemas.meta import meta_schema
+from .schemas.requests import BulkApproveSchema, DecideSchema, RequestFilterSchema
+
+MetaSchema = meta_schema(FIELD_TYPES)
 
 blp = ApiBlueprint("meta", __name__, url_prefix="/api/meta", description="Rules for clients")
 

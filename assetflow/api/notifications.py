@@ -2,10 +2,10 @@
 
 from flask_jwt_extended import current_user, jwt_required
 
-from ..services import listing, notify
+from ..services import listing, notify, views
 from .base import ApiBlueprint, link
 from .budgets import write_budget
-from .schemas import (
+from .schemas.notifications import (
     NotificationListSchema,
     NotificationQuerySchema,
     NotificationSchema,
@@ -37,9 +37,10 @@ def index(args):
         items, total = listing.notifications_page(user_id, args)
         page = {"page": args["page"], "per_page": args["per_page"], "total": total}
     elif "after_seq" in args:
-        items = notify.after_seq(user_id, args["after_seq"], args["limit"])
+        items = views.notification_page(notify.after_seq(user_id, args["after_seq"], args["limit"]))
     else:
-        items = notify.latest(user_id, args["limit"], args.get("unread"), args.get("before_seq"))
+        items = views.notification_page(
+            notify.latest(user_id, args["limit"], args.get("unread"), args.get("before_seq")))
     return {"items": items, "unread_count": notify.unread_count(user_id),
             "last_seq": notify.last_seq(user_id), **page}
 
@@ -60,7 +61,7 @@ def unread_count():
 @blp.errors(401, 404)
 def read(notification_id):
     """Mark one notification read."""
-    return notify.mark_read(current_user.id, notification_id)
+    return views.notification_view(notify.mark_read(current_user.id, notification_id))
 
 
 @blp.post("/read-all")

@@ -5,7 +5,7 @@ from flask_jwt_extended import current_user, jwt_required
 from ..services import users
 from .base import ApiBlueprint
 from .budgets import write_budget
-from .schemas import PreferencesSchema
+from .schemas.preferences import PreferencesSchema
 
 blp = ApiBlueprint("preferences", __name__, url_prefix="/api/me", description="My preferences")
 

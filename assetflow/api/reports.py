@@ -4,7 +4,7 @@ from flask_jwt_extended import current_user, jwt_required
 
 from ..services import reports
 from .base import ApiBlueprint
-from .report_schemas import ReportQuerySchema, ReportSummarySchema, ReportTimeseriesSchema, TimeseriesQuerySchema
+from .schemas.reports import ReportQuerySchema, ReportSummarySchema, ReportTimeseriesSchema, TimeseriesQuerySchema
 
 blp = ApiBlueprint("reports", __name__, url_prefix="/api/reports", description="How approvals perform")
 

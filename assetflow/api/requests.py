@@ -5,11 +5,12 @@ from collections.abc import Iterator
 from flask import Response, stream_with_context
 from flask_jwt_extended import current_user, jwt_required
 
-from ..services import export, listing, visibility
+from ..services import export, kinds, listing, views, visibility
 from ..services import requests as service
 from .base import ApiBlueprint, link
 from .budgets import write_budget
-from .schemas import (
+from .schemas.fields import page_of
+from .schemas.requests import (
     BulkApproveSchema,
     BulkResultsSchema,
     CommentCreateSchema,
@@ -22,10 +23,12 @@ from .schemas import (
     RequestSchema,
     ResubmitSchema,
     StatsSchema,
-    SubmitSchema,
     WithdrawSchema,
-    page_of,
+    submit_schema,
 )
+
+# Built from the kinds' registry: a field a kind takes is read as the registry says.
+SubmitSchema = submit_schema(kinds.all_fields())
 
 blp = ApiBlueprint("requests", __name__, url_prefix="/api/requests", description="Approval requests")
 
@@ -53,7 +56,7 @@ def _csv(lines: Iterator[str], filename: str) -> Response:
 @blp.errors(400, 401, 403, 409, 413, 422)
 def submit(data):
     """Submit a request; it starts pending at step 1."""
-    return service.submit(current_user, data)
+    return views.request_view(current_user, service.submit(current_user, data))
 
 
 @blp.get("")
@@ -93,7 +96,7 @@ def stats():
 @blp.errors(401, 404)
 def show(request_id):
     """One request with its decisions and audit trail."""
-    return visibility.get_visible(current_user, request_id)
+    return views.request_detail(current_user, request_id)
 
 
 @blp.get("/<id:request_id>/trail.csv")
@@ -114,7 +117,7 @@ def trail_csv(request_id):
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def approve(data, request_id):
     """Approve the current step."""
-    return service.decide(current_user, request_id, "approve", **data)
+    return views.request_view(current_user, service.decide(current_user, request_id, "approve", **data))
 
 
 @blp.post("/<id:request_id>/reject")
@@ -126,7 +129,7 @@ def approve(data, request_id):
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def reject(data, request_id):
     """Reject the request, with a comment."""
-    return service.decide(current_user, request_id, "reject", **data)
+    return views.request_view(current_user, service.decide(current_user, request_id, "reject", **data))
 
 
 @blp.post("/<id:request_id>/withdraw")
@@ -138,7 +141,7 @@ def reject(data, request_id):
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def withdraw(data, request_id):
     """Withdraw my own pending request."""
-    return service.decide(current_user, request_id, "withdraw", **data)
+    return views.request_view(current_user, service.decide(current_user, request_id, "withdraw", **data))
 
 
 @blp.post("/bulk-approve")
@@ -161,7 +164,7 @@ def bulk_approve(data):
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def resubmit(data, request_id):
     """Resubmit my rejected or withdrawn request: a new pending request, routed by today's rules."""
-    return service.resubmit(current_user, request_id, data.get("reason"))
+    return views.request_view(current_user, service.resubmit(current_user, request_id, data.get("reason")))
 
 
 @blp.post("/<id:request_id>/comments")

@@ -6,7 +6,8 @@ from ..auth.tokens import roles_required
 from ..services import rules
 from .base import ApiBlueprint
 from .budgets import write_budget
-from .schemas import RuleChangeQuerySchema, RuleChangeSchema, RuleListInputSchema, RuleListSchema, page_of
+from .schemas.fields import page_of
+from .schemas.rules import RuleChangeQuerySchema, RuleChangeSchema, RuleListInputSchema, RuleListSchema
 
 blp = ApiBlueprint("approval_rules", __name__, url_prefix="/api/approval-rules", description="Approval rules")
 

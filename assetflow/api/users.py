@@ -6,7 +6,7 @@ from ..auth.tokens import roles_required
 from ..services import users
 from .base import ApiBlueprint, link
 from .budgets import write_budget
-from .schemas import (
+from .schemas.users import (
     UserAdminSchema,
     UserCreateSchema,
     UserPageSchema,

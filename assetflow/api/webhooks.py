@@ -7,14 +7,14 @@ from ..events import DOMAIN_EVENTS
 from ..services import webhooks
 from .base import ApiBlueprint
 from .budgets import write_budget
-from .schemas import (
+from .schemas.fields import page_of
+from .schemas.webhooks import (
     WebhookCreateSchema,
     WebhookDeliveryQuerySchema,
     WebhookDeliverySchema,
     WebhookListSchema,
     WebhookSchema,
     WebhookUpdateSchema,
-    page_of,
 )
 
 blp = ApiBlueprint("webhooks", __name__, url_prefix="/api/webhooks",

@@ -32,6 +32,11 @@ class Delegation(db.Model):
         sa.CheckConstraint("delegate_id <> delegator_id", name="not_self"),
     )
 
+    @property
+    def active(self) -> bool:
+        """In force now: starts_at <= now < ends_at (`delegators_now` is the same rule in SQL)."""
+        return self.starts_at <= utcnow() < self.ends_at
+
 
 def delegators_now(user_id: int) -> sa.ScalarSelect:
     """SQL: the ids of everyone delegating to this user now, comma-separated (NULL for nobody)."""

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from ..actor import Actor
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Asset, Request
-from . import custody, departments, visibility
+from ..models import Asset
+from . import custody, departments, views, visibility
 from .kinds import ACQUIRED_PREFIX
 from .transaction import committing
 
@@ -34,7 +34,7 @@ class AssetDetail:
     """An asset and the part of its request history that the caller may see."""
 
     asset: Asset
-    requests: list[Request]
+    requests: list[views.RequestView]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.asset, name)
@@ -42,7 +42,7 @@ class AssetDetail:
 
 def get_asset_detail(user: Actor, asset_id: int) -> AssetDetail:
     """An asset with the requests on it that this user may see (the rule of services/visibility.py)."""
-    return AssetDetail(get_asset(asset_id), visibility.requests_on_asset(user, asset_id))
+    return AssetDetail(get_asset(asset_id), views.request_page(user, visibility.requests_on_asset(user, asset_id)))
 
 
 def custody_history(viewer: Actor, asset_id: int) -> list[dict[str, Any]]:

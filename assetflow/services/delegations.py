@@ -77,11 +77,6 @@ def delete(user: Actor, delegation_id: int) -> None:
         db.session.delete(delegation)
 
 
-def is_active(delegation: Delegation) -> bool:
-    """In force now: starts_at <= now < ends_at."""
-    return delegation.starts_at <= utcnow() < delegation.ends_at
-
-
 def actor_for(user: User) -> Actor:
     """The actor a user is now, with whom they stand in for (the API builds it from the token's query instead)."""
     return Actor.of(user, parse_ids(db.session.scalar(sa.select(delegators_now(user.id)))))

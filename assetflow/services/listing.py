@@ -10,29 +10,13 @@ import sqlalchemy as sa
 from ..actor import Actor
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..list_terms import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS, REQUEST_VALUE
 from ..models import Asset, Department, Notification, Request, User
 from . import requests as request_service
+from . import views
 from .routing import descendants
 from .visibility import LOADED, SCOPES
 
-# A bulk approval over a filter stops here: each item is its own transaction and notification.
-BULK_LIMIT = 500
-
-# The value a request is about: what an acquire asks to spend, else the asset's value.
-REQUEST_VALUE = sa.func.coalesce(
-    Request.value,
-    sa.select(Asset.value).where(Asset.id == Request.asset_id).correlate(Request).scalar_subquery(),
-)
-# `age` sorts by how long a request has existed: `-age` (oldest first) is the approver's queue order.
-REQUEST_SORTS: dict[str, Any] = {
-    "created_at": Request.created_at, "updated_at": Request.updated_at, "id": Request.id,
-    "value": REQUEST_VALUE, "step": Request.step, "age": Request.created_at,
-}
-ASSET_SORTS: dict[str, Any] = {
-    "tag": Asset.tag, "name": Asset.name, "category": Asset.category, "value": Asset.value,
-    "status": Asset.status, "created_at": Asset.created_at, "updated_at": Asset.updated_at,
-}
-NOTIFICATION_SORTS: dict[str, Any] = {"seq": Notification.seq, "created_at": Notification.created_at}
 REVERSED_KEYS = {"age"}
 
 
@@ -95,12 +79,14 @@ def _page(query: sa.Select, where: list[Any], model: type, page: int, per_page: 
     return list(rows), total
 
 
-def requests_page(user: Actor, args: Mapping[str, Any]) -> tuple[list[Request], int]:
-    """One page of the requests matching scope, filters and search, in the chosen order, and the total."""
+def requests_page(user: Actor, args: Mapping[str, Any]) -> tuple[list[views.RequestView], int]:
+    """One page of the requests matching scope, filters and search, in the chosen order, as this user's list rows,
+    and the total."""
     where = request_filters(user, args)
     query = (sa.select(Request).where(*where).options(*LOADED)
              .order_by(*order_by(args.get("sort") or "-created_at", REQUEST_SORTS, Request.id)))
-    return _page(query, where, Request, args["page"], args["per_page"])
+    rows, total = _page(query, where, Request, args["page"], args["per_page"])
+    return views.request_page(user, rows), total
 
 
 def iter_requests(user: Actor, args: Mapping[str, Any], batch: int = 500) -> Iterator[Request]:
@@ -134,7 +120,11 @@ def inbox_ids(user: Actor, filters: Mapping[str, Any]) -> list[int]:
 def bulk_approve(user: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
     """Approve the listed ids, or every inbox request matching `filter`; one result per id."""
     ids = data["ids"] if data.get("ids") else inbox_ids(user, data["filter"])
-    return {"matched": len(ids), "results": request_service.bulk_approve(user, ids, data.get("comment", ""))}
+    results = request_service.bulk_approve(user, ids, data.get("comment", ""))
+    for result in results:
+        if "request" in result:
+            result["request"] = views.request_view(user, result["request"])
+    return {"matched": len(ids), "results": results}
 
 
 def asset_filters(user: Actor, args: Mapping[str, Any]) -> list[Any]:
@@ -183,9 +173,10 @@ def notification_filters(user_id: int, args: Mapping[str, Any]) -> list[Any]:
     return where
 
 
-def notifications_page(user_id: int, args: Mapping[str, Any]) -> tuple[list[Notification], int]:
+def notifications_page(user_id: int, args: Mapping[str, Any]) -> tuple[list[views.NotificationView], int]:
     """One page of the user's notifications matching the filters (newest first by default), and the total."""
     where = notification_filters(user_id, args)
     query = (sa.select(Notification).where(*where)
              .order_by(*order_by(args.get("sort") or "-seq", NOTIFICATION_SORTS, Notification.id)))
-    return _page(query, where, Notification, args["page"], args["per_page"])
+    rows, total = _page(query, where, Notification, args["page"], args["per_page"])
+    return views.notification_page(rows), total

@@ -26,8 +26,6 @@ from ..models import Asset, Decision, Department, Request, RequestStep, base
 from ..models.base import UTCDateTime
 from .routing import descendants
 
-METRICS = ("submitted", "decided", "approved_value", "time_to_decision")
-INTERVALS = ("day", "week", "month")
 OUTCOMES = ("pending", "returned", "approved", "rejected", "withdrawn")
 DECIDED = ("approved", "rejected")  # a withdrawal is not a decision
 DEFAULT_DAYS = 30

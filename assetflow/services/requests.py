@@ -14,7 +14,7 @@ from ..extensions import db
 from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
-from ..workflow import ACTIONS, IMPLIES, Action, Approval, Outcome, allowed_actions, fire
+from ..workflow import ACTIONS, IMPLIES, Action, Approval, Outcome, fire
 from . import kinds, routing, visibility
 from .transaction import committing
 
@@ -131,21 +131,7 @@ def approval_for(req: Request, actor: Actor, comment: str = "") -> Approval:
     )
 
 
-def actions_for(req: Request, user: Actor) -> list[str]:
-    """What this user may do to the request now (asked only of a request the user may see)."""
-    if req.state != "pending":
-        return ["comment", *(["resubmit"] if _may_resubmit(req, user) else [])]
-    return [*allowed_actions(approval_for(req, user)), "comment"]
-
-
 RESUBMITTABLE = ("rejected", "withdrawn")
-
-
-def _may_resubmit(req: Request, user: Actor) -> bool:
-    """Worth offering: the applicant's ended request whose asset is free and still fits the kind."""
-    if user.id != req.applicant_id or req.state not in RESUBMITTABLE:
-        return False
-    return req.asset is None or (not req.asset.locked and req.asset.status in kinds.spec_of(req.kind).who_may_ask)
 
 
 def decide(actor: Actor, request_id: int, action: str, comment: str = "",

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, fields, validate
 
-from ..models.request import REQUEST_KINDS
-from ..services.reports import INTERVALS, METRICS
-from .schemas import InputSchema, QueryInt
+from ...list_terms import REPORT_INTERVALS as INTERVALS
+from ...list_terms import REPORT_METRICS as METRICS
+from ...models.request import REQUEST_KINDS
+from .fields import InputSchema, QueryInt
 
 # Years a report can be about; outside them a time zone's offset could overflow a datetime.
 YEARS = (1970, 2999)

@@ -1,0 +1,83 @@
+"""Assets: the list and detail, custody history, the admin's create and edit."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from ...list_terms import ASSET_SORTS
+from ...models.asset import ASSET_STATUSES
+from .departments import DepartmentShortSchema
+from .fields import CURRENCY, Id, InputSchema, Money, PageArgs, QueryInt, Whole, sort_field
+from .requests import RequestSchema
+from .users import UserShortSchema
+
+
+class AssetSchema(Schema):
+    id = fields.Integer()
+    tag = fields.String()
+    name = fields.String()
+    category = fields.String()
+    value = Money()
+    currency = fields.String()
+    status = fields.String()
+    custodian = fields.Nested(UserShortSchema, allow_none=True)
+    location = fields.String()
+    locked = fields.Boolean()
+    department = fields.Nested(DepartmentShortSchema)
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class AssetDetailSchema(AssetSchema):
+    requests = fields.List(fields.Nested(RequestSchema))
+
+
+class CategoryListSchema(Schema):
+    items = fields.List(fields.String())
+
+
+class AssetQuerySchema(PageArgs):
+    status = fields.String(validate=validate.OneOf(ASSET_STATUSES))
+    category = fields.String(validate=validate.Length(max=64))
+    custodian_id = QueryInt(1)
+    q = fields.String(validate=validate.Length(max=100))
+    mine = fields.Boolean(metadata={"description": "Only the assets I hold"})
+    sort = sort_field(ASSET_SORTS, "tag")
+
+
+class CustodyChangeSchema(Schema):
+    at = fields.AwareDateTime()
+    source = fields.String(metadata={"description": "`request` (an approved request) or `admin` (an edit)"})
+    action = fields.String(metadata={"description": "the request's kind, or `create` / `update`"})
+    request_id = fields.Integer(allow_none=True)
+    actor = fields.Nested(UserShortSchema)
+    status_from = fields.String(allow_none=True)
+    status_to = fields.String(allow_none=True)
+    custodian_from = fields.Nested(UserShortSchema, allow_none=True)
+    custodian_to = fields.Nested(UserShortSchema, allow_none=True)
+
+
+class CustodyHistorySchema(Schema):
+    items = fields.List(fields.Nested(CustodyChangeSchema))
+
+
+class AssetCreateSchema(InputSchema):
+    tag = fields.String(required=True, validate=[validate.Length(min=1, max=32), Whole(r"^[A-Za-z0-9._-]+$")])
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    value = Money(required=True)
+    currency = fields.String(validate=CURRENCY)
+    location = fields.String(validate=validate.Length(max=120))
+    status = fields.String(validate=validate.OneOf(("in_stock", "in_repair")))
+    department_id = Id(metadata={"description": "the owning department; default: the company root"})
+
+
+class AssetUpdateSchema(InputSchema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    category = fields.String(validate=validate.Length(min=1, max=64))
+    value = Money()
+    currency = fields.String(validate=CURRENCY)
+    location = fields.String(validate=validate.Length(max=120))
+    status = fields.String(validate=validate.OneOf(("in_stock", "in_use", "in_repair")))
+    department_id = Id()
