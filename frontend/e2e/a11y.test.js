@@ -24,7 +24,8 @@ const taken = new Set()
 
 before(
   async () => {
-    server = await startServer()
+    // The webhook receiver of these scenarios listens on loopback, which webhooks may reach only when allowed.
+    server = await startServer({ env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' } })
     browser = await launchBrowser()
     const alice = await apiAs(server.url, 'alice')
     const bob = await apiAs(server.url, 'bob')

@@ -32,7 +32,8 @@ function startReceiver() {
 
 before(
   async () => {
-    server = await startServer()
+    // The webhook receiver of these scenarios listens on loopback, which webhooks may reach only when allowed.
+    server = await startServer({ env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' } })
     browser = await launchBrowser()
     receiver = await startReceiver()
   },
