@@ -9,12 +9,12 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from .auth.tokens import prune_revoked
 from .errors import AppError
 from .extensions import db
 from .models import ROOT_DEPARTMENT_ID, ApprovalRule, Asset, Department, User
-from .services import timers, users
+from .services import sessions, timers, users
 from .services.rules import current_rules
+from .services.transaction import committing
 from .services.users import create_user
 from .workflow.rules import Rule, default_rules
 
@@ -59,6 +59,11 @@ def demo_data_loaded() -> bool:
 
 def seed_demo() -> int:
     """Create the demo company, users, rules and assets that are missing; return how many rows were added."""
+    with committing():
+        return _seed_demo()
+
+
+def _seed_demo() -> int:
     added = _seed_departments()
     departments = dict(db.session.execute(sa.select(Department.code, Department.id)).all())
     departments["HQ"] = ROOT_DEPARTMENT_ID  # the company, whatever an admin renamed its code to
@@ -75,7 +80,6 @@ def seed_demo() -> int:
         department.manager_id = department.manager_id or managers[manager]  # an admin's choice stays
     added += _seed_rules(departments["SALES"])
     added += _seed_assets(db.session.get(User, managers["alice"]))
-    db.session.commit()
     return added
 
 
@@ -161,7 +165,7 @@ def create_user_command(username: str, role: str, password: str, display_name: s
 @click.command("prune-tokens")
 def prune_tokens_command() -> None:
     """Delete logout records of tokens that have expired (run daily from cron)."""
-    click.echo(f"prune-tokens: {prune_revoked()} expired revoked tokens deleted")
+    click.echo(f"prune-tokens: {sessions.prune_revoked()} expired revoked tokens deleted")
 
 
 def _set_active(username: str, active: bool) -> None:

@@ -149,3 +149,21 @@ def test_prune_tokens_deletes_only_expired_ones(app):
     result = app.test_cli_runner().invoke(args=["prune-tokens"])
     assert "1 expired" in result.output
     assert [t.jti for t in db.session.scalars(sa.select(RevokedToken))] == ["live"]
+
+
+def test_prune_tokens_forgets_only_the_revoked_tokens_that_have_expired(app):
+    from datetime import timedelta
+
+    from assetflow.models import RevokedToken
+    from assetflow.models.base import utcnow
+
+    from .factories import make_user
+
+    user, now = make_user(), utcnow()
+    db.session.add_all([RevokedToken(jti="gone", token_type="access", user_id=user.id, expires_at=now - timedelta(1)),
+                        RevokedToken(jti="kept", token_type="access", user_id=user.id, expires_at=now + timedelta(1))])
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["prune-tokens"])
+    assert result.exit_code == 0, result.output
+    assert "1 expired revoked tokens deleted" in result.output
+    assert list(db.session.scalars(sa.select(RevokedToken.jti))) == ["kept"]

@@ -14,7 +14,6 @@ from ..actor import Actor
 from ..errors import Forbidden, error_response
 from ..extensions import db, jwt
 from ..models import RevokedToken, User
-from ..models.base import utcnow
 from ..models.delegation import delegators_now, parse_ids
 
 INSERT_IGNORING_CONFLICTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -63,13 +62,6 @@ def revoke(decoded: dict, user_id: int) -> None:
         jti=decoded["jti"], token_type=decoded["type"], user_id=user_id,
         expires_at=datetime.fromtimestamp(decoded["exp"], UTC),
     ).on_conflict_do_nothing(index_elements=["jti"]))
-
-
-def prune_revoked() -> int:
-    """Forget revoked tokens that have expired anyway; return how many rows went."""
-    result = db.session.execute(sa.delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
-    db.session.commit()
-    return result.rowcount
 
 
 def load_user(identity: str, claims: dict | None = None) -> User | None:
