@@ -13,6 +13,7 @@ from assetflow.models import RevokedToken
 from assetflow.services.users import create_user
 from config import ProductionConfig
 
+from .actions import assert_refused
 from .conftest import Auth, build_app
 from .factories import PASSWORD, make_user
 from .test_concurrency import race
@@ -41,7 +42,7 @@ def test_bad_credentials_are_401(client, app, payload):
 def test_inactive_user_cannot_log_in(client, app):
     user = make_user(active=False)
     response = client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 401
+    assert_refused(response, 401, "unauthorized")
 
 
 @pytest.mark.parametrize("payload", [{}, {"username": "a"}, {"username": 1, "password": 2},
@@ -65,7 +66,7 @@ def assert_retry_after(response, window: int) -> None:
 def test_failed_logins_are_rate_limited_per_username(client, app):
     user = make_user()
     for _ in range(10):
-        assert client.post("/api/auth/login", json={"username": user.username, "password": "no"}).status_code == 401
+        assert_refused(client.post("/api/auth/login", json={"username": user.username, "password": "no"}), 401, "unauthorized")
     response = client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})
     assert_retry_after(response, 15 * 60)
     # Another username from the same address still gets in.
@@ -84,7 +85,7 @@ def test_address_limit_from_config():
     client = app.test_client()
     with app.app_context():
         for n in range(3):
-            assert client.post("/api/auth/login", json={"username": f"u{n}", "password": "x"}).status_code == 401
+            assert_refused(client.post("/api/auth/login", json={"username": f"u{n}", "password": "x"}), 401, "unauthorized")
         assert_retry_after(client.post("/api/auth/login", json={"username": "u9", "password": "x"}), 60)
 
 
@@ -96,7 +97,7 @@ def test_me_needs_a_token(client, app):
 
 def test_me_rejects_a_forged_token(client, app):
     response = client.get("/api/auth/me", headers={"Authorization": "Bearer abc.def.ghi"})
-    assert response.status_code == 401
+    assert_refused(response, 401, "unauthorized")
 
 
 def test_me_with_token(client, auth, app):
@@ -116,7 +117,7 @@ def test_refresh_gives_a_new_access_token(client, auth, app):
 def test_access_token_cannot_refresh(client, auth, app):
     tokens = auth.login(make_user())
     response = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {tokens['access_token']}"})
-    assert response.status_code == 401
+    assert_refused(response, 401, "unauthorized")
 
 
 def test_logout_revokes_both_tokens(client, auth, app):
@@ -124,15 +125,15 @@ def test_logout_revokes_both_tokens(client, auth, app):
     access = {"Authorization": f"Bearer {tokens['access_token']}"}
     response = client.post("/api/auth/logout", headers=access, json={"refresh_token": tokens["refresh_token"]})
     assert response.status_code == 200
-    assert client.get("/api/auth/me", headers=access).status_code == 401
+    assert_refused(client.get("/api/auth/me", headers=access), 401, "unauthorized")
     refresh = client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
-    assert refresh.status_code == 401
+    assert_refused(refresh, 401, "unauthorized")
 
 
 def test_logout_with_garbage_refresh_token_is_422_and_revokes_nothing(client, auth, app):
     tokens = auth.login(make_user())
     access = {"Authorization": f"Bearer {tokens['access_token']}"}
-    assert client.post("/api/auth/logout", headers=access, json={"refresh_token": "junk"}).status_code == 422
+    assert_refused(client.post("/api/auth/logout", headers=access, json={"refresh_token": "junk"}), 422, "validation_error")
     assert client.get("/api/auth/me", headers=access).status_code == 200
 
 
@@ -143,7 +144,7 @@ def test_deactivated_user_token_stops_working(client, auth, app):
     headers = auth.headers(user)
     user.active = False
     db.session.commit()
-    assert client.get("/api/auth/me", headers=headers).status_code == 401
+    assert_refused(client.get("/api/auth/me", headers=headers), 401, "unauthorized")
 
 
 def production(secret: str) -> type[ProductionConfig]:
@@ -187,6 +188,7 @@ def test_every_api_endpoint_but_login_and_openapi_needs_a_token(app, client):
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(path, method=method, json={})
             assert response.status_code == 401, (method, path, response.status_code)
+            assert response.get_json()["error"]["code"] == "unauthorized", (method, path)
             checked += 1
     assert checked >= 18
 
@@ -197,10 +199,10 @@ def test_behind_a_proxy_the_address_limit_keys_on_the_forwarded_client():
     with app.app_context():
         office = {"X-Forwarded-For": "203.0.113.7"}
         for n in range(2):
-            assert client.post("/api/auth/login", json={"username": f"u{n}", "password": "x"}, headers=office).status_code == 401
-        assert client.post("/api/auth/login", json={"username": "u9", "password": "x"}, headers=office).status_code == 429
+            assert_refused(client.post("/api/auth/login", json={"username": f"u{n}", "password": "x"}, headers=office), 401, "unauthorized")
+        assert_refused(client.post("/api/auth/login", json={"username": "u9", "password": "x"}, headers=office), 429, "rate_limited")
         home = {"X-Forwarded-For": "198.51.100.4"}
-        assert client.post("/api/auth/login", json={"username": "u9", "password": "x"}, headers=home).status_code == 401
+        assert_refused(client.post("/api/auth/login", json={"username": "u9", "password": "x"}, headers=home), 401, "unauthorized")
 
 
 @pytest.mark.timeout(120)
@@ -232,7 +234,7 @@ def test_a_login_costs_the_same_whether_or_not_the_username_exists():
                 started = time.perf_counter()
                 response = client.post("/api/auth/login", json={"username": username, "password": "wrong-password"})
                 samples[path].append(time.perf_counter() - started)
-                assert response.status_code == 401
+                assert_refused(response, 401, "unauthorized")
     known = statistics.median(samples["known"])
     for path in ("unknown", "inactive"):
         ratio = statistics.median(samples[path]) / known
@@ -284,15 +286,15 @@ def test_login_with_an_impossible_username_is_a_plain_401(client, app, username)
 def test_failed_logins_under_lookalike_names_share_one_limit(client, app):
     make_user(username="alice")
     for typed in ["ALICE", "ａｌｉｃｅ", " alice"] * 3 + ["Alice"]:
-        assert client.post("/api/auth/login", json={"username": typed, "password": "wrong-one"}).status_code == 401
-    assert client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD}).status_code == 429
+        assert_refused(client.post("/api/auth/login", json={"username": typed, "password": "wrong-one"}), 401, "unauthorized")
+    assert_refused(client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD}), 429, "rate_limited")
 
 
 def test_a_nul_byte_in_the_login_username_is_a_422_on_every_database(shared_app):
     make_user(username="alice")
     response = shared_app.test_client().post("/api/auth/login", json={"username": "ali\x00ce", "password": "x"})
     # The schema layer refuses NUL in every text field before any query (docs/api.md, Input rules).
-    assert response.status_code == 422
+    assert_refused(response, 422, "validation_error")
 
 
 def _bearer(token: str) -> dict:
@@ -333,9 +335,9 @@ def test_a_remembered_token_with_another_signature_or_revoked_is_refused(client,
     assert client.get("/api/auth/me", headers=_bearer(token)).status_code == 200
     head, body, signature = token.split(".")
     forged = f"{head}.{body}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
-    assert client.get("/api/auth/me", headers=_bearer(forged)).status_code == 401
+    assert_refused(client.get("/api/auth/me", headers=_bearer(forged)), 401, "unauthorized")
     assert client.post("/api/auth/logout", headers=_bearer(token), json={}).status_code in (200, 204)
-    assert client.get("/api/auth/me", headers=_bearer(token)).status_code == 401
+    assert_refused(client.get("/api/auth/me", headers=_bearer(token)), 401, "unauthorized")
 
 
 def test_remembered_tokens_are_bounded(app):
