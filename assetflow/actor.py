@@ -1,7 +1,7 @@
 """Who is acting: built once where the caller is authenticated, then passed to every service explicitly.
 
 The API builds it from the token's query (auth/tokens.py), a one-click e-mail link and the CLI from
-the user they name (services/delegations.actor_for). Services read whom the actor may act for from
+the user they name (auth/tokens.actor_for). Services read whom the actor may act for from
 here, never from Flask's request or `g`; the workflow's guards read the same value.
 """
 

@@ -6,12 +6,12 @@ import dataclasses
 import pytest
 import sqlalchemy as sa
 
+from assetflow.auth.tokens import actor_for
 from assetflow.delivery import email
 from assetflow.events import Action, RequestChange
 from assetflow.extensions import db
 from assetflow.models import Notification, OutboxMessage, RequestEvent
 from assetflow.services import notify, requests
-from assetflow.services.delegations import actor_for
 
 from .factories import make_asset, make_user
 

@@ -11,10 +11,10 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
+from assetflow.auth.tokens import actor_for
 from assetflow.extensions import db
 from assetflow.models import Asset, Decision, Notification, Request, RequestEvent, User
 from assetflow.services import requests as service
-from assetflow.services.delegations import actor_for
 
 from .conftest import Auth, build_app
 from .factories import make_asset, make_user

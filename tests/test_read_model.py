@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 import transitions
 
+from assetflow.auth.tokens import actor_for
 from assetflow.extensions import db
 from assetflow.models import Request
-from assetflow.services.delegations import actor_for
 from assetflow.services.requests import approval_for
 from assetflow.workflow import allowed_actions
 

@@ -3,11 +3,11 @@
 import pytest
 import sqlalchemy as sa
 
+from assetflow.auth.tokens import actor_for
 from assetflow.errors import Conflict
 from assetflow.extensions import db
 from assetflow.models import Asset, Request
 from assetflow.services import requests
-from assetflow.services.delegations import actor_for
 from assetflow.services.transaction import Lost, committing
 
 from .factories import make_asset, make_user

@@ -84,8 +84,14 @@ def load_actor(identity: str, claims: dict) -> Actor | None:
         return None
     loaded, delegators = request.__dict__.get(TOKEN_ROW, (None, None))
     if loaded is not user:  # not read with the token (a caller that skipped the blocklist check)
-        delegators = parse_ids(db.session.scalar(sa.select(delegators_now(user.id))))
+        return actor_for(user)
     return Actor.of(user, delegators)
+
+
+def actor_for(user: User) -> Actor:
+    """The actor a user is now, with whom they stand in for (an e-mail link, the CLI, tests; an API call gets its
+    actor from the token's own query instead)."""
+    return Actor.of(user, parse_ids(db.session.scalar(sa.select(delegators_now(user.id)))))
 
 
 def roles_required(*roles: str):

@@ -12,7 +12,6 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Delegation, User
 from ..models.base import utcnow
-from ..models.delegation import delegators_now, parse_ids
 from .transaction import committing
 
 MAX_PERIOD = timedelta(days=90)
@@ -75,8 +74,3 @@ def delete(user: Actor, delegation_id: int) -> None:
         raise Forbidden("Only the delegator or an admin may end a delegation")
     with committing(lambda: Conflict(f"Delegation {delegation_id} was already removed")):
         db.session.delete(delegation)
-
-
-def actor_for(user: User) -> Actor:
-    """The actor a user is now, with whom they stand in for (the API builds it from the token's query instead)."""
-    return Actor.of(user, parse_ids(db.session.scalar(sa.select(delegators_now(user.id)))))

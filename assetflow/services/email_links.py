@@ -13,10 +13,10 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from ..auth.tokens import actor_for
 from ..errors import AppError, Conflict
 from ..extensions import db
 from ..models import Request, UsedLink, User
-from . import delegations
 from . import requests as request_service
 
 SALT = "assetflow.email-action"
@@ -96,7 +96,7 @@ def confirm(token: str, comment: str = "") -> Link:
     link = read(token)
     db.session.add(UsedLink(nonce=link.nonce, request_id=link.request.id))
     try:
-        actor = delegations.actor_for(link.user)
+        actor = actor_for(link.user)
         link.request = request_service.decide(actor, link.request.id, link.action, comment, version=link.version)
         return link
     except Conflict as error:
