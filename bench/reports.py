@@ -8,13 +8,18 @@ Seeds a migrated database with `--requests` requests spread over the two years b
 request of another kind than acquire), ANALYZEs it, then times GET /api/reports/summary and every
 metric of GET /api/reports/timeseries over several ranges, as the admin (the whole company) and as
 the manager of one top department (its subtree). Each figure is the median wall time of `--calls`
-calls through Flask's test client (the first call, a warm-up, is not counted). Prints a table and
-writes bench/results/reports-<time>.json and bench/results/reports-latest.json.
+calls through Flask's test client (the first call, a warm-up, is not counted), beside the CPU it
+cost: this process's (Flask, SQLAlchemy, JSON) and the PostgreSQL backend's (read from /proc, so the
+figure holds on a shared machine where the wall time does not; parallel query workers are turned off
+for the bench's connections so the backend does all of a statement's work). The floor beside them, in
+the same run: a `count(*)` of every request. Prints a table and writes
+bench/results/reports-<time>.json and bench/results/reports-latest.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -126,16 +131,47 @@ def _request(rid: int, asset_id: int, rng: random.Random, now: datetime, depts: 
         if state in ("approved", "rejected") and decided < now:
             outcome = state if last else "approved"
             row["decisions"].append({"request_id": rid, "step": number, "outcome": outcome, "created_at": decided,
-                                     "comment": ""})
+                                     "step_started_at": started, "comment": ""})
         if last and state != "pending":
             row["decided_at"] = min(decided, now)
         started = decided
     return row
 
 
+class BackendCpu:
+    """CPU milliseconds spent by the PostgreSQL backends of the app's connections (Linux /proc)."""
+
+    def __init__(self, app: Any) -> None:
+        from sqlalchemy import event
+
+        from assetflow.extensions import db
+
+        self.pids: set[int] = set()
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "connect", self._connected)
+        engine.dispose()  # every connection from now on is seen connecting
+
+    def _connected(self, dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.pids.add(cursor.fetchone()[0])
+            cursor.execute("SET max_parallel_workers_per_gather = 0")  # no CPU in workers /proc cannot see
+
+    def ms(self) -> float:
+        ticks = 0
+        for pid in self.pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def timings(app: Any, who: dict[str, dict], calls: int) -> list[dict[str, Any]]:
-    """Median milliseconds of each endpoint, range and caller."""
-    client, out = app.test_client(), []
+    """Median milliseconds (wall, this process's CPU, the database's CPU) of each endpoint, range and caller."""
+    client, out, backend = app.test_client(), [], BackendCpu(app)
     today = datetime.now(UTC).date() + timedelta(days=1)
     for label, days, interval in RANGES:
         window = f"from={today - timedelta(days=days)}&to={today}&tz=Asia/Shanghai"
@@ -146,19 +182,37 @@ def timings(app: Any, who: dict[str, dict], calls: int) -> list[dict[str, Any]]:
         for caller, user in who.items():
             for name, path in paths:
                 out.append({"range": label, "caller": caller, "endpoint": name,
-                            "median_ms": _median_ms(client, path, user, calls)})
+                            **_medians(client, backend, path, user, calls)})
     return out
 
 
-def _median_ms(client: Any, path: str, user: dict, calls: int) -> float:
+def _medians(client: Any, backend: BackendCpu, path: str, user: dict, calls: int) -> dict[str, float]:
     response = client.get(path, headers=bearer(user))  # warm-up, and a check
     assert response.status_code == 200, response.get_data(as_text=True)
-    spent = []
+    wall, python, database = [], [], []
     for _ in range(calls):
-        started = time.perf_counter()
+        started, cpu, db_cpu = time.perf_counter(), time.process_time(), backend.ms()
         client.get(path, headers=bearer(user))
-        spent.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(spent), 1)
+        wall.append((time.perf_counter() - started) * 1000)
+        python.append((time.process_time() - cpu) * 1000)
+        database.append(backend.ms() - db_cpu)
+    return {"median_ms": round(statistics.median(wall), 1), "python_cpu_ms": round(statistics.median(python), 1),
+            "database_cpu_ms": round(statistics.median(database), 1)}
+
+
+def floor_ms(app: Any, calls: int) -> float:
+    """The floor beside the figures: the median wall time of a count of every request."""
+    import sqlalchemy as sa
+
+    from assetflow.extensions import db
+
+    spent = []
+    with app.app_context():
+        for _ in range(calls + 1):
+            started = time.perf_counter()
+            db.session.execute(sa.text("SELECT count(*) FROM requests")).scalar()
+            spent.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(spent[1:]), 1)
 
 
 def run(args: argparse.Namespace, url: str) -> None:
@@ -172,13 +226,17 @@ def run(args: argparse.Namespace, url: str) -> None:
     admin = mint(bench.app, "rep-admin", 1, "admin")[0]
     manager = _token_for(bench.app, company["manager"])
     rows = timings(bench.app, {"admin": admin, "manager": manager}, args.calls)
-    report = {"started_at": started, "requests": args.requests, "departments": args.departments,
+    floor = floor_ms(bench.app, args.calls)
+    report = {"floor_count_ms": floor, "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+              "started_at": started, "requests": args.requests, "departments": args.departments,
               "calls": args.calls, "seed_seconds": round(seeding, 1), "database": "postgresql", "timings": rows,
               "total_seconds": round(time.perf_counter() - clock, 1)}
     print(f"seeded {args.requests} requests across {args.departments} departments in {seeding:.1f} s")
-    print(f"{'range':<8} {'caller':<8} {'endpoint':<40} median ms")
+    print(f"{'range':<8} {'caller':<8} {'endpoint':<40} {'wall ms':>9} {'py cpu':>7} {'db cpu':>7}")
     for row in rows:
-        print(f"{row['range']:<8} {row['caller']:<8} {row['endpoint']:<40} {row['median_ms']:>9}")
+        print(f"{row['range']:<8} {row['caller']:<8} {row['endpoint']:<40} {row['median_ms']:>9} "
+              f"{row['python_cpu_ms']:>7} {row['database_cpu_ms']:>7}")
+    print(f"floor: count(*) of {args.requests} requests in {floor} ms; load average {' '.join(report['loadavg'])}")
     print(f"written {save(report, 'reports-', '')}")
 
 

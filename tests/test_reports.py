@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from assetflow.extensions import db
 from assetflow.models import ROOT_DEPARTMENT_ID, Decision, Department, Request, RequestStep, User, base
 
+from .actions import approve, request_state, submit
 from .conftest import Auth
 from .factories import make_asset, make_department, make_user
 
@@ -72,7 +73,7 @@ def add(applicant, spec: Spec) -> Request:
                                    escalated_at=step.started + timedelta(minutes=2) if step.escalated else None))
         if step.decided is not None:
             db.session.add(Decision(request_id=req.id, step=number, approver_id=applicant.id, outcome=step.outcome,
-                                    created_at=step.decided))
+                                    created_at=step.decided, step_started_at=step.started))
     db.session.commit()
     return req
 
@@ -291,6 +292,18 @@ requests_strategy = st.lists(st.tuples(
     st.sampled_from(["CNY", "USD"]),
     st.integers(1, 100_000),  # cents
 ), max_size=25)
+
+
+def test_a_decision_keeps_when_its_step_started(client, people):
+    """The per-step times read the decision alone: it must carry its step's start, every step of a chain."""
+    body = submit(client, people["alice"], "assign", asset_id=make_asset(value="90000").id)  # two steps
+    for person in ("bob", "admin"):
+        if request_state(body["id"])[0] == "pending":
+            approve(client, people[person], body["id"])
+    steps = {s.step: s.started_at for s in db.session.scalars(
+        sa.select(RequestStep).where(RequestStep.request_id == body["id"]))}
+    decided = db.session.scalars(sa.select(Decision).where(Decision.request_id == body["id"])).all()
+    assert len(decided) == 2 and {d.step: d.step_started_at for d in decided} == {d.step: steps[d.step] for d in decided}
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -98,6 +98,8 @@ class Decision(db.Model):
     outcome: so.Mapped[str] = so.mapped_column(sa.String(16))
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # When the decided step became the current one: the reports time a step from one row, without a join.
+    step_started_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     request: so.Mapped[Request] = so.relationship(back_populates="decisions", viewonly=True)
     approver: so.Mapped[User] = so.relationship(foreign_keys=[approver_id], lazy="joined")

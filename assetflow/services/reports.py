@@ -204,23 +204,44 @@ def _request_durations(win: Window, where: list[Any], *columns: Any) -> Any:
 
 
 def _time_to_decision(win: Window, where: list[Any]) -> dict[str, Any]:
-    overall = db.session.execute(_percentiles(_request_durations(win, where), [])).one()
-    steps = (sa.select(Decision.step.label("step"), _seconds(RequestStep.started_at, Decision.created_at).label("d"))
-             .join(RequestStep, sa.and_(RequestStep.request_id == Decision.request_id,
-                                        RequestStep.step == Decision.step)))
+    overall, by_department = _overall_and_by_department(win, where)
+    steps = sa.select(Decision.step.label("step"), _seconds(Decision.step_started_at, Decision.created_at).label("d"))
     if where:  # the requests themselves only when a department or kind narrows them (not for the whole company)
         steps = steps.join(Request, Request.id == Decision.request_id)
-    steps = steps.where(Decision.outcome.in_(DECIDED), RequestStep.started_at.is_not(None),
+    steps = steps.where(Decision.outcome.in_(DECIDED), Decision.step_started_at.is_not(None),
                         _between(Decision.created_at, win), *where).subquery()
     by_step = db.session.execute(_percentiles(steps, [steps.c.step]).order_by(sa.text("1"))).all()
-    departments = _request_durations(win, where, Request.department_id.label("department_id"))
-    by_department = db.session.execute(
-        _percentiles(departments, [departments.c.department_id]).order_by(sa.text("1"))).all()
     return {"n": overall.n or 0, "p50_seconds": _rounded(overall.p50), "p90_seconds": _rounded(overall.p90),
             "by_step": [{"step": row.step, "n": row.n, "p50_seconds": _rounded(row.p50),
                          "p90_seconds": _rounded(row.p90)} for row in by_step],
             "by_department": [{"department_id": row.department_id, "n": row.n, "p50_seconds": _rounded(row.p50),
                                "p90_seconds": _rounded(row.p90)} for row in by_department]}
+
+
+@dataclass(frozen=True)
+class _Percentiles:
+    n: int = 0
+    p50: float | None = None
+    p90: float | None = None
+
+
+def _overall_and_by_department(win: Window, where: list[Any]) -> tuple[Any, list[Any]]:
+    """Time to decision over all the requests decided in the window, and per department.
+
+    PostgreSQL computes both from one scan (GROUPING SETS: the company's row has no department); SQLite, which
+    has no grouping sets, in two statements.
+    """
+    durations = _request_durations(win, where, Request.department_id.label("department_id"))
+    department = durations.c.department_id
+    if _postgres():
+        grouped = _percentiles(durations, []).add_columns(department, sa.func.grouping(department).label("whole")) \
+            .group_by(sa.func.grouping_sets(sa.tuple_(), sa.tuple_(department))).order_by(department)
+        rows = db.session.execute(grouped).all()
+        overall = next((row for row in rows if row.whole), _Percentiles())
+        return overall, [row for row in rows if not row.whole]
+    overall = db.session.execute(_percentiles(durations, [])).one()
+    by_department = db.session.execute(_percentiles(durations, [department]).order_by(sa.text("1"))).all()
+    return overall, by_department
 
 
 def _due_hours() -> Any:

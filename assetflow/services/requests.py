@@ -159,7 +159,8 @@ def decide(actor: Actor, request_id: int, action: str, comment: str = "",
         behalf = on_behalf_of if on_behalf_of != actor.id else None
         if outcome.implies.decision is not None:
             decision = Decision(request_id=req.id, step=outcome.decided_step, approver_id=actor.id,
-                                on_behalf_of_id=behalf, outcome=outcome.implies.decision, comment=comment)
+                                on_behalf_of_id=behalf, outcome=outcome.implies.decision, comment=comment,
+                                step_started_at=routing.started_at(req, outcome.decided_step))
             db.session.add(decision)  # flushed with the inbox rows, still inside `committing`
             # The next step's deciders exclude this one (four eyes): added to the loaded list, not reloaded.
             set_committed_value(req, "decisions", [*req.decisions, decision])

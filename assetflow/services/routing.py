@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -200,6 +201,11 @@ def start_step(req: Request) -> None:
     for step in req.steps:
         if step.step == req.step:
             step.started_at = utcnow()
+
+
+def started_at(req: Request, number: int) -> datetime | None:
+    """When step `number` of the request became the current one (from the loaded steps)."""
+    return next((step.started_at for step in req.steps if step.step == number), None)
 
 
 def prior_deciders(req: Request) -> set[int]:
