@@ -80,6 +80,8 @@ def _configure(app: Flask, config: type[Config] | Mapping | None) -> None:
     )
     if app.config["OIDC_ISSUER"] and not app.config["OIDC_CLIENT_ID"]:
         raise RuntimeError("OIDC_ISSUER is set, so OIDC_CLIENT_ID must be too (the client registered at the provider)")
+    if app.config["OIDC_ISSUER"] and "openid" not in app.config["OIDC_SCOPES"].split():
+        raise RuntimeError(f"OIDC_SCOPES must include openid, not {app.config['OIDC_SCOPES']!r}")
     Path(app.instance_path).mkdir(exist_ok=True)
 
 
