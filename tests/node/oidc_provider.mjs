@@ -5,7 +5,7 @@
 //
 // Clients (all with the secret "sso-test-secret" and the redirect URIs given):
 //   assetflow                  an honest client
-//   assetflow-wrong-audience   its ID tokens name another audience
+//   assetflow-wrong-audience   its ID tokens name another audience (and this client as azp)
 //   assetflow-bad-signature    its ID tokens are signed by a key the provider does not publish (same kid)
 //   assetflow-no-nonce         its ID tokens lack the nonce
 //   assetflow-expired          its ID tokens expired half an hour ago
@@ -44,12 +44,12 @@ function misbehaviourOf(clientId) {
   return MISBEHAVIOURS.includes(mode) ? mode : null
 }
 
-async function rewrite(idToken, mode) {
+async function rewrite(idToken, mode, clientId) {
   const payload = jose.decodeJwt(idToken)
   const now = Math.floor(Date.now() / 1000)
   if (mode === 'wrong-audience') {
-    payload.aud = 'some-other-application'
-    delete payload.azp
+    // azp still names the client: only a check of aud itself refuses this token.
+    Object.assign(payload, { aud: 'some-other-application', azp: clientId })
   }
   if (mode === 'no-nonce') delete payload.nonce
   if (mode === 'expired') Object.assign(payload, { iat: now - 3600, exp: now - 1800 })
@@ -110,7 +110,7 @@ function build(issuer) {
     tokenRequests.push({ client_id: clientId, code_verifier: ctx.oidc?.params?.code_verifier ?? null })
     const mode = misbehaviourOf(clientId)
     if (mode && ctx.status === 200 && ctx.body?.id_token) {
-      ctx.body = { ...ctx.body, id_token: await rewrite(ctx.body.id_token, mode) }
+      ctx.body = { ...ctx.body, id_token: await rewrite(ctx.body.id_token, mode, clientId) }
     }
   })
   return next
