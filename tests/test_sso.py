@@ -24,6 +24,7 @@ from .actions import Person, submit
 from .conftest import Auth, build_app
 from .factories import make_department, make_user
 from .live_server import stop_process_group
+from .races import race
 from .sso_provider import SECRET, Browser, Provider, path_of, start_provider
 
 ROLE_MAP = "af-approvers=approver,af-admins=admin"
@@ -380,3 +381,11 @@ def test_the_break_glass_command_prints_a_link_whose_code_stays_out_of_urls_sent
     assert answer.get_json()["user"]["id"] == admin.id
     refused = app.test_cli_runner().invoke(args=["break-glass", "nobody"])
     assert refused.exit_code == 1 and "not found" in refused.output
+
+
+def test_of_concurrent_uses_of_one_ticket_exactly_one_signs_in(shared_app):
+    """Spending is one insert-if-absent: racers in separate threads and connections cannot both win."""
+    admin = make_user("admin")
+    code = sso.break_glass_ticket(admin.username)
+    statuses = race(shared_app, [("POST", "/api/auth/break-glass", {}, {"code": code})] * 4)
+    assert sorted(statuses) == [200, 401, 401, 401]
