@@ -389,3 +389,14 @@ def test_of_concurrent_uses_of_one_ticket_exactly_one_signs_in(shared_app):
     code = sso.break_glass_ticket(admin.username)
     statuses = race(shared_app, [("POST", "/api/auth/break-glass", {}, {"code": code})] * 4)
     assert sorted(statuses) == [200, 401, 401, 401]
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"OIDC_ROLE_MAP": "af-admins=boss"}, "OIDC_ROLE_MAP must be"),
+    ({"OIDC_ROLE_MAP": "=admin"}, "OIDC_ROLE_MAP must be"),
+    ({"OIDC_ISSUER": "https://id.example.com"}, "OIDC_CLIENT_ID must be"),
+    ({"OIDC_ISSUER": "https://id.example.com", "OIDC_CLIENT_ID": "a", "OIDC_SCOPES": "profile"}, "must include openid"),
+])
+def test_a_malformed_sso_setting_stops_start_up(settings, message):
+    with pytest.raises(RuntimeError, match=message):
+        build_app(**settings)
