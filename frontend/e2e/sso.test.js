@@ -22,11 +22,15 @@ let issuer
 function startProvider(redirectUri) {
   provider = spawn('node', ['oidc_provider.mjs', redirectUri], {
     cwd: join(REPO, 'tests', 'node'),
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
+  let said = ''
+  provider.stderr.on('data', (chunk) => (said += chunk))
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the OpenID provider did not start')), 30_000)
-    provider.once('exit', (code) => reject(new Error(`the OpenID provider exited (${code})`)))
+    provider.once('exit', (code) =>
+      reject(new Error(`the OpenID provider exited (${code}); is tests/node installed (make test does it)?\n${said}`)),
+    )
     createInterface({ input: provider.stdout }).once('line', (line) => {
       clearTimeout(timer)
       resolve(JSON.parse(line).issuer)
