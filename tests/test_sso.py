@@ -400,3 +400,9 @@ def test_of_concurrent_uses_of_one_ticket_exactly_one_signs_in(shared_app):
 def test_a_malformed_sso_setting_stops_start_up(settings, message):
     with pytest.raises(RuntimeError, match=message):
         build_app(**settings)
+
+
+def test_a_sub_longer_than_the_spec_allows_is_refused(sso_app, provider):
+    sub = "s" * 256
+    provider.account(sub, preferred_username="longsub", department="HQ")
+    assert refusal(SignIn(sso_app, provider, sub).finish()) == "token_invalid"

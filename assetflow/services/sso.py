@@ -43,6 +43,7 @@ TICKET_SECONDS = 60  # from the callback to the SPA's POST
 BREAK_GLASS_SECONDS = 900  # from the CLI printing the link to the admin opening it
 PURPOSES = {"sso": TICKET_SECONDS, "break_glass": BREAK_GLASS_SECONDS}
 EMAIL_MAX = 254
+SUBJECT_MAX = 255  # the column's width, and the spec's limit
 NEXT_MAX = 500
 
 
@@ -170,6 +171,8 @@ def sign_in(issuer: str, claims: Mapping[str, Any]) -> User:
     """The user these checked claims sign in: linked by issuer + sub, made on the first sign-in,
     brought up to date on each later one; a deactivated user is refused."""
     subject = claims["sub"]
+    if not isinstance(subject, str) or len(subject) > SUBJECT_MAX:  # OpenID Connect Core 1.0, 2: 255 ASCII at most
+        raise SignInRefused("token_invalid", "sub is longer than 255 characters")
     identity = _identity(issuer, subject)
     if identity is not None and not identity.user.active:
         raise SignInRefused("deactivated")
