@@ -105,6 +105,20 @@ def write_budgets(config: Mapping[str, Any]) -> dict[str, str]:
     return limits
 
 
+def role_map(setting: str, roles: tuple[str, ...]) -> dict[str, str]:
+    """OIDC_ROLE_MAP ("group=role,…") as {group: role}; raise naming an entry that is malformed or no role."""
+    mapping = {}
+    for entry in (item.strip() for item in setting.split(",")):
+        if not entry:
+            continue
+        group, _, role = (part.strip() for part in entry.rpartition("="))
+        if not group or role not in roles:
+            raise RuntimeError(f"OIDC_ROLE_MAP must be 'group=role,…' with a role among {', '.join(roles)}, "
+                               f"not {entry!r}")
+        mapping[group] = role
+    return mapping
+
+
 def currency(setting: str) -> str:
     """DEFAULT_CURRENCY as stored (an ISO 4217 code, three capital letters); raise if malformed."""
     if re.fullmatch(r"[A-Z]{3}", setting) is None:
@@ -198,6 +212,21 @@ class Config:
     EMAIL_LINK_HOURS = _int("EMAIL_LINK_HOURS", 72)
     # Where people open the app, for links in e-mails (default: this server's own address).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
+    # Single sign-on with OpenID Connect (docs/deploy.md, "Single sign-on"); off while OIDC_ISSUER is empty.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile email")
+    OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username")
+    # The claim holding the user's department code; empty: SSO leaves departments to the admins.
+    OIDC_DEPARTMENT_CLAIM = os.environ.get("OIDC_DEPARTMENT_CLAIM", "")
+    OIDC_ROLE_CLAIM = os.environ.get("OIDC_ROLE_CLAIM", "groups")
+    # "group=role,…"; empty: SSO leaves roles to the admins (new users are employees).
+    OIDC_ROLE_MAP = os.environ.get("OIDC_ROLE_MAP", "")
+    # The provider's name on the login page's button: "Sign in with <OIDC_DISPLAY_NAME>".
+    OIDC_DISPLAY_NAME = os.environ.get("OIDC_DISPLAY_NAME", "")
+    # 0: no local passwords (POST /api/auth/login answers 403); admins keep `flask break-glass`.
+    PASSWORD_LOGIN = _int("PASSWORD_LOGIN", 1) == 1
     FRONTEND_DIST = Path(os.environ.get("FRONTEND_DIST", BASE_DIR / "frontend" / "dist"))
 
 

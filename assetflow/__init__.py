@@ -10,11 +10,12 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, config_from_env, login_rate_limits, webhook_networks, write_budgets
+from config import Config, config_from_env, login_rate_limits, role_map, webhook_networks, write_budgets
 
 from . import admission, api, channels, cli, errors, metrics, security_headers, web
 from .auth import tokens
 from .extensions import db, jwt, limiter, migrate, socketio
+from .models.user import ROLES
 from .realtime import compression, drain, guard, internals, sockets
 from .realtime.manager import client_manager
 from .realtime.origins import OriginPolicy
@@ -70,12 +71,17 @@ def _configure(app: Flask, config: type[Config] | Mapping | None) -> None:
         LOGIN_RATE_LIMITS=login_rate_limits(app.config["LOGIN_RATE_LIMIT"]),
         WEBHOOK_ALLOWED_NETWORKS=webhook_networks(app.config["WEBHOOK_ALLOWED_NETWORKS"]),
         WRITE_BUDGETS=write_budgets(app.config),
+        OIDC_ROLES=role_map(app.config["OIDC_ROLE_MAP"], ROLES),
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
                                                   app.config["DATABASE_POOL_TIMEOUT"]),
         MAX_CONTENT_LENGTH=1024 * 1024,
         API_TITLE="AssetFlow", API_VERSION="1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
     )
+    if app.config["OIDC_ISSUER"] and not app.config["OIDC_CLIENT_ID"]:
+        raise RuntimeError("OIDC_ISSUER is set, so OIDC_CLIENT_ID must be too (the client registered at the provider)")
+    if app.config["OIDC_ISSUER"] and "openid" not in app.config["OIDC_SCOPES"].split():
+        raise RuntimeError(f"OIDC_SCOPES must include openid, not {app.config['OIDC_SCOPES']!r}")
     Path(app.instance_path).mkdir(exist_ok=True)
 
 

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from .errors import AppError
 from .extensions import db
 from .models import ROOT_DEPARTMENT_ID, ApprovalRule, Asset, Department, User
-from .services import sessions, timers, users
+from .services import sessions, sso, timers, users
 from .services.rules import current_rules
 from .services.transaction import committing
 from .services.users import create_user
@@ -209,6 +209,36 @@ def run_timers_command() -> None:
         click.echo(NOT_LIVE)
 
 
+@click.command("break-glass")
+@click.argument("username")
+def break_glass_command(username: str) -> None:
+    """Print a one-time sign-in link for an active admin: for when single sign-on or its provider fails,
+    whatever PASSWORD_LOGIN says. It works once, for 15 minutes; the code rides after '#', so it never
+    reaches a server log or a Referer header."""
+    try:
+        code = sso.break_glass_ticket(username)
+    except AppError as error:
+        raise click.ClickException(error.message) from None
+    base = current_app.config["PUBLIC_URL"] or f"http://{current_app.config['HOST']}:{current_app.config['PORT']}"
+    click.echo(f"Open within {sso.BREAK_GLASS_SECONDS // 60} minutes, once: {base}/login#break_glass={code}")
+
+
+@click.command("sso-link")
+@click.argument("username")
+@click.argument("subject")
+@click.option("--issuer", default=None, help="The provider's issuer (default: OIDC_ISSUER)")
+def sso_link_command(username: str, subject: str, issuer: str | None) -> None:
+    """Link an existing user to their account at the OpenID provider (its `sub`), so that their single
+    sign-on signs in this user instead of being refused for a username that is taken."""
+    if not (issuer or current_app.config["OIDC_ISSUER"]):
+        raise click.ClickException("Set OIDC_ISSUER or pass --issuer")
+    try:
+        identity = sso.link(username, subject, issuer)
+    except AppError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"linked {identity.user.username} to {identity.issuer} sub {identity.subject}")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(seed_demo_command)
@@ -217,3 +247,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(prune_tokens_command)
     app.cli.add_command(deactivate_user_command)
     app.cli.add_command(activate_user_command)
+    app.cli.add_command(break_glass_command)
+    app.cli.add_command(sso_link_command)

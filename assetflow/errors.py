@@ -41,6 +41,12 @@ class Forbidden(AppError):
     status, code = 403, "forbidden"
 
 
+class PasswordLoginOff(Forbidden):
+    """POST /api/auth/login while PASSWORD_LOGIN=0."""
+
+    code = "password_login_disabled"
+
+
 class NotFound(AppError):
     status, code = 404, "not_found"
 

@@ -201,13 +201,13 @@ def probes():
 
 @pytest.fixture(scope="session")
 def node_client():
-    """`node` and the official socket.io-client, installed from tests/node's lock file if missing."""
+    """`node` with the official socket.io-client and oidc-provider, installed from tests/node's lock file if missing."""
     node = shutil.which("node")
     if node is None:
         if os.environ.get("CI") == "true":
             pytest.fail("node (20+) is required in CI for the socket.io-client tests")
         pytest.skip("node is not installed; the official socket.io-client tests need Node 20+")
-    if not (NODE_DIR / "node_modules" / "socket.io-client").is_dir():
+    if not all((NODE_DIR / "node_modules" / package).is_dir() for package in ("socket.io-client", "oidc-provider")):
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=300,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     return node

@@ -175,8 +175,11 @@ def test_a_malformed_login_rate_limit_refuses_to_start(setting):
 
 
 # The e-mail links carry their own credential: a signed, single-use token for one action (test_email_links.py).
+# Single sign-on happens before there is a token: the provider's answer with the signed state cookie, then a
+# single-use ticket cookie (or an admin's break-glass code) is the credential (test_sso.py).
 PUBLIC = {"/api/auth/login", "/api/openapi.json", "/api/meta", "/api/email-actions/preview",
-          "/api/email-actions/confirm"}
+          "/api/email-actions/confirm", "/api/auth/methods", "/api/auth/oidc/login", "/api/auth/oidc/callback",
+          "/api/auth/oidc/session", "/api/auth/break-glass"}
 
 
 def test_every_api_endpoint_but_login_and_openapi_needs_a_token(app, client):

@@ -1,23 +1,31 @@
-"""Login, refresh, logout, me."""
+"""Login, refresh, logout, me; which ways of signing in this server offers; the admins' break-glass sign-in."""
 
 from flask import current_app, request
 from flask_jwt_extended import current_user, decode_token, get_jwt, jwt_required
 from jwt import PyJWTError
 
-from ..auth import tokens
+from ..auth import oidc, tokens
 from ..auth.credentials import canonical_username
 from ..errors import ValidationFailed
 from ..extensions import limiter
-from ..services import sessions
+from ..services import sessions, sso
 from ..services.users import authenticate
 from .base import ApiBlueprint
-from .schemas.auth import LoginResultSchema, LoginSchema, LogoutResultSchema, LogoutSchema, RefreshResultSchema
+from .schemas.auth import (
+    AuthMethodsSchema,
+    BreakGlassSchema,
+    LoginResultSchema,
+    LoginSchema,
+    LogoutResultSchema,
+    LogoutSchema,
+    RefreshResultSchema,
+)
 from .schemas.users import UserSchema
 
 blp = ApiBlueprint("auth", __name__, url_prefix="/api/auth", description="Tokens and the current user")
 
 
-def _login_limit(index: int):
+def login_limit(index: int):
     return lambda: current_app.config["LOGIN_RATE_LIMITS"][index]
 
 
@@ -28,19 +36,20 @@ def _username_key() -> str:
     return f"login-user:{canonical_username(str(username))[:64]}"
 
 
-def _failed(response) -> bool:
+def failed_login(response) -> bool:
     # Only failed logins count, so a whole office behind one address can still log in.
     return response.status_code == 401
 
 
 @blp.post("/login")
-@limiter.limit(_login_limit(0), key_func=_username_key, deduct_when=_failed)
-@limiter.limit(_login_limit(1), deduct_when=_failed)
+@limiter.limit(login_limit(0), key_func=_username_key, deduct_when=failed_login)
+@limiter.limit(login_limit(1), deduct_when=failed_login)
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
-@blp.errors(400, 401, 413, 422, 429, auth=False)
+@blp.errors(400, 401, 403, 413, 422, 429, auth=False)
 def login(data):
-    """Exchange a username and password for an access and a refresh token."""
+    """Exchange a username and password for an access and a refresh token; 403 `password_login_disabled` while
+    PASSWORD_LOGIN=0."""
     user = authenticate(data["username"], data["password"])
     return {**tokens.issue_tokens(user), "user": user}
 
@@ -79,3 +88,28 @@ def logout(data):
 def me():
     """The user the access token belongs to."""
     return current_user.user
+
+
+# Public: the login page asks it before anyone is signed in.
+@blp.get("/methods")
+@blp.response(200, AuthMethodsSchema)
+def methods():
+    """How one may sign in here: passwords (PASSWORD_LOGIN) and single sign-on (OIDC_ISSUER)."""
+    config = current_app.config
+    sso_method = ({"display_name": config["OIDC_DISPLAY_NAME"], "login_url": "/api/auth/oidc/login"}
+                  if oidc.configured() else None)
+    return {"password": config["PASSWORD_LOGIN"], "sso": sso_method}
+
+
+@blp.post("/break-glass")
+@limiter.limit(login_limit(1), deduct_when=failed_login)
+@blp.arguments(BreakGlassSchema)
+@blp.response(200, LoginResultSchema)
+@blp.errors(400, 401, 413, 422, 429, auth=False)
+def break_glass(data):
+    """Trade the one-time code of `flask break-glass <admin>` for tokens: an admin gets in when single sign-on
+    (or its provider) fails, whatever PASSWORD_LOGIN says. 401 `ticket_invalid` for a forged, expired or used
+    code."""
+    user = sso.redeem_ticket(data["code"], "break_glass")
+    current_app.logger.warning("break-glass sign-in by %s", user.username)
+    return {**tokens.issue_tokens(user), "user": user}

@@ -4,6 +4,7 @@ from .asset import Asset
 from .asset_event import AssetEvent
 from .delegation import Delegation
 from .department import ROOT_DEPARTMENT_ID, Department
+from .identity import SpentSignInValue, UserIdentity
 from .notification import Notification
 from .outbox import OutboxMessage, UsedLink
 from .report_indexes import REPORT_INDEXES  # noqa: F401 (the reports' indexes join their tables' metadata)
@@ -16,5 +17,5 @@ from .webhook import Webhook, WebhookAttempt
 __all__ = [
     "ROOT_DEPARTMENT_ID", "ApprovalRule", "ApprovalRuleChange", "Asset", "AssetEvent", "Decision", "Delegation",
     "Department", "Notification", "OutboxMessage", "Request", "RequestEvent", "RequestStep", "RevokedToken",
-    "StepDecider", "UsedLink", "User", "Webhook", "WebhookAttempt",
+    "SpentSignInValue", "StepDecider", "UsedLink", "User", "UserIdentity", "Webhook", "WebhookAttempt",
 ]

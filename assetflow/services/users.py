@@ -9,10 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..auth.credentials import canonical_username, display_name_problem, password_problem, username_problem
-from ..errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from ..errors import Conflict, NotFound, PasswordLoginOff, Unauthorized, ValidationFailed
 from ..events import SessionsEnded, publish
 from ..extensions import db
 from ..models import ROOT_DEPARTMENT_ID, User
@@ -28,7 +29,9 @@ def _dummy_hash() -> str:
 
 
 def authenticate(username: str, password: str) -> User:
-    """Return the active user with these credentials, or raise Unauthorized."""
+    """Return the active user with these credentials, or raise Unauthorized (Forbidden with PASSWORD_LOGIN=0)."""
+    if not current_app.config["PASSWORD_LOGIN"]:
+        raise PasswordLoginOff("Password sign-in is turned off here; sign in with single sign-on")
     name = canonical_username(username)
     # A name outside the rule cannot exist; not looking it up also keeps NUL bytes off the database.
     user = None if username_problem(name) else db.session.scalar(sa.select(User).where(User.username == name))
@@ -45,6 +48,15 @@ def authenticate(username: str, password: str) -> User:
 def create_user(username: str, password: str, role: str, display_name: str | None = None,
                 email: str = "", department_id: int = ROOT_DEPARTMENT_ID) -> User:
     """Create a user under the credential rules; the normalised username must be free."""
+    user = new_user(username, password, role, display_name, email, department_id)
+    with committing(lambda: Conflict(f"Username {user.username!r} is taken"), races=("uq_users_username",)):
+        db.session.add(user)
+    return user
+
+
+def new_user(username: str, password: str, role: str, display_name: str | None = None,
+             email: str = "", department_id: int = ROOT_DEPARTMENT_ID) -> User:
+    """A user checked against the credential rules, not yet added (the caller commits it)."""
     name = canonical_username(username)
     display = display_name.strip() if display_name else name
     problems = {
@@ -59,8 +71,6 @@ def create_user(username: str, password: str, role: str, display_name: str | Non
     departments.check_exists(department_id)
     user = User(username=name, display_name=display, email=email, role=role, department_id=department_id)
     user.set_password(password)
-    with committing(lambda: Conflict(f"Username {name!r} is taken"), races=("uq_users_username",)):
-        db.session.add(user)
     return user
 
 

@@ -83,10 +83,13 @@ async function waitHealthy(url, deadline) {
   throw new Error(`server did not become healthy at ${url}`)
 }
 
-/** Migrate, seed and serve (`env`: extra settings). Returns {url, port, stop(), restart(), log()}. */
-export async function startServer({ env: extra = {} } = {}) {
+/**
+ * Migrate, seed and serve (`env`: extra settings; `port`: one chosen before, e.g. for a redirect URI registered
+ * elsewhere). Returns {url, port, stop(), restart(), log()}.
+ */
+export async function startServer({ env: extra = {}, port: chosenPort } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'assetflow-e2e-'))
-  const port = await freePort()
+  const port = chosenPort ?? (await freePort())
   const url = `http://127.0.0.1:${port}`
   const logFile = join(dir, 'server.log')
   const env = {

@@ -16,6 +16,8 @@ export const useAuthStore = defineStore('auth', () => {
   // Why the last session ended: 'expired' shows a notice on the login page.
   const endReason = ref(null)
   const demoUsers = ref(false) // the server has the demo users (never in production)
+  // How one may sign in here (GET /api/auth/methods): {password, sso: {display_name, login_url} | null}.
+  const methods = ref(null)
 
   const isAuthenticated = computed(() => Boolean(accessToken.value && user.value))
   const role = computed(() => user.value?.role || null)
@@ -57,12 +59,35 @@ export const useAuthStore = defineStore('auth', () => {
     persist()
   }
 
-  async function login(username, password) {
-    const data = await api.post('/api/auth/login', { username, password }, { auth: false })
+  /** Start a session from a login answer ({access_token, refresh_token, user}). */
+  function adopt(data) {
     user.value = data.user
     endReason.value = null
     setTokens(data.access_token, data.refresh_token)
     return data.user
+  }
+
+  async function login(username, password) {
+    return adopt(await api.post('/api/auth/login', { username, password }, { auth: false }))
+  }
+
+  /** Back from single sign-on: trade the ticket the server left in an HttpOnly cookie for tokens. */
+  async function completeSso() {
+    return adopt(await api.post('/api/auth/oidc/session', {}, { auth: false }))
+  }
+
+  /** An admin's one-time code from `flask break-glass`. */
+  async function breakGlass(code) {
+    return adopt(await api.post('/api/auth/break-glass', { code }, { auth: false }))
+  }
+
+  /** Ask the server how one may sign in; an older server without the endpoint takes passwords. */
+  async function loadMethods() {
+    try {
+      methods.value = await api.get('/api/auth/methods', undefined, { auth: false })
+    } catch {
+      methods.value = { password: true, sso: null }
+    }
   }
 
   async function logout() {
@@ -151,10 +176,14 @@ export const useAuthStore = defineStore('auth', () => {
     user,
     endReason,
     demoUsers,
+    methods,
     isAuthenticated,
     role,
     canApprove,
     login,
+    completeSso,
+    breakGlass,
+    loadMethods,
     logout,
     clear,
     refresh,
