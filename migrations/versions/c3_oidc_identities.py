@@ -1,7 +1,7 @@
 """Single sign-on: users' identities at an OpenID provider (issuer + sub), spent sign-in states and tickets
 
 Revision ID: c3_oidc
-Revises: b8_reports_indexes
+Revises: c0_decision_step_start
 Create Date: 2026-12-12 02:00:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c3_oidc"
-down_revision = "b8_reports_indexes"
+down_revision = "c0_decision_step_start"
 branch_labels = None
 depends_on = None
 
