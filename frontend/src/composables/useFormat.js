@@ -64,5 +64,18 @@ export function useFormat() {
     }
   }
 
-  return { t, dateTime, relative, duration, money }
+  /** A file size: "840 B", "12.4 kB", "3.2 MB" (decimal units, as file managers show them). */
+  function fileSize(bytes) {
+    const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte']
+    let n = Number(bytes) || 0
+    let i = 0
+    while (n >= 1000 && i < units.length - 1) {
+      n /= 1000
+      i += 1
+    }
+    const format = { style: 'unit', unit: units[i], unitDisplay: 'short', maximumFractionDigits: i ? 1 : 0 }
+    return n.toLocaleString(locale.value, format)
+  }
+
+  return { t, dateTime, relative, duration, money, fileSize }
 }
