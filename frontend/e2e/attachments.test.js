@@ -41,7 +41,8 @@ after(async () => {
 /** A signed-in page in `lang` at `viewport`. */
 async function as(who, lang, viewport = DESKTOP) {
   const p = await openPage(browser, server.url, viewport)
-  await p.page.addInitScript((l) => localStorage.setItem('assetflow.locale', JSON.stringify(l)), lang)
+  // Every frame runs it; the PDF preview's frame has no storage.
+  await p.page.addInitScript((l) => window.localStorage?.setItem('assetflow.locale', JSON.stringify(l)), lang)
   await login(p.page, who)
   return p
 }
@@ -59,11 +60,14 @@ async function fillAcquire(page, { name, category = 'Furniture', value = '300.00
 
 /** Drop files on the drop zone as a person dragging them from their desktop would. */
 async function dropFiles(page, files) {
-  const transfer = await page.evaluateHandle((list) => {
-    const data = new DataTransfer()
-    for (const f of list) data.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }))
-    return data
-  }, files.map((f) => ({ name: f.name, type: f.mimeType, bytes: [...f.buffer] })))
+  const transfer = await page.evaluateHandle(
+    (list) => {
+      const data = new DataTransfer()
+      for (const f of list) data.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }))
+      return data
+    },
+    files.map((f) => ({ name: f.name, type: f.mimeType, bytes: [...f.buffer] })),
+  )
   await page.dispatchEvent('[data-test=attachment-drop]', 'drop', { dataTransfer: transfer })
 }
 
@@ -149,18 +153,23 @@ for (const lang of ['en', 'zh-CN']) {
       assert.match(await image.getAttribute('src'), /^blob:/)
       await page.waitForFunction(() => document.querySelector('[data-test=preview-image]')?.naturalWidth === 48)
 
-      // The PDF in a frame of its own, whose bytes are the file's.
+      // The PDF in a frame of its own, from the file's bytes, fetched with the token in a header (never the URL).
+      const fetched = []
+      await page.route('**/api/attachments/*/content', async (route) => {
+        const response = await route.fetch()
+        fetched.push({ url: route.request().url(), headers: route.request().headers(), body: await response.body() })
+        await route.fulfill({ response })
+      })
       await page.locator('[data-attachment="quote.pdf"] [data-test=attachment-preview]').click()
       const frame = page.locator('[data-test=preview-pdf]')
       await frame.waitFor()
-      const shown = await page.evaluate(async () => {
-        const src = document.querySelector('[data-test=preview-pdf]').getAttribute('src')
-        const blob = await (await fetch(src)).blob()
-        return { src, type: blob.type, bytes: [...new Uint8Array(await blob.arrayBuffer())] }
-      })
-      assert.match(shown.src, /^blob:/)
-      assert.equal(shown.type, 'application/pdf')
-      assert.deepEqual(Buffer.from(shown.bytes), PDF)
+      // A blob: URL the page's policy lets a frame load (a refusal would be a console error, checked below).
+      assert.match(await frame.getAttribute('src'), /^blob:/)
+      assert.equal(fetched.length, 1)
+      assert.deepEqual(fetched[0].body, PDF)
+      assert.match(fetched[0].headers.authorization, /^Bearer /)
+      assert.match(fetched[0].url, /\/content$/)
+      await page.unroute('**/api/attachments/*/content')
       await screenshot(page, `attachments-detail-${lang}-1440`)
       assert.deepEqual(await seriousViolations(page), [])
 
