@@ -169,6 +169,14 @@ def test_served_inline_only_for_images_and_pdf_under_a_sandbox(client, people, o
     assert text.headers["Content-Type"] == "text/csv; charset=utf-8"
 
 
+def test_a_copy_the_client_has_is_not_sent_again(client, people, open_request):
+    [row] = upload(client, people["alice"], open_request, ("quote.pdf", PDF))["items"]
+    url = f"/api/attachments/{row['id']}/content"
+    again = client.get(url, headers={**people["alice"].headers, "If-None-Match": f'"{row["sha256"]}"'})
+    assert again.status_code == 304 and again.data == b""
+    assert "private" in again.headers["Cache-Control"]
+
+
 def test_the_app_keeps_its_own_policy_elsewhere(client):
     policy = client.get("/api/meta").headers["Content-Security-Policy"]
     assert "sandbox" not in policy and "img-src 'self' data: blob:" in policy and "frame-src blob:" in policy
