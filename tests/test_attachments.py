@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from assetflow import create_app
 from assetflow.extensions import db
 from assetflow.models import Attachment, AttachmentContent, Request, RequestEvent
 from assetflow.services import filetypes
+from config import TestingConfig
 
 from .actions import approve, assert_refused, count, detail, submit
 from .conftest import Auth
@@ -97,6 +99,15 @@ def test_a_real_pdf_and_png_come_back_byte_for_byte(shared_app):
     listed = client.get(f"/api/requests/{request_id}/attachments", headers=bob.headers).get_json()["items"]
     assert [a["id"] for a in listed] == [a["id"] for a in stored]
     assert detail(client, bob, request_id)["attachments_count"] == 2
+    # Another process on the same database (another app, its own engine and no shared disk) serves them too.
+    other = create_app(type("Other", (TestingConfig,), {
+        "SQLALCHEMY_DATABASE_URI": shared_app.config["SQLALCHEMY_DATABASE_URI"]}))
+    with other.app_context():
+        served = [other.test_client().get(f"/api/attachments/{row['id']}/content", headers=bob.headers).data
+                  for row in stored]
+        db.session.remove()
+        db.engine.dispose()
+    assert served == [PDF, PNG]
 
 
 def test_an_executable_named_pdf_is_refused_and_nothing_is_stored(client, people, open_request):
