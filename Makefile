@@ -11,11 +11,11 @@ export HOST PORT
 FLASK := ASYNC_MODE=threading $(BIN)/flask --app wsgi
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/package.json -type f 2>/dev/null)
 
-.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser nginx clean chaos \
+.PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser nginx libmagic clean chaos \
 	bench bench-core bench-scale bench-reports
 
 # Stamp files make a second `make run` skip every step whose inputs did not change.
-$(BIN)/.installed: requirements.txt
+$(BIN)/.installed: requirements.txt | libmagic
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt
@@ -62,6 +62,12 @@ nginx:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx; \
 	  else echo "nginx is missing: sudo apt-get install nginx" >&2; exit 1; fi; }
+
+# An attachment's type is read by libmagic (python-magic loads Debian's libmagic1); on a host without it, installed.
+libmagic:
+	@/sbin/ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1' || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libmagic1; \
+	  else echo "libmagic1 is missing: sudo apt-get install libmagic1" >&2; exit 1; fi; }
 
 # The end-to-end tests drive Debian's chromium (never a browser download); the font draws the
 # Chinese UI in the screenshots.

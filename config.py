@@ -167,6 +167,9 @@ class Config:
     WEBSOCKET_COMPRESSION = _int("WEBSOCKET_COMPRESSION", 0) == 1
     # The value from which the default approval rules add an admin step (used until an admin saves rules).
     HIGH_VALUE_THRESHOLD = _int("HIGH_VALUE_THRESHOLD", 10000)
+    # Attachments (docs/api.md, "Attachments"): the largest file, and how many files one request may carry.
+    ATTACHMENT_MAX_BYTES = _int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+    ATTACHMENTS_PER_REQUEST = _int("ATTACHMENTS_PER_REQUEST", 10)
     # The currency of an acquire request that names none: stored on the request, prefilled in the SPA's form.
     DEFAULT_CURRENCY = currency(os.environ.get("DEFAULT_CURRENCY", "CNY"))
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -57,6 +57,6 @@ def make_department(name: str, parent: Department | None = None, manager: User |
 def set_rules(rules: list[dict[str, Any]]) -> None:
     """Replace the approval rules in force (as an admin's PUT would, without the audit)."""
     db.session.execute(sa.delete(ApprovalRule))
-    db.session.add_all(ApprovalRule(position=n, match=rule["match"], steps=rule["steps"])
-                       for n, rule in enumerate(rules))
+    db.session.add_all(ApprovalRule(position=n, match=rule["match"], steps=rule["steps"],
+                                    attachments=rule.get("attachments")) for n, rule in enumerate(rules))
     db.session.commit()

@@ -177,14 +177,14 @@ def test_every_action_has_one_entry_and_keeps_its_wire_names():
         "submit": "request.submitted", "resubmit": "request.resubmitted", "advance": "request.advanced",
         "approve": "request.approved", "reject": "request.rejected", "withdraw": "request.withdrawn",
         "comment": "request.commented", "remind": "request.reminded", "escalate": "request.escalated",
-        "requalify": None,
+        "requalify": None, "attach": None, "detach": None,
     }
     assert DOMAIN_EVENTS == tuple(e for e in (i.event for i in IMPLIES.values()) if e)
     assert {a.value for a, i in IMPLIES.items() if i.notification == "approval_update"} == {
         "submit", "resubmit", "advance", "approve", "reject", "withdraw", "escalate"}
     assert (IMPLIES[Action.COMMENT].notification, IMPLIES[Action.REMIND].notification) == (
         "request_comment", "approval_reminder")
-    assert [a.value for a, i in IMPLIES.items() if not i.moves_queue] == ["comment", "remind"]
+    assert [a.value for a, i in IMPLIES.items() if not i.moves_queue] == ["comment", "remind", "attach", "detach"]
     assert {a.value: i.metric for a, i in IMPLIES.items() if i.metric} == {
         "submit": "submitted", "resubmit": "submitted", "advance": "advanced", "approve": "approved",
         "reject": "rejected", "withdraw": "withdrawn"}

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     """Register the API blueprints and the OpenAPI document."""
     from . import (
         assets,
+        attachments,
         auth,
         delegations,
         departments,
@@ -46,6 +47,6 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                        "description": "The access token from POST /api/auth/login (the refresh token for /refresh)"})
-    for module in (auth, sso, users, preferences, departments, assets, requests, rules, delegations, notifications,
-                   webhooks, email_actions, meta, reports):
+    for module in (auth, sso, users, preferences, departments, assets, requests, attachments, rules, delegations,
+                   notifications, webhooks, email_actions, meta, reports):
         api.register_blueprint(module.blp)

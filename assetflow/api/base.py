@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from ..errors import BadRequest, ValidationFailed
+from .uploads import MULTIPART, json_part
 
 # Every id, seq and version column is a PostgreSQL `integer`.
 ID_MAX = 2**31 - 1
@@ -48,9 +49,15 @@ class JsonProvider(DefaultJSONProvider):
 
 
 class BodyParser(FlaskParser):
-    """webargs reading JSON bodies through parse_json; an empty body reads as no body (all fields missing)."""
+    """webargs reading JSON bodies through parse_json; an empty body reads as no body (all fields missing).
+
+    A multipart body's JSON is its `data` part, read by `uploads.accepts_files` for the views that take files.
+    """
 
     def _raw_load_json(self, req: Request) -> Any:
+        if req.mimetype == MULTIPART:  # the JSON in the `data` part, for a view that accepts files
+            part = json_part()
+            return parse_json(part) if part else core.missing
         data = req.get_data(cache=True)
         if not is_json_request(req) or not data:
             return core.missing

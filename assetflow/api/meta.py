@@ -11,6 +11,7 @@ from ..list_terms import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SO
 from ..models.asset import ASSET_STATUSES
 from ..models.request import REQUEST_STATES
 from ..models.user import ROLES
+from ..services import filetypes
 from ..services.kinds import FIELD_TYPES, KINDS, FieldSpec, KindSpec
 from .base import ApiBlueprint
 from .requests import SubmitSchema
@@ -34,7 +35,9 @@ def _max_length(schema: type[Schema], name: str) -> int:
 
 
 def _limits() -> dict[str, Any]:
+    config = current_app.config
     return {
+        "attachment_bytes": config["ATTACHMENT_MAX_BYTES"], "attachments": config["ATTACHMENTS_PER_REQUEST"],
         "reason": _max_length(SubmitSchema, "reason"), "name": _max_length(SubmitSchema, "name"),
         "category": _max_length(SubmitSchema, "category"), "comment": _max_length(DecideSchema, "comment"),
         "tag": _max_length(AssetCreateSchema, "tag"), "location": _max_length(AssetCreateSchema, "location"),
@@ -69,7 +72,8 @@ def _kinds() -> list[dict[str, Any]]:
 @blp.get("")
 @blp.response(200, MetaSchema)
 def show():
-    """Request kinds (the asset statuses each fits, their fields), limits, roles, the threshold, sorts."""
+    """Request kinds (the asset statuses each fits, their fields), limits, roles, the threshold, sorts, the types
+    an attachment may have."""
     config = current_app.config
     return {
         "kinds": _kinds(), "asset_statuses": list(ASSET_STATUSES), "request_states": list(REQUEST_STATES),
@@ -79,4 +83,6 @@ def show():
         "sorts": {"requests": list(REQUEST_SORTS), "assets": list(ASSET_SORTS),
                   "notifications": list(NOTIFICATION_SORTS)},
         "bulk_limit": BULK_LIMIT,
+        "attachment_types": [{"mime": kind.mime, "extensions": list(kind.extensions), "inline": kind.inline}
+                             for kind in filetypes.TYPES],
     }

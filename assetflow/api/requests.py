@@ -26,6 +26,7 @@ from .schemas.requests import (
     WithdrawSchema,
     submit_schema,
 )
+from .uploads import accepts_files, multipart_doc, uploaded
 
 # Built from the kinds' registry: a field a kind takes is read as the registry says.
 SubmitSchema = submit_schema(kinds.all_fields())
@@ -50,13 +51,16 @@ def _csv(lines: Iterator[str], filename: str) -> Response:
 @blp.post("")
 @jwt_required()
 @write_budget("submits")
+@accepts_files
 @blp.arguments(SubmitSchema)
+@blp.doc(requestBody=multipart_doc(with_data=True))
 @blp.response(201, RequestSchema)
 @blp.links(201, **request_links("/id"))
-@blp.errors(400, 401, 403, 409, 413, 422)
+@blp.errors(400, 401, 403, 409, 413, 415, 422)
 def submit(data):
-    """Submit a request; it starts pending at step 1."""
-    return views.request_view(current_user, service.submit(current_user, data))
+    """Submit a request; it starts pending at step 1. As multipart/form-data: the JSON in the part `data` and
+    files in parts `file`, stored with the request in one transaction."""
+    return views.request_view(current_user, service.submit(current_user, data, files=uploaded()))
 
 
 @blp.get("")

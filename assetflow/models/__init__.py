@@ -2,6 +2,7 @@
 
 from .asset import Asset
 from .asset_event import AssetEvent
+from .attachment import Attachment, AttachmentContent
 from .delegation import Delegation
 from .department import ROOT_DEPARTMENT_ID, Department
 from .identity import SpentSignInValue, UserIdentity
@@ -15,7 +16,8 @@ from .user import User
 from .webhook import Webhook, WebhookAttempt
 
 __all__ = [
-    "ROOT_DEPARTMENT_ID", "ApprovalRule", "ApprovalRuleChange", "Asset", "AssetEvent", "Decision", "Delegation",
+    "ROOT_DEPARTMENT_ID", "ApprovalRule", "ApprovalRuleChange", "Asset", "AssetEvent", "Attachment",
+    "AttachmentContent", "Decision", "Delegation",
     "Department", "Notification", "OutboxMessage", "Request", "RequestEvent", "RequestStep", "RevokedToken",
     "SpentSignInValue", "StepDecider", "UsedLink", "User", "UserIdentity", "Webhook", "WebhookAttempt",
 ]

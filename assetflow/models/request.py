@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 from ..extensions import db
 from ..workflow.machine import STATES as REQUEST_STATES  # declared once, by the workflow
 from .asset import Asset
+from .attachment import Attachment
 from .base import UTCDateTime, utcnow
 from .department import ROOT_DEPARTMENT_ID
 from .user import User
@@ -66,6 +67,8 @@ class Request(db.Model):
         back_populates="request", order_by="RequestStep.step", cascade="all, delete-orphan")
     deciders: so.Mapped[list[StepDecider]] = so.relationship(
         order_by="StepDecider.id", cascade="all, delete-orphan")
+    # Their rows only (no bytes): what services/attachments.py counts and the list shows.
+    attachments: so.Mapped[list[Attachment]] = so.relationship(order_by="Attachment.id")
 
     # Optimistic locking: every UPDATE carries "WHERE version = <read version>", so of two
     # concurrent deciders only the first commits; the second gets StaleDataError.
@@ -183,6 +186,14 @@ class StepDecider(db.Model):
         sa.UniqueConstraint("request_id", "step", "user_id", name="uq_request_step_deciders_person"),
     )
 
+
+# How many files a request carries: counted in the statement that loads the request (an index lookup per row), so
+# a page of requests costs no query more. Kept through a flush, so the answer to a decision, serialised from the
+# rows it wrote, reads nothing back; a submit sets it on the new request.
+Request.attachments_count = so.column_property(
+    sa.select(sa.func.count(Attachment.id)).where(Attachment.request_id == Request.id)
+    .correlate_except(Attachment).scalar_subquery(),
+    expire_on_flush=False)
 
 # An asset is locked while a request on it is pending; loaded with the asset, never stored.
 # An alias, so the subquery never correlates with a query that itself selects requests.

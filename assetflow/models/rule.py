@@ -21,6 +21,8 @@ class ApprovalRule(db.Model):
     position: so.Mapped[int] = so.mapped_column(unique=True)
     match: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
     steps: so.Mapped[list[dict[str, Any]]] = so.mapped_column(sa.JSON)
+    # "required": a request this rule matches is not submitted (or resumed) without a file; None: optional.
+    attachments: so.Mapped[str | None] = so.mapped_column(sa.String(16))
 
 
 class ApprovalRuleChange(db.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
 from ..workflow import ACTIONS, IMPLIES, Action, Approval, Outcome, fire
-from . import kinds, routing, visibility
+from . import attachments, kinds, routing, visibility
 from .transaction import committing
 
 
@@ -56,16 +57,19 @@ def _check_at_approval(req: Request) -> None:
         raise unmet.at_approval(req.kind) from None
 
 
-def submit(actor: Actor, data: dict[str, Any], previous: Request | None = None) -> Request:
-    """Validate and store a new pending request, notifying the first step's deciders.
+def submit(actor: Actor, data: dict[str, Any], previous: Request | None = None,
+           files: Sequence[attachments.Upload] = ()) -> Request:
+    """Validate and store a new pending request with its files, notifying the first step's deciders.
 
-    `previous` is the rejected or withdrawn request this one resubmits: linked, and audited on it.
+    `previous` is the rejected or withdrawn request this one resubmits: linked, and audited on it. The request
+    and its files are stored together or not at all.
     """
     applicant = actor.user
     kind = data["kind"]
     spec = kinds.spec_of(kind)
     asset = _load_asset_for(spec, data.get("asset_id"))
     _check_at_submit(spec, applicant, asset, data)
+    staged = attachments.accept(files, applicant.id)
     if asset is not None and visibility.pending_request_on(asset.id) is not None:
         raise _locked(asset)
     own = spec.values(data)
@@ -76,7 +80,7 @@ def submit(actor: Actor, data: dict[str, Any], previous: Request | None = None) 
     req = Request(
         kind=kind, asset=asset, applicant=applicant, reason=data["reason"], **own,
         state="pending", step=1, department_id=applicant.department_id,
-        previous_id=previous.id if previous else None,
+        previous_id=previous.id if previous else None, attachments_count=len(staged),
     )
     routing.freeze(req, steps)
     if asset is not None:
@@ -89,6 +93,8 @@ def submit(actor: Actor, data: dict[str, Any], previous: Request | None = None) 
         db.session.add(req)
         db.session.flush()
         _audit(req, applicant, Action.SUBMIT, None, "")
+        attachments.store(req, staged, applicant)
+        attachments.require_files(req)
         if previous is not None:
             _audit(previous, applicant, Action.RESUBMIT, previous.state, f"Resubmitted as request {req.id}")
         deciders = routing.may_decide_now(req)

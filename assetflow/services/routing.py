@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Decision, Delegation, Department, Request, RequestStep, StepDecider, User
 from ..models.base import utcnow
 from ..models.department import path_up
-from ..workflow.rules import Subject, first_match, step_label
+from ..workflow.rules import Rule, Subject, first_match, step_label
 from .rules import current_rules
 
 
@@ -57,10 +57,16 @@ def descendants(department_id: int) -> list[int]:
     return found
 
 
+def rule_for(applicant: User, kind: str, category: str | None, value: Decimal | None) -> Rule | None:
+    """The rule that routes such a request by this applicant now (the first that matches), or None."""
+    departments = frozenset(ancestry(applicant.department_id))
+    return first_match(current_rules(), Subject(kind, category or "", Decimal(value or 0), departments))
+
+
 def resolve(applicant: User, kind: str, category: str, value: Decimal) -> list[ResolvedStep]:
     """The chain the first matching rule gives this request, each step with its deciders."""
     departments = ancestry(applicant.department_id)
-    rule = first_match(current_rules(), Subject(kind, category or "", Decimal(value), frozenset(departments)))
+    rule = rule_for(applicant, kind, category, value)
     if rule is None:
         raise ValidationFailed("No approval rule applies to this request; ask an admin to add one",
                                {"kind": kind, "department_id": applicant.department_id})

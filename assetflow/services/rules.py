@@ -24,7 +24,8 @@ def current_rules() -> list[Rule]:
     rows = db.session.scalars(sa.select(ApprovalRule).order_by(ApprovalRule.position)).all()
     if not rows:
         return default_rules(current_app.config["HIGH_VALUE_THRESHOLD"])
-    return [{"match": row.match, "steps": row.steps} for row in rows]
+    return [{"match": row.match, "steps": row.steps, **({"attachments": row.attachments} if row.attachments else {})}
+            for row in rows]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def _stored(rule: dict[str, Any]) -> Rule:
         if step["decider"] == "role":
             step.setdefault("scope", "company")
         steps.append(step)
-    return {"match": match, "steps": steps}
+    return {"match": match, "steps": steps, **({"attachments": "required"} if rule.get("attachments") else {})}
 
 
 def _check_departments(rules: list[Rule]) -> None:
@@ -103,6 +104,6 @@ def replace(actor: User, rules: list[dict[str, Any]]) -> RuleList:
             ApprovalRuleChange.id > last_change, ApprovalRuleChange.id != change.id))
         if deleted != len(read) or newer:
             raise _changed_meanwhile()
-        db.session.add_all(ApprovalRule(position=i, match=rule["match"], steps=rule["steps"])
-                           for i, rule in enumerate(after))
+        db.session.add_all(ApprovalRule(position=i, match=rule["match"], steps=rule["steps"],
+                                        attachments=rule.get("attachments")) for i, rule in enumerate(after))
     return rule_list()

@@ -30,6 +30,9 @@ class Action(StrEnum):
     ESCALATE = "escalate"
     # An organisation change gave or took the right to decide a pending step (no inbox row, no webhook).
     REQUALIFY = "requalify"
+    # A file added to or removed from a request: its audit trail only (the request page's list shows it).
+    ATTACH = "attach"
+    DETACH = "detach"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ IMPLIES: dict[Action, Implies] = {
     Action.REMIND: Implies("request.reminded", APPROVAL_REMINDER, None, False),
     Action.ESCALATE: Implies("request.escalated", APPROVAL_UPDATE, None, True),
     Action.REQUALIFY: Implies(None, None, None, True),
+    Action.ATTACH: Implies(None, None, None, False),
+    Action.DETACH: Implies(None, None, None, False),
 }
 # Every event a webhook may subscribe to, in the table's order.
 DOMAIN_EVENTS = tuple(i.event for i in IMPLIES.values() if i.event is not None)

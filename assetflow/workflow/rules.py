@@ -1,7 +1,7 @@
 """Approval rules as plain data: the wave-1 defaults, and which rule a request matches.
 
-A rule is `{"match": {kinds?, categories?, departments?, min_value?}, "steps": [step, ...]}` and a
-step is `{"decider": "manager" | "role", "role"?, "scope"?, "remind_after_hours"?,
+A rule is `{"match": {kinds?, categories?, departments?, min_value?}, "steps": [step, ...],
+"attachments"?: "required"}` and a step is `{"decider": "manager" | "role", "role"?, "scope"?, "remind_after_hours"?,
 "escalate_after_hours"?, "escalate_to"?}`. The first rule whose every condition holds wins.
 """
 
@@ -56,3 +56,8 @@ def first_match(rules: Iterable[Rule], subject: Subject) -> Rule | None:
 def step_label(step: dict[str, Any]) -> str:
     """What the step is called in `chain` and `required_role`: its role, or "manager"."""
     return "manager" if step["decider"] == "manager" else step["role"]
+
+
+def files_required(rule: Rule | None) -> bool:
+    """Whether a request routed by this rule needs at least one attachment before it is submitted or resumed."""
+    return rule is not None and rule.get("attachments") == "required"

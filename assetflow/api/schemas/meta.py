@@ -39,6 +39,12 @@ def meta_schema(field_types: Sequence[str]) -> type[Schema]:
         wording = fields.Dict(keys=fields.String(), values=fields.String(),
                               metadata={"description": "i18n keys: label (the kind's name), help (what it does)"})
 
+    class AttachmentTypeSchema(Schema):
+        mime = fields.String()
+        extensions = fields.List(fields.String(), metadata={"description": "the first is added to a name "
+                                                                           "that ends in none of them"})
+        inline = fields.Boolean(metadata={"description": "shown in the page (images, PDF)"})
+
     class MetaSchema(Schema):
         kinds = fields.List(fields.Nested(KindRuleSchema))
         asset_statuses = fields.List(fields.String())
@@ -50,5 +56,7 @@ def meta_schema(field_types: Sequence[str]) -> type[Schema]:
         default_currency = fields.String()
         sorts = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
         bulk_limit = fields.Integer()
+        attachment_types = fields.List(fields.Nested(AttachmentTypeSchema), metadata={
+            "description": "what a file's content may be; the server reads it from the content, never the name"})
 
     return MetaSchema

@@ -66,6 +66,7 @@ class RequestSchema(Schema):
     decided_at = fields.AwareDateTime(allow_none=True)
     allowed_actions = fields.List(fields.String(), metadata={
         "description": "what the caller may do now: approve, reject, withdraw, comment, resubmit"})
+    attachments_count = fields.Integer(metadata={"description": "how many files the request carries"})
 
 
 class DecisionSchema(Schema):

@@ -70,6 +70,9 @@ class RuleSchema(InputSchema):
     match = fields.Nested(RuleMatchSchema, load_default=dict, metadata={
         "description": "every condition given must hold; {} matches every request"})
     steps = fields.List(fields.Nested(RuleStepSchema), required=True, validate=validate.Length(min=1, max=10))
+    attachments = fields.String(allow_none=True, validate=validate.OneOf(("required",)), metadata={
+        "description": "`required`: a request this rule matches is not submitted without a file; null or "
+                       "absent: files are optional"})
 
 
 class RuleListInputSchema(InputSchema):
@@ -84,6 +87,7 @@ class RuleListInputSchema(InputSchema):
 class RuleOutSchema(Schema):
     match = fields.Dict()
     steps = fields.List(fields.Dict())
+    attachments = fields.String(metadata={"description": "`required`, or absent when files are optional"})
 
 
 class RuleListSchema(Schema):

@@ -64,5 +64,18 @@ export function useFormat() {
     }
   }
 
-  return { t, dateTime, relative, duration, money }
+  /** A file size: "611 bytes", "3.1 kB", "10 MB", counted in 1024s as the server's limits are (10 MiB). */
+  function fileSize(bytes) {
+    const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte']
+    let n = Number(bytes) || 0
+    let i = 0
+    while (n >= 1024 && i < units.length - 1) {
+      n /= 1024
+      i += 1
+    }
+    const format = { style: 'unit', unit: units[i], unitDisplay: i ? 'short' : 'long', maximumFractionDigits: 1 }
+    return n.toLocaleString(locale.value, format)
+  }
+
+  return { t, dateTime, relative, duration, money, fileSize }
 }

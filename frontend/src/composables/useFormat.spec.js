@@ -29,3 +29,18 @@ describe('relative times', () => {
     i18n.global.locale.value = 'en'
   })
 })
+
+describe('file sizes', () => {
+  it('counts in 1024s, in the reader’s language', async () => {
+    const { useFormat } = await import('./useFormat')
+    const sizes = (locale) => {
+      i18n.global.locale.value = locale
+      const wrapper = mount({ template: '<i />', setup: () => useFormat() }, { global: { plugins: [i18n] } })
+      const { fileSize } = wrapper.vm
+      return [fileSize(611), fileSize(3053), fileSize(10 * 1024 * 1024)]
+    }
+    expect(sizes('en')).toEqual(['611 bytes', '3 kB', '10 MB'])
+    expect(sizes('zh-CN')).toEqual(['611字节', '3 kB', '10 MB'])
+    i18n.global.locale.value = 'en'
+  })
+})

@@ -98,8 +98,48 @@ async function blob(path, query) {
   return response.blob()
 }
 
+/** One XMLHttpRequest (fetch reports no upload progress); resolves to {status, ok, data} like send(). */
+function xhrSend(method, url, form, token, onProgress) {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open(method, url)
+    xhr.setRequestHeader('Accept', 'application/json')
+    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`)
+    if (onProgress) {
+      xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total)
+    }
+    xhr.onload = () => {
+      let data
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null
+      } catch {
+        data = null
+      }
+      resolve({ status: xhr.status, ok: xhr.status >= 200 && xhr.status < 300, data })
+    }
+    xhr.onerror = () => resolve({ status: 0, ok: false, data: { error: { message: 'Network error' } } })
+    xhr.send(form)
+  })
+}
+
+/**
+ * POST a multipart body (a FormData of files) with the session's token, reporting upload progress as
+ * `onProgress(loadedBytes, totalBytes)`. A 401 refreshes the session once and sends the body again.
+ */
+async function upload(path, form, { onProgress } = {}) {
+  const url = buildUrl(path)
+  let res = await xhrSend('POST', url, form, session.accessToken(), onProgress)
+  if (res.status === 401) {
+    if (await session.refresh()) res = await xhrSend('POST', url, form, session.accessToken(), onProgress)
+    if (res.status === 401) session.expire()
+  }
+  if (!res.ok) throw new ApiError(res.status, res.data)
+  return res.data
+}
+
 export const api = {
   blob,
+  upload,
   get: (path, query, opts) => request('GET', path, { ...opts, query }),
   post: (path, body, opts) => request('POST', path, { ...opts, body: body ?? {} }),
   patch: (path, body, opts) => request('PATCH', path, { ...opts, body: body ?? {} }),

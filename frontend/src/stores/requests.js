@@ -39,8 +39,20 @@ export const useRequestsStore = defineStore('requests', () => {
     }
   }
 
-  async function submit(form) {
-    const created = await api.post('/api/requests', form)
+  /**
+   * Submit a request; with files, as one multipart body (the JSON in `data`, the files in `file`) that the
+   * server stores in one transaction. `onProgress(loadedBytes, totalBytes)` follows the upload.
+   */
+  async function submit(form, files = [], onProgress) {
+    let created
+    if (files.length) {
+      const body = new FormData()
+      body.append('data', JSON.stringify(form))
+      for (const file of files) body.append('file', file, file.name)
+      created = await api.upload('/api/requests', body, { onProgress })
+    } else {
+      created = await api.post('/api/requests', form)
+    }
     mine.loaded = false
     return created
   }

@@ -27,9 +27,13 @@ export function newStep() {
   }
 }
 
-/** A new rule: matches everything, one step. */
+/** A new rule: matches everything, one step, files optional. */
 export function newRule() {
-  return { match: { kinds: [], categories: [], departments: [], min_value: '' }, steps: [newStep()] }
+  return {
+    match: { kinds: [], categories: [], departments: [], min_value: '' },
+    steps: [newStep()],
+    filesRequired: false,
+  }
 }
 
 /** A server rule as an editable draft: every field present, numbers as text for the inputs. */
@@ -50,6 +54,8 @@ export function toDraft(rule) {
       escalate_after_hours: text(s.escalate_after_hours),
       escalate_to: s.escalate_to || '',
     })),
+    // `attachments: "required"` on the server: a request the rule matches needs a file.
+    filesRequired: rule.attachments === 'required',
   }
 }
 
@@ -69,7 +75,7 @@ export function toPayload(draft) {
     if (draft.match[key].length) match[key] = [...draft.match[key]]
   }
   if (draft.match.min_value.trim()) match.min_value = draft.match.min_value.trim()
-  return { match, steps: draft.steps.map(stepPayload) }
+  return { match, steps: draft.steps.map(stepPayload), ...(draft.filesRequired ? { attachments: 'required' } : {}) }
 }
 
 const hours = (v) => {
@@ -113,6 +119,7 @@ export function formKeys(drafts) {
   drafts.forEach((rule, i) => {
     for (const f of MATCH_FIELDS) keys.add(`items.${i}.match.${f}`)
     keys.add(`items.${i}.steps`)
+    keys.add(`items.${i}.attachments`)
     rule.steps.forEach((_, j) => STEP_FIELDS.forEach((f) => keys.add(`items.${i}.steps.${j}.${f}`)))
   })
   return keys

@@ -23,6 +23,16 @@ describe('approval rule drafts', () => {
     })
   })
 
+  it('carries a rule that requires a file as attachments: "required", and none otherwise', () => {
+    const requiring = { ...SERVER_RULE, attachments: 'required' }
+    expect(toDraft(requiring).filesRequired).toBe(true)
+    expect(toPayload(toDraft(requiring))).toEqual(requiring)
+    const draft = newRule()
+    expect(toPayload(draft)).not.toHaveProperty('attachments')
+    draft.filesRequired = true
+    expect(toPayload(draft).attachments).toBe('required')
+  })
+
   it('knows whether some rule matches every request', () => {
     const only = toDraft(SERVER_RULE)
     expect(hasCatchAll([only])).toBe(false)

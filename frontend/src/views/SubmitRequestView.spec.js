@@ -64,4 +64,30 @@ describe('submit form', () => {
     expect(search.query.status).toBe('in_use')
     expect(search.query.custodian_id).toBeUndefined()
   })
+
+  it('says a file is required when the server says the rule needs one, and sends nothing without one', async () => {
+    net.route('GET /api/attachments/required', () => [200, { required: true }])
+    net.route('POST /api/requests', () => [201, { id: 9 }])
+    await open('acquire')
+    await new Promise((resolve) => setTimeout(resolve, 350)) // the question waits for typing to pause
+    await settle()
+    expect(net.callsTo('GET /api/attachments/required').at(-1).query).toMatchObject({ kind: 'acquire' })
+    const notice = mounted.wrapper.find('[data-test=attachments-required]')
+    expect(notice.exists()).toBe(true)
+    expect(notice.text()).toContain('Attachments required')
+    const form = mounted.wrapper.find('[data-test=submit-form]')
+    for (const [field, value] of [
+      ['name', 'Desk'],
+      ['category', 'Furniture'],
+      ['value', '300.00'],
+    ]) {
+      await mounted.wrapper.find(`input[data-test=${field}]`).setValue(value)
+    }
+    await mounted.wrapper.find('textarea[data-test=reason]').setValue('Needed')
+    await form.trigger('submit')
+    await settle()
+    // Said under the files (Element Plus renders the text in a transition the test stubs).
+    expect(mounted.wrapper.find('[data-test=submit-files]').classes()).toContain('is-error')
+    expect(net.callsTo('POST /api/requests')).toEqual([])
+  })
 })
