@@ -24,9 +24,10 @@ from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Asset, Decision, Department, Request, RequestStep, base
 from ..models.base import UTCDateTime
+from ..models.request import REQUEST_STATES
 from .routing import descendants
 
-OUTCOMES = ("pending", "returned", "approved", "rejected", "withdrawn")
+OUTCOMES = REQUEST_STATES  # pending, returned, approved, rejected, withdrawn
 DECIDED = ("approved", "rejected")  # a withdrawal is not a decision
 DEFAULT_DAYS = 30
 MAX_BUCKETS = 1000  # a day per point over almost three years; beyond that ask for weeks or months
@@ -210,7 +211,10 @@ def _time_to_decision(win: Window, where: list[Any]) -> dict[str, Any]:
                                         RequestStep.step == Decision.step)))
     if where:  # the requests themselves only when a department or kind narrows them (not for the whole company)
         steps = steps.join(Request, Request.id == Decision.request_id)
+    # A step restarts when its request resumes, and a re-routed request's steps are a new chain's: a decision
+    # made before its step's (re)start belongs to a chain that is gone and has no start left to measure from.
     steps = steps.where(Decision.outcome.in_(DECIDED), RequestStep.started_at.is_not(None),
+                        RequestStep.started_at <= Decision.created_at,
                         _between(Decision.created_at, win), *where).subquery()
     by_step = db.session.execute(_percentiles(steps, [steps.c.step]).order_by(sa.text("1"))).all()
     departments = _request_durations(win, where, Request.department_id.label("department_id"))

@@ -65,7 +65,8 @@ class RequestSchema(Schema):
     updated_at = fields.AwareDateTime()
     decided_at = fields.AwareDateTime(allow_none=True)
     allowed_actions = fields.List(fields.String(), metadata={
-        "description": "what the caller may do now: approve, reject, withdraw, comment, resubmit"})
+        "description": "what the caller may do now: approve, reject, return, withdraw, edit, resume, comment, "
+                       "resubmit"})
 
 
 class DecisionSchema(Schema):
@@ -170,6 +171,16 @@ def submit_schema(kind_fields: Mapping[str, KindField]) -> type[Schema]:
     }, name="Submit")
 
 
+def edit_schema(kind_fields: Mapping[str, KindField]) -> type[Schema]:
+    """The PATCH body: the reason and the fields a kind stores on the request (not its asset), each optional;
+    which of them the request's kind takes is checked by the service (422 naming the others)."""
+    return InputSchema.from_dict({
+        "reason": fields.String(validate=validate.Length(min=1, max=2000)),
+        **{name: _kind_field(spec) for name, spec in kind_fields.items() if spec.type != "asset"},
+        "version": Id(metadata={"description": "The version the edit was made on: 409 if the request changed since"}),
+    }, name="RequestEdit")
+
+
 class RequestFilterSchema(InputSchema):
     state = fields.String(validate=validate.OneOf(REQUEST_STATES))
     kind = fields.String(validate=validate.OneOf(REQUEST_KINDS))
@@ -200,8 +211,17 @@ class RejectSchema(DecideSchema):
     comment = fields.String(required=True, validate=[TEXT, validate.Regexp(r"\S", error="A rejection needs a comment")])
 
 
+class ReturnSchema(DecideSchema):
+    comment = fields.String(required=True, validate=[TEXT, validate.Regexp(
+        r"\S", error="A return needs a comment: say what to change")])
+
+
 class WithdrawSchema(InputSchema):
     version = Id()
+
+
+class ResumeSchema(WithdrawSchema):
+    pass
 
 
 class BulkFilterSchema(RequestFilterSchema):
