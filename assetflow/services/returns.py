@@ -93,6 +93,9 @@ def edit(actor: Actor, request_id: int, changes: dict[str, Any], version: int | 
     with committing(lambda: already_changed(*as_it_is_now(request_id), read_version), keep_loaded=True):
         for name, (_, value) in differences.items():
             setattr(req, name, value)
+        people = [name.removesuffix("_id") for name in differences if name.endswith("_user_id")]
+        if people:  # a changed person (a transfer's target) is read again for the answer, not the loaded one
+            db.session.expire(req, people)
         if steps is not None:
             routing.refreeze(req, steps)
             if req.state == RETURNED:
