@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from assetflow.delivery import worker
 from assetflow.extensions import db
 from assetflow.models import (
     Decision,
@@ -42,7 +43,9 @@ from .actions import (
 )
 from .conftest import Auth
 from .factories import make_asset, make_department, make_user, set_rules
+from .receivers import MailReceiver
 from .test_delegations import delegate
+from .test_email import after
 from .test_realtime import connect, received
 
 
@@ -411,3 +414,30 @@ def test_value_is_stored_as_money(client, people):
     edit(client, alice, rid, value="4999.5")
     db.session.expire_all()
     assert db.session.get(Request, rid).value == Decimal("4999.50")
+
+
+@pytest.fixture
+def mail(app):
+    """A real SMTP server the app e-mails (tests/test_email.py's set-up)."""
+    with MailReceiver() as receiver:
+        app.config.update(MAIL_URL=receiver.url, EMAIL_DELAY_SECONDS=120, PUBLIC_URL="https://assets.example.com")
+        yield receiver
+
+
+def test_emails_say_what_was_asked_and_offer_no_one_click_return(client, people, mail):
+    """A return needs a comment saying what to change: it is made on the request page, never from an e-mail.
+    The applicant's e-mail carries the comment; the deciders' e-mail of the resume, the usual two links."""
+    alice, bob = people["alice"], people["bob"]
+    rid = submit(client, alice)["id"]
+    worker.run_once(after(121))
+    send_back(client, bob, rid, comment="Which floor is the desk on?")
+    worker.run_once(after(121))
+    [to_alice] = mail.to(alice.user.email)
+    text = to_alice.get_body(("plain",)).get_content()
+    assert "returned for changes" in to_alice["Subject"] and "Which floor is the desk on?" in text
+    assert f"https://assets.example.com/requests/{rid}" in text and "email-action" not in text
+    resume(client, alice, rid)
+    worker.run_once(after(121))
+    resumed = mail.to(bob.user.email)[-1]
+    text = resumed.get_body(("plain",)).get_content()
+    assert "pending" in resumed["Subject"] and text.count("https://assets.example.com/email-action?token=") == 2
