@@ -98,6 +98,8 @@ export const useDashboardStore = defineStore('dashboard', () => {
 
   const approve = (id, comment) => decide(id, 'approve', comment)
   const reject = (id, comment) => decide(id, 'reject', comment)
+  /** Return the request to its applicant for changes; the comment says what to change. */
+  const sendBack = (id, comment) => decide(id, 'return', comment)
 
   /** Approve many; each id succeeds or fails on its own. Returns the per-id results. */
   async function bulkApprove(ids, comment) {
@@ -144,6 +146,7 @@ export const useDashboardStore = defineStore('dashboard', () => {
     onReconnect,
     approve,
     reject,
+    sendBack,
     bulkApprove,
     reset,
   }
