@@ -134,6 +134,7 @@ def test_a_return_goes_to_the_applicant_live_and_resumes_at_the_step_that_return
 
     shown = detail(client, o.alice, rid)
     assert shown["allowed_actions"] == ["withdraw", "edit", "resume", "comment"]
+    assert [step["state"] for step in shown["steps"]] == ["done", "returned"]
     changed = edit(client, o.alice, rid, reason="Quote from ACME attached")
     assert (changed["state"], changed["step"], changed["version"]) == ("returned", 2, returned["version"] + 1)
     assert heard(root) == heard(ada) == {}  # the deciders hear of it when it resumes

@@ -317,7 +317,9 @@ def step_states(req: Request) -> list[dict[str, Any]]:
 def _step_state(req: Request, step: int, decided: bool) -> str:
     if decided:
         return "done"
-    if req.state != "pending":
+    if req.state == "returned" and step == req.step:
+        return "returned"  # with the applicant for changes; it comes back to this step, or to a new chain
+    if req.state not in ("pending", "returned"):
         return "skipped"  # rejected at an earlier step, or withdrawn
     return "current" if step == req.step else "waiting"
 

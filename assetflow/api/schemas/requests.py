@@ -72,6 +72,8 @@ class RequestSchema(Schema):
 class DecisionSchema(Schema):
     id = fields.Integer()
     step = fields.Integer()
+    chain_no = fields.Integer(metadata={
+        "description": "The chain it decided a step of: an edit that changed the matching rule starts a new one"})
     approver = fields.Nested(UserShortSchema)
     on_behalf_of = fields.Nested(UserShortSchema, allow_none=True,
                                  metadata={"description": "The decider a delegate stood in for"})
@@ -120,7 +122,7 @@ class StepSchema(Schema):
     role = fields.String(allow_none=True)
     scope = fields.String()
     label = fields.String()
-    state = fields.String(metadata={"description": "done, current, waiting or skipped"})
+    state = fields.String(metadata={"description": "done, current, returned (with the applicant), waiting or skipped"})
     deciders = fields.List(fields.Nested(StepDeciderSchema))
     decided_by = fields.Nested(DecidedBySchema, allow_none=True)
     remind_after_hours = fields.Float(allow_none=True)
@@ -131,6 +133,7 @@ class StepSchema(Schema):
 
 class RequestDetailSchema(RequestSchema):
     department = fields.Nested(DepartmentShortSchema)
+    chain_no = fields.Integer(metadata={"description": "1 at submit; one more each time an edit re-routed it"})
     previous_id = fields.Integer(allow_none=True, metadata={"description": "The request this one resubmits"})
     next_ids = fields.List(fields.Integer(), metadata={"description": "The requests that resubmit this one"})
     steps = fields.List(fields.Nested(StepSchema),

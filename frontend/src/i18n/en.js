@@ -232,7 +232,7 @@ export default {
     chainManager: 'The applicant’s manager',
     chainRole: '{role}, {scope}',
     scope: { department: 'in the department', company: 'company-wide' },
-    stepState: { done: 'Done', current: 'Now', waiting: 'Waiting', skipped: 'Skipped' },
+    stepState: { done: 'Done', current: 'Now', waiting: 'Waiting', skipped: 'Skipped', returned: 'Returned' },
     decidedByWho: 'Decided by:',
     decidedBy: 'Decision by {name}',
     viaEscalation: 'escalation',

@@ -226,7 +226,7 @@ export default {
     chainManager: '申请人的部门经理',
     chainRole: '{role}（{scope}）',
     scope: { department: '本部门', company: '全公司' },
-    stepState: { done: '已完成', current: '进行中', waiting: '待处理', skipped: '已跳过' },
+    stepState: { done: '已完成', current: '进行中', waiting: '待处理', skipped: '已跳过', returned: '已退回' },
     decidedByWho: '审批人：',
     decidedBy: '由 {name} 审批',
     viaEscalation: '升级',
