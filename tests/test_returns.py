@@ -25,7 +25,7 @@ from assetflow.models import (
     Webhook,
 )
 from assetflow.models.base import utcnow
-from assetflow.services import notify, timers
+from assetflow.services import email_links, notify, timers
 
 from .actions import (
     Person,
@@ -442,3 +442,14 @@ def test_emails_say_what_was_asked_and_offer_no_one_click_return(client, people,
     resumed = mail.to(bob.user.email)[-1]
     text = resumed.get_body(("plain",)).get_content()
     assert "pending" in resumed["Subject"] and text.count("https://assets.example.com/email-action?token=") == 2
+
+
+def test_an_email_link_from_before_a_return_is_stale(client, people):
+    alice, bob = people["alice"], people["bob"]
+    rid = submit(client, alice)["id"]
+    token = email_links.sign(bob.id, db.session.get(Request, rid), "approve")
+    send_back(client, people["carol"], rid)
+    refused = client.post("/api/email-actions/confirm", json={"token": token})
+    assert refused.status_code == 409, refused.get_json()
+    assert refused.get_json()["error"]["details"] == {"reason": "stale", "state": "returned", "request_id": rid}
+    assert request_state(rid)[0] == "returned"

@@ -130,6 +130,6 @@ describe('the decider', () => {
     await settle()
     dialog.querySelector('[data-test=decision-confirm]').click()
     await settle()
-    expect(net.callsTo('POST /api/requests/5/return')[0].body).toEqual({ comment: 'Which floor?' })
+    expect(net.callsTo('POST /api/requests/5/return')[0].body).toEqual({ comment: 'Which floor?', version: 4 })
   })
 })
