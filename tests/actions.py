@@ -78,6 +78,22 @@ def reject(client, person: Person, request_id: int, comment: str = "no", **kwarg
     return decide(client, person, request_id, "reject", comment=comment, **kwargs)
 
 
+def send_back(client, person: Person, request_id: int, comment: str = "add the quote", **kwargs) -> dict:
+    """Return the request to its applicant for changes, with the comment a return needs."""
+    return decide(client, person, request_id, "return", comment=comment, **kwargs)
+
+
+def edit(client, person: Person, request_id: int, *, expect: int = 200, code: str | None = None, **body) -> dict:
+    """PATCH the request with these fields."""
+    response = client.patch(f"/api/requests/{request_id}", headers=person.headers, json=body)
+    return expect_status(response, expect, code)
+
+
+def resume(client, person: Person, request_id: int, **kwargs) -> dict:
+    """Send a returned request back to its deciders."""
+    return decide(client, person, request_id, "resume", **kwargs)
+
+
 def withdraw(client, person: Person, request_id: int, **kwargs) -> dict:
     """Withdraw the request (its applicant may)."""
     return decide(client, person, request_id, "withdraw", **kwargs)

@@ -88,3 +88,25 @@ def test_admin_edit_and_submit_on_one_asset_never_both_commit(shared_app):
         db.session.expire_all()
         asset = db.session.get(Asset, asset_id)
         assert (asset.status, asset.locked) == (("in_stock", True) if 201 in statuses else ("in_repair", False))
+
+
+@pytest.mark.timeout(120)
+def test_a_return_and_an_approval_at_once_exactly_one_wins(shared_app):
+    auth = Auth(shared_app.test_client())
+    applicant = auth.headers(make_user("employee"))
+    bob, carol = auth.headers(make_user("approver")), auth.headers(make_user("approver"))
+    for round_ in range(5):
+        request_id = shared_app.test_client().post("/api/requests", headers=applicant, json={
+            "kind": "assign", "asset_id": make_asset().id, "reason": "race"}).get_json()["id"]
+        # Both have read the request and passed their guards before either writes (tests/races.py).
+        statuses = races.race(shared_app, [
+            ("POST", f"/api/requests/{request_id}/approve", bob, {}),
+            ("POST", f"/api/requests/{request_id}/return", carol, {"comment": "which model?"}),
+        ])
+        assert sorted(statuses) == [200, 409], (round_, statuses)
+        db.session.expire_all()
+        req = db.session.get(Request, request_id)
+        assert req.state == ("approved" if statuses[0] == 200 else "returned"), (round_, statuses)
+        actions = [e.action for e in db.session.query(RequestEvent).filter_by(request_id=request_id)]
+        assert actions == ["submit", "approve" if statuses[0] == 200 else "return"], round_
+        assert db.session.query(Decision).filter_by(request_id=request_id).count() == (statuses[0] == 200)

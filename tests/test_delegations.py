@@ -57,7 +57,7 @@ def test_an_active_delegation_lets_the_delegate_decide_for_the_principal(client,
             "request_id"] == req["id"]
     assert received(sockets["carol"]) == []
     assert inbox(client, dan) == [req["id"]]
-    assert detail(client, dan, req["id"])["allowed_actions"] == ["approve", "reject", "comment"]
+    assert detail(client, dan, req["id"])["allowed_actions"] == ["approve", "reject", "return", "comment"]
 
     approve(client, dan, req["id"])
     shown = detail(client, alice, req["id"])
@@ -107,7 +107,7 @@ def test_a_delegate_never_decides_their_own_request(client, team):
     assert delegate(client, team["bob"], alice.id).status_code == 201
     req = submit(client, alice)
     assert inbox(client, alice) == []
-    assert detail(client, alice, req["id"])["allowed_actions"] == ["withdraw", "comment"]
+    assert detail(client, alice, req["id"])["allowed_actions"] == ["withdraw", "edit", "comment"]
     approve(client, alice, req["id"], expect=403, code="forbidden")
     assert request_state(req["id"]) == ("pending", 1, 1)
 

@@ -117,6 +117,27 @@ def test_approve_against_withdraw(ctx):
     assert sum(winners.values()) == ROUNDS
 
 
+def test_approve_against_return(ctx):
+    """A return and an approval of the same step at once: one wins, the other is 409 and leaves nothing."""
+    app, users, headers = ctx
+    winners = Counter()
+    for round_ in range(ROUNDS):
+        req = submitted(users)
+        before = totals()
+        statuses = race(app, [("POST", f"/api/requests/{req.id}/approve", headers["approver0"], {}),
+                              ("POST", f"/api/requests/{req.id}/return", headers["approver1"], {"comment": "why?"})])
+        assert sorted(statuses) == [200, 409], (round_, statuses)
+        after = totals()
+        state = db.session.get(Request, req.id).state
+        winners[state] += 1
+        assert state == ("approved" if statuses[0] == 200 else "returned"), (round_, statuses)
+        # Either way the applicant is told once and the other approvers' queues drop it; only an approval decides.
+        won = {"Decision": 1} if state == "approved" else {}
+        assert grew(before, after) == {**won, "RequestEvent": 1, "Notification": 1, "approval_update": 1,
+                                          "queue_update": 1, "request_changed": 1}, round_
+    assert sum(winners.values()) == ROUNDS
+
+
 def test_admin_asset_edit_against_submit(ctx):
     app, users, headers = ctx
     deciders = sum(1 for name in users if name.startswith("approver"))

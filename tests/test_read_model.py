@@ -104,12 +104,12 @@ def test_a_page_of_100_requests_costs_what_a_page_of_10_does(client, people, hun
                 assert row["allowed_actions"] == [*alone, "comment"], row["id"]
         actions = {(r["state"], tuple(r["allowed_actions"])) for r in hundred_rows["items"]}
         if who == "alice":  # her ended requests' assets are free and in stock again: each may be resubmitted
-            assert actions == {("pending", ("withdraw", "comment")), ("approved", ("comment",)),
+            assert actions == {("pending", ("withdraw", "edit", "comment")), ("approved", ("comment",)),
                                ("rejected", ("comment", "resubmit")), ("withdrawn", ("comment", "resubmit"))}
         elif scope == "inbox":
-            assert actions == {("pending", ("approve", "reject", "comment"))}
+            assert actions == {("pending", ("approve", "reject", "return", "comment"))}
         else:  # Bob is named for every step; the admin for none (the rule asks for an approver), so only comments
-            deciding = ("approve", "reject", "comment") if who == "bob" else ("comment",)
+            deciding = ("approve", "reject", "return", "comment") if who == "bob" else ("comment",)
             assert actions == {("pending", deciding), ("approved", ("comment",)),
                                ("rejected", ("comment",)), ("withdrawn", ("comment",))}
 
@@ -128,7 +128,7 @@ def test_the_applicant_is_offered_a_resubmit_only_where_it_would_be_taken(client
     # Bob sees Alice's rejected request too, but only its applicant may resubmit it.
     _, body = page_cost(client, bob.headers, monkeypatch, scope="all")
     assert {r["id"]: r["allowed_actions"] for r in body["items"]} == {
-        free["id"]: ["comment"], locked["id"]: ["comment"], pending["id"]: ["approve", "reject", "comment"]}
+        free["id"]: ["comment"], locked["id"]: ["comment"], pending["id"]: ["approve", "reject", "return", "comment"]}
 
 
 def test_an_asset_page_costs_the_same_whatever_its_history(client, people, monkeypatch):

@@ -18,7 +18,7 @@ def test_submit_assign(client, people):
     assert body["state"] == "pending" and body["step"] == 1 and body["steps_total"] == 1
     assert body["applicant"]["id"] == alice.id and body["asset_id"] == asset.id
     assert body["version"] == 1 and body["required_role"] == "approver"
-    assert body["allowed_actions"] == ["withdraw", "comment"]
+    assert body["allowed_actions"] == ["withdraw", "edit", "comment"]
 
 
 def test_high_value_needs_admin_step(client, people):
@@ -241,7 +241,7 @@ def test_stats(client, people):
     submit(client, people["alice"], kind="assign", asset_id=make_asset().id)
     approve(client, people["bob"], a["id"])
     body = client.get("/api/requests/stats", headers=people["admin"].headers).get_json()
-    assert body["counts"] == {"pending": 1, "approved": 1, "rejected": 0, "withdrawn": 0}
+    assert body["counts"] == {"pending": 1, "returned": 0, "approved": 1, "rejected": 0, "withdrawn": 0}
     assert body["median_decision_seconds"] >= 0
 
 

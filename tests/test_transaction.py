@@ -106,6 +106,6 @@ def test_the_conflict_of_a_decision_is_built_without_touching_the_session(shared
     unsaved = duplicate_of(make_asset())
     unsaved.tag = "NOT-YET"
     db.session.add(unsaved)
-    error = requests._already_changed(req, None)
+    error = requests.already_changed(req, None)
     assert (error.code, error.details["state"], error.details["decided_by"]) == ("conflict", "pending", None)
     assert unsaved in db.session  # not rolled back (which would expunge it) by building the error

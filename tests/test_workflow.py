@@ -111,9 +111,9 @@ def test_withdraw_only_by_applicant():
 
 
 @pytest.mark.parametrize("state", ["approved", "rejected", "withdrawn"])
-@pytest.mark.parametrize("trigger", ["approve", "reject", "withdraw"])
+@pytest.mark.parametrize("trigger", ["approve", "reject", "return", "withdraw", "edit", "resume"])
 def test_final_states_never_change(state, trigger):
-    actor = APPLICANT if trigger == "withdraw" else BOB
+    actor = APPLICANT if trigger in ("withdraw", "edit", "resume") else BOB
     with pytest.raises(Conflict):
         fire(approval(actor, state=state, comment="x"), trigger)
 
@@ -124,12 +124,53 @@ def test_unknown_trigger_is_a_conflict():
 
 
 @pytest.mark.parametrize("actor, expected", [
-    (BOB, ["approve", "reject"]),
-    (APPLICANT, ["withdraw"]),
+    (BOB, ["approve", "reject", "return"]),
+    (APPLICANT, ["withdraw", "edit"]),
     (ADMIN, []),
 ])
 def test_allowed_actions(actor, expected):
     assert allowed_actions(approval(actor)) == expected
+
+
+@pytest.mark.parametrize("actor, state, step, expected", [
+    (APPLICANT, "returned", 2, ["withdraw", "edit", "resume"]),
+    (BOB, "returned", 1, []),  # a returned request waits for its applicant, not a decider
+    (APPLICANT, "pending", 2, ["withdraw"]),  # a step was decided: only a return opens it again
+])
+def test_allowed_actions_around_a_return(actor, state, step, expected):
+    flow = approval(actor, state=state, step=step, chain=("approver", "admin"), prior=[BOB.id] if step == 2 else ())
+    assert allowed_actions(flow) == expected
+
+
+def test_return_needs_a_decider_and_a_comment_and_waits_for_the_applicant():
+    with pytest.raises(ValidationFailed):
+        fire(approval(BOB, comment="  "), "return")
+    with pytest.raises(Forbidden):
+        fire(approval(APPLICANT, comment="fix it"), "return")
+    outcome = fire(approval(ADMIN, step=2, chain=("approver", "admin"), prior=[BOB.id], comment="quote?"), "return")
+    assert (outcome.state, outcome.step, outcome.decided_step, outcome.finished, outcome.required_role) == (
+        "returned", 2, 2, False, None)
+    assert (outcome.implies.event, outcome.implies.decision, outcome.implies.metric) == (
+        "request.returned", None, "returned")  # not a decision of the step: no Decision row
+
+
+def test_resume_and_edit_are_the_applicants():
+    returned = dict(state="returned", step=2, chain=("approver", "admin"), prior=[BOB.id])
+    for trigger in ("resume", "edit"):
+        with pytest.raises(Forbidden):
+            fire(approval(BOB, **returned), trigger)
+    edited = fire(approval(APPLICANT, **returned), "edit")
+    assert (edited.state, edited.step, edited.action) == ("returned", 2, Action.EDIT)
+    resumed = fire(approval(APPLICANT, **returned), "resume")
+    assert (resumed.state, resumed.step, resumed.required_role, resumed.finished) == ("pending", 2, "admin", False)
+    with pytest.raises(Conflict):  # only a returned request resumes
+        fire(approval(APPLICANT), "resume")
+
+
+def test_a_pending_request_is_editable_until_the_first_decision():
+    assert fire(approval(APPLICANT), "edit").state == "pending"
+    with pytest.raises(Conflict):
+        fire(approval(APPLICANT, step=2, chain=("approver", "admin"), prior=[BOB.id]), "edit")
 
 
 def test_allowed_actions_empty_when_final():
@@ -148,7 +189,7 @@ def test_allowed_actions_are_exactly_what_fire_accepts(actor, state, step):
                         prior=[BOB.id] if step == 2 else (), comment="why")
 
     accepted = []
-    for trigger in ("approve", "reject", "withdraw"):
+    for trigger in ("approve", "reject", "return", "withdraw", "edit", "resume"):
         try:
             fire(flow(), trigger)
             accepted.append(trigger)
@@ -160,7 +201,7 @@ def test_allowed_actions_are_exactly_what_fire_accepts(actor, state, step):
 def test_allowed_actions_builds_no_machine():
     """Asked for every row of a list page: read from the tables, no transitions.Machine (which adds `trigger`)."""
     flow = approval(BOB)
-    assert allowed_actions(flow) == ["approve", "reject"]
+    assert allowed_actions(flow) == ["approve", "reject", "return"]
     assert not hasattr(flow, "trigger")
 
 
@@ -175,19 +216,20 @@ def test_every_action_has_one_entry_and_keeps_its_wire_names():
     assert set(IMPLIES) == set(Action)
     assert {a.value: i.event for a, i in IMPLIES.items()} == {
         "submit": "request.submitted", "resubmit": "request.resubmitted", "advance": "request.advanced",
-        "approve": "request.approved", "reject": "request.rejected", "withdraw": "request.withdrawn",
+        "approve": "request.approved", "reject": "request.rejected", "return": "request.returned",
+        "withdraw": "request.withdrawn", "edit": "request.edited", "resume": "request.resumed",
         "comment": "request.commented", "remind": "request.reminded", "escalate": "request.escalated",
         "requalify": None, "attach": None, "detach": None,
     }
     assert DOMAIN_EVENTS == tuple(e for e in (i.event for i in IMPLIES.values()) if e)
     assert {a.value for a, i in IMPLIES.items() if i.notification == "approval_update"} == {
-        "submit", "resubmit", "advance", "approve", "reject", "withdraw", "escalate"}
+        "submit", "resubmit", "advance", "approve", "reject", "return", "withdraw", "edit", "resume", "escalate"}
     assert (IMPLIES[Action.COMMENT].notification, IMPLIES[Action.REMIND].notification) == (
         "request_comment", "approval_reminder")
     assert [a.value for a, i in IMPLIES.items() if not i.moves_queue] == ["comment", "remind", "attach", "detach"]
     assert {a.value: i.metric for a, i in IMPLIES.items() if i.metric} == {
         "submit": "submitted", "resubmit": "submitted", "advance": "advanced", "approve": "approved",
-        "reject": "rejected", "withdraw": "withdrawn"}
+        "reject": "rejected", "return": "returned", "withdraw": "withdrawn", "resume": "resumed"}
 
 
 def test_a_delegate_decides_for_a_named_principal():

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from flask import Response, stream_with_context
 from flask_jwt_extended import current_user, jwt_required
 
-from ..services import export, kinds, listing, views, visibility
+from ..services import export, kinds, listing, returns, views, visibility
 from ..services import requests as service
 from .base import ApiBlueprint, link
 from .budgets import write_budget
@@ -22,14 +22,18 @@ from .schemas.requests import (
     RequestQuerySchema,
     RequestSchema,
     ResubmitSchema,
+    ResumeSchema,
+    ReturnSchema,
     StatsSchema,
     WithdrawSchema,
+    edit_schema,
     submit_schema,
 )
 from .uploads import accepts_files, multipart_doc, uploaded
 
 # Built from the kinds' registry: a field a kind takes is read as the registry says.
 SubmitSchema = submit_schema(kinds.all_fields())
+EditSchema = edit_schema(kinds.all_fields())
 
 blp = ApiBlueprint("requests", __name__, url_prefix="/api/requests", description="Approval requests")
 
@@ -39,7 +43,9 @@ def request_links(pointer: str) -> dict:
     ref = f"$response.body#{pointer}"
     return {f"{action.title()}Request": link(f"/api/requests/{{request_id}}{suffix}", method, request_id=ref)
             for action, suffix, method in (("get", "", "get"), ("approve", "/approve", "post"),
-                                           ("reject", "/reject", "post"), ("withdraw", "/withdraw", "post"))}
+                                           ("reject", "/reject", "post"), ("return", "/return", "post"),
+                                           ("withdraw", "/withdraw", "post"), ("edit", "", "patch"),
+                                           ("resume", "/resume", "post"))}
 
 
 def _csv(lines: Iterator[str], filename: str) -> Response:
@@ -134,6 +140,43 @@ def approve(data, request_id):
 def reject(data, request_id):
     """Reject the request, with a comment."""
     return views.request_view(current_user, service.decide(current_user, request_id, "reject", **data))
+
+
+@blp.post("/<id:request_id>/return")
+@jwt_required()
+@write_budget("decisions")
+@blp.arguments(ReturnSchema)
+@blp.response(200, RequestSchema)
+@blp.links(200, **request_links("/id"))
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
+def return_(data, request_id):
+    """Return the request to its applicant for changes, with a comment saying what to change."""
+    return views.request_view(current_user, service.decide(current_user, request_id, "return", **data))
+
+
+@blp.patch("/<id:request_id>")
+@jwt_required()
+@write_budget("submits")
+@blp.arguments(EditSchema)
+@blp.response(200, RequestSchema)
+@blp.links(200, **request_links("/id"))
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
+def edit(data, request_id):
+    """Change my returned request, or my pending one before any decision (reason and the kind's own fields)."""
+    version = data.pop("version", None)
+    return views.request_view(current_user, returns.edit(current_user, request_id, data, version))
+
+
+@blp.post("/<id:request_id>/resume")
+@jwt_required()
+@write_budget("submits")
+@blp.arguments(ResumeSchema)
+@blp.response(200, RequestSchema)
+@blp.links(200, **request_links("/id"))
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
+def resume(data, request_id):
+    """Send my returned request back to its deciders (the same step, or step 1 when an edit re-routed it)."""
+    return views.request_view(current_user, returns.resume(current_user, request_id, **data))
 
 
 @blp.post("/<id:request_id>/withdraw")

@@ -58,8 +58,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 STATUS = {
-    "en": {"pending": "pending", "approved": "approved", "rejected": "rejected", "withdrawn": "withdrawn"},
-    "zh-CN": {"pending": "待审批", "approved": "已批准", "rejected": "已驳回", "withdrawn": "已撤回"},
+    "en": {"pending": "pending", "returned": "returned for changes", "approved": "approved", "rejected": "rejected",
+           "withdrawn": "withdrawn"},
+    "zh-CN": {"pending": "待审批", "returned": "已退回修改", "approved": "已批准", "rejected": "已驳回",
+              "withdrawn": "已撤回"},
 }
 
 

@@ -46,6 +46,7 @@ def request_changed(change: RequestChange) -> None:
         "applicant_id": req.applicant_id, "actor": actor, "on_behalf_of_id": change.on_behalf_of,
         "action": change.action.value, "comment": change.comment, "version": req.version,
         "at": req.updated_at.isoformat() if req.updated_at else None,
+        **{key: change.extra[key] for key in ("rerouted",) if key in change.extra},
     })
 
 

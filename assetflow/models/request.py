@@ -9,7 +9,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
-from ..workflow.machine import STATES as REQUEST_STATES  # declared once, by the workflow
+from ..workflow.machine import OPEN as OPEN_STATES  # declared once, by the workflow
+from ..workflow.machine import STATES as REQUEST_STATES
 from .asset import Asset
 from .attachment import Attachment
 from .base import UTCDateTime, utcnow
@@ -50,6 +51,9 @@ class Request(db.Model):
         server_default=sa.text(str(ROOT_DEPARTMENT_ID)))
     # The rejected or withdrawn request this one resubmits.
     previous_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("requests.id"), index=True)
+    # Which resolution of its chain the request is on: 1 at submit, one more each time an edit changed the
+    # matching rule and the chain was resolved again. Decisions of an earlier chain are history, not votes.
+    chain_no: so.Mapped[int] = so.mapped_column(default=1, server_default=sa.text("1"))
     version: so.Mapped[int] = so.mapped_column(default=1)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -76,13 +80,13 @@ class Request(db.Model):
     __table_args__ = (
         sa.CheckConstraint(f"kind IN {REQUEST_KINDS}", name="kind"),
         sa.CheckConstraint(f"state IN {REQUEST_STATES}", name="state"),
-        # The asset lock: at most one pending request per asset, enforced by the database.
+        # The asset lock: at most one open (pending or returned) request per asset, enforced by the database.
         sa.Index(
             "uq_requests_pending_asset",
             "asset_id",
             unique=True,
-            sqlite_where=sa.text("state = 'pending'"),
-            postgresql_where=sa.text("state = 'pending'"),
+            sqlite_where=sa.text(f"state IN {OPEN_STATES}"),
+            postgresql_where=sa.text(f"state IN {OPEN_STATES}"),
         ),
     )
 
@@ -95,6 +99,8 @@ class Decision(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     request_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("requests.id"))
     step: so.Mapped[int]
+    # The request's chain_no when decided: a step of a chain that an edit replaced counts no more.
+    chain_no: so.Mapped[int] = so.mapped_column(default=1, server_default=sa.text("1"))
     approver_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
     # The decider a delegate stood in for; None when the approver decided in their own right.
     on_behalf_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
@@ -108,8 +114,9 @@ class Decision(db.Model):
     approver: so.Mapped[User] = so.relationship(foreign_keys=[approver_id], lazy="joined")
     on_behalf_of: so.Mapped[User | None] = so.relationship(foreign_keys=[on_behalf_of_id], lazy="joined")
 
-    # A second guard under the version check: one decision per step, ever.
-    __table_args__ = (sa.UniqueConstraint("request_id", "step", name="uq_decisions_request_step"),)
+    # A second guard under the version check: one decision per step of a chain, ever (the name is older than
+    # chain_no; transaction.committing's race lists name it).
+    __table_args__ = (sa.UniqueConstraint("request_id", "chain_no", "step", name="uq_decisions_request_step"),)
 
 
 class RequestEvent(db.Model):
@@ -195,9 +202,9 @@ Request.attachments_count = so.column_property(
     .correlate_except(Attachment).scalar_subquery(),
     expire_on_flush=False)
 
-# An asset is locked while a request on it is pending; loaded with the asset, never stored.
+# An asset is locked while a request on it is open (pending or returned); loaded with the asset, never stored.
 # An alias, so the subquery never correlates with a query that itself selects requests.
 _pending = Request.__table__.alias("pending_requests")
 Asset.locked = so.column_property(
-    sa.exists().where(_pending.c.asset_id == Asset.id, _pending.c.state == "pending")
+    sa.exists().where(_pending.c.asset_id == Asset.id, _pending.c.state.in_(OPEN_STATES))
 )

@@ -135,6 +135,8 @@ def _update_body(change: RequestChange) -> dict[str, Any]:
         "actor": _actor(change.actor, change.on_behalf_of) if change.actor else None,
         "action": change.action.value,
         "comment": change.comment,
+        # A resume: whether it starts again at step 1 of a chain an edit resolved again.
+        **{key: change.extra[key] for key in ("rerouted",) if key in change.extra},
     }
 
 

@@ -24,9 +24,10 @@ from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Asset, Decision, Department, Request, RequestStep, base
 from ..models.base import UTCDateTime
+from ..models.request import REQUEST_STATES
 from .routing import descendants
 
-OUTCOMES = ("pending", "returned", "approved", "rejected", "withdrawn")
+OUTCOMES = REQUEST_STATES  # pending, returned, approved, rejected, withdrawn
 DECIDED = ("approved", "rejected")  # a withdrawal is not a decision
 DEFAULT_DAYS = 30
 MAX_BUCKETS = 1000  # a day per point over almost three years; beyond that ask for weeks or months

@@ -15,7 +15,8 @@ from ..extensions import db
 from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
 from ..models.base import utcnow
-from ..workflow import ACTIONS, IMPLIES, Action, Approval, Outcome, fire
+from ..workflow import IMPLIES, Action, Approval, Outcome, fire
+from ..workflow.machine import MOVES
 from . import attachments, kinds, routing, visibility
 from .transaction import committing
 
@@ -41,7 +42,7 @@ def _locked(asset: Asset) -> Conflict:
     return Conflict(f"Asset {asset.tag} already has a pending request", {"asset_id": asset.id})
 
 
-def _check_at_submit(spec: kinds.KindSpec, applicant: User, asset: Asset | None, data: dict[str, Any]) -> None:
+def check_at_submit(spec: kinds.KindSpec, applicant: User, asset: Asset | None, data: dict[str, Any]) -> None:
     try:
         spec.preconditions(kinds.Ask(spec.name, applicant, asset, data))
     except kinds.Unmet as unmet:
@@ -68,14 +69,12 @@ def submit(actor: Actor, data: dict[str, Any], previous: Request | None = None,
     kind = data["kind"]
     spec = kinds.spec_of(kind)
     asset = _load_asset_for(spec, data.get("asset_id"))
-    _check_at_submit(spec, applicant, asset, data)
+    check_at_submit(spec, applicant, asset, data)
     staged = attachments.accept(files, applicant.id)
     if asset is not None and visibility.pending_request_on(asset.id) is not None:
         raise _locked(asset)
     own = spec.values(data)
-    # The rules route by the asset's category and value, or by those asked for when there is no asset yet.
-    category, value = (asset.category, asset.value) if asset is not None else (own.get("category"), own.get("value"))
-    steps = routing.resolve(applicant, kind, category, value)
+    steps = routing.resolve(applicant, kind, *routed_by(asset, own))
     routing.check_decidable(steps)
     req = Request(
         kind=kind, asset=asset, applicant=applicant, reason=data["reason"], **own,
@@ -92,15 +91,20 @@ def submit(actor: Actor, data: dict[str, Any], previous: Request | None = None,
                     keep_loaded=True):
         db.session.add(req)
         db.session.flush()
-        _audit(req, applicant, Action.SUBMIT, None, "")
+        audit(req, applicant, Action.SUBMIT, None, "")
         attachments.store(req, staged, applicant)
         attachments.require_files(req)
         if previous is not None:
-            _audit(previous, applicant, Action.RESUBMIT, previous.state, f"Resubmitted as request {req.id}")
+            audit(previous, applicant, Action.RESUBMIT, previous.state, f"Resubmitted as request {req.id}")
         deciders = routing.may_decide_now(req)
         publish(RequestChange(action, req, applicant, [applicant.id, *sorted(deciders)], dashboards=deciders))
     DECISIONS.labels(IMPLIES[action].metric).inc()
     return req
+
+
+def routed_by(asset: Asset | None, own: dict[str, Any]) -> tuple[str | None, Any]:
+    """What the rules route by: the asset's category and value, or those asked for when there is no asset yet."""
+    return (asset.category, asset.value) if asset is not None else (own.get("category"), own.get("value"))
 
 
 def _pending_on(asset: Asset | None) -> Request | None:
@@ -117,7 +121,7 @@ def _submit_lost(asset: Asset | None, pending: Request | None) -> Conflict:
     return Conflict(f"Asset {asset.tag} was changed concurrently; reload it", {"asset_id": asset.id})
 
 
-def _audit(req: Request, actor: Actor | None, action: Action, from_state: str | None, comment: str,
+def audit(req: Request, actor: Actor | None, action: Action, from_state: str | None, comment: str,
            step: int | None = None, on_behalf_of: int | None = None) -> None:
     # `step` is the step acted on: an approval that advances the request has already moved req.step.
     db.session.add(RequestEvent(
@@ -142,10 +146,10 @@ RESUBMITTABLE = ("rejected", "withdrawn")
 
 def decide(actor: Actor, request_id: int, action: str, comment: str = "",
            version: int | None = None) -> Request:
-    """Approve, reject or withdraw a request, under optimistic locking."""
+    """Approve, reject, return or withdraw a request, under optimistic locking."""
     req = visibility.get_visible(actor, request_id)
     if version is not None and version != req.version:
-        raise _already_changed(req, _last_decision(request_id))
+        raise already_changed(req, _last_decision(request_id))
     read_version, from_state = req.version, req.state
     approval = approval_for(req, actor, comment)
     on_behalf_of = approval.acting_for()
@@ -153,24 +157,24 @@ def decide(actor: Actor, request_id: int, action: str, comment: str = "",
     try:
         outcome = fire(approval, action)
     except Conflict:
-        raise _already_changed(req, _last_decision(request_id)) from None
+        raise already_changed(req, _last_decision(request_id)) from None
     if outcome.action is Action.APPROVE:
         _check_at_approval(req)
     _apply(req, outcome)
-    with committing(lambda: _already_changed(*_as_it_is_now(request_id), read_version),
+    with committing(lambda: already_changed(*as_it_is_now(request_id), read_version),
                     races=("uq_decisions_request_step",), keep_loaded=True):
         # One versioned UPDATE of the request, before the inbox rows: a lost race stops here, and the
         # request's row is locked before its people's (as every writer of a request locks them).
         db.session.flush()
         behalf = on_behalf_of if on_behalf_of != actor.id else None
         if outcome.implies.decision is not None:
-            decision = Decision(request_id=req.id, step=outcome.decided_step, approver_id=actor.id,
-                                on_behalf_of_id=behalf, outcome=outcome.implies.decision, comment=comment,
-                                step_started_at=routing.started_at(req, outcome.decided_step))
+            decision = Decision(request_id=req.id, chain_no=req.chain_no, step=outcome.decided_step,
+                                approver_id=actor.id, on_behalf_of_id=behalf, outcome=outcome.implies.decision,
+                                comment=comment, step_started_at=routing.started_at(req, outcome.decided_step))
             db.session.add(decision)  # flushed with the inbox rows, still inside `committing`
             # The next step's deciders exclude this one (four eyes): added to the loaded list, not reloaded.
             set_committed_value(req, "decisions", [*req.decisions, decision])
-        _audit(req, actor, outcome.trigger, from_state, comment, outcome.decided_step, behalf)
+        audit(req, actor, outcome.trigger, from_state, comment, outcome.decided_step, behalf)
         after = routing.may_decide_now(req)
         recipients = _recipients(req, after) + ([behalf] if behalf else [])
         publish(RequestChange(outcome.action, req, actor.user, recipients, comment, behalf,
@@ -182,9 +186,9 @@ def decide(actor: Actor, request_id: int, action: str, comment: str = "",
 def _apply(req: Request, outcome: Outcome) -> None:
     """Write the workflow's outcome onto the request: its state and step, and what a final approval does."""
     req.state, req.step, req.required_role = outcome.state, outcome.step, outcome.required_role
-    if not outcome.finished:
-        routing.start_step(req)
-    else:
+    if outcome.action in (Action.ADVANCE, Action.RESUME):
+        routing.start_step(req)  # a new step, or one given back to its deciders: its timers count from now
+    elif outcome.finished:
         req.decided_at = utcnow()
     if outcome.action is Action.APPROVE:
         kinds.apply(req)
@@ -200,19 +204,20 @@ def _recipients(req: Request, deciders: set[int]) -> list[int]:
 
 
 def _last_decision(request_id: int) -> RequestEvent | None:
-    """The request's latest approve, reject or withdraw in its audit trail (not a later comment)."""
+    """The request's latest approve, reject, return, withdraw or resume in its audit trail (not a later comment
+    or edit)."""
     return db.session.scalar(
-        sa.select(RequestEvent).where(RequestEvent.request_id == request_id, RequestEvent.action.in_(ACTIONS))
+        sa.select(RequestEvent).where(RequestEvent.request_id == request_id, RequestEvent.action.in_(MOVES))
         .order_by(RequestEvent.id.desc()).limit(1)
     )
 
 
-def _as_it_is_now(request_id: int) -> tuple[Request, RequestEvent | None]:
+def as_it_is_now(request_id: int) -> tuple[Request, RequestEvent | None]:
     """Re-read after a lost race (committing() has rolled back): the request and its latest decision."""
     return db.session.get(Request, request_id), _last_decision(request_id)
 
 
-def _already_changed(req: Request, last: RequestEvent | None, read_version: int | None = None) -> Conflict:
+def already_changed(req: Request, last: RequestEvent | None, read_version: int | None = None) -> Conflict:
     """The 409 for a lost race, saying who decided when someone did (reads only what it is given)."""
     if req.version == read_version and req.asset is not None:
         # The request is as it was read: what changed under the approval is its asset.

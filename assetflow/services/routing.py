@@ -57,20 +57,37 @@ def descendants(department_id: int) -> list[int]:
     return found
 
 
-def rule_for(applicant: User, kind: str, category: str | None, value: Decimal | None) -> Rule | None:
-    """The rule that routes such a request by this applicant now (the first that matches), or None."""
-    departments = frozenset(ancestry(applicant.department_id))
-    return first_match(current_rules(), Subject(kind, category or "", Decimal(value or 0), departments))
+def _subject(kind: str, category: str | None, value: Decimal | None, department_id: int) -> Subject:
+    return Subject(kind, category or "", Decimal(value or 0), frozenset(ancestry(department_id)))
 
 
-def resolve(applicant: User, kind: str, category: str, value: Decimal) -> list[ResolvedStep]:
+def rule_for(applicant: User, kind: str, category: str | None, value: Decimal | None,
+             department_id: int | None = None) -> Rule | None:
+    """The rule that routes such a request now (the first that matches), or None.
+
+    `department_id`: the department it is routed for (default the applicant's now; a request routed again
+    keeps the one it was submitted from)."""
+    department_id = applicant.department_id if department_id is None else department_id
+    return first_match(current_rules(), _subject(kind, category, value, department_id))
+
+
+def resolve(applicant: User, kind: str, category: str, value: Decimal,
+            department_id: int | None = None) -> list[ResolvedStep]:
     """The chain the first matching rule gives this request, each step with its deciders."""
-    departments = ancestry(applicant.department_id)
-    rule = rule_for(applicant, kind, category, value)
+    department_id = applicant.department_id if department_id is None else department_id
+    departments = ancestry(department_id)
+    rule = rule_for(applicant, kind, category, value, department_id)
     if rule is None:
         raise ValidationFailed("No approval rule applies to this request; ask an admin to add one",
-                               {"kind": kind, "department_id": applicant.department_id})
+                               {"kind": kind, "department_id": department_id})
     return [ResolvedStep(spec, _people(spec, applicant, departments)) for spec in rule["steps"]]
+
+
+def matching_rule(kind: str, category: str | None, value: Decimal | None, department_id: int) -> int | None:
+    """The position of the rule that routes such a request under today's rules (None: no rule does)."""
+    rules = current_rules()
+    rule = first_match(rules, _subject(kind, category, value, department_id))
+    return None if rule is None else rules.index(rule)
 
 
 def _people(spec: dict[str, Any], applicant: User, departments: list[int]) -> list[int]:
@@ -117,7 +134,7 @@ def check_decidable(steps: list[ResolvedStep]) -> None:
 
 
 def freeze(req: Request, steps: list[ResolvedStep]) -> None:
-    """Store the resolved chain on a new request; its first step starts now."""
+    """Store the resolved chain on a new request (or one routed again); its first step starts now."""
     req.chain = [step.label for step in steps]
     req.steps_total = len(steps)
     req.required_role = req.chain[0]
@@ -130,6 +147,28 @@ def freeze(req: Request, steps: list[ResolvedStep]) -> None:
         ))
         # `active`: resolve() named active people only.
         req.deciders += [StepDecider(step=number, user_id=person, via="rule", active=True) for person in step.people]
+
+
+def refreeze(req: Request, steps: list[ResolvedStep]) -> None:
+    """Replace the request's chain by a newly resolved one, starting again at step 1 (an edit changed the
+    rule that matches it). Its earlier chain's decisions stay, as history of chain `chain_no - 1`."""
+    req.steps.clear()
+    req.deciders.clear()
+    db.session.flush()  # the old rows go before the new ones take their (request, step) slots
+    req.chain_no += 1
+    req.step = 1
+    freeze(req, steps)
+
+
+def recheck(req: Request) -> None:
+    """Re-check, under today's organisation, whether the people named for the request's current and later
+    steps still hold what named them: `requalify` keeps pending requests up to date, not returned ones."""
+    org = Organisation.now()
+    steps = {step.step: step for step in req.steps}
+    named = [d for d in req.deciders if d.step >= req.step]
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({d.user_id for d in named})))}
+    for row in named:
+        row.entitled = entitled(people[row.user_id], steps[row.step], row.via, req.department_id, org)
 
 
 # A role holds the steps of the roles below it: an approver promoted to admin keeps their queue.
@@ -203,10 +242,16 @@ def requalify(user_ids: Iterable[int] | None = None, activity_changed: bool = Fa
 
 
 def start_step(req: Request) -> None:
-    """Mark the request's current step as started (its timers count from now)."""
+    """Mark the request's current step as started: its timers count from now. A reminder sent before the
+    request was returned is sent again when due; an escalation stays done (the people it added stay named)."""
     for step in req.steps:
         if step.step == req.step:
-            step.started_at = utcnow()
+            step.started_at, step.reminded_at = utcnow(), None
+
+
+def current_decisions(req: Request) -> list[Decision]:
+    """The decisions of the request's current chain (an edit that changed its rule started a new one)."""
+    return [d for d in req.decisions if d.chain_no == req.chain_no]
 
 
 def started_at(req: Request, number: int) -> datetime | None:
@@ -215,8 +260,9 @@ def started_at(req: Request, number: int) -> datetime | None:
 
 
 def prior_deciders(req: Request) -> set[int]:
-    """Everyone who decided a step, in person or through a delegate (four eyes covers both)."""
-    return {d.approver_id for d in req.decisions} | {d.on_behalf_of_id for d in req.decisions if d.on_behalf_of_id}
+    """Everyone who decided a step of the current chain, in person or through a delegate (four eyes covers both)."""
+    decisions = current_decisions(req)
+    return {d.approver_id for d in decisions} | {d.on_behalf_of_id for d in decisions if d.on_behalf_of_id}
 
 
 def step_deciders(req: Request, step: int | None = None) -> set[int]:
@@ -251,18 +297,22 @@ def may_decide_now(req: Request, named: set[int] | None = None) -> set[int]:
     return named | (delegates_of(named) - excluded)
 
 
-def decided_by(user_id, request_id=Request.id):
-    """SQL: the user decided a step of the request, in person or through a delegate.
+def decided_by(user_id, request_id=Request.id, chain_no=None):
+    """SQL: the user decided a step of the request (of the chain `chain_no` when given, a column or a value),
+    in person or through a delegate.
 
     Inside another EXISTS pass that query's request id column: SQL correlates with the nearest query only.
     """
-    return sa.exists().where(Decision.request_id == request_id,
-                             sa.or_(Decision.approver_id == user_id, Decision.on_behalf_of_id == user_id))
+    chain = [] if chain_no is None else [Decision.chain_no == chain_no]
+    # Everything but decisions correlates with an enclosing query, however deep (a chain_no column from two up).
+    return sa.exists().where(Decision.request_id == request_id, *chain,
+                             sa.or_(Decision.approver_id == user_id, Decision.on_behalf_of_id == user_id)
+                             ).correlate_except(Decision)
 
 
 def step_states(req: Request) -> list[dict[str, Any]]:
     """The frozen chain as the request page shows it: each step's people by name, its state, who decided it."""
-    decisions = {d.step: d for d in req.decisions}
+    decisions = {d.step: d for d in current_decisions(req)}
     people: dict[int, list[StepDecider]] = {}
     for named in req.deciders:
         people.setdefault(named.step, []).append(named)
@@ -283,7 +333,9 @@ def step_states(req: Request) -> list[dict[str, Any]]:
 def _step_state(req: Request, step: int, decided: bool) -> str:
     if decided:
         return "done"
-    if req.state != "pending":
+    if req.state == "returned" and step == req.step:
+        return "returned"  # with the applicant for changes; it comes back to this step, or to a new chain
+    if req.state not in ("pending", "returned"):
         return "skipped"  # rejected at an earlier step, or withdrawn
     return "current" if step == req.step else "waiting"
 

@@ -25,7 +25,7 @@ _SQLITE_FAILED = re.compile(r"(UNIQUE|CHECK|NOT NULL) constraint failed: (.+)$",
 MEANINGS = {
     "uq_assets_tag": "an asset with this tag exists",
     "uq_users_username": "a user with this username exists",
-    "uq_requests_pending_asset": "the asset already has a pending request",
+    "uq_requests_pending_asset": "the asset already has an open (pending or returned) request",
     "uq_decisions_request_step": "this step of the request is already decided",
     "uq_notifications_user_seq": "this notification number is taken",
 }

@@ -16,6 +16,7 @@ from typing import Any
 from ..actor import Actor
 from ..models import Notification, Request, RequestEvent
 from ..workflow import allowed_actions
+from ..workflow.machine import OPEN
 from . import kinds, notify, routing, visibility
 from .requests import RESUBMITTABLE, approval_for
 
@@ -53,7 +54,7 @@ class NotificationView:
 
 def _actions(actor: Actor, req: Request) -> list[str]:
     """What this actor may do to the request now (asked only of a request the actor may see)."""
-    if req.state != "pending":
+    if req.state not in OPEN:
         return ["comment", *(["resubmit"] if _may_resubmit(req, actor) else [])]
     return [*allowed_actions(approval_for(req, actor)), "comment"]
 

@@ -11,14 +11,14 @@ from ..actor import Actor
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Request, StepDecider, User
-from ..models.request import REQUEST_STATES
+from ..models.request import OPEN_STATES, REQUEST_STATES
 from .routing import decided_by
 
 
 def pending_request_on(asset_id: int) -> Request | None:
-    """The pending request that locks this asset, if any."""
+    """The open (pending or returned) request that locks this asset, if any."""
     return db.session.scalar(
-        sa.select(Request).where(Request.asset_id == asset_id, Request.state == "pending")
+        sa.select(Request).where(Request.asset_id == asset_id, Request.state.in_(OPEN_STATES))
     )
 
 
@@ -29,12 +29,12 @@ def _inbox(user: Actor):
     return sa.and_(
         Request.state == "pending",
         Request.applicant_id != user.id,
-        ~decided_by(user.id),
+        ~decided_by(user.id, chain_no=Request.chain_no),
         sa.exists().where(
             named.request_id == Request.id, named.step == Request.step,
             named.user_id.in_(user.principals), named.user_id != Request.applicant_id,
             named.entitled.is_(True), person.id == named.user_id, person.active.is_(True),
-            ~decided_by(named.user_id, named.request_id),
+            ~decided_by(named.user_id, named.request_id, Request.chain_no),
         ),
     )
 

@@ -24,7 +24,13 @@ class Action(StrEnum):
     ADVANCE = "advance"
     APPROVE = "approve"
     REJECT = "reject"
+    # Sent back to the applicant for changes (a comment says which); not a decision of the step.
+    RETURN = "return"
     WITHDRAW = "withdraw"
+    # The applicant changes a returned request, or a pending one before any decision.
+    EDIT = "edit"
+    # The applicant sends a returned request back to its deciders.
+    RESUME = "resume"
     COMMENT = "comment"
     REMIND = "remind"
     ESCALATE = "escalate"
@@ -52,7 +58,11 @@ IMPLIES: dict[Action, Implies] = {
     Action.ADVANCE: Implies("request.advanced", APPROVAL_UPDATE, "advanced", True, decision="approved"),
     Action.APPROVE: Implies("request.approved", APPROVAL_UPDATE, "approved", True, decision="approved"),
     Action.REJECT: Implies("request.rejected", APPROVAL_UPDATE, "rejected", True, decision="rejected"),
+    Action.RETURN: Implies("request.returned", APPROVAL_UPDATE, "returned", True),
     Action.WITHDRAW: Implies("request.withdrawn", APPROVAL_UPDATE, "withdrawn", True),
+    # Told to whoever may decide it now (nobody while it is returned: they hear of it when it resumes).
+    Action.EDIT: Implies("request.edited", APPROVAL_UPDATE, None, True),
+    Action.RESUME: Implies("request.resumed", APPROVAL_UPDATE, "resumed", True),
     Action.COMMENT: Implies("request.commented", REQUEST_COMMENT, None, False),
     Action.REMIND: Implies("request.reminded", APPROVAL_REMINDER, None, False),
     Action.ESCALATE: Implies("request.escalated", APPROVAL_UPDATE, None, True),

@@ -15,10 +15,16 @@ from ..errors import AppError, Conflict, Forbidden, ValidationFailed
 from .actions import IMPLIES, Action, Implies
 
 INITIAL = "pending"
-STATES = (INITIAL, "approved", "rejected", "withdrawn")  # the model's check constraint is built from these
+# Sent back to the applicant for changes: still open (it holds its asset), waiting for the applicant, not a decider.
+RETURNED = "returned"
+STATES = (INITIAL, RETURNED, "approved", "rejected", "withdrawn")  # the model's check constraint is built from these
+OPEN = (INITIAL, RETURNED)  # not finished: the request holds its asset and may still change
 # What a person fires at a request, in the order a client lists them.
-TRIGGERS = (Action.APPROVE, Action.REJECT, Action.WITHDRAW)
+TRIGGERS = (Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.EDIT, Action.RESUME)
 ACTIONS = tuple(trigger.value for trigger in TRIGGERS)
+# The triggers that move a request from one state to another (an edit leaves it where it is): the audit
+# trail's last one of them says who put a request where it is ("already returned by Bob").
+MOVES = tuple(t.value for t in TRIGGERS if t is not Action.EDIT)
 
 TRANSITIONS = [
     # Approving the last step finishes the request; any earlier step moves it one step on. These
@@ -26,10 +32,17 @@ TRANSITIONS = [
     {"trigger": "approve", "source": INITIAL, "dest": "approved", "conditions": ["is_last_step"]},
     {"trigger": "approve", "source": INITIAL, "dest": None, "unless": ["is_last_step"], "after": "advance_step"},
     {"trigger": "reject", "source": INITIAL, "dest": "rejected"},
-    {"trigger": "withdraw", "source": INITIAL, "dest": "withdrawn"},
+    # A decider of the current step sends it back; the applicant edits it and resumes it (services/requests.py
+    # says at which step: the same one, or step 1 of a chain resolved again when an edit changed the rule).
+    {"trigger": "return", "source": INITIAL, "dest": RETURNED},
+    {"trigger": "withdraw", "source": [INITIAL, RETURNED], "dest": "withdrawn"},
+    {"trigger": "edit", "source": [INITIAL, RETURNED], "dest": None},
+    {"trigger": "resume", "source": RETURNED, "dest": INITIAL},
 ]
 # The states each trigger may leave.
-SOURCES = {trigger: {t["source"] for t in TRANSITIONS if t["trigger"] == trigger} for trigger in TRIGGERS}
+SOURCES = {trigger: {s for t in TRANSITIONS if t["trigger"] == trigger
+                     for s in ([t["source"]] if isinstance(t["source"], str) else t["source"])}
+           for trigger in TRIGGERS}
 
 
 @dataclass(frozen=True)
@@ -41,18 +54,30 @@ class Guard:
     message: str
 
     @property
-    def about_the_actor(self) -> bool:
-        """Whether it asks who acts (a Forbidden), not what they sent (the reject comment)."""
-        return self.error is Forbidden
+    def about_input(self) -> bool:
+        """Whether it checks what was sent (a comment), not who acts or where the request stands."""
+        return self.error is ValidationFailed
 
 
 MAY_DECIDE = Guard("actor_may_decide", Forbidden, "You may not decide this step of the request")
+
+
+def _applicant_only(verb: str) -> Guard:
+    return Guard("actor_is_applicant", Forbidden, f"Only the applicant may {verb} a request")
+
+
 # Checked once, by fire(), before the machine moves, so a refusal says why; allowed_actions reads
 # the same table without building a machine.
 GUARDS: dict[Action, tuple[Guard, ...]] = {
     Action.APPROVE: (MAY_DECIDE,),
     Action.REJECT: (MAY_DECIDE, Guard("has_comment", ValidationFailed, "A rejection needs a comment")),
-    Action.WITHDRAW: (Guard("actor_is_applicant", Forbidden, "Only the applicant may withdraw a request"),),
+    Action.RETURN: (MAY_DECIDE, Guard("has_comment", ValidationFailed, "A return needs a comment: say what to change")),
+    Action.WITHDRAW: (_applicant_only("withdraw"),),
+    # A pending request is the deciders' once one of them decided a step: from then on only a return opens it.
+    Action.EDIT: (_applicant_only("edit"), Guard("nothing_decided_yet", Conflict,
+                                                 "A request can be edited while returned, or while pending before "
+                                                 "any decision")),
+    Action.RESUME: (_applicant_only("resume"),),
 }
 
 
@@ -70,7 +95,7 @@ class Outcome:
     @property
     def finished(self) -> bool:
         """The request reached a final state."""
-        return self.state != INITIAL
+        return self.state not in OPEN
 
     @property
     def implies(self) -> Implies:
@@ -111,8 +136,12 @@ class Approval:
         return self.actor.id == self.applicant_id
 
     def has_comment(self) -> bool:
-        """A rejection says why."""
+        """A rejection says why; a return says what to change."""
         return bool(self.comment.strip())
+
+    def nothing_decided_yet(self) -> bool:
+        """Returned to the applicant, or pending with no step of its chain decided yet."""
+        return self.state == RETURNED or not self.prior_deciders
 
     def is_last_step(self) -> bool:
         """True on the chain's final step."""
@@ -149,12 +178,12 @@ def fire(approval: Approval, trigger: Action | str) -> Outcome:
     return Outcome(
         trigger=trigger, action=Action.ADVANCE if trigger is Action.APPROVE and pending else trigger,
         state=approval.state, step=approval.step, decided_step=decided_step,
-        required_role=approval.chain[approval.step - 1] if pending else None,
+        required_role=approval.chain[approval.step - 1] if pending else None,  # returned: it waits for the applicant
     )
 
 
 def allowed_actions(approval: Approval) -> list[str]:
     """The triggers this actor may fire now, read from the tables (no machine is built);
-    input checks (the reject comment) are left out."""
+    input checks (the reject and return comments) are left out."""
     return [trigger.value for trigger in TRIGGERS if approval.state in SOURCES[trigger]
-            and all(getattr(approval, g.check)() for g in GUARDS[trigger] if g.about_the_actor)]
+            and all(getattr(approval, g.check)() for g in GUARDS[trigger] if not g.about_input)]

@@ -65,13 +65,16 @@ class RequestSchema(Schema):
     updated_at = fields.AwareDateTime()
     decided_at = fields.AwareDateTime(allow_none=True)
     allowed_actions = fields.List(fields.String(), metadata={
-        "description": "what the caller may do now: approve, reject, withdraw, comment, resubmit"})
+        "description": "what the caller may do now: approve, reject, return, withdraw, edit, resume, comment, "
+                       "resubmit"})
     attachments_count = fields.Integer(metadata={"description": "how many files the request carries"})
 
 
 class DecisionSchema(Schema):
     id = fields.Integer()
     step = fields.Integer()
+    chain_no = fields.Integer(metadata={
+        "description": "The chain it decided a step of: an edit that changed the matching rule starts a new one"})
     approver = fields.Nested(UserShortSchema)
     on_behalf_of = fields.Nested(UserShortSchema, allow_none=True,
                                  metadata={"description": "The decider a delegate stood in for"})
@@ -120,7 +123,7 @@ class StepSchema(Schema):
     role = fields.String(allow_none=True)
     scope = fields.String()
     label = fields.String()
-    state = fields.String(metadata={"description": "done, current, waiting or skipped"})
+    state = fields.String(metadata={"description": "done, current, returned (with the applicant), waiting or skipped"})
     deciders = fields.List(fields.Nested(StepDeciderSchema))
     decided_by = fields.Nested(DecidedBySchema, allow_none=True)
     remind_after_hours = fields.Float(allow_none=True)
@@ -131,6 +134,7 @@ class StepSchema(Schema):
 
 class RequestDetailSchema(RequestSchema):
     department = fields.Nested(DepartmentShortSchema)
+    chain_no = fields.Integer(metadata={"description": "1 at submit; one more each time an edit re-routed it"})
     previous_id = fields.Integer(allow_none=True, metadata={"description": "The request this one resubmits"})
     next_ids = fields.List(fields.Integer(), metadata={"description": "The requests that resubmit this one"})
     steps = fields.List(fields.Nested(StepSchema),
@@ -171,6 +175,16 @@ def submit_schema(kind_fields: Mapping[str, KindField]) -> type[Schema]:
     }, name="Submit")
 
 
+def edit_schema(kind_fields: Mapping[str, KindField]) -> type[Schema]:
+    """The PATCH body: the reason and the fields a kind stores on the request (not its asset), each optional;
+    which of them the request's kind takes is checked by the service (422 naming the others)."""
+    return InputSchema.from_dict({
+        "reason": fields.String(validate=validate.Length(min=1, max=2000)),
+        **{name: _kind_field(spec) for name, spec in kind_fields.items() if spec.type != "asset"},
+        "version": Id(metadata={"description": "The version the edit was made on: 409 if the request changed since"}),
+    }, name="RequestEdit")
+
+
 class RequestFilterSchema(InputSchema):
     state = fields.String(validate=validate.OneOf(REQUEST_STATES))
     kind = fields.String(validate=validate.OneOf(REQUEST_KINDS))
@@ -201,8 +215,17 @@ class RejectSchema(DecideSchema):
     comment = fields.String(required=True, validate=[TEXT, validate.Regexp(r"\S", error="A rejection needs a comment")])
 
 
+class ReturnSchema(DecideSchema):
+    comment = fields.String(required=True, validate=[TEXT, validate.Regexp(
+        r"\S", error="A return needs a comment: say what to change")])
+
+
 class WithdrawSchema(InputSchema):
     version = Id()
+
+
+class ResumeSchema(WithdrawSchema):
+    pass
 
 
 class BulkFilterSchema(RequestFilterSchema):

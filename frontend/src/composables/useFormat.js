@@ -18,7 +18,14 @@ const UNITS = [
 ]
 
 /** el-tag types for request states and asset statuses. */
-export const STATE_TAG = { pending: 'warning', approved: 'success', rejected: 'danger', withdrawn: 'info' }
+// A returned request waits for its applicant: blue, apart from the approvers' orange pending.
+export const STATE_TAG = {
+  pending: 'warning',
+  returned: 'primary',
+  approved: 'success',
+  rejected: 'danger',
+  withdrawn: 'info',
+}
 export const ASSET_TAG = { in_stock: 'success', in_use: 'primary', in_repair: 'warning', disposed: 'info' }
 
 /** Locale-aware formatting of times, durations and money. */

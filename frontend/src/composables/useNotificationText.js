@@ -47,6 +47,8 @@ export function useNotificationText() {
     const name = actorName(p.actor)
     if (p.action === 'escalate') return t('notifications.escalated', { step: p.step, total: p.steps_total })
     if (p.action === 'resubmit') return t('notifications.resubmitted', { name: name || '—' })
+    if (p.action === 'edit') return t('returns.editedBy', { name: name || '—' })
+    if (p.action === 'resume') return t(p.rerouted ? 'returns.rerouted' : 'returns.resumedBy', { name: name || '—' })
     if (isAdvance(p)) {
       return t('notifications.advanced', {
         done: p.step - 1,
@@ -65,12 +67,14 @@ export function useNotificationText() {
       return t('notifications.waiting', { step: p.step, total: p.steps_total, since: dateTime(p.waiting_since) })
     }
     const who = updateLine(p)
-    return p.comment ? `${who} — ${quote(p.comment, 2000)}` : who
+    // A resume's comment is the server's account of where it resumed: the line above says it in the user's words.
+    return p.comment && p.action !== 'resume' ? `${who} — ${quote(p.comment, 2000)}` : who
   }
 
   /** The toast after this user decided: a final approval is not the same as an advanced step. */
   function decided(mode, id, updated) {
     if (mode === 'reject') return t('dashboard.rejected', { id })
+    if (mode === 'return') return t('returns.returned', { id })
     if (updated?.state === 'pending') {
       return t('dashboard.advanced', {
         id,

@@ -79,9 +79,10 @@ export const useDashboardStore = defineStore('dashboard', () => {
    * Approve or reject one request. A 409 means someone else decided first: the
    * row goes away and the error carries `decidedBy` for an "already decided" message.
    */
-  async function decide(id, action, comment) {
+  async function decide(id, action, comment, version) {
     const row = inbox.value.find((r) => r.id === id)
-    const body = { comment: comment || undefined, version: row?.version }
+    // The version the decider is looking at (the request page's, else the queue row's): a 409 if it changed.
+    const body = { comment: comment || undefined, version: version ?? row?.version }
     try {
       const updated = await api.post(`/api/requests/${id}/${action}`, body)
       drop(id)
@@ -96,8 +97,10 @@ export const useDashboardStore = defineStore('dashboard', () => {
     }
   }
 
-  const approve = (id, comment) => decide(id, 'approve', comment)
-  const reject = (id, comment) => decide(id, 'reject', comment)
+  const approve = (id, comment, version) => decide(id, 'approve', comment, version)
+  const reject = (id, comment, version) => decide(id, 'reject', comment, version)
+  /** Return the request to its applicant for changes; the comment says what to change. */
+  const sendBack = (id, comment, version) => decide(id, 'return', comment, version)
 
   /** Approve many; each id succeeds or fails on its own. Returns the per-id results. */
   async function bulkApprove(ids, comment) {
@@ -144,6 +147,7 @@ export const useDashboardStore = defineStore('dashboard', () => {
     onReconnect,
     approve,
     reject,
+    sendBack,
     bulkApprove,
     reset,
   }

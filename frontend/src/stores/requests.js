@@ -63,6 +63,20 @@ export const useRequestsStore = defineStore('requests', () => {
     return updated
   }
 
+  /** Change my returned (or not yet decided) request: only the changed fields, on the version on screen. */
+  async function edit(id, changes) {
+    const updated = await api.patch(`/api/requests/${id}`, { ...changes, version: current.value?.version })
+    await fetchOne(id)
+    return updated
+  }
+
+  /** Send my returned request back to its deciders. */
+  async function resume(id) {
+    const updated = await api.post(`/api/requests/${id}/resume`, { version: current.value?.version })
+    await fetchOne(id)
+    return updated
+  }
+
   /** Submit a rejected or withdrawn request again; resolves to the new request (its `previous_id` is `id`). */
   async function resubmit(id, reason) {
     const created = await api.post(`/api/requests/${id}/resubmit`, reason ? { reason } : {})
@@ -152,6 +166,8 @@ export const useRequestsStore = defineStore('requests', () => {
     fetchOne,
     submit,
     withdraw,
+    edit,
+    resume,
     resubmit,
     postComment,
     applyComment,

@@ -117,3 +117,44 @@ export function toPayload(form, rules) {
   }
   return body
 }
+
+/** The fields an applicant may change of a filed request: its reason and its kind's own fields (not its asset). */
+export function editableFields(rules, kind) {
+  return (specOf(rules, kind)?.fields || []).filter((f) => f.type !== 'asset')
+}
+
+/** The edit form of a filed request: its reason and own fields as they are now (money as text). */
+export function editForm(req, rules) {
+  const form = { reason: req.reason ?? '' }
+  for (const field of editableFields(rules, req.kind)) {
+    const value = field.type === 'user' ? (req[field.name.replace(/_id$/, '')]?.id ?? null) : req[field.name]
+    form[field.name] = value ?? (field.type === 'user' ? null : '')
+  }
+  return form
+}
+
+/** Validate an edit form as a submit of that kind would be (its reason and own fields). */
+export function validateEdit(form, kind, rules) {
+  const errors = {}
+  const LIMITS = rules.limits
+  if (blank(form.reason)) errors.reason = { key: 'required' }
+  else if (form.reason.length > LIMITS.reason) errors.reason = { key: 'tooLong', max: LIMITS.reason }
+  const spec = specOf(rules, kind)
+  for (const field of editableFields(rules, kind)) {
+    const error = checkField(field, form[field.name], { spec, asset: null, user: null, limits: LIMITS })
+    if (error) errors[field.name] = error
+  }
+  return errors
+}
+
+/** The PATCH body: only what differs from `original` (the edit form as it was opened). */
+export function editPayload(form, original) {
+  const body = {}
+  for (const [name, value] of Object.entries(form)) {
+    const now = typeof value === 'string' ? value.trim() : value
+    const before = typeof original[name] === 'string' ? original[name].trim() : original[name]
+    const same = now === before || (name === 'value' && Number(now) === Number(before))
+    if (!same && !blank(now)) body[name] = now
+  }
+  return body
+}
