@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import Decision, Delegation, Department, Request, RequestStep, StepDecider, User
 from ..models.base import utcnow
 from ..models.department import path_up
-from ..workflow.rules import Subject, first_match, step_label
+from ..workflow.rules import Rule, Subject, first_match_index, step_label
 from .rules import current_rules
 
 
@@ -56,24 +56,84 @@ def descendants(department_id: int) -> list[int]:
     return found
 
 
+# The roles a step may ask for: every role above an employee's (ROLE_RANK, below).
+STEP_ROLES = ("approver", "admin")
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Everyone a rule could name today, read once in two queries: the department tree, each department's
+    active manager, and the active holders of the roles a step may ask for. Submit reads it for one
+    request, the routing check for every department."""
+
+    parents: dict[int, int | None]
+    managers: dict[int, int]
+    holders: dict[str, list[tuple[int, int]]]  # role -> [(user id, department id)], by user id
+
+    @classmethod
+    def now(cls) -> Directory:
+        rows = db.session.execute(
+            sa.select(Department.id, Department.parent_id, Department.manager_id, User.active)
+            .outerjoin(User, User.id == Department.manager_id)).all()
+        holders: dict[str, list[tuple[int, int]]] = {}
+        for role, user_id, department_id in db.session.execute(
+                sa.select(User.role, User.id, User.department_id)
+                .where(User.active.is_(True), User.role.in_(STEP_ROLES)).order_by(User.id)):
+            holders.setdefault(role, []).append((user_id, department_id))
+        return cls({d: parent for d, parent, _, _ in rows},
+                   {d: manager for d, _, manager, active in rows if manager is not None and active}, holders)
+
+    def path(self, department_id: int) -> list[int]:
+        """The department and its ancestors up to the root, nearest first."""
+        return path_up(self.parents, department_id)
+
+    def people(self, spec: dict[str, Any], departments: list[int], exclude: int | None) -> list[int]:
+        """Who a step names for an applicant of these departments (their path), `exclude` (the applicant) left out."""
+        if spec["decider"] == "manager":
+            manager = _first_manager(self.managers, departments, exclude)
+            return [manager] if manager is not None else []
+        inside = set(departments) if spec.get("scope", "company") == "department" else None
+        return [user_id for user_id, department_id in self.holders.get(spec["role"], [])
+                if user_id != exclude and (inside is None or department_id in inside)]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a request would go: the matching rule's position and the rule (None when none applies), and
+    each of its steps with the people it names."""
+
+    index: int | None
+    rule: Rule | None
+    steps: list[ResolvedStep]
+
+
+def route(applicant_id: int | None, department_id: int, kind: str, category: str | None, value: Decimal,
+          rules: list[Rule] | None = None, directory: Directory | None = None) -> Route:
+    """The rule (of `rules`, the saved ones by default) a request would match and each step's people;
+    `applicant_id` is left out of every step (None: an applicant who is none of the deciders)."""
+    directory = directory or Directory.now()
+    rules = current_rules() if rules is None else rules
+    departments = directory.path(department_id)
+    index = first_match_index(rules, Subject(kind, category or "", Decimal(value), frozenset(departments)))
+    if index is None:
+        return Route(None, None, [])
+    return Route(index, rules[index], [ResolvedStep(spec, directory.people(spec, departments, applicant_id))
+                                       for spec in rules[index]["steps"]])
+
+
 def resolve(applicant: User, kind: str, category: str, value: Decimal) -> list[ResolvedStep]:
     """The chain the first matching rule gives this request, each step with its deciders."""
-    departments = ancestry(applicant.department_id)
-    rule = first_match(current_rules(), Subject(kind, category or "", Decimal(value), frozenset(departments)))
-    if rule is None:
-        raise ValidationFailed("No approval rule applies to this request; ask an admin to add one",
-                               {"kind": kind, "department_id": applicant.department_id})
-    return [ResolvedStep(spec, _people(spec, applicant, departments)) for spec in rule["steps"]]
+    found = route(applicant.id, applicant.department_id, kind, category, value)
+    if found.rule is None:
+        raise ValidationFailed(NO_RULE, {"kind": kind, "department_id": applicant.department_id})
+    return found.steps
 
 
-def _people(spec: dict[str, Any], applicant: User, departments: list[int]) -> list[int]:
-    if spec["decider"] == "manager":
-        manager = manager_above(departments, exclude=applicant.id)
-        return [manager] if manager is not None else []
-    query = sa.select(User.id).where(User.role == spec["role"], User.active.is_(True), User.id != applicant.id)
-    if spec.get("scope", "company") == "department":
-        query = query.where(User.department_id.in_(departments))
-    return list(db.session.scalars(query.order_by(User.id)))
+NO_RULE = "No approval rule applies to this request; ask an admin to add one"
+
+
+def _first_manager(managers: dict[int, int], departments: list[int], exclude: int | None) -> int | None:
+    return next((managers[d] for d in departments if managers.get(d) not in (None, exclude)), None)
 
 
 def manager_above(departments: list[int], exclude: int | None = None) -> int | None:
@@ -83,11 +143,11 @@ def manager_above(departments: list[int], exclude: int | None = None) -> int | N
         .join(User, User.id == Department.manager_id)
         .where(Department.id.in_(departments), User.active.is_(True))
     ).all())
-    return next((managers[d] for d in departments if managers.get(d) not in (None, exclude)), None)
+    return _first_manager(managers, departments, exclude)
 
 
-def check_decidable(steps: list[ResolvedStep]) -> None:
-    """Refuse (422) a chain whose steps cannot each get a different person (four eyes)."""
+def undecidable_step(steps: list[ResolvedStep]) -> int | None:
+    """The position of the first step that cannot get a person of its own (four eyes), or None when each can."""
     chosen: dict[int, int] = {}  # person -> step index, a bipartite matching grown one step at a time
 
     def place(index: int, seen: set[int]) -> bool:
@@ -100,13 +160,21 @@ def check_decidable(steps: list[ResolvedStep]) -> None:
                 return True
         return False
 
-    for index, step in enumerate(steps):
-        if not place(index, set()):
-            raise ValidationFailed(
-                f"This request could never be approved: step {index + 1} ({step.label}) has no possible "
-                f"decider (nobody but you and the deciders of other steps)",
-                {"step": index + 1, "role": step.label},
-            )
+    return next((index for index in range(len(steps)) if not place(index, set())), None)
+
+
+def no_decider(number: int, label: str) -> str:
+    """Why a chain could never be approved, for its step `number` (1-based)."""
+    return (f"This request could never be approved: step {number} ({label}) has no possible "
+            f"decider (nobody but you and the deciders of other steps)")
+
+
+def check_decidable(steps: list[ResolvedStep]) -> None:
+    """Refuse (422) a chain whose steps cannot each get a different person (four eyes)."""
+    index = undecidable_step(steps)
+    if index is not None:
+        raise ValidationFailed(no_decider(index + 1, steps[index].label),
+                               {"step": index + 1, "role": steps[index].label})
 
 
 def freeze(req: Request, steps: list[ResolvedStep]) -> None:
