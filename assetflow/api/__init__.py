@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
         preferences,
         reports,
         requests,
+        routing,
         rules,
         users,
         webhooks,
@@ -45,6 +46,6 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                        "description": "The access token from POST /api/auth/login (the refresh token for /refresh)"})
-    for module in (auth, users, preferences, departments, assets, requests, rules, delegations, notifications,
-                   webhooks, email_actions, meta, reports):
+    for module in (auth, users, preferences, departments, assets, requests, rules, routing, delegations,
+                   notifications, webhooks, email_actions, meta, reports):
         api.register_blueprint(module.blp)

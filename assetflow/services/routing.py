@@ -15,14 +15,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import ValidationFailed
+from ..actor import Actor
+from ..errors import Forbidden, ValidationFailed
 from ..events import QueueChanged
 from ..extensions import db
-from ..models import Decision, Delegation, Department, Request, RequestStep, StepDecider, User
+from ..models import Asset, Decision, Delegation, Department, Request, RequestStep, StepDecider, User
 from ..models.base import utcnow
 from ..models.department import path_up
-from ..workflow.rules import Rule, Subject, first_match_index, step_label
-from .rules import current_rules
+from ..models.request import REQUEST_KINDS
+from ..workflow.rules import Rule, Subject, first_match_index, reachable, shadowed, step_label
+from .rules import as_stored, check_departments, current_rules
 
 
 @dataclass
@@ -117,8 +119,11 @@ def route(applicant_id: int | None, department_id: int, kind: str, category: str
     index = first_match_index(rules, Subject(kind, category or "", Decimal(value), frozenset(departments)))
     if index is None:
         return Route(None, None, [])
-    return Route(index, rules[index], [ResolvedStep(spec, directory.people(spec, departments, applicant_id))
-                                       for spec in rules[index]["steps"]])
+    return Route(index, rules[index], _resolved(rules[index], departments, applicant_id, directory))
+
+
+def _resolved(rule: Rule, departments: list[int], exclude: int | None, directory: Directory) -> list[ResolvedStep]:
+    return [ResolvedStep(spec, directory.people(spec, departments, exclude)) for spec in rule["steps"]]
 
 
 def resolve(applicant: User, kind: str, category: str, value: Decimal) -> list[ResolvedStep]:
@@ -191,6 +196,204 @@ def freeze(req: Request, steps: list[ResolvedStep]) -> None:
         ))
         # `active`: resolve() named active people only.
         req.deciders += [StepDecider(step=number, user_id=person, via="rule", active=True) for person in step.people]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Why requests of `kinds` from a department could not be decided today: no rule applies to some of them
+    (`rule` None: another category or a lower value than the rules name), or step `step` (1-based) of the
+    rule at position `rule` has no possible decider."""
+
+    kinds: tuple[str, ...]
+    rule: int | None = None
+    step: int | None = None
+    label: str | None = None
+
+    @property
+    def message(self) -> str:
+        if self.rule is None:
+            return "no rule applies to some of these requests (another category or a lower value)"
+        return f"rule {self.rule + 1}, step {self.step} ({self.label}) has no possible decider"
+
+
+@dataclass(frozen=True)
+class Stuck:
+    """A department whose employees' requests could not all be decided today; `members`: its active users."""
+
+    department: Department
+    members: int
+    gaps: list[Gap]
+
+
+@dataclass(frozen=True)
+class RoutingCheck:
+    """The departments with a problem, and how many were checked."""
+
+    items: list[Stuck]
+    departments_checked: int
+
+
+def routing_check(rules: list[Rule] | None = None, directory: Directory | None = None) -> RoutingCheck:
+    """Every department whose employees' requests could not all be decided today, and why (rules: the saved
+    ones by default).
+
+    One read of the rules and the organisation; then, per department and kind, each rule its requests could
+    reach (workflow.rules.reachable) is resolved as submit resolves it, for an applicant who is none of the
+    deciders, and checked as submit checks it (four eyes). A department's own deciders asking for themselves
+    are not tried: they leave only themselves out.
+    """
+    rules = current_rules() if rules is None else rules
+    directory = directory or Directory.now()
+    members = dict(db.session.execute(sa.select(User.department_id, sa.func.count())
+                                      .where(User.active.is_(True)).group_by(User.department_id)).all())
+    departments = db.session.scalars(sa.select(Department).order_by(Department.id)).all()
+    found = []
+    for department in departments:
+        gaps = _gaps(rules, directory, directory.path(department.id))
+        if gaps:
+            found.append(Stuck(department, members.get(department.id, 0), gaps))
+    return RoutingCheck(found, len(departments))
+
+
+def _gaps(rules: list[Rule], directory: Directory, path: list[int]) -> list[Gap]:
+    failing: dict[int, int | None] = {}  # rule position -> its first undecidable step, for this path
+    kinds_of: dict[tuple[int | None, int | None], list[str]] = {}
+    for kind in REQUEST_KINDS:
+        reached, every_request = reachable(rules, kind, frozenset(path))
+        if not every_request:
+            kinds_of.setdefault((None, None), []).append(kind)
+        for index in reached:
+            if index not in failing:
+                failing[index] = undecidable_step(_resolved(rules[index], path, None, directory))
+            if failing[index] is not None:
+                kinds_of.setdefault((index, failing[index]), []).append(kind)
+    return [Gap(tuple(kinds)) if index is None else
+            Gap(tuple(kinds), index, step + 1, step_label(rules[index]["steps"][step]))
+            for (index, step), kinds in sorted(kinds_of.items(), key=lambda item: (item[0][0] is not None, item[0]))]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Where a request would go if submitted now, and what would stop it; nothing is written.
+
+    `steps`: `{step, decider, role, scope, label, people: [User]}`; `problems`: `{code, message, …}`.
+    """
+
+    rule: dict[str, Any] | None
+    steps: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+    applicant: User | None
+    department: Department
+
+
+def simulate(actor: Actor, ask: dict[str, Any]) -> Simulation:
+    """Route a request as submit would (the same route(), the same four-eyes check), without storing it.
+
+    Admins may ask for anyone, any department, and a draft `rules` list (then also see which of those
+    rules can never match and which steps nobody could decide); anyone else only for themselves, under
+    the saved rules (403).
+    """
+    _may_simulate(actor, ask)
+    applicant = _simulated_applicant(actor, ask)
+    department = _simulated_department(ask, applicant)
+    category, value = _simulated_subject(ask)
+    rules = current_rules() if ask.get("rules") is None else _draft(ask["rules"])
+    directory = Directory.now()
+    found = route(applicant.id if applicant else None, department.id, ask["kind"], category, value, rules, directory)
+    problems = _request_problems(found)
+    if actor.role == "admin":
+        problems += _list_problems(rules, directory)
+    return Simulation(
+        rule=None if found.rule is None else {"index": found.index, "match": found.rule["match"]},
+        steps=_named_steps(found.steps), problems=problems, applicant=applicant, department=department)
+
+
+def _may_simulate(actor: Actor, ask: dict[str, Any]) -> None:
+    if actor.role == "admin":
+        return
+    if ask.get("rules") is not None:
+        raise Forbidden("Only an admin may try draft rules")
+    if ask.get("applicant_id") not in (None, actor.id):
+        raise Forbidden("You may only see where your own request would go")
+    if ask.get("department_id") not in (None, actor.user.department_id):
+        raise Forbidden("You may only see where a request from your own department would go")
+
+
+def _simulated_applicant(actor: Actor, ask: dict[str, Any]) -> User | None:
+    """The applicant named, the caller when none is and no department is, else a newcomer (None)."""
+    if ask.get("applicant_id") is None:
+        return actor.user if ask.get("department_id") is None else None
+    applicant = db.session.get(User, ask["applicant_id"])
+    if applicant is None:
+        raise _invalid("applicant_id", f"No user with id {ask['applicant_id']}")
+    return applicant
+
+
+def _simulated_department(ask: dict[str, Any], applicant: User | None) -> Department:
+    department_id = ask.get("department_id") or applicant.department_id
+    department = db.session.get(Department, department_id)
+    if department is None:
+        raise _invalid("department_id", f"No department with id {department_id}")
+    return department
+
+
+def _simulated_subject(ask: dict[str, Any]) -> tuple[str | None, Decimal]:
+    """The category and value the rules look at: the asset's, as at submit, or those given (value 0 if none)."""
+    if ask.get("asset_id") is None:
+        return ask.get("category"), ask.get("value") or Decimal(0)
+    if ask.get("category") is not None or ask.get("value") is not None:
+        raise _invalid("asset_id", "An asset's own category and value route its request; omit category and value")
+    asset = db.session.get(Asset, ask["asset_id"])
+    if asset is None:
+        raise _invalid("asset_id", f"No asset with id {ask['asset_id']}")
+    return asset.category, asset.value
+
+
+def _draft(rules: list[dict[str, Any]]) -> list[Rule]:
+    """A draft list as saving it would store it, refused (422) as saving would refuse it."""
+    draft = [as_stored(rule) for rule in rules]
+    check_departments(draft, field="rules")
+    return draft
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, {"fields": {field: [message]}})
+
+
+def _request_problems(found: Route) -> list[dict[str, Any]]:
+    """What submit would refuse this request for: no rule, or a step nobody could decide."""
+    if found.rule is None:
+        return [{"code": "no_rule", "message": NO_RULE}]
+    index = undecidable_step(found.steps)
+    if index is None:
+        return []
+    return [{"code": "no_decider", "step": index + 1, "label": found.steps[index].label,
+             "message": no_decider(index + 1, found.steps[index].label)}]
+
+
+def _list_problems(rules: list[Rule], directory: Directory) -> list[dict[str, Any]]:
+    """What is wrong with the list itself: rules that can never match, steps nobody could decide somewhere."""
+    problems = [{"code": "shadowed", "rule": rule, "by": by,
+                 "message": f"Rule {rule + 1} can never match: rule {by + 1} before it takes every request it would"}
+                for rule, by in shadowed(rules, directory.path)]
+    nobody: dict[tuple[int, int, str], list[Department]] = {}
+    for stuck in routing_check(rules, directory).items:
+        for gap in stuck.gaps:
+            if gap.rule is not None:
+                nobody.setdefault((gap.rule, gap.step, gap.label), []).append(stuck.department)
+    return problems + [
+        {"code": "nobody", "rule": rule, "step": step, "label": label, "departments": departments,
+         "message": f"Rule {rule + 1}, step {step} ({label}): nobody could decide it for requests from "
+                    + ", ".join(d.name for d in departments)}
+        for (rule, step, label), departments in sorted(nobody.items())]
+
+
+def _named_steps(steps: list[ResolvedStep]) -> list[dict[str, Any]]:
+    ids = {person for step in steps for person in step.people}
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
+    return [{"step": number, "decider": step.spec["decider"], "role": step.spec.get("role"),
+             "scope": step.spec.get("scope"), "label": step.label, "people": [users[p] for p in step.people]}
+            for number, step in enumerate(steps, start=1)]
 
 
 # A role holds the steps of the roles below it: an approver promoted to admin keeps their queue.
