@@ -593,6 +593,7 @@ export default {
     chartHint: 'switch to the table view for the exact numbers.',
   },
   routing: {
+    sep: ', ', // between the items of a list in a sentence
     labels: { manager: 'the manager', approver: 'an approver', admin: 'an admin' },
     willBeDecided: 'Will be decided by',
     asking: 'Finding out who decides…',
@@ -613,6 +614,7 @@ export default {
     seeRules: 'Open the approval rules',
     chooseDepartment: 'Choose a department',
     tryTitle: 'Try the draft',
+    kind: 'Kind',
     tryIntro:
       'Where a request would go under the rules below as they are now, before saving. Nothing is submitted or saved.',
     value: 'Value',

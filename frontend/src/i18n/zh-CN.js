@@ -584,6 +584,7 @@ export default {
     chartHint: '切换到表格查看准确数字。',
   },
   routing: {
+    sep: '、', // between the items of a list in a sentence
     labels: { manager: '部门经理', approver: '审批人', admin: '管理员' },
     willBeDecided: '将由以下人员审批',
     asking: '正在查找审批人…',
@@ -602,6 +603,7 @@ export default {
     seeRules: '打开审批规则',
     chooseDepartment: '请选择部门',
     tryTitle: '试用草稿',
+    kind: '类型',
     tryIntro: '在保存之前，查看申请在下方当前规则下会交给谁审批。不会提交或保存任何内容。',
     value: '金额',
     category: '类别',
