@@ -23,7 +23,7 @@ from ..models import Asset, Decision, Delegation, Department, Request, RequestSt
 from ..models.base import utcnow
 from ..models.department import path_up
 from ..models.request import REQUEST_KINDS
-from ..workflow.rules import Rule, Subject, first_match_index, reachable, shadowed, step_label
+from ..workflow.rules import Reach, Rule, Subject, first_match_index, shadowed, step_label
 from .rules import as_stored, check_departments, current_rules
 
 
@@ -70,33 +70,39 @@ class Directory:
 
     parents: dict[int, int | None]
     managers: dict[int, int]
-    holders: dict[str, list[tuple[int, int]]]  # role -> [(user id, department id)], by user id
+    holders: dict[str, list[int]]  # role -> its active holders, by user id
+    seats: dict[tuple[str, int], list[int]]  # (role, department) -> its active holders there, by user id
 
     @classmethod
     def now(cls) -> Directory:
         rows = db.session.execute(
             sa.select(Department.id, Department.parent_id, Department.manager_id, User.active)
             .outerjoin(User, User.id == Department.manager_id)).all()
-        holders: dict[str, list[tuple[int, int]]] = {}
+        holders: dict[str, list[int]] = {}
+        seats: dict[tuple[str, int], list[int]] = {}
         for role, user_id, department_id in db.session.execute(
                 sa.select(User.role, User.id, User.department_id)
                 .where(User.active.is_(True), User.role.in_(STEP_ROLES)).order_by(User.id)):
-            holders.setdefault(role, []).append((user_id, department_id))
+            holders.setdefault(role, []).append(user_id)
+            seats.setdefault((role, department_id), []).append(user_id)
         return cls({d: parent for d, parent, _, _ in rows},
-                   {d: manager for d, _, manager, active in rows if manager is not None and active}, holders)
+                   {d: manager for d, _, manager, active in rows if manager is not None and active}, holders, seats)
 
     def path(self, department_id: int) -> list[int]:
         """The department and its ancestors up to the root, nearest first."""
         return path_up(self.parents, department_id)
 
     def people(self, spec: dict[str, Any], departments: list[int], exclude: int | None) -> list[int]:
-        """Who a step names for an applicant of these departments (their path), `exclude` (the applicant) left out."""
+        """Who a step names for an applicant of these departments (their path), by user id; `exclude` (the
+        applicant) left out."""
         if spec["decider"] == "manager":
             manager = _first_manager(self.managers, departments, exclude)
             return [manager] if manager is not None else []
-        inside = set(departments) if spec.get("scope", "company") == "department" else None
-        return [user_id for user_id, department_id in self.holders.get(spec["role"], [])
-                if user_id != exclude and (inside is None or department_id in inside)]
+        if spec.get("scope", "company") == "department":
+            found = sorted(user for d in departments for user in self.seats.get((spec["role"], d), ()))
+        else:
+            found = self.holders.get(spec["role"], [])
+        return [user for user in found if user != exclude]
 
 
 @dataclass(frozen=True)
@@ -247,19 +253,19 @@ def routing_check(rules: list[Rule] | None = None, directory: Directory | None =
     members = dict(db.session.execute(sa.select(User.department_id, sa.func.count())
                                       .where(User.active.is_(True)).group_by(User.department_id)).all())
     departments = db.session.scalars(sa.select(Department).order_by(Department.id)).all()
-    found = []
+    reach, found = Reach(rules), []
     for department in departments:
-        gaps = _gaps(rules, directory, directory.path(department.id))
+        gaps = _gaps(rules, reach, directory, directory.path(department.id))
         if gaps:
             found.append(Stuck(department, members.get(department.id, 0), gaps))
     return RoutingCheck(found, len(departments))
 
 
-def _gaps(rules: list[Rule], directory: Directory, path: list[int]) -> list[Gap]:
+def _gaps(rules: list[Rule], reach: Reach, directory: Directory, path: list[int]) -> list[Gap]:
     failing: dict[int, int | None] = {}  # rule position -> its first undecidable step, for this path
     kinds_of: dict[tuple[int | None, int | None], list[str]] = {}
     for kind in REQUEST_KINDS:
-        reached, every_request = reachable(rules, kind, frozenset(path))
+        reached, every_request = reach.of(kind, frozenset(path))
         if not every_request:
             kinds_of.setdefault((None, None), []).append(kind)
         for index in reached:

@@ -92,23 +92,36 @@ def shadowed(rules: Sequence[Rule], path: Path) -> list[tuple[int, int]]:
 def reachable(rules: Sequence[Rule], kind: str, departments: frozenset[int]) -> tuple[list[int], bool]:
     """The rules a request of `kind` from these departments (an applicant's path) may match, by position,
     and whether every such request matches one of them (else some, of another category or a lower value,
-    match none and are refused).
+    match none and are refused)."""
+    return Reach(rules).of(kind, departments)
+
+
+WHO = ("kinds", "departments")  # the conditions on who asks for what kind
+WHAT = ("categories", "min_value")  # the conditions on what is asked for
+
+
+class Reach:
+    """`reachable` for one rule list, asked for many kinds and departments (the routing check asks for every
+    pair): each rule's conditions are split once into who asks and what is asked for.
 
     A rule whose kinds and departments hold may still be out of reach: an earlier one of those whose
     category and value conditions cover its own takes every request it would.
     """
-    def holds(match: dict[str, Any]) -> bool:
-        return matches({k: v for k, v in match.items() if k in ("kinds", "departments")},
-                       Subject(kind, "", Decimal(0), departments))
 
-    candidates = [(i, {k: v for k, v in rule["match"].items() if k in ("categories", "min_value")})
-                  for i, rule in enumerate(rules) if holds(rule["match"])]
-    open_at = next((n for n, (_, rest) in enumerate(candidates) if not rest), None)
-    if open_at is not None:
-        candidates = candidates[:open_at + 1]  # nothing after a rule that takes every remaining request
-    kept = [i for n, (i, rest) in enumerate(candidates)
-            if not any(covers(earlier, rest, _no_tree) for _, earlier in candidates[:n])]
-    return kept, open_at is not None
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.parts = [({k: v for k, v in rule["match"].items() if k in WHO},
+                       {k: v for k, v in rule["match"].items() if k in WHAT}) for rule in rules]
+
+    def of(self, kind: str, departments: frozenset[int]) -> tuple[list[int], bool]:
+        """The positions of the rules in reach for this kind and path, and whether they take every request."""
+        asker = Subject(kind, "", Decimal(0), departments)  # only the WHO conditions are looked at
+        candidates = [(i, what) for i, (who, what) in enumerate(self.parts) if matches(who, asker)]
+        open_at = next((n for n, (_, what) in enumerate(candidates) if not what), None)
+        if open_at is not None:
+            candidates = candidates[:open_at + 1]  # nothing after a rule that takes every remaining request
+        kept = [i for n, (i, what) in enumerate(candidates)
+                if not any(covers(earlier, what, _no_tree) for _, earlier in candidates[:n])]
+        return kept, open_at is not None
 
 
 def _no_tree(department_id: int) -> Sequence[int]:
