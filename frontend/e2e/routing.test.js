@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { apiAs, startServer } from './server.js'
-import { DESKTOP, PHONE, launchBrowser, login, openPage, screenshot } from './browser.js'
+import { DESKTOP, PHONE, choose, launchBrowser, openAs, screenshot } from './browser.js'
 import { seriousViolations } from './a11y.js'
 import { eventually } from './helpers.js'
 
@@ -60,18 +60,7 @@ after(async () => {
 })
 
 /** A signed-in page in `lang`. */
-async function as(who, lang, viewport = DESKTOP) {
-  const p = await openPage(browser, server.url, viewport)
-  await p.page.addInitScript((l) => localStorage.setItem('assetflow.locale', JSON.stringify(l)), lang)
-  await login(p.page, who)
-  return p
-}
-
-/** Open an Element Plus select and click the visible option with `text`. */
-async function choose(page, select, text) {
-  await page.locator(select).click()
-  await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click()
-}
+const as = (who, lang, viewport = DESKTOP) => openAs(browser, server.url, who, lang, viewport)
 
 /** Whether the element is wholly inside the window. */
 const inView = (locator) =>
