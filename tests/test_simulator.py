@@ -94,8 +94,10 @@ def test_others_than_admins_simulate_only_their_own_request_under_the_saved_rule
         error = assert_refused(client.post(SIMULATE, headers=headers, json={"kind": "acquire", **body}),
                                403, "forbidden")
         assert why in error["message"]
-    # Naming themselves and their own department is allowed.
+    # Naming themselves and their own department is allowed; it is still their own request (they are left out).
     simulate(client, alice, kind="acquire", applicant_id=alice.id, department_id=org["eng"].id)
+    own = simulate(client, org["bob"], kind="acquire", department_id=org["eng"].id)
+    assert own["applicant"]["id"] == org["bob"].id and org["bob"].id not in people_of(own)[0]
     # An approver is no admin either.
     assert_refused(client.post(SIMULATE, headers=org["bob"].headers, json={"kind": "acquire", "rules": draft}),
                    403, "forbidden")

@@ -326,9 +326,10 @@ def _may_simulate(actor: Actor, ask: dict[str, Any]) -> None:
 
 
 def _simulated_applicant(actor: Actor, ask: dict[str, Any]) -> User | None:
-    """The applicant named, the caller when none is and no department is, else a newcomer (None)."""
+    """The applicant named, else the caller; for an admin who names only a department, a newcomer there (None)."""
     if ask.get("applicant_id") is None:
-        return actor.user if ask.get("department_id") is None else None
+        newcomer = actor.role == "admin" and ask.get("department_id") is not None
+        return None if newcomer else actor.user
     applicant = db.session.get(User, ask["applicant_id"])
     if applicant is None:
         raise _invalid("applicant_id", f"No user with id {ask['applicant_id']}")

@@ -117,8 +117,8 @@ class SimulateInputSchema(InputSchema):
     department_id = Id(metadata={"description": "the applicant's department (default: the applicant's own); "
                                                 "others than admins: only their own"})
     applicant_id = Id(metadata={"description": "whose request (left out of every step); default the caller, or, "
-                                               "with `department_id`, a newcomer there; others than admins: "
-                                               "only themselves"})
+                                               "for an admin giving `department_id`, a newcomer there; others "
+                                               "than admins: only themselves"})
     rules = fields.List(fields.Nested(RuleSchema), validate=validate.Length(min=1, max=100), metadata={
         "description": "admins: a draft list, validated as `PUT /api/approval-rules` validates `items`"})
 
