@@ -81,6 +81,9 @@ WRITE_BUDGETS = {
     "preferences": "30 per minute",
     "notifications": "300 per minute",
     "uploads": "60 per minute",
+    # Not a write, but each one resolves a whole rule list (a draft's routing check runs over every
+    # department): counted like one, so a form typing into it cannot be turned into a load loop.
+    "simulations": "120 per minute",
 }
 
 
@@ -193,6 +196,7 @@ class Config:
     PREFERENCES_RATE_LIMIT = os.environ.get("PREFERENCES_RATE_LIMIT", WRITE_BUDGETS["preferences"])
     NOTIFICATIONS_RATE_LIMIT = os.environ.get("NOTIFICATIONS_RATE_LIMIT", WRITE_BUDGETS["notifications"])
     UPLOADS_RATE_LIMIT = os.environ.get("UPLOADS_RATE_LIMIT", WRITE_BUDGETS["uploads"])
+    SIMULATIONS_RATE_LIMIT = os.environ.get("SIMULATIONS_RATE_LIMIT", WRITE_BUDGETS["simulations"])
     REPLAY_LIMIT = 500
     # The outbox worker (e-mail, webhooks): how often an idle server process looks for due messages
     # (0: never), how many it claims at once, how long a claim lasts before another process may retry

@@ -1,4 +1,4 @@
-"""Command line: seed-demo and create-user (db upgrade comes from Flask-Migrate)."""
+"""Command line: seed-demo, create-user, routing-check and the chores (db upgrade comes from Flask-Migrate)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from .errors import AppError
 from .extensions import db
 from .models import ROOT_DEPARTMENT_ID, ApprovalRule, Asset, Department, User
-from .services import sessions, sso, timers, users
+from .services import routing, sessions, sso, timers, users
 from .services.rules import current_rules
 from .services.transaction import committing
 from .services.users import create_user
@@ -239,6 +239,21 @@ def sso_link_command(username: str, subject: str, issuer: str | None) -> None:
     click.echo(f"linked {identity.user.username} to {identity.issuer} sub {identity.subject}")
 
 
+@click.command("routing-check")
+def routing_check_command() -> None:
+    """List the departments whose employees' requests could not be decided today, and why; exit 1 if any."""
+    check = routing.routing_check()
+    for stuck in check.items:
+        department = stuck.department
+        click.echo(f"{department.code} {department.name} ({stuck.members} active users):")
+        for gap in stuck.gaps:
+            click.echo(f"  {', '.join(gap.kinds)}: {gap.message}")
+    if check.items:
+        raise click.ClickException(f"routing-check: {len(check.items)} of {check.departments_checked} departments "
+                                   f"have requests that could not be decided")
+    click.echo(f"routing-check: every request of the {check.departments_checked} departments can be decided")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(seed_demo_command)
@@ -249,3 +264,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(activate_user_command)
     app.cli.add_command(break_glass_command)
     app.cli.add_command(sso_link_command)
+    app.cli.add_command(routing_check_command)

@@ -103,6 +103,11 @@ def _notifications(client, people):
     return lambda: client.post(f"/api/notifications/{unread.pop()}/read", headers=people["bob"].headers)
 
 
+def _simulations(client, people):
+    return lambda: client.post("/api/approval-rules/simulate", headers=people["alice"].headers,
+                               json={"kind": "acquire", "value": "10"})
+
+
 FAMILIES: dict[str, tuple[Callable, Callable[[dict], object]]] = {
     "comments": (_comments, lambda people: (count(RequestEvent), count(Notification))),
     "submits": (_submits, lambda people: count(Request)),
@@ -116,6 +121,8 @@ FAMILIES: dict[str, tuple[Callable, Callable[[dict], object]]] = {
     "preferences": (_preferences, lambda people: db.session.get(User, people["bob"].user.id).email_mode),
     "notifications": (_notifications, lambda people: db.session.scalar(sa.select(sa.func.count()).where(
         Notification.user_id == people["bob"].user.id, Notification.read_at.is_(None)))),
+    # Writes nothing: what is checked is that the 429 comes, and still nothing changed.
+    "simulations": (_simulations, lambda people: (count(Request), count(ApprovalRuleChange))),
 }
 
 

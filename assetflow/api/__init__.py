@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
         preferences,
         reports,
         requests,
+        routing,
         rules,
         sso,
         users,
@@ -47,6 +48,6 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                        "description": "The access token from POST /api/auth/login (the refresh token for /refresh)"})
-    for module in (auth, sso, users, preferences, departments, assets, requests, attachments, rules, delegations,
-                   notifications, webhooks, email_actions, meta, reports):
+    for module in (auth, sso, users, preferences, departments, assets, requests, attachments, rules, routing,
+                   delegations, notifications, webhooks, email_actions, meta, reports):
         api.register_blueprint(module.blp)

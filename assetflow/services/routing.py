@@ -16,14 +16,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import ValidationFailed
+from ..actor import Actor
+from ..errors import Forbidden, ValidationFailed
 from ..events import QueueChanged
 from ..extensions import db
-from ..models import Decision, Delegation, Department, Request, RequestStep, StepDecider, User
+from ..models import Asset, Decision, Delegation, Department, Request, RequestStep, StepDecider, User
 from ..models.base import utcnow
 from ..models.department import path_up
-from ..workflow.rules import Rule, Subject, first_match, step_label
-from .rules import current_rules
+from ..models.request import REQUEST_KINDS
+from ..workflow.rules import Reach, Rule, Subject, first_match_index, shadowed, step_label
+from .rules import as_stored, check_departments, current_rules
 
 
 @dataclass
@@ -57,47 +59,114 @@ def descendants(department_id: int) -> list[int]:
     return found
 
 
-def _subject(kind: str, category: str | None, value: Decimal | None, department_id: int) -> Subject:
-    return Subject(kind, category or "", Decimal(value or 0), frozenset(ancestry(department_id)))
+# The roles a step may ask for: every role above an employee's (ROLE_RANK, below).
+STEP_ROLES = ("approver", "admin")
 
 
-def rule_for(applicant: User, kind: str, category: str | None, value: Decimal | None,
-             department_id: int | None = None) -> Rule | None:
-    """The rule that routes such a request now (the first that matches), or None.
+@dataclass(frozen=True)
+class Directory:
+    """Everyone a rule could name today, read once in two queries: the department tree, each department's
+    active manager, and the active holders of the roles a step may ask for. Submit reads it for one
+    request, the routing check for every department."""
 
-    `department_id`: the department it is routed for (default the applicant's now; a request routed again
-    keeps the one it was submitted from)."""
-    department_id = applicant.department_id if department_id is None else department_id
-    return first_match(current_rules(), _subject(kind, category, value, department_id))
+    parents: dict[int, int | None]
+    managers: dict[int, int]
+    holders: dict[str, list[int]]  # role -> its active holders, by user id
+    seats: dict[tuple[str, int], list[int]]  # (role, department) -> its active holders there, by user id
+
+    @classmethod
+    def now(cls) -> Directory:
+        rows = db.session.execute(
+            sa.select(Department.id, Department.parent_id, Department.manager_id, User.active)
+            .outerjoin(User, User.id == Department.manager_id)).all()
+        holders: dict[str, list[int]] = {}
+        seats: dict[tuple[str, int], list[int]] = {}
+        for role, user_id, department_id in db.session.execute(
+                sa.select(User.role, User.id, User.department_id)
+                .where(User.active.is_(True), User.role.in_(STEP_ROLES)).order_by(User.id)):
+            holders.setdefault(role, []).append(user_id)
+            seats.setdefault((role, department_id), []).append(user_id)
+        return cls({d: parent for d, parent, _, _ in rows},
+                   {d: manager for d, _, manager, active in rows if manager is not None and active}, holders, seats)
+
+    def path(self, department_id: int) -> list[int]:
+        """The department and its ancestors up to the root, nearest first."""
+        return path_up(self.parents, department_id)
+
+    def people(self, spec: dict[str, Any], departments: list[int], exclude: int | None) -> list[int]:
+        """Who a step names for an applicant of these departments (their path), by user id; `exclude` (the
+        applicant) left out."""
+        if spec["decider"] == "manager":
+            manager = _first_manager(self.managers, departments, exclude)
+            return [manager] if manager is not None else []
+        if spec.get("scope", "company") == "department":
+            found = sorted(user for d in departments for user in self.seats.get((spec["role"], d), ()))
+        else:
+            found = self.holders.get(spec["role"], [])
+        return [user for user in found if user != exclude]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a request would go: the matching rule's position and the rule (None when none applies), and
+    each of its steps with the people it names."""
+
+    index: int | None
+    rule: Rule | None
+    steps: list[ResolvedStep]
+
+
+def route(applicant_id: int | None, department_id: int, kind: str, category: str | None, value: Decimal,
+          rules: list[Rule] | None = None, directory: Directory | None = None) -> Route:
+    """The rule (of `rules`, the saved ones by default) a request would match and each step's people;
+    `applicant_id` is left out of every step (None: an applicant who is none of the deciders)."""
+    directory = directory or Directory.now()
+    rules = current_rules() if rules is None else rules
+    departments = directory.path(department_id)
+    index = first_match_index(rules, Subject(kind, category or "", Decimal(value), frozenset(departments)))
+    if index is None:
+        return Route(None, None, [])
+    return Route(index, rules[index], _resolved(rules[index], departments, applicant_id, directory))
+
+
+def _resolved(rule: Rule, departments: list[int], exclude: int | None, directory: Directory) -> list[ResolvedStep]:
+    return [ResolvedStep(spec, directory.people(spec, departments, exclude)) for spec in rule["steps"]]
 
 
 def resolve(applicant: User, kind: str, category: str, value: Decimal,
             department_id: int | None = None) -> list[ResolvedStep]:
-    """The chain the first matching rule gives this request, each step with its deciders."""
+    """The chain the first matching rule gives this request, each step with its deciders.
+
+    `department_id`: the department it is routed for (default the applicant's now; a request routed again
+    keeps the one it was submitted from)."""
     department_id = applicant.department_id if department_id is None else department_id
-    departments = ancestry(department_id)
-    rule = rule_for(applicant, kind, category, value, department_id)
-    if rule is None:
-        raise ValidationFailed("No approval rule applies to this request; ask an admin to add one",
-                               {"kind": kind, "department_id": department_id})
-    return [ResolvedStep(spec, _people(spec, applicant, departments)) for spec in rule["steps"]]
+    found = route(applicant.id, department_id, kind, category, value)
+    if found.rule is None:
+        raise ValidationFailed(NO_RULE, {"kind": kind, "department_id": department_id})
+    return found.steps
 
 
 def matching_rule(kind: str, category: str | None, value: Decimal | None, department_id: int) -> int | None:
     """The position of the rule that routes such a request under today's rules (None: no rule does)."""
+    return first_match_index(current_rules(), _subject(kind, category, value, department_id))
+
+
+def rule_for(applicant: User, kind: str, category: str | None, value: Decimal | None) -> Rule | None:
+    """The rule that routes such a request by this applicant now (the first that matches), or None."""
     rules = current_rules()
-    rule = first_match(rules, _subject(kind, category, value, department_id))
-    return None if rule is None else rules.index(rule)
+    index = first_match_index(rules, _subject(kind, category, value, applicant.department_id))
+    return None if index is None else rules[index]
 
 
-def _people(spec: dict[str, Any], applicant: User, departments: list[int]) -> list[int]:
-    if spec["decider"] == "manager":
-        manager = manager_above(departments, exclude=applicant.id)
-        return [manager] if manager is not None else []
-    query = sa.select(User.id).where(User.role == spec["role"], User.active.is_(True), User.id != applicant.id)
-    if spec.get("scope", "company") == "department":
-        query = query.where(User.department_id.in_(departments))
-    return list(db.session.scalars(query.order_by(User.id)))
+def _subject(kind: str, category: str | None, value: Decimal | None, department_id: int) -> Subject:
+    return Subject(kind, category or "", Decimal(value or 0), frozenset(ancestry(department_id)))
+
+
+NO_RULE = "No approval rule applies to this request; ask an admin to add one"
+
+
+def _first_manager(managers: dict[int, int], departments: list[int], exclude: int | None) -> int | None:
+    return next((managers[d] for d in departments if managers.get(d) not in (None, exclude)), None)
 
 
 def manager_above(departments: list[int], exclude: int | None = None) -> int | None:
@@ -107,11 +176,11 @@ def manager_above(departments: list[int], exclude: int | None = None) -> int | N
         .join(User, User.id == Department.manager_id)
         .where(Department.id.in_(departments), User.active.is_(True))
     ).all())
-    return next((managers[d] for d in departments if managers.get(d) not in (None, exclude)), None)
+    return _first_manager(managers, departments, exclude)
 
 
-def check_decidable(steps: list[ResolvedStep]) -> None:
-    """Refuse (422) a chain whose steps cannot each get a different person (four eyes)."""
+def undecidable_step(steps: list[ResolvedStep]) -> int | None:
+    """The position of the first step that cannot get a person of its own (four eyes), or None when each can."""
     chosen: dict[int, int] = {}  # person -> step index, a bipartite matching grown one step at a time
 
     def place(index: int, seen: set[int]) -> bool:
@@ -124,13 +193,21 @@ def check_decidable(steps: list[ResolvedStep]) -> None:
                 return True
         return False
 
-    for index, step in enumerate(steps):
-        if not place(index, set()):
-            raise ValidationFailed(
-                f"This request could never be approved: step {index + 1} ({step.label}) has no possible "
-                f"decider (nobody but you and the deciders of other steps)",
-                {"step": index + 1, "role": step.label},
-            )
+    return next((index for index in range(len(steps)) if not place(index, set())), None)
+
+
+def no_decider(number: int, label: str) -> str:
+    """Why a chain could never be approved, for its step `number` (1-based)."""
+    return (f"This request could never be approved: step {number} ({label}) has no possible "
+            f"decider (nobody but you and the deciders of other steps)")
+
+
+def check_decidable(steps: list[ResolvedStep]) -> None:
+    """Refuse (422) a chain whose steps cannot each get a different person (four eyes)."""
+    index = undecidable_step(steps)
+    if index is not None:
+        raise ValidationFailed(no_decider(index + 1, steps[index].label),
+                               {"step": index + 1, "role": steps[index].label})
 
 
 def freeze(req: Request, steps: list[ResolvedStep]) -> None:
@@ -169,6 +246,205 @@ def recheck(req: Request) -> None:
     people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({d.user_id for d in named})))}
     for row in named:
         row.entitled = entitled(people[row.user_id], steps[row.step], row.via, req.department_id, org)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Why requests of `kinds` from a department could not be decided today: no rule applies to some of them
+    (`rule` None: another category or a lower value than the rules name), or step `step` (1-based) of the
+    rule at position `rule` has no possible decider."""
+
+    kinds: tuple[str, ...]
+    rule: int | None = None
+    step: int | None = None
+    label: str | None = None
+
+    @property
+    def message(self) -> str:
+        if self.rule is None:
+            return "no rule applies to some of these requests (another category or a lower value)"
+        return f"rule {self.rule + 1}, step {self.step} ({self.label}) has no possible decider"
+
+
+@dataclass(frozen=True)
+class Stuck:
+    """A department whose employees' requests could not all be decided today; `members`: its active users."""
+
+    department: Department
+    members: int
+    gaps: list[Gap]
+
+
+@dataclass(frozen=True)
+class RoutingCheck:
+    """The departments with a problem, and how many were checked."""
+
+    items: list[Stuck]
+    departments_checked: int
+
+
+def routing_check(rules: list[Rule] | None = None, directory: Directory | None = None) -> RoutingCheck:
+    """Every department whose employees' requests could not all be decided today, and why (rules: the saved
+    ones by default).
+
+    One read of the rules and the organisation; then, per department and kind, each rule its requests could
+    reach (workflow.rules.reachable) is resolved as submit resolves it, for an applicant who is none of the
+    deciders, and checked as submit checks it (four eyes). A department's own deciders asking for themselves
+    are not tried: they leave only themselves out.
+    """
+    rules = current_rules() if rules is None else rules
+    directory = directory or Directory.now()
+    members = dict(db.session.execute(sa.select(User.department_id, sa.func.count())
+                                      .where(User.active.is_(True)).group_by(User.department_id)).all())
+    departments = db.session.scalars(sa.select(Department).order_by(Department.id)).all()
+    reach, found = Reach(rules), []
+    for department in departments:
+        gaps = _gaps(rules, reach, directory, directory.path(department.id))
+        if gaps:
+            found.append(Stuck(department, members.get(department.id, 0), gaps))
+    return RoutingCheck(found, len(departments))
+
+
+def _gaps(rules: list[Rule], reach: Reach, directory: Directory, path: list[int]) -> list[Gap]:
+    failing: dict[int, int | None] = {}  # rule position -> its first undecidable step, for this path
+    kinds_of: dict[tuple[int | None, int | None], list[str]] = {}
+    for kind in REQUEST_KINDS:
+        reached, every_request = reach.of(kind, frozenset(path))
+        if not every_request:
+            kinds_of.setdefault((None, None), []).append(kind)
+        for index in reached:
+            if index not in failing:
+                failing[index] = undecidable_step(_resolved(rules[index], path, None, directory))
+            if failing[index] is not None:
+                kinds_of.setdefault((index, failing[index]), []).append(kind)
+    return [Gap(tuple(kinds)) if index is None else
+            Gap(tuple(kinds), index, step + 1, step_label(rules[index]["steps"][step]))
+            for (index, step), kinds in sorted(kinds_of.items(), key=lambda item: (item[0][0] is not None, item[0]))]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Where a request would go if submitted now, and what would stop it; nothing is written.
+
+    `steps`: `{step, decider, role, scope, label, people: [User]}`; `problems`: `{code, message, …}`.
+    """
+
+    rule: dict[str, Any] | None
+    steps: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+    applicant: User | None
+    department: Department
+
+
+def simulate(actor: Actor, ask: dict[str, Any]) -> Simulation:
+    """Route a request as submit would (the same route(), the same four-eyes check), without storing it.
+
+    Admins may ask for anyone, any department, and a draft `rules` list (then also see which of those
+    rules can never match and which steps nobody could decide); anyone else only for themselves, under
+    the saved rules (403).
+    """
+    _may_simulate(actor, ask)
+    applicant = _simulated_applicant(actor, ask)
+    department = _simulated_department(ask, applicant)
+    category, value = _simulated_subject(ask)
+    rules = current_rules() if ask.get("rules") is None else _draft(ask["rules"])
+    directory = Directory.now()
+    found = route(applicant.id if applicant else None, department.id, ask["kind"], category, value, rules, directory)
+    problems = _request_problems(found)
+    if actor.role == "admin":
+        problems += _list_problems(rules, directory)
+    return Simulation(
+        rule=None if found.rule is None else {"index": found.index, "match": found.rule["match"]},
+        steps=_named_steps(found.steps), problems=problems, applicant=applicant, department=department)
+
+
+def _may_simulate(actor: Actor, ask: dict[str, Any]) -> None:
+    if actor.role == "admin":
+        return
+    if ask.get("rules") is not None:
+        raise Forbidden("Only an admin may try draft rules")
+    if ask.get("applicant_id") not in (None, actor.id):
+        raise Forbidden("You may only see where your own request would go")
+    if ask.get("department_id") not in (None, actor.user.department_id):
+        raise Forbidden("You may only see where a request from your own department would go")
+
+
+def _simulated_applicant(actor: Actor, ask: dict[str, Any]) -> User | None:
+    """The applicant named, else the caller; for an admin who names only a department, a newcomer there (None)."""
+    if ask.get("applicant_id") is None:
+        newcomer = actor.role == "admin" and ask.get("department_id") is not None
+        return None if newcomer else actor.user
+    applicant = db.session.get(User, ask["applicant_id"])
+    if applicant is None:
+        raise _invalid("applicant_id", f"No user with id {ask['applicant_id']}")
+    return applicant
+
+
+def _simulated_department(ask: dict[str, Any], applicant: User | None) -> Department:
+    department_id = ask.get("department_id") or applicant.department_id
+    department = db.session.get(Department, department_id)
+    if department is None:
+        raise _invalid("department_id", f"No department with id {department_id}")
+    return department
+
+
+def _simulated_subject(ask: dict[str, Any]) -> tuple[str | None, Decimal]:
+    """The category and value the rules look at: the asset's, as at submit, or those given (value 0 if none)."""
+    if ask.get("asset_id") is None:
+        return ask.get("category"), ask.get("value") or Decimal(0)
+    if ask.get("category") is not None or ask.get("value") is not None:
+        raise _invalid("asset_id", "An asset's own category and value route its request; omit category and value")
+    asset = db.session.get(Asset, ask["asset_id"])
+    if asset is None:
+        raise _invalid("asset_id", f"No asset with id {ask['asset_id']}")
+    return asset.category, asset.value
+
+
+def _draft(rules: list[dict[str, Any]]) -> list[Rule]:
+    """A draft list as saving it would store it, refused (422) as saving would refuse it."""
+    draft = [as_stored(rule) for rule in rules]
+    check_departments(draft, field="rules")
+    return draft
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, {"fields": {field: [message]}})
+
+
+def _request_problems(found: Route) -> list[dict[str, Any]]:
+    """What submit would refuse this request for: no rule, or a step nobody could decide."""
+    if found.rule is None:
+        return [{"code": "no_rule", "message": NO_RULE}]
+    index = undecidable_step(found.steps)
+    if index is None:
+        return []
+    return [{"code": "no_decider", "step": index + 1, "label": found.steps[index].label,
+             "message": no_decider(index + 1, found.steps[index].label)}]
+
+
+def _list_problems(rules: list[Rule], directory: Directory) -> list[dict[str, Any]]:
+    """What is wrong with the list itself: rules that can never match, steps nobody could decide somewhere."""
+    problems = [{"code": "shadowed", "rule": rule, "by": by,
+                 "message": f"Rule {rule + 1} can never match: rule {by + 1} before it takes every request it would"}
+                for rule, by in shadowed(rules, directory.path)]
+    nobody: dict[tuple[int, int, str], list[Department]] = {}
+    for stuck in routing_check(rules, directory).items:
+        for gap in stuck.gaps:
+            if gap.rule is not None:
+                nobody.setdefault((gap.rule, gap.step, gap.label), []).append(stuck.department)
+    return problems + [
+        {"code": "nobody", "rule": rule, "step": step, "label": label, "departments": departments,
+         "message": f"Rule {rule + 1}, step {step} ({label}): nobody could decide it for requests from "
+                    + ", ".join(d.name for d in departments)}
+        for (rule, step, label), departments in sorted(nobody.items())]
+
+
+def _named_steps(steps: list[ResolvedStep]) -> list[dict[str, Any]]:
+    ids = {person for step in steps for person in step.people}
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
+    return [{"step": number, "decider": step.spec["decider"], "role": step.spec.get("role"),
+             "scope": step.spec.get("scope"), "label": step.label, "people": [users[p] for p in step.people]}
+            for number, step in enumerate(steps, start=1)]
 
 
 # A role holds the steps of the roles below it: an approver promoted to admin keeps their queue.

@@ -53,7 +53,7 @@ def changes_page(page: int, per_page: int) -> tuple[list[ApprovalRuleChange], in
     return list(db.session.scalars(query)), total
 
 
-def _stored(rule: dict[str, Any]) -> Rule:
+def as_stored(rule: dict[str, Any]) -> Rule:
     """A validated rule as stored: no null fields, money as a string, a role step's scope spelled out."""
     match = {key: str(value) if isinstance(value, Decimal) else value
              for key, value in rule.get("match", {}).items() if value is not None}
@@ -66,10 +66,11 @@ def _stored(rule: dict[str, Any]) -> Rule:
     return {"match": match, "steps": steps, **({"attachments": "required"} if rule.get("attachments") else {})}
 
 
-def _check_departments(rules: list[Rule]) -> None:
+def check_departments(rules: list[Rule], field: str = "items") -> None:
+    """Refuse (422) rules that name a department that does not exist, keyed `<field>.<i>.match.departments`."""
     named = {d for rule in rules for d in rule["match"].get("departments", [])}
     known = set(db.session.scalars(sa.select(Department.id).where(Department.id.in_(named)))) if named else set()
-    fields = {f"items.{i}.match.departments": [f"No department with id {d}" for d in rule["match"]["departments"]
+    fields = {f"{field}.{i}.match.departments": [f"No department with id {d}" for d in rule["match"]["departments"]
                                                if d not in known]
               for i, rule in enumerate(rules) if set(rule["match"].get("departments", [])) - known}
     if fields:
@@ -88,8 +89,8 @@ def replace(actor: User, rules: list[dict[str, Any]]) -> RuleList:
     that it deleted every row it read and that no other change was committed since it read them;
     when both start from an empty table, the unique position refuses the second set of rows.
     """
-    after = [_stored(rule) for rule in rules]
-    _check_departments(after)
+    after = [as_stored(rule) for rule in rules]
+    check_departments(after)
     read = list(db.session.scalars(sa.select(ApprovalRule.id)))
     last_change = db.session.scalar(sa.select(sa.func.max(ApprovalRuleChange.id))) or 0
     before = current_rules()

@@ -56,6 +56,20 @@ export async function login(page, username) {
   await page.locator('[data-test=connection][data-status=live]').waitFor()
 }
 
+/** A page signed in as `username`, in `lang` (the SPA's stored locale), at `viewport`. */
+export async function openAs(browser, baseURL, username, lang, viewport = DESKTOP) {
+  const opened = await openPage(browser, baseURL, viewport)
+  await opened.page.addInitScript((l) => localStorage.setItem('assetflow.locale', JSON.stringify(l)), lang)
+  await login(opened.page, username)
+  return opened
+}
+
+/** Open an Element Plus select and click the visible option with `text`. */
+export async function choose(page, select, text) {
+  await page.locator(select).click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click()
+}
+
 /** Sign in with the keyboard alone: the username field has focus on arrival, Tab leads to the password. */
 export async function loginByKeyboard(page, username) {
   await page.goto('/login')

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { apiAs, startServer } from './server.js'
-import { launchBrowser, login, openPage, screenshot } from './browser.js'
+import { choose, launchBrowser, openAs, openPage, screenshot } from './browser.js'
 import { freeAsset } from './helpers.js'
 
 let server
@@ -34,18 +34,7 @@ after(async () => {
 })
 
 /** A signed-in page in `lang`. */
-async function as(who, lang) {
-  const p = await openPage(browser, server.url)
-  await p.page.addInitScript((l) => localStorage.setItem('assetflow.locale', JSON.stringify(l)), lang)
-  await login(p.page, who)
-  return p
-}
-
-/** Open an Element Plus select and click the visible option with `text`. */
-async function choose(page, select, text) {
-  await page.locator(select).click()
-  await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click()
-}
+const as = (who, lang) => openAs(browser, server.url, who, lang)
 
 const confirmBox = (page) => page.locator('.el-message-box .el-message-box__btns .el-button--primary').click()
 

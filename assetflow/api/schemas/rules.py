@@ -8,7 +8,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ...models.request import REQUEST_KINDS
-from .fields import Id, InputSchema, Money, PageArgs, PersonSchema
+from .departments import DepartmentShortSchema
+from .fields import CURRENCY, Id, InputSchema, Money, PageArgs, PersonSchema
 
 RULE_ROLES = ("approver", "admin")
 MAX_HOURS = 8760  # a year
@@ -107,3 +108,61 @@ class RuleChangeSchema(Schema):
 
 class RuleChangeQuerySchema(PageArgs):
     pass
+
+
+class SimulateInputSchema(InputSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(REQUEST_KINDS))
+    value = Money()  # what the rules' `min_value` compares; 0 when neither it nor `asset_id` is given
+    currency = fields.String(validate=CURRENCY, metadata={"description": "accepted, not routed by: no rule "
+                                                                         "condition looks at the currency"})
+    category = fields.String(validate=validate.Length(min=1, max=64))
+    asset_id = Id(metadata={"description": "route by this asset's category and value, as submit does "
+                                           "(then omit `category` and `value`)"})
+    department_id = Id(metadata={"description": "the applicant's department (default: the applicant's own); "
+                                                "others than admins: only their own"})
+    applicant_id = Id(metadata={"description": "whose request (left out of every step); default the caller, or, "
+                                               "for an admin giving `department_id`, a newcomer there; others "
+                                               "than admins: only themselves"})
+    rules = fields.List(fields.Nested(RuleSchema), validate=validate.Length(min=1, max=100), metadata={
+        "description": "admins: a draft list, validated as `PUT /api/approval-rules` validates `items`"})
+
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        """Errors keyed by path (`rules.1.steps.0.role`), as the save's are."""
+        raise ValidationError(flat_errors(error.messages))
+
+
+class MatchedRuleSchema(Schema):
+    index = fields.Integer(metadata={"description": "the rule's position in the list, from 0"})
+    match = fields.Dict()
+
+
+class SimulatedStepSchema(Schema):
+    step = fields.Integer()
+    decider = fields.String()
+    role = fields.String(allow_none=True)
+    scope = fields.String(allow_none=True)
+    label = fields.String(metadata={"description": "the role, or `manager`"})
+    people = fields.List(fields.Nested(PersonSchema), metadata={
+        "description": "who would be named for the step (the applicant left out); empty: nobody"})
+
+
+class ProblemSchema(Schema):
+    code = fields.String(metadata={"description": "`no_rule`, `no_decider` (this request); admins also "
+                                                  "`shadowed` and `nobody` (the list)"})
+    message = fields.String()
+    step = fields.Integer(metadata={"description": "`no_decider`, `nobody`: the step, from 1"})
+    label = fields.String(metadata={"description": "`no_decider`, `nobody`: the step's role or `manager`"})
+    rule = fields.Integer(metadata={"description": "`shadowed`, `nobody`: the rule's position, from 0"})
+    by = fields.Integer(metadata={"description": "`shadowed`: the earlier rule that takes its requests"})
+    departments = fields.List(fields.Nested(DepartmentShortSchema), metadata={
+        "description": "`nobody`: the departments whose requests it would stop"})
+
+
+class SimulationSchema(Schema):
+    rule = fields.Nested(MatchedRuleSchema, allow_none=True, metadata={"description": "null: no rule applies"})
+    steps = fields.List(fields.Nested(SimulatedStepSchema))
+    problems = fields.List(fields.Nested(ProblemSchema), metadata={
+        "description": "empty: submit would route it to these people"})
+    applicant = fields.Nested(PersonSchema, allow_none=True, metadata={
+        "description": "null: a newcomer of `department`, who decides nothing"})
+    department = fields.Nested(DepartmentShortSchema)

@@ -15,9 +15,11 @@ export const MAX_STEPS = 10
 
 const text = (v) => (v === null || v === undefined ? '' : String(v))
 
-/** A new step: an approver of the applicant's department. */
-export function newStep() {
-  return {
+const TIMERS = ['remind_after_hours', 'escalate_after_hours', 'escalate_to']
+
+/** A new step: an approver of the applicant's department, with the timers of `neighbour` (a step) if given. */
+export function newStep(neighbour) {
+  const step = {
     decider: 'role',
     role: 'approver',
     scope: 'department',
@@ -25,13 +27,16 @@ export function newStep() {
     escalate_after_hours: '',
     escalate_to: '',
   }
+  for (const key of TIMERS) if (neighbour) step[key] = neighbour[key] ?? ''
+  return step
 }
 
-/** A new rule: matches everything, one step, files optional. */
-export function newRule() {
+/** A new rule: matches everything, one step with the timers of the first step of `above` (a rule) if given,
+ * files optional. */
+export function newRule(above) {
   return {
     match: { kinds: [], categories: [], departments: [], min_value: '' },
-    steps: [newStep()],
+    steps: [newStep(above?.steps[0])],
     filesRequired: false,
   }
 }
@@ -139,4 +144,27 @@ export function fieldFor(key, keys) {
     parts.pop()
   }
   return keys.has(key) ? key : null
+}
+
+/**
+ * The simulator's body for the editor's "try the draft" (POST /api/approval-rules/simulate), or null while
+ * the draft has errors the form shows (the server would refuse it) or there is no rule yet.
+ */
+export function trialBody(trial, drafts, errors) {
+  if (!drafts.length || Object.keys(errors).length || !trial.kind) return null
+  const body = { kind: trial.kind, rules: drafts.map(toPayload) }
+  const value = text(trial.value).trim()
+  if (value && MONEY.test(value)) body.value = value
+  if (text(trial.category).trim()) body.category = text(trial.category).trim()
+  for (const key of ['department_id', 'applicant_id']) if (trial[key]) body[key] = trial[key]
+  return body
+}
+
+/** The simulator's problems with the list itself (`shadowed`, `nobody`), by the rule they are about. */
+export function problemsByRule(problems) {
+  const byRule = {}
+  for (const p of problems || []) {
+    if (p.code === 'shadowed' || p.code === 'nobody') (byRule[p.rule] ||= []).push(p)
+  }
+  return byRule
 }

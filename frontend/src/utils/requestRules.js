@@ -158,3 +158,17 @@ export function editPayload(form, original) {
   }
   return body
 }
+
+/**
+ * The rule simulator's body for this form (POST /api/approval-rules/simulate), or null until the fields the
+ * rules route by are there: the asset (its category and value route it), or a valid value (and the category)
+ * of a request for a new asset.
+ */
+export function simulateBody(form, rules) {
+  const spec = specOf(rules, form.kind)
+  if (!spec) return null
+  if (spec.takes_asset) return form.asset_id ? { kind: form.kind, asset_id: form.asset_id } : null
+  const value = String(form.value ?? '').trim()
+  if (!MONEY.test(value)) return null
+  return blank(form.category) ? { kind: form.kind, value } : { kind: form.kind, value, category: form.category.trim() }
+}

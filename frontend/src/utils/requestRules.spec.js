@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assetSearchFor, emptyForm, kindsFor, mayAsk, toPayload, validateRequest } from './requestRules'
+import { assetSearchFor, emptyForm, kindsFor, mayAsk, simulateBody, toPayload, validateRequest } from './requestRules'
 import { rulesFrom } from '@/stores/meta'
 import META from '@/testing/meta.json'
 
@@ -160,5 +160,24 @@ describe('who may ask, from the kind specs', () => {
       asset_id: 5,
       due: 'Friday',
     })
+  })
+})
+
+describe('what the form asks the rule simulator', () => {
+  it('waits for the asset, then routes by it alone', () => {
+    const form = emptyForm(rules, 'assign')
+    expect(simulateBody(form, rules)).toBeNull()
+    form.asset_id = 5
+    expect(simulateBody(form, rules)).toEqual({ kind: 'assign', asset_id: 5 })
+  })
+
+  it('for a new asset waits for a valid value, and sends the category once there is one', () => {
+    const form = emptyForm(rules, 'acquire')
+    form.value = '12.'
+    expect(simulateBody(form, rules)).toBeNull()
+    form.value = ' 1200.50 '
+    expect(simulateBody(form, rules)).toEqual({ kind: 'acquire', value: '1200.50' })
+    form.category = ' Laptop '
+    expect(simulateBody(form, rules)).toEqual({ kind: 'acquire', value: '1200.50', category: 'Laptop' })
   })
 })

@@ -33,6 +33,21 @@ const DAVE = {
   active: true,
   department: { id: 2, name: 'Sales' },
 }
+const SIMULATION = {
+  rule: { index: 1, match: {} },
+  steps: [{ step: 1, decider: 'role', role: 'approver', scope: 'company', label: 'approver', people: [] }],
+  problems: [],
+  applicant: null,
+  department: { id: 2, name: 'Sales' },
+}
+const STUCK = {
+  department: { id: 1, code: 'HQ', name: 'Company' },
+  members: 3,
+  problems: [
+    { kinds: ['acquire', 'assign', 'transfer', 'repair', 'dispose'], rule: 0, step: 1, label: 'approver' },
+    { kinds: ['dispose'], rule: null, step: null, label: null },
+  ],
+}
 const wait = (ms = 300) => new Promise((r) => setTimeout(r, ms))
 const errors = (w) => w.findAll('.el-form-item__error').map((e) => e.text())
 let net
@@ -46,6 +61,8 @@ beforeEach(() => {
     'GET /api/users': () => [200, { items: [DAVE], total: 1 }],
     'GET /api/assets/categories': () => [200, { items: ['Laptop'] }],
     'GET /api/approval-rules/changes': () => [200, { items: [] }],
+    'GET /api/routing-check': () => [200, { items: [], departments_checked: 2 }],
+    'POST /api/approval-rules/simulate': () => [200, SIMULATION],
   })
 })
 afterEach(() => {
@@ -89,7 +106,52 @@ describe('departments screen', () => {
   })
 })
 
+describe('routing check', () => {
+  it('lists each department nobody could decide for, why, and links to its people', async () => {
+    net.route('GET /api/routing-check', () => [200, { items: [STUCK], departments_checked: 2 }])
+    mounted = await mountView(DepartmentsView)
+    await settle()
+    const item = mounted.wrapper.find('[data-test=routing-check] [data-stuck-department=HQ]')
+    expect(item.text()).toContain('3 active people')
+    expect(item.findAll('[data-test=routing-reason]').map((r) => r.text())).toEqual([
+      'Every kind: rule 1, step 1 (an approver) has nobody who could decide it',
+      'Dispose: no approval rule applies to some of these requests (another category or a lower value)',
+    ])
+    expect(item.find('[data-test=routing-people]').attributes('href')).toContain('department_id=1')
+  })
+
+  it('shows nothing when every request can be decided', async () => {
+    mounted = await mountView(UsersView)
+    await settle()
+    expect(net.callsTo('GET /api/routing-check')).toHaveLength(1)
+    expect(mounted.wrapper.find('[data-test=routing-check]').exists()).toBe(false)
+  })
+})
+
 describe('users screen', () => {
+  it('makes the department of a new user a choice: nothing is sent without one', async () => {
+    net.route('POST /api/users', (c) => [201, { ...DAVE, id: 5, username: c.body.username }])
+    mounted = await mountView(UsersView)
+    await settle()
+    await mounted.wrapper.find('[data-test=user-new]').trigger('click')
+    await settle()
+    const dialog = document.querySelector('[data-test=user-dialog]')
+    for (const [name, value] of [
+      ['username', 'erin'],
+      ['password', 'correct horse'],
+    ]) {
+      const input = dialog.querySelector(`input[data-test=user-${name}]`)
+      input.value = value
+      input.dispatchEvent(new Event('input'))
+    }
+    await settle()
+    dialog.querySelector('form').dispatchEvent(new Event('submit'))
+    await settle()
+    await wait()
+    expect(net.callsTo('POST /api/users')).toHaveLength(0)
+    expect(dialog.querySelector('[data-field=department_id] .el-form-item__error').textContent.trim()).toBe('Required')
+  })
+
   it('filters by role, department and active through the URL', async () => {
     mounted = await mountView(UsersView, { query: { role: 'approver', department_id: '2', active: 'false' } })
     await settle()
@@ -123,8 +185,9 @@ describe('users screen', () => {
   })
 })
 
-// The editor is a few dozen Element Plus selects: a mount takes seconds in happy-dom on a busy machine.
-describe('approval rules screen', { timeout: 30_000 }, () => {
+// The editor is a few dozen Element Plus selects (and the draft's trial panel): a mount takes seconds in
+// happy-dom on a busy machine.
+describe('approval rules screen', { timeout: 60_000 }, () => {
   const RULES = {
     items: [
       { match: { kinds: ['dispose'] }, steps: [{ decider: 'role', role: 'approver', scope: 'company' }] },
@@ -201,6 +264,32 @@ describe('approval rules screen', { timeout: 30_000 }, () => {
     await mounted.router.push({ name: 'admin-users' })
     expect(box.confirm).toHaveBeenCalledOnce()
     expect(mounted.router.currentRoute.value.name).toBe('admin-rules')
+  })
+
+  it('tries the draft and shows the simulator’s warnings on the rule they are about', async () => {
+    net.route('POST /api/approval-rules/simulate', () => [
+      200,
+      {
+        ...SIMULATION,
+        problems: [
+          { code: 'shadowed', rule: 1, by: 0 },
+          { code: 'nobody', rule: 0, step: 1, label: 'approver', departments: [{ id: 1, name: 'Company' }] },
+        ],
+      },
+    ])
+    const page = await open()
+    await wait(600) // the simulator is asked after a pause in the editing
+    await settle()
+    const sent = net.callsTo('POST /api/approval-rules/simulate').at(-1).body
+    expect(sent).toEqual({ kind: 'acquire', rules: RULES.items })
+    expect(page.find('[data-test=trial-rule]').text()).toContain('Rule 2 matches')
+    expect(page.find('[data-trial-step="1"]').text()).toContain('nobody could decide it')
+    expect(page.findAll('[data-rule="1"] [data-test=rule-warning]').map((w) => w.text())).toEqual([
+      'This rule can never match: rule 1 above it takes every request it would.',
+    ])
+    expect(page.find('[data-rule="0"] [data-test=rule-warning]').text()).toContain(
+      'Step 1 (an approver) has nobody who could decide it for requests from: Company.',
+    )
   })
 
   it('says it in Chinese', async () => {
