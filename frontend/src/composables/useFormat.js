@@ -44,6 +44,12 @@ export function useFormat() {
     return format.format(Math.trunc(seconds / unit[1]), unit[0])
   }
 
+  /** Whether a time has passed, by the clock relative times tick with: an "overdue" appears without a refetch. */
+  function isPast(iso) {
+    startClock()
+    return new Date(iso).getTime() <= now.value
+  }
+
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return null
     const s = Math.round(seconds)
@@ -64,5 +70,5 @@ export function useFormat() {
     }
   }
 
-  return { t, dateTime, relative, duration, money }
+  return { t, dateTime, relative, isPast, duration, money }
 }
