@@ -5,7 +5,7 @@ import { useI18n } from 'vue-i18n'
 const now = ref(Date.now())
 let clock = null
 function startClock() {
-  if (!clock && typeof window !== 'undefined') clock = window.setInterval(() => (now.value = Date.now()), 30_000)
+  if (!clock && typeof window !== 'undefined') clock = setInterval(() => (now.value = Date.now()), 30_000)
 }
 
 const UNITS = [

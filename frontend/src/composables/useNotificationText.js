@@ -21,7 +21,8 @@ export function useNotificationText() {
     const names = p.waiting_for?.names || []
     if (!names.length) return nextDecider(p.required_role, p.step)
     const more = (p.waiting_for.count ?? names.length) - names.length
-    if (more > 0) return t('notifications.waitingForMany', { names: names.join(t('notifications.listSeparator')), more })
+    if (more > 0)
+      return t('notifications.waitingForMany', { names: names.join(t('notifications.listSeparator')), more })
     return new Intl.ListFormat(locale.value, { type: 'disjunction' }).format(names)
   }
 

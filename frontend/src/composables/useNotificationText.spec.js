@@ -67,9 +67,9 @@ describe('notification text', () => {
     expect(summary(update(4, { status: 'withdrawn', action: 'withdraw', actor: { id: 1, name: 'Alice' } }))).toBe(
       'Alice withdrew Assign request #7 for AST-001011',
     )
-    expect(summary(update(5, { status: 'pending', action: 'resubmit', asset_tag: null, actor: { name: 'Alice' } }))).toBe(
-      'Alice resubmitted Assign request #7',
-    )
+    expect(
+      summary(update(5, { status: 'pending', action: 'resubmit', asset_tag: null, actor: { name: 'Alice' } })),
+    ).toBe('Alice resubmitted Assign request #7')
   })
 
   it('keeps the state headline and "by X" for a payload that does not say what happened', () => {

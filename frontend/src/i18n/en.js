@@ -613,6 +613,6 @@ export default {
     overdue: 'Overdue (due {when})',
     noDue: 'No due time',
     overdueOnly: 'Overdue only',
-    open: 'Open request #{id}',
+    select: 'Select request #{id}',
   },
 }

@@ -604,6 +604,6 @@ export default {
     overdue: '已逾期（{when}到期）',
     noDue: '无到期时间',
     overdueOnly: '仅看逾期',
-    open: '打开申请 #{id}',
+    select: '选择申请 #{id}',
   },
 }
