@@ -5,7 +5,7 @@ outbox worker calls for a row of its channel (assetflow/delivery/worker.py).
 """
 
 from .delivery import email, webhooks, worker
-from .events import QueueChanged, RequestChange, SessionsEnded, TokenRevoked, subscribe
+from .events import NotificationsRead, QueueChanged, RequestChange, SessionsEnded, TokenRevoked, subscribe
 from .realtime import push
 from .services import notify
 
@@ -24,4 +24,5 @@ def init_app(app) -> None:
     subscribe(SessionsEnded, push.sessions_ended)
     subscribe(QueueChanged, push.queue_changed)
     subscribe(TokenRevoked, push.token_revoked)
+    subscribe(NotificationsRead, push.notifications_read)
     worker.SENDERS.update({"email": email.send, "webhook": webhooks.send})

@@ -20,8 +20,8 @@ from .workflow.actions import DOMAIN_EVENTS, IMPLIES, Action
 if TYPE_CHECKING:
     from .models import Request, User  # only for the types: models import nothing from here
 
-__all__ = ["DOMAIN_EVENTS", "PING", "Action", "QueueChanged", "RequestChange", "SessionsEnded", "TokenRevoked",
-           "publish", "subscribe"]
+__all__ = ["DOMAIN_EVENTS", "PING", "Action", "NotificationsRead", "QueueChanged", "RequestChange", "SessionsEnded",
+           "TokenRevoked", "publish", "subscribe"]
 
 # Sent only by an admin's "send a test" on one webhook.
 PING = "webhook.ping"
@@ -77,7 +77,18 @@ class TokenRevoked:
     jti: str
 
 
-Event = RequestChange | SessionsEnded | QueueChanged | TokenRevoked
+@dataclass(frozen=True)
+class NotificationsRead:
+    """A user read notifications (`ids`; None: every one up to `last_seq`): each of their tabs marks them read and
+    shows `unread_count` once this commits (with `last_seq`, so a tab adds the rows that arrived since)."""
+
+    user_id: int
+    ids: tuple[int, ...] | None
+    unread_count: int
+    last_seq: int
+
+
+Event = RequestChange | SessionsEnded | QueueChanged | TokenRevoked | NotificationsRead
 _subscribers: list[tuple[type, Callable[[Any], None]]] = []
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .models import Asset, Notification, Request
+from .models import Asset, Notification, Request, RequestStep
 
 # GET /api/reports/timeseries: what it measures and how it buckets.
 REPORT_METRICS = ("submitted", "decided", "approved_value", "time_to_decision")
@@ -22,11 +22,19 @@ REQUEST_VALUE = sa.func.coalesce(
     Request.value,
     sa.select(Asset.value).where(Asset.id == Request.asset_id).correlate(Request).scalar_subquery(),
 )
+# When a pending request's current step is due (the `due_at` of the API); null for the others.
+REQUEST_DUE = (
+    sa.select(RequestStep.due_at)
+    .where(RequestStep.request_id == Request.id, RequestStep.step == Request.step, Request.state == "pending")
+    .correlate(Request).scalar_subquery()
+)
 # `age` sorts by how long a request has existed: `-age` (oldest first) is the approver's queue order.
+# `due` puts the soonest due first; requests without a due time come last either way.
 REQUEST_SORTS: dict[str, Any] = {
     "created_at": Request.created_at, "updated_at": Request.updated_at, "id": Request.id,
-    "value": REQUEST_VALUE, "step": Request.step, "age": Request.created_at,
+    "value": REQUEST_VALUE, "step": Request.step, "age": Request.created_at, "due": REQUEST_DUE,
 }
+NULLS_LAST = {"due"}
 ASSET_SORTS: dict[str, Any] = {
     "tag": Asset.tag, "name": Asset.name, "category": Asset.category, "value": Asset.value,
     "status": Asset.status, "created_at": Asset.created_at, "updated_at": Asset.updated_at,

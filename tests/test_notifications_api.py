@@ -2,9 +2,10 @@
 
 from assetflow.extensions import db
 from assetflow.models import Notification
+from assetflow.services.notify import NAMED_WAITING
 
 from .actions import approve, assert_refused, reject, submit, withdraw
-from .factories import make_asset
+from .factories import make_asset, make_user
 
 
 def rows_for(user):
@@ -113,3 +114,25 @@ def test_advanced_step_names_the_role_that_decides_next(client, people):
     assert (advanced["action"], advanced["step"], advanced["required_role"]) == ("advance", 2, "admin")
     approve(client, people["admin"], req["id"])
     assert rows_for(people["alice"].user)[-1].payload["required_role"] is None
+
+
+def test_an_update_names_who_the_step_waits_for(client, people):
+    req = submit(client, people["alice"], asset_id=make_asset(value=50000).id)  # approver, then admin
+    submitted = rows_for(people["bob"].user)[-1].payload
+    approvers = sorted(people[name].user.display_name for name in ("bob", "carol"))
+    assert submitted["waiting_for"] == {"names": approvers, "count": 2}
+    approve(client, people["bob"], req["id"])
+    advanced = rows_for(people["alice"].user)[-1].payload
+    admins = sorted(people[name].user.display_name for name in ("admin", "root"))
+    assert advanced["action"] == "advance" and advanced["waiting_for"] == {"names": admins, "count": 2}
+    approve(client, people["admin"], req["id"])
+    assert rows_for(people["alice"].user)[-1].payload["waiting_for"] is None
+
+
+def test_a_crowded_step_names_the_first_few_and_counts_the_rest(client, people):
+    for n in range(4):
+        make_user("approver", f"extra{n}")
+    submit(client, people["alice"])
+    waiting = rows_for(people["bob"].user)[-1].payload["waiting_for"]
+    assert waiting["count"] == 6 and len(waiting["names"]) == NAMED_WAITING == 3
+    assert waiting["names"] == sorted(waiting["names"])

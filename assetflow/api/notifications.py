@@ -9,6 +9,7 @@ from .schemas.notifications import (
     NotificationListSchema,
     NotificationQuerySchema,
     NotificationSchema,
+    ReadAllQuerySchema,
     ReadAllSchema,
     UnreadCountSchema,
 )
@@ -67,8 +68,10 @@ def read(notification_id):
 @blp.post("/read-all")
 @jwt_required()
 @write_budget("notifications")
+@blp.arguments(ReadAllQuerySchema, location="query")
 @blp.response(200, ReadAllSchema)
-@blp.errors(401)
-def read_all():
-    """Mark every notification read."""
-    return {"updated": notify.mark_all_read(current_user.id), "count": 0}
+@blp.errors(401, 422)
+def read_all(args):
+    """Mark every notification read, or (`?request_id=`) those about one request, as opening it does."""
+    updated = notify.mark_all_read(current_user.id, args.get("request_id"))
+    return {"updated": updated, "count": notify.unread_count(current_user.id)}

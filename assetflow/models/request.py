@@ -13,7 +13,7 @@ from ..workflow.machine import OPEN as OPEN_STATES  # declared once, by the work
 from ..workflow.machine import STATES as REQUEST_STATES
 from .asset import Asset
 from .attachment import Attachment
-from .base import UTCDateTime, utcnow
+from .base import EpochTime, UTCDateTime, epoch, utcnow
 from .department import ROOT_DEPARTMENT_ID
 from .user import User
 
@@ -164,6 +164,25 @@ class RequestStep(db.Model):
     request: so.Mapped[Request] = so.relationship(back_populates="steps")
 
     __table_args__ = (sa.UniqueConstraint("request_id", "step", name="uq_request_steps_request_step"),)
+
+
+def fires_at(hours: sa.ColumnElement[float]) -> sa.ColumnElement[datetime]:
+    """SQL: when a timer counting `hours` from its step's start is due (null without a start or hours).
+
+    The one computation of a step's times, in SQL so that lists can sort and filter by it: the timers
+    (services/timers.py), the reports' overdue figures and the requests' `due_at` all read it.
+    """
+    return sa.type_coerce(epoch(RequestStep.started_at) + hours * 3600, EpochTime())
+
+
+def _first_timer_hours() -> sa.ColumnElement[float]:
+    remind, escalate = RequestStep.remind_after_hours, RequestStep.escalate_after_hours
+    return sa.case((remind.is_(None), escalate), (escalate.is_(None), remind), (remind < escalate, remind),
+                   else_=escalate)
+
+
+# When the step is due: its first timer, the reminder or the escalation, whichever comes first.
+RequestStep.due_at = so.column_property(fires_at(_first_timer_hours()))
 
 
 class StepDecider(db.Model):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..events import QueueChanged, RequestChange, SessionsEnded, TokenRevoked
+from ..events import NotificationsRead, QueueChanged, RequestChange, SessionsEnded, TokenRevoked
 from ..services.notify import InboxRows, event_payload
 from ..workflow.actions import IMPLIES, Action
 from . import emitter
@@ -44,3 +44,10 @@ def queue_changed(change: QueueChanged) -> None:
     rooms = [emitter.user_room(uid) for uid in sorted(change.users)]
     event = {"request_id": change.request_id, "state": "pending", "step": change.step, "action": Action.REQUALIFY.value}
     emitter.queue("queue_update", event, rooms)
+
+
+def notifications_read(change: NotificationsRead) -> None:
+    """Tell every tab of the user which notifications are read now, so each bell shows the same count."""
+    event = {"ids": list(change.ids) if change.ids is not None else None, "unread_count": change.unread_count,
+             "last_seq": change.last_seq}
+    emitter.queue("notifications_read", event, emitter.user_room(change.user_id))

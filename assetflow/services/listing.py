@@ -10,8 +10,16 @@ import sqlalchemy as sa
 from ..actor import Actor
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..list_terms import ASSET_SORTS, BULK_LIMIT, NOTIFICATION_SORTS, REQUEST_SORTS, REQUEST_VALUE
-from ..models import Asset, Department, Notification, Request, User
+from ..list_terms import (
+    ASSET_SORTS,
+    BULK_LIMIT,
+    NOTIFICATION_SORTS,
+    NULLS_LAST,
+    REQUEST_DUE,
+    REQUEST_SORTS,
+    REQUEST_VALUE,
+)
+from ..models import Asset, Department, Notification, Request, User, base
 from . import requests as request_service
 from . import views
 from .routing import descendants
@@ -27,7 +35,8 @@ def order_by(sort: str, columns: Mapping[str, Any], tiebreak: Any) -> list[Any]:
     if key in REVERSED_KEYS:
         descending = not descending
     direction = sa.desc if descending else sa.asc
-    return [direction(columns[key]), direction(tiebreak)]
+    first = direction(columns[key])
+    return [first.nulls_last() if key in NULLS_LAST else first, direction(tiebreak)]
 
 
 def _contains(column: Any, text: str) -> Any:
@@ -62,6 +71,9 @@ def request_filters(user: Actor, args: Mapping[str, Any]) -> list[Any]:
         where.append(REQUEST_VALUE <= args["max_value"])
     if args.get("department_id") is not None:
         where.append(Request.department_id.in_(_department_and_below(args["department_id"])))
+    if args.get("overdue") is not None:
+        now = base.utcnow()
+        where.append(REQUEST_DUE <= now if args["overdue"] else sa.or_(REQUEST_DUE.is_(None), REQUEST_DUE > now))
     return where
 
 

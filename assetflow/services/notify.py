@@ -8,11 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import NotFound
-from ..events import RequestChange
+from ..events import NotificationsRead, RequestChange, publish
 from ..extensions import db
 from ..models import Notification, Request, User
 from ..models.base import utcnow
 from ..workflow.actions import APPROVAL_REMINDER, APPROVAL_UPDATE, IMPLIES, REQUEST_COMMENT
+from . import routing
 from .transaction import committing
 
 
@@ -128,10 +129,25 @@ def _request_summary(req: Request) -> dict[str, Any]:
     }
 
 
+# How many of the people a step waits for a notification names ("waiting for Ada, Bob and 3 others").
+NAMED_WAITING = 3
+
+
+def _waiting_for(req: Request) -> dict[str, Any] | None:
+    """Who the current step waits for, by name (the first few, alphabetically) and how many: None once decided."""
+    people = routing.step_deciders(req) if req.state == "pending" else set()
+    if not people:
+        return None
+    names = db.session.scalars(sa.select(User.display_name).where(User.id.in_(people))
+                               .order_by(User.display_name, User.id).limit(NAMED_WAITING)).all()
+    return {"names": list(names), "count": len(people)}
+
+
 def _update_body(change: RequestChange) -> dict[str, Any]:
     return {
-        # Who decides next, so a client can say "waiting for an admin" (None once decided).
+        # Who decides next, so a client can say "waiting for Ada Admin" or "waiting for an admin" (None once decided).
         "required_role": change.request.required_role,
+        "waiting_for": _waiting_for(change.request),
         "actor": _actor(change.actor, change.on_behalf_of) if change.actor else None,
         "action": change.action.value,
         "comment": change.comment,
@@ -205,15 +221,27 @@ def mark_read(user_id: int, notification_id: int) -> Notification:
     if row.read_at is None:
         with committing():  # two marks at once both mean "read": neither loses anything
             row.read_at = utcnow()
+            _announce_read(user_id, (row.id,))
     return row
 
 
-def mark_all_read(user_id: int) -> int:
-    """Mark every unread notification of the user read; return how many changed."""
+def mark_all_read(user_id: int, request_id: int | None = None) -> int:
+    """Mark every unread notification of the user read, or only those about one request; return how many changed."""
+    where = [Notification.user_id == user_id, Notification.read_at.is_(None)]
+    if request_id is not None:
+        where.append(Notification.payload["request_id"].as_integer() == request_id)
     with committing():
-        result = db.session.execute(
-            sa.update(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-            .values(read_at=utcnow())
-        )
-    return result.rowcount
+        ids = db.session.scalars(sa.update(Notification).where(*where).values(read_at=utcnow())
+                                 .returning(Notification.id)).all()
+        if ids:
+            _announce_read(user_id, tuple(sorted(ids)) if request_id is not None else None)
+    return len(ids)
+
+
+def _announce_read(user_id: int, ids: tuple[int, ...] | None) -> None:
+    """Publish what was read with the count after it, read in the marking transaction."""
+    count, seq = db.session.execute(sa.select(
+        sa.select(sa.func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery(),
+        sa.select(User.notification_seq).where(User.id == user_id).scalar_subquery())).one()
+    publish(NotificationsRead(user_id, ids, count, seq or 0))

@@ -245,13 +245,6 @@ def _overall_and_by_department(win: Window, where: list[Any]) -> tuple[Any, list
     return overall, by_department
 
 
-def _due_hours() -> Any:
-    """SQL: hours from a step's start to its first timer (reminder or escalation), null when it has none."""
-    remind, escalate = RequestStep.remind_after_hours, RequestStep.escalate_after_hours
-    return sa.case((remind.is_(None), escalate), (escalate.is_(None), remind),
-                   (remind < escalate, remind), else_=escalate)
-
-
 def _sla(win: Window, where: list[Any]) -> dict[str, Any]:
     counted = sa.select(sa.func.count(), sa.func.count(RequestStep.reminded_at),
                         sa.func.count(RequestStep.escalated_at))
@@ -265,26 +258,21 @@ def _sla(win: Window, where: list[Any]) -> dict[str, Any]:
 
 def _overdue_where(where: list[Any]) -> list[Any]:
     """Conditions: a pending request whose current step's first timer is due (as the timers judge it: <= now)."""
-    hours = _due_hours()
-    now = sa.literal(base.utcnow(), UTCDateTime)
     return [Request.state == "pending", RequestStep.request_id == Request.id, RequestStep.step == Request.step,
-            RequestStep.started_at.is_not(None), hours.is_not(None),
-            _seconds(RequestStep.started_at, now) >= hours * 3600, *where]
+            RequestStep.due_at <= base.utcnow(), *where]
 
 
 def _overdue(where: list[Any]) -> tuple[list[dict[str, Any]], int]:
     """The overdue requests, the longest overdue first (at most OVERDUE_LISTED), with when they were due; and how
     many there are in all (counted by the same scan)."""
-    hours = _due_hours()
     rows = db.session.execute(
-        sa.select(Request.id, Request.kind, Request.step, Request.department_id, RequestStep.started_at,
-                  hours.label("hours"), sa.func.count().over().label("total"))
+        sa.select(Request.id, Request.kind, Request.step, Request.department_id, RequestStep.due_at,
+                  sa.func.count().over().label("total"))
         .where(*_overdue_where(where))
-        .order_by((_seconds(RequestStep.started_at, sa.literal(base.utcnow(), UTCDateTime)) - hours * 3600).desc(),
-                  Request.id)
+        .order_by(RequestStep.due_at, Request.id)
         .limit(OVERDUE_LISTED)).all()
     listed = [{"id": row.id, "kind": row.kind, "step": row.step, "department_id": row.department_id,
-               "due_at": row.started_at + timedelta(hours=row.hours)} for row in rows]
+               "due_at": row.due_at} for row in rows]
     return listed, (rows[0].total if rows else 0)
 
 

@@ -10,7 +10,7 @@ with FOR UPDATE SKIP LOCKED, so a second process skips it instead of queueing be
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -18,6 +18,7 @@ from ..events import RequestChange, publish
 from ..extensions import db
 from ..models import Request, RequestEvent, RequestStep, StepDecider, User
 from ..models.base import utcnow
+from ..models.request import fires_at
 from ..workflow import Action
 from . import routing
 from .transaction import Lost, committing
@@ -47,16 +48,15 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
 def due_steps(kind: str, now: datetime) -> list[int]:
     """Ids of the current steps of pending requests whose `kind` timer is due and has not fired."""
     hours, fired_at = TIMERS[kind]
-    rows = db.session.execute(
-        sa.select(RequestStep.id, RequestStep.started_at, hours)
+    ids = db.session.scalars(
+        sa.select(RequestStep.id)
         .join(Request, Request.id == RequestStep.request_id)
         .where(Request.state == "pending", Request.step == RequestStep.step,
-               RequestStep.started_at.is_not(None), hours.is_not(None), fired_at.is_(None))
+               fires_at(hours) <= now, fired_at.is_(None))
         .order_by(RequestStep.id)
     ).all()
     db.session.rollback()  # end the read: each step is fired in its own transaction
-    # Hours are compared here, not in SQL: date arithmetic differs between SQLite and PostgreSQL.
-    return [step_id for step_id, started, after in rows if started + timedelta(hours=after) <= now]
+    return list(ids)
 
 
 def _claim(step_id: int, kind: str, now: datetime) -> RequestStep:

@@ -2,19 +2,23 @@
 
 The schemas (api/schemas) only shape these views. Everything beyond a row's own columns is worked out
 here, per page: the rows come with what allowed_actions reads already loaded (visibility.LOADED, one
-query each for the page), and allowed_actions reads the workflow's tables without building a state
-machine, so a page of 100 rows builds none and runs no more queries than a page of 10
-(tests/test_read_model.py).
+query each for the page), allowed_actions reads the workflow's tables without building a state
+machine, and the current steps' due times are one query for the page, so a page of 100 rows builds
+none and runs no more queries than a page of 10 (tests/test_read_model.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from ..actor import Actor
-from ..models import Notification, Request, RequestEvent
+from ..extensions import db
+from ..models import Notification, Request, RequestEvent, RequestStep, base
 from ..workflow import allowed_actions
 from ..workflow.machine import OPEN
 from . import kinds, notify, routing, visibility
@@ -27,6 +31,9 @@ class RequestView:
 
     request: Request
     allowed_actions: list[str]
+    # When the current step of a pending request is due (its first reminder or escalation), and whether that is past.
+    due_at: datetime | None
+    overdue: bool
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.request, name)  # the row's own columns and relationships
@@ -66,20 +73,39 @@ def _may_resubmit(req: Request, actor: Actor) -> bool:
     return req.asset is None or (not req.asset.locked and req.asset.status in kinds.spec_of(req.kind).who_may_ask)
 
 
+def _due_times(requests: list[Request]) -> dict[int, datetime]:
+    """When the current step of each pending request is due, by request id (one query for a page; none due, absent)."""
+    pending = [req.id for req in requests if req.state == "pending"]
+    if not pending:
+        return {}
+    rows = db.session.execute(
+        sa.select(RequestStep.request_id, RequestStep.due_at)
+        .join(Request, sa.and_(Request.id == RequestStep.request_id, Request.step == RequestStep.step))
+        .where(Request.id.in_(pending), Request.state == "pending", RequestStep.due_at.is_not(None))).all()
+    return dict(rows)
+
+
+def _views(actor: Actor, requests: list[Request]) -> list[dict[str, Any]]:
+    """The fields every view of these requests adds to their rows: actions and due times."""
+    due, now = _due_times(requests), base.utcnow()
+    return [{"request": req, "allowed_actions": _actions(actor, req), "due_at": due.get(req.id),
+             "overdue": req.id in due and due[req.id] <= now} for req in requests]
+
+
 def request_page(actor: Actor, rows: Iterable[Request]) -> list[RequestView]:
     """The list rows of a page of requests (loaded with visibility.LOADED) as this actor sees them."""
-    return [RequestView(req, _actions(actor, req)) for req in rows]
+    return [RequestView(**fields) for fields in _views(actor, list(rows))]
 
 
 def request_view(actor: Actor, req: Request) -> RequestView:
     """One request as a list row (the answer to a submit or a decision)."""
-    return RequestView(req, _actions(actor, req))
+    return RequestView(**_views(actor, [req])[0])
 
 
 def request_detail(actor: Actor, request_id: int) -> RequestDetail:
     """The request page, if this actor may see the request (else NotFound)."""
     req = visibility.get_visible(actor, request_id)
-    return RequestDetail(req, _actions(actor, req), steps=routing.step_states(req),
+    return RequestDetail(**_views(actor, [req])[0], steps=routing.step_states(req),
                          next_ids=routing.resubmissions(req),
                          comments=[event for event in req.events if event.action == "comment"])
 

@@ -62,8 +62,9 @@ def may_see(user: Actor, req: Request) -> bool:
     return any(d.user_id in mine for d in req.deciders)
 
 
-# What allowed_actions reads for every row of a page, loaded for the whole page in one query each.
-LOADED = (so.selectinload(Request.decisions), so.selectinload(Request.deciders))
+# What allowed_actions reads for every row of a page, and the departments the rows show, loaded for the whole
+# page in one query each.
+LOADED = (so.selectinload(Request.decisions), so.selectinload(Request.deciders), so.selectinload(Request.department))
 
 SCOPES = {
     "mine": lambda user: Request.applicant_id == user.id,

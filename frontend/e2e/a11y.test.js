@@ -145,9 +145,14 @@ describe('navigation tells the user where they are', { timeout: 60_000 }, () => 
   })
 
   it('shows the unread count in the tab title', async () => {
+    // Opening her request page above read its notifications: Bob's rejection of another one gives her one more.
+    const alice = await apiAs(server.url, 'alice')
+    const asset = await freeAsset(alice, taken)
+    const req = await alice.post('/api/requests', { kind: 'assign', asset_id: asset.id, reason: 'For the title' })
+    await (await apiAs(server.url, 'bob')).post(`/api/requests/${req.id}/reject`, { comment: 'Not now' })
     const { page, context } = await openPage(browser, server.url)
     await login(page, 'alice')
-    const { count } = await (await apiAs(server.url, 'alice')).get('/api/notifications/unread-count')
+    const { count } = await alice.get('/api/notifications/unread-count')
     assert.ok(count > 0)
     await page.waitForFunction((n) => document.title.startsWith(`(${n}) `), count)
     await context.close()

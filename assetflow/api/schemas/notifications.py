@@ -36,9 +36,13 @@ class UnreadCountSchema(Schema):
     count = fields.Integer(required=True)
 
 
+class ReadAllQuerySchema(InputSchema):
+    request_id = QueryInt(1, metadata={"description": "Only the notifications about this request"})
+
+
 class ReadAllSchema(Schema):
-    updated = fields.Integer(required=True)
-    count = fields.Integer(required=True)
+    updated = fields.Integer(required=True, metadata={"description": "how many were unread and are read now"})
+    count = fields.Integer(required=True, metadata={"description": "how many stay unread"})
 
 
 class NotificationListSchema(Schema):

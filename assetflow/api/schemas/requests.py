@@ -64,6 +64,12 @@ class RequestSchema(Schema):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
     decided_at = fields.AwareDateTime(allow_none=True)
+    department = fields.Nested(DepartmentShortSchema, metadata={
+        "description": "The applicant's department when the request was submitted"})
+    due_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "When the current step of a pending request is due: its first reminder or escalation "
+                       "(null when the step has neither, or the request is not pending)"})
+    overdue = fields.Boolean(metadata={"description": "`due_at` has passed (the step's first timer is due)"})
     allowed_actions = fields.List(fields.String(), metadata={
         "description": "what the caller may do now: approve, reject, return, withdraw, edit, resume, comment, "
                        "resubmit"})
@@ -133,7 +139,6 @@ class StepSchema(Schema):
 
 
 class RequestDetailSchema(RequestSchema):
-    department = fields.Nested(DepartmentShortSchema)
     chain_no = fields.Integer(metadata={"description": "1 at submit; one more each time an edit re-routed it"})
     previous_id = fields.Integer(allow_none=True, metadata={"description": "The request this one resubmits"})
     next_ids = fields.List(fields.Integer(), metadata={"description": "The requests that resubmit this one"})
@@ -195,6 +200,8 @@ class RequestFilterSchema(InputSchema):
     min_value = Money()
     max_value = Money()
     department_id = QueryInt(1, metadata={"description": "The request's department or one below it"})
+    overdue = fields.Boolean(metadata={
+        "description": "true: pending requests whose current step is past its due time; false: all others"})
 
 
 class RequestExportSchema(RequestFilterSchema):

@@ -5,7 +5,7 @@ import { useI18n } from 'vue-i18n'
 const now = ref(Date.now())
 let clock = null
 function startClock() {
-  if (!clock && typeof window !== 'undefined') clock = window.setInterval(() => (now.value = Date.now()), 30_000)
+  if (!clock && typeof window !== 'undefined') clock = setInterval(() => (now.value = Date.now()), 30_000)
 }
 
 const UNITS = [
@@ -51,6 +51,12 @@ export function useFormat() {
     return format.format(Math.trunc(seconds / unit[1]), unit[0])
   }
 
+  /** Whether a time has passed, by the clock relative times tick with: an "overdue" appears without a refetch. */
+  function isPast(iso) {
+    startClock()
+    return new Date(iso).getTime() <= now.value
+  }
+
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return null
     const s = Math.round(seconds)
@@ -84,5 +90,5 @@ export function useFormat() {
     return n.toLocaleString(locale.value, format)
   }
 
-  return { t, dateTime, relative, duration, money, fileSize }
+  return { t, dateTime, relative, isPast, duration, money, fileSize }
 }

@@ -188,6 +188,7 @@ export function startSocket() {
     useRequestsStore().applyOwnChange(payload)
     useReportsStore().onDecision()
   })
+  socket.on('notifications_read', (payload) => notifications.applyRead(payload))
   socket.on('resync_required', () => notifications.reconcile().catch(() => {}))
   detachWindow = attachWindow()
   useConnectionStore().markConnecting()

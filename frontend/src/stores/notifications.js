@@ -296,6 +296,31 @@ export const useNotificationsStore = defineStore('notifications', () => {
     unreadCount.value = data.unread_count
   }
 
+  /**
+   * What another tab (or this one) read, as the server pushes it (`notifications_read`): those rows (`ids`, or every
+   * row up to `last_seq`) are read; the unread count is the server's plus what arrived here after `last_seq`.
+   */
+  function applyRead({ ids, unread_count: count, last_seq: upTo }) {
+    const read = ids ? new Set(ids) : null
+    const now = new Date().toISOString()
+    for (const row of [...items.value, ...found.items]) {
+      if (!row.read_at && (read ? read.has(row.id) : row.seq <= upTo)) row.read_at = now
+    }
+    unreadCount.value = count + items.value.filter((n) => n.seq > upTo && !n.read_at).length
+  }
+
+  /** Opening a request reads its notifications (every tab hears of it); nothing to ask once nothing is unread. */
+  async function readRequest(requestId) {
+    if (loaded.value && !unreadCount.value) return
+    const data = await api.post(`/api/notifications/read-all?request_id=${encodeURIComponent(requestId)}`)
+    if (!data?.updated) return
+    const now = new Date().toISOString()
+    for (const row of [...items.value, ...found.items]) {
+      if (!row.read_at && row.payload?.request_id === requestId) row.read_at = now
+    }
+    unreadCount.value = data.count // the push that follows says the same, to this tab and the others
+  }
+
   async function markAllRead() {
     await api.post('/api/notifications/read-all')
     const now = new Date().toISOString()
@@ -327,6 +352,8 @@ export const useNotificationsStore = defineStore('notifications', () => {
     loadMore,
     markRead,
     markAllRead,
+    applyRead,
+    readRequest,
     found,
     search,
   }

@@ -271,4 +271,30 @@ describe('notifications store', () => {
     expect(store.unreadCount).toBe(0)
     expect(store.unread).toHaveLength(0)
   })
+
+  it('applies what another tab read: the rows named, or all up to a seq, and the count after it', () => {
+    const store = setup()
+    for (const seq of [1, 2, 3, 4]) store.receive(update(seq))
+    // The server counted 1 unread at seq 3; seq 4 arrived here after that, so it counts too.
+    store.applyRead({ ids: [101, 102], unread_count: 1, last_seq: 3 })
+    expect(store.items.filter((n) => n.read_at).map((n) => n.seq)).toEqual([2, 1])
+    expect(store.unreadCount).toBe(2)
+    store.applyRead({ ids: null, unread_count: 0, last_seq: 3 })
+    expect(store.items.filter((n) => !n.read_at).map((n) => n.seq)).toEqual([4])
+    expect(store.unreadCount).toBe(1)
+  })
+
+  it('reads the notifications of a request when it is opened, and asks nothing once nothing is unread', async () => {
+    const store = setup({ list: { items: [row(1), row(2)], unread_count: 2, last_seq: 2 } })
+    net.route('POST /api/notifications/read-all', () => [200, { updated: 2, count: 0 }])
+    await store.reconcile()
+    await store.readRequest(7)
+    expect(net.callsTo('POST /api/notifications/read-all')[0].query).toEqual({ request_id: '7' })
+    expect(store.items.every((n) => n.read_at)).toBe(true)
+    expect(store.unreadCount).toBe(0)
+    store.applyRead({ ids: [101, 102], unread_count: 0, last_seq: 2 }) // the push that follows changes nothing
+    expect(store.unreadCount).toBe(0)
+    await store.readRequest(7)
+    expect(net.callsTo('POST /api/notifications/read-all')).toHaveLength(1)
+  })
 })

@@ -67,4 +67,33 @@ describe('dashboard states', () => {
     expect(net.callsTo('GET /api/departments')).toHaveLength(1)
     expect(view.wrapper.find('[data-test=department-filter]').text()).toContain('Company / Sales')
   })
+
+  it('sorts by due time and filters the overdue from the URL, and decides with the request in view', async () => {
+    const row = {
+      id: 9,
+      kind: 'repair',
+      state: 'pending',
+      step: 1,
+      steps_total: 2,
+      reason: 'The hinge is loose',
+      asset: { id: 4, tag: 'AST-4', name: 'MacBook Pro', value: '12000.00', currency: 'CNY' },
+      applicant: { id: 1, display_name: 'Alice Chen' },
+      department: { id: 2, name: 'Engineering' },
+      due_at: new Date(Date.now() - 3600_000).toISOString(),
+      overdue: true,
+      allowed_actions: ['approve', 'reject', 'comment'],
+    }
+    net.route('GET /api/requests', () => [200, { items: [row], total: 1 }])
+    view = await mountView(DashboardView, { query: { sort: 'due', overdue: 'true' } })
+    await settle()
+    expect(net.callsTo('GET /api/requests')[0].query).toMatchObject({ scope: 'inbox', sort: 'due', overdue: 'true' })
+    expect(view.wrapper.find('[data-test=due-time]').attributes('data-overdue')).toBe('true')
+    expect(view.wrapper.find('[data-asset="9"]').text()).toBe('MacBook Pro')
+    await view.wrapper.find('[data-approve="9"]').trigger('click')
+    await settle()
+    const context = document.body.querySelector('[data-test=decision-dialog] [data-test=decision-context]')
+    expect(context.getAttribute('data-request')).toBe('9')
+    expect(context.querySelector('[data-field=applicant]').textContent).toContain('Alice Chen · Engineering')
+    expect(context.querySelector('[data-field=due]').textContent).toContain('Overdue')
+  })
 })
