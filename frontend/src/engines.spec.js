@@ -2,6 +2,7 @@
 // `npm ci` warns EBADENGINE when a locked package refuses a Node that package.json accepts.
 // Every Node version our `engines` range admits must satisfy every locked package's own range.
 import { readFileSync } from 'node:fs'
+import process from 'node:process'
 import semver from 'semver'
 import { describe, expect, it } from 'vitest'
 
