@@ -5,8 +5,8 @@
 // end of the reading order), across the bottom on a phone; e2e/shell.test.js measures both.
 const GAP_PX = 16
 
-/** Position and offset for ElNotification (the live updates). */
-export const notificationPlacement = () => ({ position: 'bottom-right', offset: GAP_PX })
+/** Position and offset for ElNotification (the live updates; it adds its own 16 px to the offset). */
+export const notificationPlacement = () => ({ position: 'bottom-right', offset: 0 })
 
 /** Placement and offset for ElMessage (through el-config-provider's `message`). */
 export const messagePlacement = () => ({ placement: 'bottom', offset: GAP_PX })
