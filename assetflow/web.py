@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, abort, current_app, request, send_from_directory
 from werkzeug.security import safe_join
 
-from .cli import demo_data_loaded
+from .cli import DEMO_PASSWORD, DEMO_USERS, demo_data_loaded
 from .errors import error_response
 from .extensions import db
 
@@ -28,8 +28,12 @@ NOT_BUILT = """<!doctype html><title>AssetFlow</title>
 
 @bp.get("/healthz")
 def healthz():
-    """The process is up; `demo` tells the login page whether the demo users exist."""
-    return {"status": "ok", "demo": demo_data_loaded()}
+    """The process is up; `demo` tells the login page whether the demo users exist, and then who they are."""
+    if not demo_data_loaded():
+        return {"status": "ok", "demo": False}
+    # The login page names them from here, so seed-demo's list is the only one (issue 20).
+    users = [{"username": username, "display_name": name, "role": role} for username, name, role, _ in DEMO_USERS]
+    return {"status": "ok", "demo": True, "demo_users": users, "demo_password": DEMO_PASSWORD}
 
 
 @bp.get("/readyz")

@@ -65,6 +65,7 @@ def test_an_active_delegation_lets_the_delegate_decide_for_the_principal(client,
     assert shown["decisions"][0]["on_behalf_of"]["id"] == bob.id
     assert shown["events"][-1]["on_behalf_of"]["id"] == bob.id
     assert shown["steps"][0]["decided_by"]["on_behalf_of"]["id"] == bob.id
+    assert shown["steps"][0]["decided_by"]["outcome"] == "approved"
     behalf = {"id": bob.id, "name": bob.user.display_name}
     for person, socket in ((bob, sockets["bob"]), (alice, sockets["alice"])):  # principal and applicant
         live = received(socket)

@@ -132,3 +132,9 @@ def test_a_kind_stores_only_the_fields_it_takes(client, people):
     req = submit(client, people["alice"], asset_id=asset.id, name="stray", value="5")
     stored = db.session.get(Request, req["id"])
     assert (stored.name, stored.value, stored.currency) == (None, None, None)
+
+
+@pytest.mark.parametrize(("mail_url", "configured"), [("", False), ("smtp://127.0.0.1:2525", True)])
+def test_meta_says_whether_email_is_configured(mail_url, configured):
+    app = build_app(MAIL_URL=mail_url)
+    assert app.test_client().get("/api/meta").get_json()["email_configured"] is configured

@@ -156,6 +156,7 @@ def test_the_request_page_shows_steps_resubmissions_and_comments(client, people,
     assert [c["body"] for c in body["comments"]] == ["Which floor?"]
     [step] = body["steps"]
     assert step["state"] == "done" and step["decided_by"]["id"] == people["bob"].user.id
+    assert step["decided_by"]["outcome"] == "rejected"  # the page shows a red "Rejected", not a green "Done"
     assert {d["display_name"] for d in step["deciders"]} >= {people["bob"].user.display_name}
     assert seen.machines <= 1
 

@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from assetflow.cli import seed_demo
+from assetflow.cli import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
 from .conftest import build_app
 
@@ -81,13 +81,22 @@ def test_missing_asset_is_not_index_html_forever(web):
     assert "immutable" not in response.headers.get("Cache-Control", "")
 
 
-def test_healthz_says_whether_the_demo_users_exist(app, client):
+def test_healthz_says_whether_the_demo_users_exist_and_names_each_from_seed_demos_own_list(app, client):
     assert client.get("/healthz").get_json() == {"status": "ok", "demo": False}
     seed_demo()
-    assert client.get("/healthz").get_json() == {"status": "ok", "demo": True}
+    body = client.get("/healthz").get_json()
+    assert (body["status"], body["demo"], body["demo_password"]) == ("ok", True, DEMO_PASSWORD)
+    # The login page lists all nine (it named 5 of 9 from a sentence of its own).
+    assert [(u["username"], u["display_name"], u["role"]) for u in body["demo_users"]] == \
+        [(username, name, role) for username, name, role, _ in DEMO_USERS]
+    assert len(body["demo_users"]) == 9
+    for user in body["demo_users"]:
+        login = client.post("/api/auth/login", json={"username": user["username"], "password": DEMO_PASSWORD})
+        assert login.status_code == 200 and login.get_json()["user"]["role"] == user["role"], user
 
 
 def test_healthz_never_claims_demo_data_in_production(app, client):
     seed_demo()
     app.config["ENV_NAME"] = "production"
     assert client.get("/healthz").get_json() == {"status": "ok", "demo": False}
+

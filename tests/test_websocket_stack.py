@@ -14,18 +14,22 @@ bench/introspect.py's /_bench/ routes (bench/introspect_app.py), which count the
 from __future__ import annotations
 
 import base64
+import json
 import os
+import re
 import socket
+import struct
 import time
 
 import pytest
 import requests
+import websocket
 
 from assetflow.realtime.compression import DeclineWebSocketCompression
 from assetflow.realtime.internals import SocketInput
 
 from .conftest import build_app
-from .live_server import Probe, base_env, sqlite_copy, sqlite_template, start_server
+from .live_server import Probe, base_env, sqlite_copy, sqlite_template, start_server, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 OFFER = "permessage-deflate; client_max_window_bits"
@@ -168,3 +172,54 @@ def test_the_socket_input_shuts_both_halves_and_leaves_the_close_to_gunicorn():
     stand_in.close()
     assert sock.calls == [("shutdown", socket.SHUT_RDWR)]
     assert stand_in.fileno() == 7  # everything else is the socket's own
+
+
+def _raw_websocket(url: str, token: str) -> websocket.WebSocket:
+    """A hand-driven Engine.IO WebSocket with the Socket.IO namespace connected."""
+    ws = websocket.create_connection(url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+                                     timeout=10, suppress_origin=True)
+    assert ws.recv().startswith("0")  # Engine.IO OPEN
+    ws.send("40" + json.dumps({"token": token, "last_seq": 10**9}))
+    assert ws.recv().startswith("40")  # Socket.IO CONNECT
+    return ws
+
+
+def _reset(ws: websocket.WebSocket) -> None:
+    """Drop the TCP connection with a RST, as a crashed browser or a dead NAT entry does."""
+    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    ws.sock.close()
+
+
+# Each way a socket ends: the WebSocket close frame (a browser leaving the page), Engine.IO's close
+# packet (socket.io-client's disconnect()), the connection simply closed or reset, and the server's
+# own disconnect (a logout, which revokes the token and closes its sockets).
+ENDINGS = {
+    "close frame": lambda ws: ws.close(),
+    "engine.io close": lambda ws: ws.send("1"),
+    "tcp close": lambda ws: ws.sock.close(),
+    "tcp reset": _reset,
+}
+LOG_RECORD = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")  # a record starts with one (gunicorn's after a "[")
+
+
+def test_sockets_that_end_every_way_leave_no_shutdown_error_in_the_log(server):
+    """Issue 20: a client's close frame made eventlet.websocket close the descriptor, Engine.IO's writer
+    closed it again and eventlet wrote "socket shutdown error: [Errno 9] Bad file descriptor" to the error
+    log with no newline, glued to the next record. SocketInput leaves the close to gunicorn."""
+    login = server.login("alice")
+    logged_out = server.login("alice")
+    start = len(server.log_text())
+    sockets = [(ending, _raw_websocket(server.url, login["access_token"])) for ending in ENDINGS for _ in range(3)]
+    revoked = [_raw_websocket(server.url, logged_out["access_token"]) for _ in range(3)]
+    for ending, ws in sockets:
+        ENDINGS[ending](ws)
+    assert server.api("POST", "/api/auth/logout", logged_out["access_token"], json={}).status_code == 200
+    ended = len(sockets) + len(revoked)
+    assert wait_until(lambda: server.log_text()[start:].count("socket disconnected user=") >= ended, timeout=20)
+    for ws in revoked:
+        ws.close()
+    time.sleep(0.5)  # the writers' close() comes after the disconnect's log line
+    log = server.log_text()[start:]
+    assert "shutdown error" not in log, log
+    glued = [line for line in log.splitlines() if any(m.start() > 1 for m in LOG_RECORD.finditer(line))]
+    assert glued == [], glued

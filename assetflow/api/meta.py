@@ -80,6 +80,8 @@ def show():
         "asset_create_statuses": list(_validator(AssetCreateSchema, "status", validate.OneOf).choices),
         "roles": list(ROLES), "limits": _limits(), "high_value_threshold": config["HIGH_VALUE_THRESHOLD"],
         "default_currency": config["DEFAULT_CURRENCY"],
+        # The preferences screen says so rather than offer e-mail that never leaves (issue 20).
+        "email_configured": bool(config["MAIL_URL"]),
         "sorts": {"requests": list(REQUEST_SORTS), "assets": list(ASSET_SORTS),
                   "notifications": list(NOTIFICATION_SORTS)},
         "bulk_limit": BULK_LIMIT,

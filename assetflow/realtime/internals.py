@@ -147,7 +147,8 @@ class SocketInput:
     blocked in recv() on it: a socket the server closed (a graceful stop, a logout) kept its request,
     and so the stopping worker, until the socket timeout (PING_INTERVAL + PING_TIMEOUT, 45 s). Here a
     shutdown ends both halves, so that recv() returns at once, and the close is left to gunicorn,
-    which closes the connection when its request ends.
+    which closes the connection when its request ends. (eventlet's own close also made a client's close
+    frame close the descriptor twice, and it logged the second one's EBADF glued to the next log line.)
     """
 
     __slots__ = ("socket",)

@@ -47,6 +47,14 @@ export async function openPage(browser, baseURL, viewport = DESKTOP) {
   }
 }
 
+/** A page in UI language `lang`, signed in as `who` (null: signed out). */
+export async function openAs(browser, baseURL, who, lang, viewport = DESKTOP) {
+  const p = await openPage(browser, baseURL, viewport)
+  await p.page.addInitScript((l) => localStorage.setItem('assetflow.locale', JSON.stringify(l)), lang)
+  if (who) await login(p.page, who)
+  return p
+}
+
 export async function login(page, username) {
   await page.goto('/login')
   await page.locator('[data-test=username]').fill(username)
@@ -54,14 +62,6 @@ export async function login(page, username) {
   await page.locator('[data-test=login-submit]').click()
   await page.waitForURL((u) => !u.pathname.startsWith('/login'))
   await page.locator('[data-test=connection][data-status=live]').waitFor()
-}
-
-/** A page signed in as `username`, in `lang` (the SPA's stored locale), at `viewport`. */
-export async function openAs(browser, baseURL, username, lang, viewport = DESKTOP) {
-  const opened = await openPage(browser, baseURL, viewport)
-  await opened.page.addInitScript((l) => localStorage.setItem('assetflow.locale', JSON.stringify(l)), lang)
-  await login(opened.page, username)
-  return opened
 }
 
 /** Open an Element Plus select and click the visible option with `text`. */
@@ -78,7 +78,7 @@ export async function loginByKeyboard(page, username) {
   await page.keyboard.press('Tab')
   await page.keyboard.type('assetflow-demo')
   await page.keyboard.press('Enter')
-  await page.waitForURL(/\/requests/)
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
   await page.locator('[data-test=connection][data-status=live]').waitFor()
 }
 

@@ -33,7 +33,9 @@ function startReceiver() {
 before(
   async () => {
     // The webhook receiver of these scenarios listens on loopback, which webhooks may reach only when allowed.
-    server = await startServer({ env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' } })
+    // MAIL_URL: the preferences page offers e-mail only when the server can send it (nothing listens on
+    // port 9; no scenario here waits for an e-mail).
+    server = await startServer({ env: { WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8', MAIL_URL: 'smtp://127.0.0.1:9' } })
     browser = await launchBrowser()
     receiver = await startReceiver()
   },

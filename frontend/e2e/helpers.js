@@ -37,3 +37,53 @@ export async function bellMatchesServer(page, api, ms = 5000) {
     'the bell to match the server unread count',
   ).then((n) => n - 1)
 }
+
+/** Where every toast and message on screen is, once each has stopped sliding in. */
+export async function settledToasts(page) {
+  const measure = () =>
+    page.$$eval('.el-notification, .el-message', (els) =>
+      els.filter((e) => e.getBoundingClientRect().width > 0).map((e) => e.getBoundingClientRect().toJSON()),
+    )
+  let last = null
+  return eventually(
+    async () => {
+      const now = await measure()
+      const still = now.length > 0 && JSON.stringify(now) === JSON.stringify(last)
+      last = now
+      return still && now
+    },
+    5000,
+    'toasts on screen that have stopped moving',
+  )
+}
+
+const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+
+/** Assert that no toast or message covers any element on screen that `selectors` find; how many were checked. */
+export async function assertUncovered(page, selectors) {
+  const toastBoxes = await settledToasts(page)
+  let checked = 0
+  for (const selector of selectors) {
+    const targets = await page.$$eval(selector, (els) =>
+      els.filter((e) => e.getClientRects().length > 0).map((e) => e.getBoundingClientRect().toJSON()),
+    )
+    assert.ok(targets.length > 0, `${selector} is on screen`)
+    for (const target of targets) {
+      checked += 1
+      for (const toast of toastBoxes) {
+        assert.ok(
+          !overlap(toast, target),
+          `a toast ${JSON.stringify(toast)} covers ${selector} ${JSON.stringify(target)}`,
+        )
+      }
+    }
+  }
+  return checked
+}
+
+/** The header's controls a toast must leave clear: the bell, the language picker, the user's menu or "Menu". */
+export const headerControls = (viewport) => [
+  'header [data-test=bell]',
+  'header [data-test=language]',
+  viewport.width < 1024 ? 'header [data-test=menu]' : 'header [data-test=user-menu]',
+]

@@ -109,7 +109,7 @@ describe('notifications inbox', { timeout: 120_000 }, () => {
       const u = new URL(r.url())
       if (u.pathname === '/api/notifications') asked.push(u.search)
     })
-    await page.locator('header a[href="/notifications"]').first().click()
+    await page.locator('header [data-test=bell]').click()
     await page.waitForURL(/\/notifications$/)
     await eventually(async () => asked.length === 1 && !(await button.count()), 3000, 'one refetch')
     assert.deepEqual(asked, ['?limit=50'])

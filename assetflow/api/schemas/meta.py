@@ -53,7 +53,10 @@ def meta_schema(field_types: Sequence[str]) -> type[Schema]:
         roles = fields.List(fields.String())
         limits = fields.Dict(keys=fields.String())
         high_value_threshold = Money()
-        default_currency = fields.String()
+        default_currency = fields.String(metadata={
+            "description": "DEFAULT_CURRENCY: stored on an acquire that names no currency"})
+        email_configured = fields.Boolean(metadata={
+            "description": "MAIL_URL is set: e-mail preferences have an effect"})
         sorts = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
         bulk_limit = fields.Integer()
         attachment_types = fields.List(fields.Nested(AttachmentTypeSchema), metadata={

@@ -121,6 +121,7 @@ class DecidedBySchema(Schema):
     id = fields.Integer(attribute="approver.id")
     display_name = fields.String(attribute="approver.display_name")
     on_behalf_of = fields.Nested(PersonSchema, allow_none=True)
+    outcome = fields.String(metadata={"description": "the step's decision: approved or rejected"})
 
 
 class StepSchema(Schema):

@@ -6,8 +6,8 @@ import { readJson, writeJson } from '@/utils/storage'
 
 const STORAGE_KEY = 'assetflow.locale'
 export const LOCALES = [
-  { code: 'en', label: 'English' },
-  { code: 'zh-CN', label: '简体中文' },
+  { code: 'en', label: 'English', short: 'EN' },
+  { code: 'zh-CN', label: '简体中文', short: '中文' },
 ]
 
 function initialLocale() {

@@ -5,8 +5,18 @@ import { useMetaStore } from '@/stores/meta'
 const APPROVERS = ['approver', 'admin']
 const ADMINS = ['admin']
 
+/** Where a user starts: an approver or an admin on their queue, anyone else on their own requests. */
+export const homeFor = (role) => (APPROVERS.includes(role) ? 'dashboard' : 'requests')
+
 const routes = [
-  { path: '/', redirect: { name: 'requests' } },
+  {
+    path: '/',
+    name: 'home',
+    redirect: () => {
+      const auth = useAuthStore()
+      return auth.isAuthenticated ? { name: homeFor(auth.role) } : { name: 'login' }
+    },
+  },
   {
     path: '/login',
     name: 'login',
@@ -116,6 +126,14 @@ const routes = [
     component: () => import('@/views/NotFoundView.vue'),
     meta: { title: 'common.notFound' },
   },
+  // A page the user's role may not open, shown at that page's own address (reached by name only: a path
+  // that matches no page is the not-found route above, which comes first).
+  {
+    path: '/:deniedPath(.*)*',
+    name: 'forbidden',
+    component: () => import('@/views/ForbiddenView.vue'),
+    meta: { title: 'shell.forbidden' },
+  },
 ]
 
 export const router = createRouter({
@@ -133,12 +151,15 @@ router.beforeEach(async (to) => {
     .load()
     .catch(() => {})
   if (to.meta.public) {
-    return to.name === 'login' && auth.isAuthenticated ? { name: 'requests' } : true
+    return to.name === 'login' && auth.isAuthenticated ? { name: homeFor(auth.role) } : true
   }
   if (!auth.isAuthenticated) {
     return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
   }
-  if (to.meta.roles && !to.meta.roles.includes(auth.role)) return { name: 'requests' }
+  // Say so where the user asked, rather than land them somewhere else without a word.
+  if (to.meta.roles && !to.meta.roles.includes(auth.role)) {
+    return { name: 'forbidden', params: { deniedPath: to.path.split('/').slice(1) }, query: to.query, hash: to.hash }
+  }
   return true
 })
 

@@ -15,7 +15,9 @@ export const useAuthStore = defineStore('auth', () => {
   const user = ref(saved.user || null)
   // Why the last session ended: 'expired' shows a notice on the login page.
   const endReason = ref(null)
-  const demoUsers = ref(false) // the server has the demo users (never in production)
+  // The demo users ({users: [{username, display_name, role}], password}) when the server has them, else null
+  // (never in production). The server's list is seed-demo's own, so the login page names every one.
+  const demoUsers = ref(null)
   // How one may sign in here (GET /api/auth/methods): {password, sso: {display_name, login_url} | null}.
   const methods = ref(null)
 
@@ -133,12 +135,14 @@ export const useAuthStore = defineStore('auth', () => {
     return accessToken.value
   }
 
-  /** Ask the server whether the demo users exist, for the login page's hint. */
+  /** Ask the server whether the demo users exist and who they are, for the login page's hint. */
   async function checkDemo() {
     try {
-      demoUsers.value = (await api.get('/healthz', undefined, { auth: false }))?.demo === true
+      const health = await api.get('/healthz', undefined, { auth: false })
+      demoUsers.value =
+        health?.demo === true ? { users: health.demo_users || [], password: health.demo_password } : null
     } catch {
-      demoUsers.value = false
+      demoUsers.value = null
     }
   }
 

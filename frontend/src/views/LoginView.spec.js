@@ -32,11 +32,29 @@ describe('login page', () => {
     expect(mounted.wrapper.text()).not.toContain('assetflow-demo')
   })
 
-  it('shows them when it does', async () => {
-    net.route('GET /healthz', () => [200, { status: 'ok', demo: true }])
+  it('names every demo user the server has, by role, with the password it gives', async () => {
+    const users = [
+      ['alice', 'employee'],
+      ['dave', 'employee'],
+      ['bob', 'approver'],
+      ['carol', 'approver'],
+      ['erik', 'approver'],
+      ['sara', 'approver'],
+      ['fiona', 'approver'],
+      ['frank', 'approver'],
+      ['admin', 'admin'],
+    ].map(([username, role]) => ({ username, role, display_name: username }))
+    net.route('GET /healthz', () => [200, { status: 'ok', demo: true, demo_users: users, demo_password: 'pw-1' }])
     mounted = await mountView(LoginView)
     await settle()
-    expect(mounted.wrapper.find('[data-test=demo-hint]').text()).toContain('assetflow-demo')
+    const hint = mounted.wrapper.find('[data-test=demo-hint]')
+    expect(hint.text()).toContain('pw-1')
+    for (const { username } of users) expect(hint.text()).toContain(username)
+    expect(hint.findAll('[data-demo-role]').map((li) => li.text())).toEqual([
+      'alice, dave (employees)',
+      'bob, carol, erik, sara, fiona, frank (approvers)',
+      'admin (administrators)',
+    ])
   })
 })
 
