@@ -81,6 +81,8 @@ WRITE_BUDGETS = {
     "preferences": "30 per minute",
     "notifications": "300 per minute",
     "uploads": "60 per minute",
+    "imports": "10 per minute",
+    "tokens": "30 per minute",
 }
 
 
@@ -91,18 +93,20 @@ def budget_setting(budget: str) -> str:
 
 def write_budgets(config: Mapping[str, Any]) -> dict[str, str]:
     """Each write budget's limit from its setting; raise if one is not in Flask-Limiter's notation."""
-    limits = {}
-    for budget in WRITE_BUDGETS:
-        setting = budget_setting(budget)
-        value = str(config[setting]).strip()
-        try:
-            if not parse_many(value):
-                raise ValueError(value)
-        except ValueError:
-            raise RuntimeError(f"{setting} must be a limit in Flask-Limiter's notation, e.g. "
-                               f"{WRITE_BUDGETS[budget]!r}, not {config[setting]!r}") from None
-        limits[budget] = value
-    return limits
+    return {budget: rate_limit(budget_setting(budget), config[budget_setting(budget)], WRITE_BUDGETS[budget])
+            for budget in WRITE_BUDGETS}
+
+
+def rate_limit(setting: str, value: Any, example: str) -> str:
+    """A limit setting in Flask-Limiter's notation, stripped; raise naming the setting if malformed."""
+    text = str(value).strip()
+    try:
+        if not parse_many(text):
+            raise ValueError(text)
+    except ValueError:
+        raise RuntimeError(f"{setting} must be a limit in Flask-Limiter's notation, e.g. "
+                           f"{example!r}, not {value!r}") from None
+    return text
 
 
 def currency(setting: str) -> str:
@@ -176,6 +180,11 @@ class Config:
     PREFERENCES_RATE_LIMIT = os.environ.get("PREFERENCES_RATE_LIMIT", WRITE_BUDGETS["preferences"])
     NOTIFICATIONS_RATE_LIMIT = os.environ.get("NOTIFICATIONS_RATE_LIMIT", WRITE_BUDGETS["notifications"])
     UPLOADS_RATE_LIMIT = os.environ.get("UPLOADS_RATE_LIMIT", WRITE_BUDGETS["uploads"])
+    IMPORTS_RATE_LIMIT = os.environ.get("IMPORTS_RATE_LIMIT", WRITE_BUDGETS["imports"])
+    TOKENS_RATE_LIMIT = os.environ.get("TOKENS_RATE_LIMIT", WRITE_BUDGETS["tokens"])
+    # Every call one API token may make, reads included (its writes also spend the write budgets,
+    # counted per token rather than per user); Flask-Limiter's notation.
+    API_TOKEN_RATE_LIMIT = os.environ.get("API_TOKEN_RATE_LIMIT", "600 per minute")
     REPLAY_LIMIT = 500
     # The outbox worker (e-mail, webhooks): how often an idle server process looks for due messages
     # (0: never), how many it claims at once, how long a claim lasts before another process may retry

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, config_from_env, login_rate_limits, webhook_networks, write_budgets
+from config import Config, config_from_env, login_rate_limits, rate_limit, webhook_networks, write_budgets
 
 from . import admission, api, channels, cli, errors, metrics, security_headers, web
 from .auth import tokens
@@ -70,6 +70,7 @@ def _configure(app: Flask, config: type[Config] | Mapping | None) -> None:
         LOGIN_RATE_LIMITS=login_rate_limits(app.config["LOGIN_RATE_LIMIT"]),
         WEBHOOK_ALLOWED_NETWORKS=webhook_networks(app.config["WEBHOOK_ALLOWED_NETWORKS"]),
         WRITE_BUDGETS=write_budgets(app.config),
+        API_TOKEN_RATE_LIMIT=rate_limit("API_TOKEN_RATE_LIMIT", app.config["API_TOKEN_RATE_LIMIT"], "600 per minute"),
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
                                                   app.config["DATABASE_POOL_TIMEOUT"]),
         MAX_CONTENT_LENGTH=1024 * 1024,

@@ -14,6 +14,7 @@ from flask_jwt_extended import jwt_required
 from assetflow.api.budgets import write_budget
 from assetflow.extensions import db, limiter
 from assetflow.models import (
+    ApiToken,
     ApprovalRuleChange,
     Asset,
     Delegation,
@@ -103,6 +104,10 @@ def _notifications(client, people):
     return lambda: client.post(f"/api/notifications/{unread.pop()}/read", headers=people["bob"].headers)
 
 
+def _tokens(client, people):
+    return lambda: client.post("/api/tokens", headers=people["bob"].headers, json={"name": "ERP", "scopes": ["read"]})
+
+
 FAMILIES: dict[str, tuple[Callable, Callable[[dict], object]]] = {
     "comments": (_comments, lambda people: (count(RequestEvent), count(Notification))),
     "submits": (_submits, lambda people: count(Request)),
@@ -116,6 +121,7 @@ FAMILIES: dict[str, tuple[Callable, Callable[[dict], object]]] = {
     "preferences": (_preferences, lambda people: db.session.get(User, people["bob"].user.id).email_mode),
     "notifications": (_notifications, lambda people: db.session.scalar(sa.select(sa.func.count()).where(
         Notification.user_id == people["bob"].user.id, Notification.read_at.is_(None)))),
+    "tokens": (_tokens, lambda people: count(ApiToken)),
 }
 
 

@@ -1,5 +1,6 @@
 """The persistent nouns; one module each."""
 
+from .api_token import ApiToken
 from .asset import Asset
 from .asset_event import AssetEvent
 from .delegation import Delegation
@@ -14,7 +15,7 @@ from .user import User
 from .webhook import Webhook, WebhookAttempt
 
 __all__ = [
-    "ROOT_DEPARTMENT_ID", "ApprovalRule", "ApprovalRuleChange", "Asset", "AssetEvent", "Decision", "Delegation",
-    "Department", "Notification", "OutboxMessage", "Request", "RequestEvent", "RequestStep", "RevokedToken",
-    "StepDecider", "UsedLink", "User", "Webhook", "WebhookAttempt",
+    "ROOT_DEPARTMENT_ID", "ApiToken", "ApprovalRule", "ApprovalRuleChange", "Asset", "AssetEvent", "Decision",
+    "Delegation", "Department", "Notification", "OutboxMessage", "Request", "RequestEvent", "RequestStep",
+    "RevokedToken", "StepDecider", "UsedLink", "User", "Webhook", "WebhookAttempt",
 ]

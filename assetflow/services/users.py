@@ -17,7 +17,7 @@ from ..events import SessionsEnded, publish
 from ..extensions import db
 from ..models import ROOT_DEPARTMENT_ID, User
 from ..models.user import ROLES
-from . import departments, routing
+from . import api_tokens, departments, routing
 from .transaction import committing
 
 
@@ -131,7 +131,9 @@ def update_user(user: User, data: Mapping[str, Any]) -> User:
 
     Deactivation and a role change end the user's sessions (tokens and sockets, in every process):
     a token carries its role, so after a role change the user logs in again and every client of
-    theirs sees the new role at once instead of acting on the old one.
+    theirs sees the new role at once instead of acting on the old one. They also revoke the API
+    tokens that the user's state no longer allows: all of them on a deactivation, and on a role
+    change those holding a scope the new role may not give.
     """
     if "department_id" in data:
         departments.check_exists(data["department_id"])
@@ -147,6 +149,7 @@ def update_user(user: User, data: Mapping[str, Any]) -> User:
             setattr(user, field, value.strip() if field == "display_name" else value)
         if ends_sessions:
             _end_sessions(user)
+            api_tokens.end_beyond_role(user, user.active, user.role)
         if removes_an_admin:
             _check_an_admin_remains()
         if role_changes or data.get("active") is False:  # again when already inactive: a socket may have outlived it

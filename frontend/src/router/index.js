@@ -98,6 +98,12 @@ const routes = [
     meta: { title: 'preferences.title' },
   },
   {
+    path: '/tokens',
+    name: 'api-tokens',
+    component: () => import('@/views/ApiTokensView.vue'),
+    meta: { title: 'apiTokens.title' },
+  },
+  {
     path: '/admin/webhooks',
     name: 'webhooks',
     component: () => import('@/views/WebhooksView.vue'),
