@@ -185,6 +185,9 @@ class Config:
     # Every call one API token may make, reads included (its writes also spend the write budgets,
     # counted per token rather than per user); Flask-Limiter's notation.
     API_TOKEN_RATE_LIMIT = os.environ.get("API_TOKEN_RATE_LIMIT", "600 per minute")
+    # The largest file an import takes, and its most data rows (docs/api.md, "Imports").
+    IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+    IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 20_000)
     REPLAY_LIMIT = 500
     # The outbox worker (e-mail, webhooks): how often an idle server process looks for due messages
     # (0: never), how many it claims at once, how long a claim lasts before another process may retry

@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
         delegations,
         departments,
         email_actions,
+        imports,
         meta,
         notifications,
         preferences,
@@ -50,7 +51,7 @@ def init_app(app: Flask) -> None:
                        "description": "The access token from POST /api/auth/login (the refresh token for /refresh), "
                                       "or an API token `af_…` from POST /api/tokens"})
     for module in (auth, users, preferences, departments, assets, requests, rules, delegations, notifications,
-                   webhooks, email_actions, meta, reports, tokens):
+                   webhooks, email_actions, meta, reports, tokens, imports):
         api.register_blueprint(module.blp)
     app.after_request(_mark_api_token_used)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,8 +24,13 @@ def _json(value: Any) -> Any:
 def record_create(asset: Asset, actor: Actor) -> None:
     """Add the audit row of a newly registered asset (no commit)."""
     db.session.flush()  # the id and the column defaults
-    changes = {field: [None, _json(getattr(asset, field))] for field in AUDITED}
-    db.session.add(AssetEvent(asset_id=asset.id, actor_id=actor.id, action="create", changes=changes))
+    db.session.add(AssetEvent(**created_event(asset.id, {field: getattr(asset, field) for field in AUDITED}, actor)))
+
+
+def created_event(asset_id: int, values: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+    """The columns of a new asset's audit row, from its values (an import inserts many at once)."""
+    changes = {field: [None, _json(values.get(field))] for field in AUDITED}
+    return {"asset_id": asset_id, "actor_id": actor.id, "action": "create", "changes": changes}
 
 
 def record_update(asset: Asset, actor: Actor) -> None:

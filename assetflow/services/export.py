@@ -52,6 +52,21 @@ def safe_cell(value: Any) -> str:
     return _GUARD.sub("'", text)
 
 
+def unguard(text: str) -> str:
+    """The text safe_cell was given: each `'` it put before a formula character taken off again (an import reads
+    an export as it was). safe_cell inserts `'` only before a formula character that starts the text or follows a
+    cell break, so a `'` in such a place was inserted; `''=` was `'=`, whose `=` followed a quote."""
+    if "'" not in text:
+        return text
+    kept: list[str] = []
+    for index, char in enumerate(text):
+        after_break = not kept or kept[-1] in CELL_BREAKS
+        if char == "'" and after_break and text[index + 1:index + 2] in FORMULA_START and text[index + 1:index + 2]:
+            continue
+        kept.append(char)
+    return "".join(kept)
+
+
 def csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     """The header then each row as one CSV line; the first line starts with the BOM."""
     buffer = io.StringIO()
