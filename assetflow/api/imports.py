@@ -76,7 +76,7 @@ def read_rows(kind: str, data: bytes, max_rows: int) -> list[Row]:
             elif cell:
                 raw[name] = cell
             elif name in cleared:
-                raw[name] = None
+                raw[name] = cleared[name]
             else:
                 errors.append(f"{name}: must not be empty")
         for name in columns[len(cells):]:  # a short row: its missing cells are empty
@@ -87,7 +87,6 @@ def read_rows(kind: str, data: bytes, max_rows: int) -> list[Row]:
         except ValidationError as error:
             errors += [f"{name}: {' '.join(_messages(problems))}" for name, problems in error.messages.items()]
             values = {}
-        values.update((name, cleared[name]) for name, cell in raw.items() if cell is None)
         rows.append(Row(number, str(raw.get(key) or ""), values, errors))
     return rows
 

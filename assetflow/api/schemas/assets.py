@@ -37,13 +37,17 @@ class CategoryListSchema(Schema):
     items = fields.List(fields.String())
 
 
-class AssetQuerySchema(PageArgs):
+class AssetFilterSchema(InputSchema):
     status = fields.String(validate=validate.OneOf(ASSET_STATUSES))
     category = fields.String(validate=validate.Length(max=64))
     custodian_id = QueryInt(1)
     q = fields.String(validate=validate.Length(max=100))
     mine = fields.Boolean(metadata={"description": "Only the assets I hold"})
     sort = sort_field(ASSET_SORTS, "tag")
+
+
+class AssetQuerySchema(PageArgs, AssetFilterSchema):
+    pass
 
 
 class CustodyChangeSchema(Schema):
