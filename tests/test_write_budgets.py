@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -108,6 +109,15 @@ def _tokens(client, people):
     return lambda: client.post("/api/tokens", headers=people["bob"].headers, json={"name": "ERP", "scopes": ["read"]})
 
 
+def _imports(client, people):
+    def write():
+        tag = f"IMP-{next(_numbers)}"
+        return client.post("/api/imports/assets?dry_run=0", headers=people["admin"].headers,
+                           data={"file": (io.BytesIO(f"tag,name,category,value\n{tag},Desk,Furniture,5\n".encode()),
+                                          "a.csv")}, content_type="multipart/form-data")
+    return write
+
+
 FAMILIES: dict[str, tuple[Callable, Callable[[dict], object]]] = {
     "comments": (_comments, lambda people: (count(RequestEvent), count(Notification))),
     "submits": (_submits, lambda people: count(Request)),
@@ -122,6 +132,7 @@ FAMILIES: dict[str, tuple[Callable, Callable[[dict], object]]] = {
     "notifications": (_notifications, lambda people: db.session.scalar(sa.select(sa.func.count()).where(
         Notification.user_id == people["bob"].user.id, Notification.read_at.is_(None)))),
     "tokens": (_tokens, lambda people: count(ApiToken)),
+    "imports": (_imports, lambda people: count(Asset)),
 }
 
 

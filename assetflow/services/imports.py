@@ -249,7 +249,7 @@ def _plan_users(rows: list[Row], actor: Actor) -> Callable[[], None]:
         taken = lambda: Conflict("A user in the file was changed or created meanwhile; import it again")
         with committing(taken, races=("uq_users_username",)):
             if creates:
-                db.session.execute(sa.insert(User), creates)
+                db.session.execute(sa.insert(User.__table__), creates)
             if removing:
                 users.lock_admins()
             recheck = {user.id for user, data in changed if users.change_user(user, data)}
@@ -322,14 +322,15 @@ def _plan_assets(rows: list[Row], actor: Actor) -> Callable[[], None]:
                 if name not in data:
                     row.refuse(f"{name}: required for a new asset")
             _row_error(row, assets.check_new_asset, row.key, new["status"])
-            _row_error(row, _check_custody, new["status"], new["custodian_id"])
+            if not row.errors:  # (a custodian not found is the row's error, not "in use needs a custodian")
+                _row_error(row, _check_custody, new["status"], new["custodian_id"])
             creates.append(new)
             row.decide(data, new=True)
             continue
         if data.get("status") == "in_stock" and "custodian_id" not in data:
             data["custodian_id"] = None  # back in stock, as the API's edit puts it: nobody holds it
         data = {name: value for name, value in data.items() if not _same(getattr(asset, name), value)}
-        if {"status", "custodian_id"} & set(data):
+        if {"status", "custodian_id"} & set(data) and not row.errors:
             status, custodian = data.get("status", asset.status), data.get("custodian_id", asset.custodian_id)
             _row_error(row, assets.check_status_change, asset, status, asset.id in locked, custodian)
             _row_error(row, _check_custody, status, custodian, False)
@@ -342,9 +343,13 @@ def _plan_assets(rows: list[Row], actor: Actor) -> Callable[[], None]:
         taken = lambda: Conflict("An asset in the file was changed or registered meanwhile; import it again")
         with committing(taken, races=("uq_assets_tag",)):
             if creates:
-                ids = db.session.scalars(sa.insert(Asset).returning(Asset.id, sort_by_parameter_order=True), creates)
-                db.session.execute(sa.insert(AssetEvent), [custody.created_event(asset_id, values, actor)
-                                                           for asset_id, values in zip(ids, creates, strict=True)])
+                # One executemany of the table (the ORM's bulk insert starts a new statement wherever a row's
+                # None values differ from the row before), then the new ids by tag: RETURNING in parameter
+                # order falls back to a statement per row on SQLite.
+                db.session.execute(sa.insert(Asset.__table__), creates)
+                ids = _ids_by_tag(new["tag"] for new in creates)
+                db.session.execute(sa.insert(AssetEvent.__table__), [custody.created_event(ids[new["tag"]], new, actor)
+                                                           for new in creates])
             for asset, data in updates:
                 if data:
                     for name, value in data.items():
@@ -353,12 +358,21 @@ def _plan_assets(rows: list[Row], actor: Actor) -> Callable[[], None]:
     return apply
 
 
+def _ids_by_tag(tags: Iterable[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for chunk in _chunked(tags):
+        ids.update(db.session.execute(sa.select(Asset.tag, Asset.id).where(Asset.tag.in_(chunk))).all())
+    return ids
+
+
 def _check_custody(status: str, custodian_id: int | None, new: bool = True) -> None:
     """An asset in stock is held by nobody; a new one in use by somebody (an edit's check_status_change says so)."""
     if status == "in_stock" and custodian_id is not None:
-        raise ValidationFailed("An asset in stock has no custodian: leave custodian_username empty")
+        raise ValidationFailed("An asset in stock has no custodian: leave it empty",
+                               {"fields": {"custodian_username": ["Not in stock"]}})
     if new and status == "in_use" and custodian_id is None:
-        raise ValidationFailed("An asset in use needs a custodian (custodian_username)")
+        raise ValidationFailed("An asset in use needs a custodian (custodian_username)",
+                               {"fields": {"status": ["in_use needs a custodian"]}})
 
 
 def _same(current: Any, new: Any) -> bool:
