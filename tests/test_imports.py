@@ -155,6 +155,17 @@ def test_assets_are_created_audited_and_a_second_import_is_unchanged(client, peo
     assert count(AssetEvent) == 3
     assert imported(client, admin, "assets", ASSETS)["summary"]["unchanged"] == 3
     assert count(AssetEvent) == 3
+    changed = imported(client, admin, "assets", "tag,value,custodian_username\nLT-1,1300,bob\n")
+    assert changed["rows"][0]["changes"] == ["custodian_username", "value"]
+    db.session.expire_all()
+    laptop = db.session.scalar(sa.select(Asset).where(Asset.tag == "LT-1"))
+    assert (laptop.value, laptop.custodian_id, laptop.version) == (Decimal("1300.00"), people["bob"].id, 2)
+    event = db.session.scalar(sa.select(AssetEvent).order_by(AssetEvent.id.desc()))
+    assert (event.action, event.changes) == ("update", {"value": ["1200.50", "1300.00"],
+                                                        "custodian_id": [people["alice"].id, people["bob"].id]})
+    history = client.get(f"/api/assets/{laptop.id}/history", headers=admin.headers).get_json()["items"]
+    assert [(h["action"], h["custodian_to"]["id"]) for h in history] == [("create", people["alice"].id),
+                                                                         ("update", people["bob"].id)]
 
 
 def test_the_asset_export_reimports_as_unchanged(client, people):

@@ -629,4 +629,38 @@ export default {
     revokeConfirm: 'Revoke “{name}”? Whatever uses it stops working at once.',
     revoked: 'Token “{name}” revoked',
   },
+  imports: {
+    title: 'Import',
+    intro:
+      'Bring departments, people and assets in from a spreadsheet. Check first: every row is shown with what it would do, and nothing is written until you apply. Applying writes every row or none.',
+    kind: 'What the file holds',
+    kinds: { departments: 'Departments', users: 'Users', assets: 'Assets' },
+    columns: 'Columns (any order; only the first is needed):',
+    order: {
+      departments:
+        'managers must already exist: import departments, then users, then departments again with manager_username',
+      users:
+        'departments must already exist; imported users have no password until they sign in by SSO or an admin sets one',
+    },
+    file: 'File',
+    fileHelp:
+      'CSV (UTF-8, as Excel’s "CSV UTF-8") or XLSX; the first row names the columns. A column left out keeps what is there.',
+    chooseFirst: 'Choose a file first',
+    check: 'Check (dry run)',
+    apply: 'Apply',
+    uploading: 'Uploading…',
+    checking: 'Checking every row…',
+    readyTitle: 'No errors: nothing is written until you apply.',
+    errorsTitle: '{n} row(s) with errors: fix the file and check again. Nothing was written.',
+    doneTitle: 'Imported.',
+    applied: 'Imported: {create} created, {update} updated, {unchanged} unchanged',
+    action: { create: 'Create', update: 'Update', unchanged: 'Unchanged', error: 'Error' },
+    show: 'Show',
+    showAll: 'All rows',
+    showChanges: 'Rows that change something',
+    row: 'Row',
+    key: 'Key',
+    result: 'Result',
+    details: 'Changes or errors',
+  },
 }

@@ -86,6 +86,12 @@ const routes = [
     meta: { roles: ADMINS, title: 'rules.title' },
   },
   {
+    path: '/admin/import',
+    name: 'admin-import',
+    component: () => import('@/views/admin/ImportView.vue'),
+    meta: { roles: ADMINS, title: 'imports.title' },
+  },
+  {
     path: '/notifications',
     name: 'notifications',
     component: () => import('@/views/NotificationsView.vue'),

@@ -98,8 +98,45 @@ async function blob(path, query) {
   return response.blob()
 }
 
+function xhrSend(url, form, token, onProgress) {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', url)
+    xhr.setRequestHeader('Accept', 'application/json')
+    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`)
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress?.(e.loaded / e.total)
+    xhr.onload = () => {
+      let data
+      try {
+        data = JSON.parse(xhr.responseText)
+      } catch {
+        data = null
+      }
+      resolve({ status: xhr.status, ok: xhr.status >= 200 && xhr.status < 300, data })
+    }
+    xhr.onerror = () => resolve({ status: 0, ok: false, data: { error: { message: 'Network error' } } })
+    xhr.send(form)
+  })
+}
+
+/**
+ * POST a multipart form (a file upload) with the session's token; `onProgress(fraction)` follows the upload
+ * (fetch reports no upload progress, XMLHttpRequest does). Resolves to the parsed JSON body.
+ */
+async function upload(path, form, { query, onProgress } = {}) {
+  const url = buildUrl(path, query)
+  let res = await xhrSend(url, form, session.accessToken(), onProgress)
+  if (res.status === 401 && (await session.refresh())) {
+    res = await xhrSend(url, form, session.accessToken(), onProgress)
+  }
+  if (res.status === 401) session.expire()
+  if (!res.ok) throw new ApiError(res.status, res.data)
+  return res.data
+}
+
 export const api = {
   blob,
+  upload,
   get: (path, query, opts) => request('GET', path, { ...opts, query }),
   post: (path, body, opts) => request('POST', path, { ...opts, body: body ?? {} }),
   patch: (path, body, opts) => request('PATCH', path, { ...opts, body: body ?? {} }),
