@@ -114,11 +114,18 @@ def test_users_then_managers_who_sit_in_the_departments_they_manage(client, peop
     assert [d["id"] for d in detail["steps"][0]["deciders"]] == [bob.id]
 
 
-def test_an_imported_user_has_no_password_to_sign_in_with(client, people):
+def test_an_imported_user_has_no_password_until_an_admin_sets_one(app, client, people):
     imported(client, people["admin"], "users", "username,department_code\nnew.person,HQ\n")
     for password in ("", "!", "correct horse battery"):
         response = client.post("/api/auth/login", json={"username": "new.person", "password": password})
         assert response.status_code in (401, 422)
+    runner = app.test_cli_runner()
+    short = runner.invoke(args=["set-password", "new.person", "--password", "short"])
+    assert short.exit_code != 0 and "At least 8 characters" in short.output
+    done = runner.invoke(args=["set-password", "New.Person", "--password", "a long new password"])
+    assert done.exit_code == 0, done.output
+    response = client.post("/api/auth/login", json={"username": "new.person", "password": "a long new password"})
+    assert response.status_code == 200, response.get_json()
 
 
 def test_a_users_import_ends_sessions_and_tokens_as_the_admin_screens_do(client, people):

@@ -205,6 +205,18 @@ def check_own_edit(actor_id: int, user: User, data: Mapping[str, Any]) -> None:
         raise ValidationFailed("You cannot change your own role", {"fields": {"role": ["Not for yourself"]}})
 
 
+def set_password(username: str, password: str) -> User:
+    """Give a user a new password (an imported user has none), under the password rule; their other sessions end."""
+    if problem := password_problem(password):
+        raise ValidationFailed("Invalid password", {"fields": {"password": [problem]}})
+    user = get_by_username(canonical_username(username))
+    with committing(lambda: Conflict(f"User {user.username} was changed concurrently")):
+        user.set_password(password)
+        _end_sessions(user)
+        publish(SessionsEnded(user.id))
+    return user
+
+
 def set_preferences(user: User, data: dict) -> User:
     """Store the user's e-mail mode, digest interval and language (validated by the schema)."""
     with committing(lambda: Conflict("Your preferences were changed concurrently; try again")):
