@@ -275,6 +275,7 @@ def test_only_admins_import_and_a_token_needs_the_admin_scope(client, people):
                                content_type="multipart/form-data")
         assert response.status_code == expected, response.get_json()
     assert_refused(client.post("/api/imports/assets", headers=admin.headers), 422, "validation_error")  # no file
+    assert_refused(upload(client, admin, "buildings", "tag\nA\n"), 404, "not_found")
 
 
 @given(st.text())

@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth.tokens import roles_required
-from ..errors import ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..services import imports
 from ..services.imports import Row
 from .base import ApiBlueprint
@@ -38,7 +38,8 @@ def _uploads_up_to_import_max(view):
     return wrapper
 
 
-@blp.post("/<any(departments, users, assets):kind>")
+@blp.post("/<kind>", parameters=[{"in": "path", "name": "kind", "required": True, "description": "what the file holds",
+                                   "schema": {"type": "string", "enum": list(ROW_SCHEMAS)}}])
 @jwt_required()
 @write_budget("imports")
 @roles_required("admin")
@@ -46,12 +47,14 @@ def _uploads_up_to_import_max(view):
 @blp.arguments(ImportArgsSchema, location="query")
 @blp.arguments(ImportFileSchema, location="files")
 @blp.response(200, ImportReportSchema)
-@blp.errors(400, 401, 403, 409, 413, 422)
+@blp.errors(400, 401, 403, 404, 409, 413, 422)
 def run(args, files, kind):
     """Check every row of the file (`dry_run=1`, the default, writes nothing) or apply them all (`dry_run=0`): a
     real run with any error row writes nothing and answers 422 `import_rejected` with the report in `details`.
     Rows are matched by key (departments `code`, users `username`, assets `tag`); a column the file lacks leaves
     that field as it is, an empty cell clears it where it may be empty. Admins only."""
+    if kind not in ROW_SCHEMAS:
+        raise NotFound(f"No import of {kind!r}: departments, users or assets")
     data = files["file"].read()
     if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
         raise RequestEntityTooLarge(f"The file is larger than {current_app.config['IMPORT_MAX_BYTES']} bytes")
