@@ -12,7 +12,7 @@ FLASK := ASYNC_MODE=threading $(BIN)/flask --app wsgi
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/package.json -type f 2>/dev/null)
 
 .PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser nginx libmagic clean chaos \
-	bench bench-core bench-scale bench-reports
+	bench bench-core bench-scale bench-reports bench-imports
 
 # Stamp files make a second `make run` skip every step whose inputs did not change.
 $(BIN)/.installed: requirements.txt | libmagic
@@ -96,7 +96,7 @@ bench/node/node_modules/.installed: bench/node/package.json bench/node/package-l
 	touch $@
 
 # `make bench` runs every benchmark (docs/benchmarks.md); BENCH_ARGS=--quick for a short run.
-bench: bench-core bench-scale bench-reports
+bench: bench-core bench-scale bench-reports bench-imports
 
 bench-core: install-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
@@ -107,6 +107,10 @@ bench-scale: install-dev bench/node/node_modules/.installed
 # The reports at company size: 100,000 requests over two years, 50 departments, on PostgreSQL.
 bench-reports: install-dev
 	$(BIN)/python bench/reports.py $(BENCH_ARGS)
+
+# 10,000 assets through POST /api/imports/assets: dry run, import, again unchanged, every row changed, round trip.
+bench-imports: install-dev
+	$(BIN)/python bench/imports.py $(BENCH_ARGS)
 
 # Two processes on PostgreSQL + their own Redis, 200 Node clients, 500 decisions, A killed twice,
 # Redis restarted once: 0 lost, 0 duplicated (docs/realtime.md, "Chaos"). Needs redis-server.

@@ -84,6 +84,8 @@ WRITE_BUDGETS = {
     # Not a write, but each one resolves a whole rule list (a draft's routing check runs over every
     # department): counted like one, so a form typing into it cannot be turned into a load loop.
     "simulations": "120 per minute",
+    "imports": "10 per minute",
+    "tokens": "30 per minute",
 }
 
 
@@ -94,18 +96,20 @@ def budget_setting(budget: str) -> str:
 
 def write_budgets(config: Mapping[str, Any]) -> dict[str, str]:
     """Each write budget's limit from its setting; raise if one is not in Flask-Limiter's notation."""
-    limits = {}
-    for budget in WRITE_BUDGETS:
-        setting = budget_setting(budget)
-        value = str(config[setting]).strip()
-        try:
-            if not parse_many(value):
-                raise ValueError(value)
-        except ValueError:
-            raise RuntimeError(f"{setting} must be a limit in Flask-Limiter's notation, e.g. "
-                               f"{WRITE_BUDGETS[budget]!r}, not {config[setting]!r}") from None
-        limits[budget] = value
-    return limits
+    return {budget: rate_limit(budget_setting(budget), config[budget_setting(budget)], WRITE_BUDGETS[budget])
+            for budget in WRITE_BUDGETS}
+
+
+def rate_limit(setting: str, value: Any, example: str) -> str:
+    """A limit setting in Flask-Limiter's notation, stripped; raise naming the setting if malformed."""
+    text = str(value).strip()
+    try:
+        if not parse_many(text):
+            raise ValueError(text)
+    except ValueError:
+        raise RuntimeError(f"{setting} must be a limit in Flask-Limiter's notation, e.g. "
+                           f"{example!r}, not {value!r}") from None
+    return text
 
 
 def role_map(setting: str, roles: tuple[str, ...]) -> dict[str, str]:
@@ -197,6 +201,14 @@ class Config:
     NOTIFICATIONS_RATE_LIMIT = os.environ.get("NOTIFICATIONS_RATE_LIMIT", WRITE_BUDGETS["notifications"])
     UPLOADS_RATE_LIMIT = os.environ.get("UPLOADS_RATE_LIMIT", WRITE_BUDGETS["uploads"])
     SIMULATIONS_RATE_LIMIT = os.environ.get("SIMULATIONS_RATE_LIMIT", WRITE_BUDGETS["simulations"])
+    IMPORTS_RATE_LIMIT = os.environ.get("IMPORTS_RATE_LIMIT", WRITE_BUDGETS["imports"])
+    TOKENS_RATE_LIMIT = os.environ.get("TOKENS_RATE_LIMIT", WRITE_BUDGETS["tokens"])
+    # Every call one API token may make, reads included (its writes also spend the write budgets,
+    # counted per token rather than per user); Flask-Limiter's notation.
+    API_TOKEN_RATE_LIMIT = os.environ.get("API_TOKEN_RATE_LIMIT", "600 per minute")
+    # The largest file an import takes, and its most data rows (docs/api.md, "Imports").
+    IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+    IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 20_000)
     REPLAY_LIMIT = 500
     # The outbox worker (e-mail, webhooks): how often an idle server process looks for due messages
     # (0: never), how many it claims at once, how long a claim lasts before another process may retry

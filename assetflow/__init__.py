@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, config_from_env, login_rate_limits, role_map, webhook_networks, write_budgets
+from config import Config, config_from_env, login_rate_limits, rate_limit, role_map, webhook_networks, write_budgets
 
 from . import admission, api, channels, cli, errors, metrics, security_headers, web
 from .auth import tokens
@@ -72,6 +72,7 @@ def _configure(app: Flask, config: type[Config] | Mapping | None) -> None:
         WEBHOOK_ALLOWED_NETWORKS=webhook_networks(app.config["WEBHOOK_ALLOWED_NETWORKS"]),
         WRITE_BUDGETS=write_budgets(app.config),
         OIDC_ROLES=role_map(app.config["OIDC_ROLE_MAP"], ROLES),
+        API_TOKEN_RATE_LIMIT=rate_limit("API_TOKEN_RATE_LIMIT", app.config["API_TOKEN_RATE_LIMIT"], "600 per minute"),
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
                                                   app.config["DATABASE_POOL_TIMEOUT"]),
         MAX_CONTENT_LENGTH=1024 * 1024,

@@ -25,14 +25,18 @@ class Actor:
     principals: frozenset[int] = frozenset()
     role: str = "employee"
     user: User | None = field(default=None, compare=False, repr=False)
+    # Set when the call is made with an API token (auth/api_tokens.py): what the token may do, within the role.
+    scopes: frozenset[str] | None = None
+    token_id: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "principals", frozenset(self.principals) | {self.id})
 
     @classmethod
-    def of(cls, user: User, delegators: Iterable[int] = ()) -> Actor:
-        """The actor for a loaded user who stands in for `delegators`."""
-        return cls(user.id, user.active, frozenset(delegators), user.role, user)
+    def of(cls, user: User, delegators: Iterable[int] = (), scopes: frozenset[str] | None = None,
+           token_id: int | None = None) -> Actor:
+        """The actor for a loaded user who stands in for `delegators` (through an API token with `scopes`)."""
+        return cls(user.id, user.active, frozenset(delegators), user.role, user, scopes, token_id)
 
     @property
     def display_name(self) -> str:

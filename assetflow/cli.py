@@ -162,6 +162,18 @@ def create_user_command(username: str, role: str, password: str, display_name: s
     click.echo(f"created user {user.username} (id {user.id}, {user.role})")
 
 
+@click.command("set-password")
+@click.argument("username")
+@click.password_option(help="Prompted for (twice) when not given")
+def set_password_command(username: str, password: str) -> None:
+    """Give a user a password: an imported user has none until then (or signs in by single sign-on)."""
+    try:
+        user = users.set_password(username, password)
+    except AppError as error:
+        raise click.ClickException(_describe(error)) from None
+    click.echo(f"password set for {user.username} (id {user.id}); their other sessions ended")
+
+
 @click.command("prune-tokens")
 def prune_tokens_command() -> None:
     """Delete logout records of tokens that have expired (run daily from cron)."""
@@ -259,6 +271,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(run_timers_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(set_password_command)
     app.cli.add_command(prune_tokens_command)
     app.cli.add_command(deactivate_user_command)
     app.cli.add_command(activate_user_command)

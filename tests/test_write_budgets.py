@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from flask_jwt_extended import jwt_required
 from assetflow.api.budgets import write_budget
 from assetflow.extensions import db, limiter
 from assetflow.models import (
+    ApiToken,
     ApprovalRuleChange,
     Asset,
     Delegation,
@@ -108,6 +110,19 @@ def _simulations(client, people):
                                json={"kind": "acquire", "value": "10"})
 
 
+def _tokens(client, people):
+    return lambda: client.post("/api/tokens", headers=people["bob"].headers, json={"name": "ERP", "scopes": ["read"]})
+
+
+def _imports(client, people):
+    def write():
+        tag = f"IMP-{next(_numbers)}"
+        return client.post("/api/imports/assets?dry_run=0", headers=people["admin"].headers,
+                           data={"file": (io.BytesIO(f"tag,name,category,value\n{tag},Desk,Furniture,5\n".encode()),
+                                          "a.csv")}, content_type="multipart/form-data")
+    return write
+
+
 FAMILIES: dict[str, tuple[Callable, Callable[[dict], object]]] = {
     "comments": (_comments, lambda people: (count(RequestEvent), count(Notification))),
     "submits": (_submits, lambda people: count(Request)),
@@ -123,6 +138,8 @@ FAMILIES: dict[str, tuple[Callable, Callable[[dict], object]]] = {
         Notification.user_id == people["bob"].user.id, Notification.read_at.is_(None)))),
     # Writes nothing: what is checked is that the 429 comes, and still nothing changed.
     "simulations": (_simulations, lambda people: (count(Request), count(ApprovalRuleChange))),
+    "tokens": (_tokens, lambda people: count(ApiToken)),
+    "imports": (_imports, lambda people: count(Asset)),
 }
 
 

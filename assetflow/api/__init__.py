@@ -3,7 +3,9 @@
 from flask import Flask
 from flask_smorest import Api
 
+from ..auth import api_tokens as api_tokens_auth
 from ..errors import http_error
+from ..services import api_tokens as api_tokens_service
 from . import base
 from .schemas.fields import ErrorSchema
 
@@ -31,6 +33,7 @@ def init_app(app: Flask) -> None:
         delegations,
         departments,
         email_actions,
+        imports,
         meta,
         notifications,
         preferences,
@@ -39,6 +42,7 @@ def init_app(app: Flask) -> None:
         routing,
         rules,
         sso,
+        tokens,
         users,
         webhooks,
     )
@@ -47,7 +51,17 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                       "description": "The access token from POST /api/auth/login (the refresh token for /refresh)"})
+                       "description": "The access token from POST /api/auth/login (the refresh token for /refresh), "
+                                      "or an API token `af_…` from POST /api/tokens"})
     for module in (auth, sso, users, preferences, departments, assets, requests, attachments, rules, routing,
-                   delegations, notifications, webhooks, email_actions, meta, reports):
+                   delegations, notifications, webhooks, email_actions, meta, reports, tokens, imports):
         api.register_blueprint(module.blp)
+    app.after_request(_mark_api_token_used)
+
+
+def _mark_api_token_used(response):
+    """A call admitted with an API token updates its last_used_at (at most once a minute), whatever its answer."""
+    used = api_tokens_auth.used_now()
+    if used is not None:
+        api_tokens_service.touch(*used)
+    return response

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Request
+from flask import Flask, Request, Response, stream_with_context
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint
 from webargs import core
@@ -89,6 +90,12 @@ def link(path: str, method: str, body: dict | None = None, **parameters: str) ->
     pointer = path.replace("~", "~0").replace("/", "~1")
     doc = {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
     return doc | ({"requestBody": body} if body else {})
+
+
+def csv_download(lines: Iterator[str], filename: str) -> Response:
+    """A streamed CSV download; the generator runs inside the request context."""
+    return Response(stream_with_context(lines), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 class IdConverter(IntegerConverter):

@@ -1,10 +1,12 @@
 """Write budgets: how many writes of a kind one user may make, so nobody can flood the others.
 
 Each write route carries one `@write_budget("<budget>")` line, under `@jwt_required()` so that the
-user is known. The routes of a budget share one counter per user, kept in RATELIMIT_STORAGE_URI
+user is known. The routes of a budget share one counter per user — per token when the call is made with
+an API token, so an integration cannot spend its owner's budget — kept in RATELIMIT_STORAGE_URI
 (Redis in a deployment of several processes, so they share it too); over it, the write is refused
 before its body is read: 429 `rate_limited` with `Retry-After` and `details.budget`. The budgets,
-their defaults and settings are listed in config.py (WRITE_BUDGETS) and docs/deploy.md.
+their defaults and settings are listed in config.py (WRITE_BUDGETS) and docs/deploy.md. The line
+also declares the scope an API token needs for the route (auth/scopes.py, WRITE_SCOPES).
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, request
-from flask_jwt_extended import get_jwt_identity
+from flask_jwt_extended import get_jwt, get_jwt_identity
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
 from config import WRITE_BUDGETS
 
+from ..auth.scopes import WRITE_SCOPES, token_scope
 from ..errors import BUDGET_SCOPE
 from ..extensions import limiter
 from ..services import email_links
@@ -28,8 +31,10 @@ _doc = Blueprint("write_budgets", __name__)
 
 
 def by_user() -> str:
-    """The limiter key of the authenticated user: the user id, never the address (an office shares one)."""
-    return f"user:{get_jwt_identity()}"
+    """The limiter key of the caller: the user id, never the address (an office shares one); an API token's id
+    when the call is made with one."""
+    token_id = get_jwt().get("api_token")
+    return f"token:{token_id}" if token_id is not None else f"user:{get_jwt_identity()}"
 
 
 def by_link_signer() -> str:
@@ -52,7 +57,8 @@ def write_budget(budget: str, key: Callable[[], str] = by_user) -> Callable[[Any
     limit = limiter.shared_limit(lambda: current_app.config["WRITE_BUDGETS"][budget],
                                  scope=f"{BUDGET_SCOPE}{budget}", key_func=key)
     documented = _doc.alt_response(429, response="TOO_MANY_REQUESTS")
+    scoped = token_scope(WRITE_SCOPES[budget])
 
     def decorator(view):
-        return documented(limit(view))
+        return scoped(documented(limit(view)))
     return decorator

@@ -1,13 +1,11 @@
 """Approval requests: submit, list, detail, decide."""
 
-from collections.abc import Iterator
 
-from flask import Response, stream_with_context
 from flask_jwt_extended import current_user, jwt_required
 
 from ..services import export, kinds, listing, returns, views, visibility
 from ..services import requests as service
-from .base import ApiBlueprint, link
+from .base import ApiBlueprint, csv_download, link
 from .budgets import write_budget
 from .schemas.fields import page_of
 from .schemas.requests import (
@@ -48,12 +46,6 @@ def request_links(pointer: str) -> dict:
                                            ("resume", "/resume", "post"))}
 
 
-def _csv(lines: Iterator[str], filename: str) -> Response:
-    """A streamed CSV download; the generator runs inside the request context."""
-    return Response(stream_with_context(lines), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @blp.post("")
 @jwt_required()
 @write_budget("submits")
@@ -88,7 +80,7 @@ def index(args):
 @blp.errors(401, 422)
 def export_csv(args):
     """Every request matching the list's filters, as CSV (streamed, UTF-8 with BOM)."""
-    return _csv(export.requests_rows(current_user, args), "requests.csv")
+    return csv_download(export.requests_rows(current_user, args), "requests.csv")
 
 
 @blp.get("/stats")
@@ -115,7 +107,7 @@ def show(request_id):
 @blp.errors(401, 404)
 def trail_csv(request_id):
     """The request's audit trail as CSV (streamed, UTF-8 with BOM)."""
-    return _csv(export.trail_rows(current_user, request_id), f"request-{request_id}-trail.csv")
+    return csv_download(export.trail_rows(current_user, request_id), f"request-{request_id}-trail.csv")
 
 
 @blp.post("/<id:request_id>/approve")

@@ -1,5 +1,6 @@
 """The persistent nouns; one module each."""
 
+from .api_token import ApiToken
 from .asset import Asset
 from .asset_event import AssetEvent
 from .attachment import Attachment, AttachmentContent
@@ -16,7 +17,7 @@ from .user import User
 from .webhook import Webhook, WebhookAttempt
 
 __all__ = [
-    "ROOT_DEPARTMENT_ID", "ApprovalRule", "ApprovalRuleChange", "Asset", "AssetEvent", "Attachment",
+    "ROOT_DEPARTMENT_ID", "ApiToken", "ApprovalRule", "ApprovalRuleChange", "Asset", "AssetEvent", "Attachment",
     "AttachmentContent", "Decision", "Delegation",
     "Department", "Notification", "OutboxMessage", "Request", "RequestEvent", "RequestStep", "RevokedToken",
     "SpentSignInValue", "StepDecider", "UsedLink", "User", "UserIdentity", "Webhook", "WebhookAttempt",

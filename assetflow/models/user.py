@@ -15,6 +15,9 @@ from .department import ROOT_DEPARTMENT_ID
 ROLES = ("employee", "approver", "admin")
 EMAIL_MODES = ("off", "instant", "digest")
 LANGUAGES = ("en", "zh-CN")
+# The password_hash of a user without a password (an imported one): no hash format, so no password ever matches it
+# (werkzeug's check_password_hash answers False), like a locked account's "!" in /etc/shadow.
+NO_PASSWORD = "!"
 
 
 class User(db.Model):

@@ -18,6 +18,7 @@ from flask_socketio import ConnectionRefusedError, join_room, rooms
 from jwt import PyJWTError
 from marshmallow import Schema, ValidationError, fields, validate
 
+from ..auth.api_tokens import is_api_token
 from ..auth.tokens import is_revoked, load_user
 from ..errors import ValidationFailed, error_body
 from ..extensions import socketio
@@ -68,6 +69,8 @@ def _authenticate(auth: Any) -> tuple[User, str]:
     token = auth.get("token") if isinstance(auth, dict) else None
     if not isinstance(token, str) or not token:
         raise _refuse("no token")
+    if is_api_token(token):  # for integrations over HTTP; a socket is a person's live session
+        raise _refuse("API token")
     try:
         claims = decode_token(token)  # signature, expiry, required claims
     except (PyJWTError, JWTExtendedException) as error:

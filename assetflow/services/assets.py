@@ -52,11 +52,7 @@ def custody_history(viewer: Actor, asset_id: int) -> list[dict[str, Any]]:
 
 def create_asset(data: dict[str, Any], actor: Actor) -> Asset:
     """Register a new asset; the tag must be free and not in the system's ACQ- series."""
-    if data.get("status") == "disposed":
-        raise ValidationFailed("A new asset cannot be disposed", {"fields": {"status": ["Not allowed"]}})
-    if data["tag"].upper().startswith(ACQUIRED_PREFIX):
-        message = f"Tags starting with {ACQUIRED_PREFIX} are given to acquired assets by the system"
-        raise ValidationFailed(message, {"fields": {"tag": [message]}})
+    check_new_asset(data["tag"], data.get("status"))
     if "department_id" in data:
         departments.check_exists(data["department_id"])
     asset = Asset(**data)
@@ -67,13 +63,23 @@ def create_asset(data: dict[str, Any], actor: Actor) -> Asset:
     return asset
 
 
+def check_new_asset(tag: str, status: str | None) -> None:
+    """422 unless an admin may register an asset with this tag and status (API and import alike)."""
+    if status == "disposed":
+        raise ValidationFailed("A new asset cannot be disposed", {"fields": {"status": ["Not allowed"]}})
+    if tag.upper().startswith(ACQUIRED_PREFIX):
+        message = f"Tags starting with {ACQUIRED_PREFIX} are given to acquired assets by the system"
+        raise ValidationFailed(message, {"fields": {"tag": [message]}})
+
+
 def update_asset(asset_id: int, data: dict[str, Any], actor: Actor) -> Asset:
     """Edit an asset's descriptive fields, or put it back in stock or use after repair."""
     asset = get_asset(asset_id)
     if "department_id" in data:
         departments.check_exists(data["department_id"])
     if "status" in data:
-        _check_status_change(asset, data["status"])
+        check_status_change(asset, data["status"], visibility.pending_request_on(asset.id) is not None,
+                            asset.custodian_id)
         if data["status"] == "in_stock":
             asset.custodian_id = None
     with committing(lambda: Conflict(f"Asset {asset.tag} was changed concurrently")):
@@ -83,12 +89,13 @@ def update_asset(asset_id: int, data: dict[str, Any], actor: Actor) -> Asset:
     return asset
 
 
-def _check_status_change(asset: Asset, status: str) -> None:
-    # Disposal and custody follow the workflow; an admin edit only closes a repair or a loan.
+def check_status_change(asset: Asset, status: str, locked: bool, custodian_id: int | None) -> None:
+    """409 / 422 unless an admin may give the asset this status with this custodian after the change; `locked`: it
+    has a pending request. Disposal and custody follow the workflow; an edit only closes a repair or a loan."""
     if status == "disposed" or asset.status == "disposed":
         raise Conflict("Disposal goes through a dispose request and is final", {"status": asset.status})
-    if visibility.pending_request_on(asset.id) is not None:
+    if locked:
         raise Conflict(f"Asset {asset.tag} has a pending request", {"asset_id": asset.id})
-    if status == "in_use" and asset.custodian_id is None:
+    if status == "in_use" and custodian_id is None:
         raise ValidationFailed("An asset in use needs a custodian; use an assign request",
                                {"fields": {"status": ["in_use needs a custodian"]}})

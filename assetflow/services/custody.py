@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,20 +24,33 @@ def _json(value: Any) -> Any:
 def record_create(asset: Asset, actor: Actor) -> None:
     """Add the audit row of a newly registered asset (no commit)."""
     db.session.flush()  # the id and the column defaults
-    changes = {field: [None, _json(getattr(asset, field))] for field in AUDITED}
-    db.session.add(AssetEvent(asset_id=asset.id, actor_id=actor.id, action="create", changes=changes))
+    db.session.add(AssetEvent(**created_event(asset.id, {field: getattr(asset, field) for field in AUDITED}, actor)))
+
+
+def created_event(asset_id: int, values: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+    """The columns of a new asset's audit row, from its values (an import inserts many at once)."""
+    changes = {field: [None, _json(values.get(field))] for field in AUDITED}
+    return {"asset_id": asset_id, "actor_id": actor.id, "action": "create", "changes": changes}
 
 
 def record_update(asset: Asset, actor: Actor) -> None:
     """Add the audit row of an admin's edit, from the session's unflushed changes (no commit)."""
     state = sa.inspect(asset)
-    changes = {}
+    before, after = {}, {}
     for field in AUDITED:
         history = state.attrs[field].history
-        if history.added and history.deleted and history.added[0] != history.deleted[0]:
-            changes[field] = [_json(history.deleted[0]), _json(history.added[0])]
-    if changes:
-        db.session.add(AssetEvent(asset_id=asset.id, actor_id=actor.id, action="update", changes=changes))
+        if history.added and history.deleted:
+            before[field], after[field] = history.deleted[0], history.added[0]
+    if event := updated_event(asset.id, before, after, actor):
+        db.session.add(AssetEvent(**event))
+
+
+def updated_event(asset_id: int, before: Mapping[str, Any], after: Mapping[str, Any],
+                  actor: Actor) -> dict[str, Any] | None:
+    """The columns of an edit's audit row, from the audited fields' values before and after; None if none changed."""
+    changes = {field: [_json(before[field]), _json(after[field])] for field in AUDITED
+               if field in after and before[field] != after[field]}
+    return {"asset_id": asset_id, "actor_id": actor.id, "action": "update", "changes": changes} if changes else None
 
 
 def _request_effect(req: Request) -> dict[str, Any]:

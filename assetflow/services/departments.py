@@ -109,7 +109,7 @@ def update_department(department_id: int, data: dict[str, Any]) -> DepartmentVie
         _check_code_free(data["code"], department.id)
     with committing(_taken(data.get("code", department.code)), races=(CODE_UNIQUE,)):
         if "parent_id" in data:
-            _lock_tree()
+            lock_tree()
         for field, value in data.items():
             setattr(department, field, value)
         if "parent_id" in data:
@@ -140,7 +140,7 @@ def _refuse_cycle(department_id: int, parents: dict[int, int | None]) -> None:
         raise _invalid("parent_id", "A department cannot be placed under itself or one of its own sub-departments")
 
 
-def _lock_tree() -> None:
+def lock_tree() -> None:
     # Moves are serialised on the root row (PostgreSQL), so two moves cannot each pass the cycle
     # check against a tree without the other; SQLite serialises writers by itself.
     db.session.execute(sa.select(Department.id).where(Department.id == ROOT_DEPARTMENT_ID).with_for_update())

@@ -26,8 +26,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
+
 from ..actor import Actor
-from ..models import Request
+from ..extensions import db
+from ..list_terms import ASSET_SORTS
+from ..models import Asset, Request
 from . import listing, visibility
 
 BOM = "\ufeff"  # Excel reads a BOM-less CSV as the local code page and garbles Chinese text.
@@ -41,6 +45,9 @@ _GUARD = re.compile("(?:^|(?<=[{}]))(?=[{}])".format(re.escape("".join(CELL_BREA
 REQUEST_COLUMNS = ("id", "kind", "state", "step", "steps_total", "asset_tag", "asset_name", "applicant",
                    "reason", "value", "currency", "target_user", "created_at", "decided_at")
 SYSTEM = "system"  # the actor of what happens by itself: a reminder, an escalation
+# The columns of an assets import (services/imports.py), so an export re-imports as it is.
+ASSET_COLUMNS = ("tag", "name", "category", "value", "currency", "status", "department_code", "custodian_username",
+                 "location")
 TRAIL_COLUMNS = ("at", "actor", "action", "from_state", "to_state", "step", "comment")
 
 
@@ -50,6 +57,21 @@ def safe_cell(value: Any) -> str:
         return str(value)  # a number, never a formula, even when negative
     text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
     return _GUARD.sub("'", text)
+
+
+def unguard(text: str) -> str:
+    """The text safe_cell was given: each `'` it put before a formula character taken off again (an import reads
+    an export as it was). safe_cell inserts `'` only before a formula character that starts the text or follows a
+    cell break, so a `'` in such a place was inserted; `''=` was `'=`, whose `=` followed a quote."""
+    if "'" not in text:
+        return text
+    kept: list[str] = []
+    for index, char in enumerate(text):
+        after_break = not kept or kept[-1] in CELL_BREAKS
+        if char == "'" and after_break and text[index + 1:index + 2] in FORMULA_START and text[index + 1:index + 2]:
+            continue
+        kept.append(char)
+    return "".join(kept)
 
 
 def csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
@@ -83,6 +105,19 @@ def _request_row(req: Request) -> tuple:
 def requests_rows(user: Actor, filters: Mapping[str, Any]) -> Iterator[str]:
     """The CSV of every request the user may see that matches the list's filters, in the list's order."""
     return csv_lines(REQUEST_COLUMNS, (_request_row(req) for req in listing.iter_requests(user, filters)))
+
+
+def assets_rows(user: Actor, filters: Mapping[str, Any], batch: int = 500) -> Iterator[str]:
+    """The CSV of every asset matching the list's filters, in the list's order, in the import's columns."""
+    query = (sa.select(Asset).where(*listing.asset_filters(user, filters))
+             .order_by(*listing.order_by(filters.get("sort") or "tag", ASSET_SORTS, Asset.id)))
+
+    def rows() -> Iterator[tuple]:
+        for asset in db.session.scalars(query.execution_options(yield_per=batch)):
+            yield (asset.tag, asset.name, asset.category, asset.value, asset.currency, asset.status,
+                   asset.department.code, asset.custodian.username if asset.custodian else "", asset.location)
+
+    return csv_lines(ASSET_COLUMNS, rows())
 
 
 def trail_rows(user: Actor, request_id: int) -> Iterator[str]:

@@ -18,7 +18,7 @@ from ..events import SessionsEnded, publish
 from ..extensions import db
 from ..models import ROOT_DEPARTMENT_ID, User
 from ..models.user import ROLES
-from . import departments, routing
+from . import api_tokens, departments, routing
 from .transaction import committing
 
 
@@ -141,42 +141,58 @@ def update_user(user: User, data: Mapping[str, Any]) -> User:
 
     Deactivation and a role change end the user's sessions (tokens and sockets, in every process):
     a token carries its role, so after a role change the user logs in again and every client of
-    theirs sees the new role at once instead of acting on the old one.
+    theirs sees the new role at once instead of acting on the old one. They also revoke the API
+    tokens that the user's state no longer allows: all of them on a deactivation, and on a role
+    change those holding a scope the new role may not give.
     """
     if "department_id" in data:
         departments.check_exists(data["department_id"])
     if data.get("display_name") is not None and (problem := display_name_problem(data["display_name"].strip())):
         raise ValidationFailed("Invalid user", {"fields": {"display_name": [problem]}})
-    role_changes = data.get("role", user.role) != user.role
-    ends_sessions = role_changes or (user.active and data.get("active") is False)
-    removes_an_admin = user.role == "admin" and user.active and (role_changes or data.get("active") is False)
+    removing = removes_an_admin(user, data)
     with committing(lambda: Conflict(f"User {user.username} was changed concurrently")):
-        if removes_an_admin:
-            _lock_admins()
-        for field, value in data.items():
-            setattr(user, field, value.strip() if field == "display_name" else value)
-        if ends_sessions:
-            _end_sessions(user)
-        if removes_an_admin:
-            _check_an_admin_remains()
-        if role_changes or data.get("active") is False:  # again when already inactive: a socket may have outlived it
-            publish(SessionsEnded(user.id))  # its sockets are dropped everywhere once this commits
-        if role_changes or "department_id" in data or "active" in data:
+        if removing:
+            lock_admins()
+        rechecks = change_user(user, data)
+        if removing:
+            check_an_admin_remains()
+        if rechecks:
             for change in routing.requalify({user.id}, activity_changed="active" in data):
                 publish(change)  # whose dashboards gain or lose a request
     return user
 
 
+def removes_an_admin(user: User, data: Mapping[str, Any]) -> bool:
+    """True when the edit takes an active admin away (a demotion or a deactivation)."""
+    return user.role == "admin" and user.active and (
+        data.get("role", user.role) != user.role or data.get("active") is False)
+
+
+def change_user(user: User, data: Mapping[str, Any]) -> bool:
+    """In the caller's transaction: apply a validated edit to one user and end what it ends (sessions, sockets, API
+    tokens). True when the requests' named deciders must be rechecked (routing.requalify) for this user."""
+    role_changes = data.get("role", user.role) != user.role
+    ends_sessions = role_changes or (user.active and data.get("active") is False)
+    for field, value in data.items():
+        setattr(user, field, value.strip() if field == "display_name" else value)
+    if ends_sessions:
+        _end_sessions(user)
+        api_tokens.end_beyond_role(user, user.active, user.role)
+    if role_changes or data.get("active") is False:  # again when already inactive: a socket may have outlived it
+        publish(SessionsEnded(user.id))  # its sockets are dropped everywhere once this commits
+    return role_changes or "department_id" in data or "active" in data
+
+
 ACTIVE_ADMIN = (User.role == "admin", User.active.is_(True))
 
 
-def _lock_admins() -> None:
+def lock_admins() -> None:
     # Two admins removing each other at once: on PostgreSQL the second waits here for the first's
     # commit, then counts without it; SQLite serialises the writes themselves.
     db.session.execute(sa.select(User.id).where(*ACTIVE_ADMIN).with_for_update())
 
 
-def _check_an_admin_remains() -> None:
+def check_an_admin_remains() -> None:
     db.session.flush()
     if not db.session.scalar(sa.select(sa.func.count()).select_from(User).where(*ACTIVE_ADMIN)):
         raise ValidationFailed("This would leave no active admin", {"fields": {"role": ["The last active admin"]}})
@@ -185,12 +201,30 @@ def _check_an_admin_remains() -> None:
 def admin_update_user(actor: User, user_id: int, data: Mapping[str, Any]) -> User:
     """An admin's edit of a user; nobody deactivates or demotes themselves (the last admin stays one)."""
     user = get_user(user_id)
-    if user.id == actor.id:
-        if data.get("active") is False:
-            raise ValidationFailed("You cannot deactivate yourself", {"fields": {"active": ["Not for yourself"]}})
-        if data.get("role", user.role) != user.role:
-            raise ValidationFailed("You cannot change your own role", {"fields": {"role": ["Not for yourself"]}})
+    check_own_edit(actor.id, user, data)
     return update_user(user, data)
+
+
+def check_own_edit(actor_id: int, user: User, data: Mapping[str, Any]) -> None:
+    """422 when an admin's edit would deactivate or demote themselves."""
+    if user.id != actor_id:
+        return
+    if data.get("active") is False:
+        raise ValidationFailed("You cannot deactivate yourself", {"fields": {"active": ["Not for yourself"]}})
+    if data.get("role", user.role) != user.role:
+        raise ValidationFailed("You cannot change your own role", {"fields": {"role": ["Not for yourself"]}})
+
+
+def set_password(username: str, password: str) -> User:
+    """Give a user a new password (an imported user has none), under the password rule; their other sessions end."""
+    if problem := password_problem(password):
+        raise ValidationFailed("Invalid password", {"fields": {"password": [problem]}})
+    user = get_by_username(canonical_username(username))
+    with committing(lambda: Conflict(f"User {user.username} was changed concurrently")):
+        user.set_password(password)
+        _end_sessions(user)
+        publish(SessionsEnded(user.id))
+    return user
 
 
 def set_preferences(user: User, data: dict) -> User:

@@ -37,13 +37,17 @@ class CategoryListSchema(Schema):
     items = fields.List(fields.String())
 
 
-class AssetQuerySchema(PageArgs):
+class AssetFilterSchema(InputSchema):
     status = fields.String(validate=validate.OneOf(ASSET_STATUSES))
     category = fields.String(validate=validate.Length(max=64))
     custodian_id = QueryInt(1)
     q = fields.String(validate=validate.Length(max=100))
     mine = fields.Boolean(metadata={"description": "Only the assets I hold"})
     sort = sort_field(ASSET_SORTS, "tag")
+
+
+class AssetQuerySchema(PageArgs, AssetFilterSchema):
+    pass
 
 
 class CustodyChangeSchema(Schema):
@@ -62,22 +66,29 @@ class CustodyHistorySchema(Schema):
     items = fields.List(fields.Nested(CustodyChangeSchema))
 
 
+# The rules of each field, shared by the API's create and edit and by the import (schemas/imports.py).
+TAG = [validate.Length(min=1, max=32), Whole(r"^[A-Za-z0-9._-]+$")]
+NAME = validate.Length(min=1, max=120)
+CATEGORY = validate.Length(min=1, max=64)
+LOCATION = validate.Length(max=120)
+
+
 class AssetCreateSchema(InputSchema):
-    tag = fields.String(required=True, validate=[validate.Length(min=1, max=32), Whole(r"^[A-Za-z0-9._-]+$")])
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    category = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    tag = fields.String(required=True, validate=TAG)
+    name = fields.String(required=True, validate=NAME)
+    category = fields.String(required=True, validate=CATEGORY)
     value = Money(required=True)
     currency = fields.String(validate=CURRENCY)
-    location = fields.String(validate=validate.Length(max=120))
+    location = fields.String(validate=LOCATION)
     status = fields.String(validate=validate.OneOf(("in_stock", "in_repair")))
     department_id = Id(metadata={"description": "the owning department; default: the company root"})
 
 
 class AssetUpdateSchema(InputSchema):
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    category = fields.String(validate=validate.Length(min=1, max=64))
+    name = fields.String(validate=NAME)
+    category = fields.String(validate=CATEGORY)
     value = Money()
     currency = fields.String(validate=CURRENCY)
-    location = fields.String(validate=validate.Length(max=120))
+    location = fields.String(validate=LOCATION)
     status = fields.String(validate=validate.OneOf(("in_stock", "in_use", "in_repair")))
     department_id = Id()

@@ -96,6 +96,12 @@ const routes = [
     meta: { roles: ADMINS, title: 'rules.title' },
   },
   {
+    path: '/admin/import',
+    name: 'admin-import',
+    component: () => import('@/views/admin/ImportView.vue'),
+    meta: { roles: ADMINS, title: 'imports.title' },
+  },
+  {
     path: '/notifications',
     name: 'notifications',
     component: () => import('@/views/NotificationsView.vue'),
@@ -106,6 +112,12 @@ const routes = [
     name: 'preferences',
     component: () => import('@/views/PreferencesView.vue'),
     meta: { title: 'preferences.title' },
+  },
+  {
+    path: '/tokens',
+    name: 'api-tokens',
+    component: () => import('@/views/ApiTokensView.vue'),
+    meta: { title: 'apiTokens.title' },
   },
   {
     path: '/admin/webhooks',

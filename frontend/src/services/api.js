@@ -126,8 +126,8 @@ function xhrSend(method, url, form, token, onProgress) {
  * POST a multipart body (a FormData of files) with the session's token, reporting upload progress as
  * `onProgress(loadedBytes, totalBytes)`. A 401 refreshes the session once and sends the body again.
  */
-async function upload(path, form, { onProgress } = {}) {
-  const url = buildUrl(path)
+async function upload(path, form, { query, onProgress } = {}) {
+  const url = buildUrl(path, query)
   let res = await xhrSend('POST', url, form, session.accessToken(), onProgress)
   if (res.status === 401) {
     if (await session.refresh()) res = await xhrSend('POST', url, form, session.accessToken(), onProgress)

@@ -24,7 +24,9 @@ const routes = [
   'admin-users',
   'admin-rules',
   'webhooks',
+  'admin-import',
   'preferences',
+  'api-tokens',
 ].map((name) => ({ name, path: `/${name}/:id?`, component: stub }))
 
 /**
