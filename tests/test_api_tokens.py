@@ -160,8 +160,10 @@ def test_every_write_route_declares_its_scope_or_is_closed_to_tokens(app):
                 closed.add(f"{method} {rule.rule}")
     assert closed == {"POST /api/auth/login", "POST /api/auth/refresh", "POST /api/auth/logout",
                       "POST /api/tokens", "DELETE /api/tokens/<id:token_id>", "PUT /api/me/preferences",
-                      "POST /api/email-actions/preview"}  # (confirm spends the decisions budget; it takes no bearer)
-    assert {scope for scope in WRITE_SCOPES.values() if scope} == {"requests:write", "assets:write", "admin"}
+                      "POST /api/email-actions/preview",  # (confirm spends the decisions budget; it takes no bearer)
+                      "POST /api/auth/oidc/session", "POST /api/auth/break-glass"}  # sign-ins: no bearer either
+    # `read` spends one budget: the rule simulator, a POST that writes nothing.
+    assert {scope for scope in WRITE_SCOPES.values() if scope} == {"read", "requests:write", "assets:write", "admin"}
 
 
 def test_a_token_dies_with_its_owners_deactivation_for_good(client, people):
