@@ -153,7 +153,8 @@ class HttpDuringStorm:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         started = time.perf_counter()
         try:
-            status = self._session().request(method, self.url + path, json=body, headers=headers, timeout=30).status_code
+            status = self._session().request(method, self.url + path, json=body, headers=headers,
+                                             timeout=30).status_code
         except requests.RequestException as error:
             status = type(error).__name__
         ms = (time.perf_counter() - started) * 1000
@@ -439,9 +440,9 @@ def medians(report: dict[str, Any]) -> dict[str, dict[str, dict[str, float | Non
                 values = [_get(s, *path) for s in storms]
                 row[label] = percentile([v for v in values if v is not None], 50)
             row["not back"] = sum(s["clients"] - s["back"] for s in storms)
-            row["lost"] = sum(_get(s, "delivery", "lost") or 0 for s in storms) if name.startswith("assetflow") else None
-            row["wire twice"] = (sum(_get(s, "delivery", "wire_twice") or 0 for s in storms)
-                                 if name.startswith("assetflow") else None)
+            app = name.startswith("assetflow")
+            row["lost"] = sum(_get(s, "delivery", "lost") or 0 for s in storms) if app else None
+            row["wire twice"] = sum(_get(s, "delivery", "wire_twice") or 0 for s in storms) if app else None
             row["rounds"] = len(storms)
             row["open connects/s"] = percentile([r["open"]["connects_per_s"] for r in rounds], 50)
             out.setdefault(name, {})[how] = row
