@@ -48,6 +48,8 @@ from flask_socketio import _SocketIOMiddleware
 from simple_websocket import ConnectionClosed
 from wsproto.utilities import LocalProtocolError
 
+from ..metrics import QUEUE_EMITS_NOT_HERE
+
 # The minor versions each piece below was read against and tested with (requirements.txt pins them).
 TESTED_VERSIONS = {
     "python-engineio": "4.15",
@@ -305,6 +307,7 @@ class DropForeignMixin:
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("callback") is None and not held_here(self, message.get("namespace"), message.get("room")):
+            QUEUE_EMITS_NOT_HERE.labels(str(message.get("event"))).inc()
             return
         super()._handle_emit(message)
 
