@@ -359,7 +359,7 @@ def bench_target(run: Run, target: Target, p: dict, deadline: Deadline, round_no
             for spec, user in zip(specs, users, strict=True):
                 spec["auth"]["last_seq"] = seqs.get(user["id"], 0)
         out["open"] = clients.call("open", url=target.urls[0], clients=specs, concurrency=100,
-                                   timeout_ms=60_000, timeout=600)
+                                   timeout_ms=60_000, timeout=600, backoff_max_ms=p.get("backoff_max_ms"))
         for how in HOWS:
             deadline.check()
             result = storm(run, target, clients, how, p, deadline, users, approver, round_no)
@@ -381,14 +381,12 @@ def summarise(s: dict[str, Any]) -> str:
             f"counts {s.get('counts')}, load {s['loadavg']}")
 
 
-KINDS = ("assetflow", "bare", "node")
-
-
 def run_all(run: Run, report: dict[str, Any], p: dict, deadline: Deadline) -> int:
     """Round by round, every target in turn (each stopped before the next starts)."""
     users_cache: dict[str, dict] = {}
     targets = [(f"assetflow-{m}", "assetflow", m) for m in report["modes"]]
     targets += [(f"bare-{m}", "bare", m) for m in report["modes"]] + [("node", "node", "node")]
+    targets = [t for t in targets if t[1] in p["targets"]]
     status = 0
     for round_no in range(p["rounds"]):
         for name, kind, mode in targets:
@@ -509,9 +507,13 @@ def main() -> int:
     parser.add_argument("--sockets", type=int, help="sockets per process")
     parser.add_argument("--rounds", type=int, help="rounds (each: every target, each restarted twice)")
     parser.add_argument("--modes", default="eventlet", help="async modes of the Python targets (comma-separated)")
+    parser.add_argument("--targets", default="assetflow,bare,node", help="which targets (comma-separated)")
+    parser.add_argument("--backoff-max-ms", type=int, help="another reconnectionDelayMax than the SPA's, to compare")
     args = parser.parse_args()
     p = dict(QUICK if args.quick else FULL)
-    p.update({k: v for k, v in (("sockets", args.sockets), ("rounds", args.rounds)) if v})
+    p.update({k: v for k, v in (("sockets", args.sockets), ("rounds", args.rounds),
+                                ("backoff_max_ms", args.backoff_max_ms)) if v})
+    p["targets"] = args.targets.split(",")
     if problem := reachable_postgres():
         print(f"the storm benchmark needs PostgreSQL ({POSTGRES_ADMIN_URL}): {problem}", file=sys.stderr)
         return 2

@@ -48,7 +48,7 @@ def test_a_connect_without_a_place_is_told_when_to_come_back_and_is_let_in_then(
     def connect_first() -> None:
         try:
             first["probe"] = probes(server, alice, last_seq=0)
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+        except Exception as error:  # reported by the assertion below
             first["error"] = error
 
     holder = threading.Thread(target=connect_first)

@@ -118,7 +118,7 @@ def test_a_connect_that_finds_no_place_is_refused_and_the_next_one_is_let_in(sha
     assert [m["args"][0]["seq"] for m in later.get_received()] == [1]
 
 
-def test_the_retry_hint_spreads_the_refused_over_what_the_process_finished_in_the_last_second():
+def test_the_retry_hint_gives_each_refused_connect_a_later_turn_at_the_rate_connects_finished():
     paced = Pacing(limit=4, wait=0)
     for i in range(40):
         paced.finished.append(100.0 + i / 100)  # 40 connects finished in the second before 100.5
@@ -126,6 +126,9 @@ def test_the_retry_hint_spreads_the_refused_over_what_the_process_finished_in_th
     for _ in range(59):
         paced.retry_after_ms(100.5)
     assert paced.retry_after_ms(100.5) == 1000 * 61 // 40  # 61 refused at 40 a second
+    paced.waiting = 39  # and 39 in line ahead of the next one
+    assert paced.retry_after_ms(100.5) == 1000 * (39 + 62) // 40
+    paced.waiting = 0
     assert paced.retry_after_ms(102.0) == 500  # a second later the window is empty again
     quiet = Pacing(limit=4, wait=0)
     assert [quiet.retry_after_ms(5.0) for _ in range(300)][-1] == 15_000  # at most the cap

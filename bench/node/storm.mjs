@@ -4,7 +4,8 @@
 // frontend/src/services/reconnect.js — and that record every durable event they receive.
 // Driven by one JSON command per stdin line, one JSON answer per stdout line:
 //
-//   {"cmd": "open", "url": "...", "clients": [{"auth": {...}}], "concurrency": 100, "timeout_ms": N}
+//   {"cmd": "open", "url": "...", "clients": [{"auth": {...}}], "concurrency": 100, "timeout_ms": N,
+//    "backoff_max_ms": N (optional: another cap than the SPA's, for a comparison run)}
 //       connect every client (each keeps reconnecting by itself from then on); when all are connected
 //   {"cmd": "mark"}          start of a restart: later disconnects and reconnects are timed from here
 //   {"cmd": "wait", "timeout_ms": N}   until every client has been dropped and is connected again
@@ -25,6 +26,8 @@ const say = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 
 let clients = [];
 let markedAt = null;
+// The SPA's backoff, unless a comparison run asks for another cap ("backoff_max_ms" of the first open).
+const backoff = { ...BACKOFF };
 
 class Client {
   constructor(url, auth) {
@@ -36,7 +39,7 @@ class Client {
     this.counts = { connects: 0, refused_paced: 0, refused_other: 0, transport_errors: 0, going_away: 0 };
     this.movingAway = false;
     this.socket = io(url, {
-      transports: ["websocket"], autoConnect: false, ...BACKOFF,
+      transports: ["websocket"], autoConnect: false, ...backoff,
       // As the SPA: the current last_seq on every attempt.
       auth: (cb) => cb(this.auth),
     });
@@ -63,8 +66,8 @@ class Client {
     this.connectedAt = now();
     if (this.movingAway) {
       this.movingAway = false;
-      this.socket.io.reconnectionDelay(BACKOFF.reconnectionDelay);
-      this.socket.io.randomizationFactor(BACKOFF.randomizationFactor);
+      this.socket.io.reconnectionDelay(backoff.reconnectionDelay);
+      this.socket.io.randomizationFactor(backoff.randomizationFactor);
     }
     if (markedAt !== null && this.droppedAt !== null && this.backAt === null) this.backAt = this.connectedAt;
     if (this.onceConnected) this.onceConnected();
@@ -98,7 +101,8 @@ class Client {
   }
 }
 
-async function open({ url, clients: specs, concurrency = 100, timeout_ms: timeoutMs = 60000 }) {
+async function open({ url, clients: specs, concurrency = 100, timeout_ms: timeoutMs = 60000, backoff_max_ms: max }) {
+  if (max) backoff.reconnectionDelayMax = max;
   const started = now();
   const mine = specs.map((spec) => new Client(url, spec.auth));
   clients = clients.concat(mine);
