@@ -148,7 +148,7 @@ class Config:
     # within SOCKET_CONNECT_WAIT seconds is refused with a time to come back (assetflow/realtime/pacing.py).
     # 0: no limit.
     SOCKET_CONNECT_CONCURRENCY = _int("SOCKET_CONNECT_CONCURRENCY", 4)
-    SOCKET_CONNECT_WAIT = float(os.environ.get("SOCKET_CONNECT_WAIT", 3))
+    SOCKET_CONNECT_WAIT = float(os.environ.get("SOCKET_CONNECT_WAIT", 10))
     # How often each process drops its sockets of users deactivated where it could not hear it
     # (another process with no message queue between them); 0 turns the sweep off.
     SOCKET_SWEEP_SECONDS = float(os.environ.get("SOCKET_SWEEP_SECONDS", 10))

@@ -31,18 +31,18 @@ from profile_decision import InProcess, print_by_package, with_database  # noqa:
 
 # Parts of the connect handler: a function of each, by file and name (cumulative CPU per connect).
 PARTS = (
+    ("python-socketio's CONNECT (handler included)", "socketio/server.py", "_handle_connect"),
     ("the whole handler", "sockets.py", "on_connect"),
-    ("token: decode and verify", "sockets.py", "_authenticate"),
-    ("  JWT decode (verify-once cache)", "flask_jwt_extended/utils.py", "decode_token"),
-    ("  user + blocklist + replay in one query", "sockets.py", "connect_user"),
-    ("  blocklist check", "tokens.py", "is_revoked"),
-    ("  user load", "tokens.py", "load_user"),
-    ("auth fields (marshmallow)", "sockets.py", "_connect_args"),
-    ("rooms (join_room x3)", "flask_socketio/__init__.py", "join_room"),
-    ("replay (query and emits)", "sockets.py", "replay"),
-    ("  replay query", "notify.py", "after_seq"),
-    ("  one replayed event's emit", "flask_socketio/__init__.py", "emit"),
-    ("pacing", "pacing.py", "admit"),
+    ("  pacing (a place)", "pacing.py", "place"),
+    ("  token: decode and verify", "sockets.py", "_verified_claims"),
+    ("    PyJWT's decode (verify-once cache: a new token each)", "jwt/api_jwt.py", "decode_complete"),
+    ("  user + blocklist + replay: one query", "notify.py", "connect_state"),
+    ("  (before: blocklist check)", "tokens.py", "is_revoked"),
+    ("  (before: user load)", "tokens.py", "load_user"),
+    ("  (before: replay query)", "notify.py", "after_seq"),
+    ("  auth fields (marshmallow)", "sockets.py", "_connect_args"),
+    ("  rooms (join_room x3)", "flask_socketio/__init__.py", "join_room"),
+    ("  replayed events' emits", "flask_socketio/__init__.py", "emit"),
     ("session teardown (rollback, connection back to the pool)", "flask_sqlalchemy/session.py", "_app_ctx_id"),
 )
 
