@@ -364,8 +364,12 @@ def bench_target(run: Run, target: Target, p: dict, deadline: Deadline, round_no
             engine.dispose()
             for spec, user in zip(specs, users, strict=True):
                 spec["auth"]["last_seq"] = seqs.get(user["id"], 0)
+        cpu0 = cpu_s(target.pids[0])
         out["open"] = clients.call("open", url=target.urls[0], clients=specs, concurrency=100,
                                    timeout_ms=60_000, timeout=600, backoff_max_ms=p.get("backoff_max_ms"))
+        # The worker's CPU per connect with nothing else to do (a storm's CPU includes its HTTP calls).
+        out["open"]["cpu_ms_per_connect"] = round((cpu_s(target.pids[0]) - cpu0) * 1000
+                                                  / max(out["open"]["opened"], 1), 2)
         for how in HOWS:
             deadline.check()
             result = storm(run, target, clients, how, p, deadline, users, approver, round_no)
@@ -425,7 +429,7 @@ METRICS = {  # label -> (key in a storm, lower is better)
     "first back after /healthz ms": "first_back_after_up_ms",
     "connects/s (storm)": "connects_per_s",
     "busiest second": "busiest_second",
-    "CPU ms per connect": "cpu_ms_per_connect",
+    "CPU ms per connect": "cpu_ms_per_connect",  # the storm's: its HTTP calls included
 }
 
 
@@ -449,6 +453,7 @@ def medians(report: dict[str, Any]) -> dict[str, dict[str, dict[str, float | Non
             row["wire twice"] = sum(_get(s, "delivery", "wire_twice") or 0 for s in storms) if app else None
             row["rounds"] = len(storms)
             row["open connects/s"] = percentile([r["open"]["connects_per_s"] for r in rounds], 50)
+            row["open CPU ms/connect"] = percentile([r["open"]["cpu_ms_per_connect"] for r in rounds], 50)
             out.setdefault(name, {})[how] = row
     return out
 
@@ -468,7 +473,7 @@ def ratios(report: dict[str, Any]) -> dict[str, dict[str, float | None]]:
         app, bare, node = med.get(f"assetflow-{mode}", {}), med.get(f"bare-{mode}", {}), med.get("node", {})
         for how in HOWS:
             for label in ("all back after /healthz ms", "connects/s (storm)", "busiest second", "CPU ms per connect",
-                          "open connects/s"):
+                          "open connects/s", "open CPU ms/connect"):
                 a = _get(app, how, label)
                 out.setdefault(f"{how}: {label}", {}).update({
                     f"{mode}: AssetFlow/bare": ratio(a, _get(bare, how, label)),
