@@ -333,7 +333,7 @@ def storm(run: Run, target: Target, clients: Load, how: str, p: dict, deadline: 
 
 def start_target(run: Run, kind: str, mode: str, deadline: Deadline) -> Target:
     if kind == "assetflow":
-        return start_assetflow(run, mode, 1, f"storm-{mode}")
+        return start_assetflow(run, mode, 1, f"storm-{mode}", **run.params.get("assetflow_env", {}))
     if kind == "bare":
         return start_bare(run, mode, f"bare-{mode}")
     return start_node(run, deadline.left())
@@ -520,11 +520,14 @@ def main() -> int:
     parser.add_argument("--modes", default="eventlet", help="async modes of the Python targets (comma-separated)")
     parser.add_argument("--targets", default="assetflow,bare,node", help="which targets (comma-separated)")
     parser.add_argument("--backoff-max-ms", type=int, help="another reconnectionDelayMax than the SPA's, to compare")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting of the AssetFlow process, e.g. SOCKET_CONNECT_CONCURRENCY=0 (no pacing)")
     args = parser.parse_args()
     p = dict(QUICK if args.quick else FULL)
     p.update({k: v for k, v in (("sockets", args.sockets), ("rounds", args.rounds),
                                 ("backoff_max_ms", args.backoff_max_ms)) if v})
     p["targets"] = args.targets.split(",")
+    p["assetflow_env"] = dict(item.split("=", 1) for item in args.env)
     if problem := reachable_postgres():
         print(f"the storm benchmark needs PostgreSQL ({POSTGRES_ADMIN_URL}): {problem}", file=sys.stderr)
         return 2
