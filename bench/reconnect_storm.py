@@ -77,9 +77,9 @@ from scale import (  # noqa: E402
 
 from tests.live_server import start_server, stop_process_group  # noqa: E402
 
-FULL = dict(sockets=5000, rounds=3, approvals=100, approval_rate=10, api_rate=4, back_timeout_s=90,
+FULL = dict(sockets=5000, rounds=3, approvals=100, approval_rate=10, api_rate=4, calm_s=5, back_timeout_s=90,
             timeout=45 * 60)
-QUICK = dict(sockets=1000, rounds=1, approvals=40, approval_rate=10, api_rate=4, back_timeout_s=60,
+QUICK = dict(sockets=1000, rounds=1, approvals=40, approval_rate=10, api_rate=4, calm_s=5, back_timeout_s=60,
              timeout=12 * 60)
 HOWS = ("term", "kill")
 # Production's graceful timeout (gunicorn.conf.py); the drain exits long before it.
@@ -273,6 +273,14 @@ def busiest_second(times_ms: list[float]) -> int:
     return best
 
 
+def probe_calls(target: Target, approver: dict | None) -> list[tuple[str, str, str, str | None, dict | None]]:
+    """The HTTP calls timed during a storm: /healthz, and on AssetFlow an approver's inbox."""
+    calls = [("healthz", "GET", "/healthz", None, None)]
+    if target.kind == "assetflow":
+        calls.append(("api_requests", "GET", "/api/requests?scope=inbox&per_page=20", approver["token"], None))
+    return calls
+
+
 def storm(run: Run, target: Target, clients: Load, how: str, p: dict, deadline: Deadline,
           users: list[dict], approver: dict | None, round_no: int) -> dict[str, Any]:
     """One restart of the target with its sockets connected; what it took them to come back."""
@@ -284,15 +292,16 @@ def storm(run: Run, target: Target, clients: Load, how: str, p: dict, deadline: 
         applicants = (users + users)[start:start + p["approvals"]]
         jobs = [(f"/api/requests/{rid}/approve", {}) for rid in submit_pending(target, applicants)]
     time.sleep(1)  # the submissions' own pushes are out
+    # The same HTTP probe with every socket connected and no storm: what the storm's figures compare with.
+    calm = HttpDuringStorm(target.urls[0], probe_calls(target, approver), p["api_rate"], p["calm_s"]).start()
+    time.sleep(p["calm_s"])
+    out["http_calm"] = calm.stop()
     clients.call("mark")
     gone_s, up_s = restart(run, target, how, deadline)
     up_ms = up_s * 1000
     cpu0, t0 = cpu_s(target.pids[0]), time.monotonic()
     url = target.urls[0] = target.servers[0].url
-    calls = [("healthz", "GET", "/healthz", None, None)]
-    if target.kind == "assetflow":
-        calls.append(("api_requests", "GET", "/api/requests?scope=inbox&per_page=20", approver["token"], None))
-    http = HttpDuringStorm(url, calls, p["api_rate"], p["back_timeout_s"]).start()
+    http = HttpDuringStorm(url, probe_calls(target, approver), p["api_rate"], p["back_timeout_s"]).start()
     approvals = Approvals(url, jobs, approver["token"], p["approval_rate"]).start() if jobs else None
     back = clients.call("wait", timeout_ms=p["back_timeout_s"] * 1000, timeout=p["back_timeout_s"] + 30)
     storm_s = time.monotonic() - t0
@@ -443,6 +452,8 @@ def medians(report: dict[str, Any]) -> dict[str, dict[str, dict[str, float | Non
                    for label, key in METRICS.items()}
             for label, path in (("API p50 ms", ("http", "api_requests", "p50")),
                                 ("API p99 ms", ("http", "api_requests", "p99")),
+                                ("calm API p50 ms", ("http_calm", "api_requests", "p50")),
+                                ("calm API p99 ms", ("http_calm", "api_requests", "p99")),
                                 ("approve p99 ms", ("approvals", "approve", "p99")),
                                 ("healthz p99 ms", ("http", "healthz", "p99"))):
                 values = [_get(s, *path) for s in storms]
