@@ -348,24 +348,17 @@ def start_target(run: Run, kind: str, mode: str, deadline: Deadline) -> Target:
     return start_node(run, deadline.left())
 
 
-def bench_target(run: Run, target: Target, p: dict, deadline: Deadline, round_no: int,
-                 users_cache: dict) -> dict[str, Any]:
+def bench_target(run: Run, target: Target, p: dict, deadline: Deadline, round_no: int) -> dict[str, Any]:
     """Open the sockets, then one storm per way of stopping."""
     out: dict[str, Any] = {"loadavg_start": loadavg(), "storms": []}
     clients = Load(deadline.left(), script="storm.mjs")
     try:
-        approver = None
-        if target.kind == "assetflow":
-            if "users" not in users_cache:  # minted once per database: the same users every round
-                users_cache["users"] = target.users("employee", p["sockets"])
-                users_cache["approver"] = target.users("approver", 1)[0]
-            users, approver = users_cache["users"], users_cache["approver"]
-            target.tokens["employee"] = users
-        else:
-            users = target.users("employee", p["sockets"])
+        # Each round's AssetFlow has a fresh database: its users are minted for it.
+        users = target.users("employee", p["sockets"])
+        approver = target.users("approver", 1)[0] if target.kind == "assetflow" else None
         specs = [{"auth": target.auth(u, "employee")} for u in users]
         if target.kind == "assetflow":
-            # Connect with the highest seq each user has (later rounds reuse the users): a fresh tab's last_seq.
+            # Connect with the highest seq each user has: a fresh tab's last_seq.
             engine = sa.create_engine(target.env["DATABASE_URL"], poolclass=sa.pool.NullPool)
             with engine.connect() as conn:
                 seqs = dict(conn.execute(sa.text("SELECT id, notification_seq FROM users WHERE id = ANY(:ids)"),
@@ -402,7 +395,6 @@ def summarise(s: dict[str, Any]) -> str:
 
 def run_all(run: Run, report: dict[str, Any], p: dict, deadline: Deadline) -> int:
     """Round by round, every target in turn (each stopped before the next starts)."""
-    users_cache: dict[str, dict] = {}
     targets = [(f"assetflow-{m}", "assetflow", m) for m in report["modes"]]
     targets += [(f"bare-{m}", "bare", m) for m in report["modes"]] + [("node", "node", "node")]
     targets = [t for t in targets if t[1] in p["targets"]]
@@ -414,7 +406,7 @@ def run_all(run: Run, report: dict[str, Any], p: dict, deadline: Deadline) -> in
             print(f"round {round_no + 1}: {name}", flush=True)
             try:
                 target = start_target(run, kind, mode, deadline)
-                result = bench_target(run, target, p, deadline, round_no, users_cache.setdefault(name, {}))
+                result = bench_target(run, target, p, deadline, round_no)
                 report["rounds"].setdefault(name, []).append(result)
             except BenchTimeout:
                 raise
