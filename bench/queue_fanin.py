@@ -4,8 +4,9 @@
 
 With SOCKETIO_MESSAGE_QUEUE every process receives every emit of every process. For each deployment size
 (2 and 4 gunicorn processes, eventlet, one PostgreSQL database, Redis, sockets and decisions spread over
-them, the same total decision rate), plus one more process of the same deployment that holds no socket
-and serves no request (the **observer**: all it does is receive the queue), it measures:
+them, the same total decision rate), plus one more process of the same deployment that serves no request
+and holds one socket of a user nobody tells anything (the **observer**: all it does is receive the queue;
+python-socketio starts a process's queue listener at its first connect), it measures:
 
 - the messages on the queue's channel per decision and per second, and their size (a subscriber of the
   bench counts them);
@@ -107,6 +108,10 @@ def bench_deployment(run: Run, procs: int, p: dict, deadline: Deadline) -> tuple
         approvers = target.users("approver", p["dashboards"])
         out["open"] = open_group(load, target, "app", "employee", applicants)
         open_group(load, target, "dash", "approver", approvers)
+        # python-socketio starts a process's queue listener at its first connect: one socket of a user nobody
+        # tells anything, so that the observer receives what every process receives.
+        open_group(load, target, "observer", "employee", target.users("employee", len(applicants) + 1)[-1:],
+                   urls=[observer.url])
         ids = submit_pending(load, target, applicants, min(p["decisions"], len(applicants)))
         work = list(zip(range(len(ids)), applicants, ids, strict=False))
         time.sleep(2)  # the submissions' own messages are through
