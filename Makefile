@@ -12,7 +12,7 @@ FLASK := ASYNC_MODE=threading $(BIN)/flask --app wsgi
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.* frontend/package.json -type f 2>/dev/null)
 
 .PHONY: run test test-python test-frontend lint install install-dev migrate seed frontend browser nginx libmagic clean chaos \
-	bench bench-core bench-scale bench-reports bench-imports
+	bench bench-core bench-scale bench-reports bench-imports bench-storm bench-fanin bench-capacity
 
 # Stamp files make a second `make run` skip every step whose inputs did not change.
 $(BIN)/.installed: requirements.txt | libmagic
@@ -96,13 +96,26 @@ bench/node/node_modules/.installed: bench/node/package.json bench/node/package-l
 	touch $@
 
 # `make bench` runs every benchmark (docs/benchmarks.md); BENCH_ARGS=--quick for a short run.
-bench: bench-core bench-scale bench-reports bench-imports
+bench: bench-core bench-scale bench-reports bench-imports bench-storm bench-fanin bench-capacity
 
 bench-core: install-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 bench-scale: install-dev bench/node/node_modules/.installed
 	$(BIN)/python bench/scale.py $(BENCH_ARGS)
+
+# A restart's reconnect storm: 5,000 sockets of one process back after SIGTERM and SIGKILL, beside bare
+# Flask-SocketIO and Node (the clients use the SPA's reconnect timing, frontend/src/services/reconnect.js).
+bench-storm: install-dev bench/node/node_modules/.installed
+	$(BIN)/python bench/reconnect_storm.py $(BENCH_ARGS)
+
+# The message queue's fan-in: CPU a process spends on emits for sockets it does not hold (2 and 4 processes).
+bench-fanin: install-dev bench/node/node_modules/.installed
+	$(BIN)/python bench/queue_fanin.py $(BENCH_ARGS)
+
+# A decision against the stack's floor, and the push at 80 % of the decisions/s one process sustains.
+bench-capacity: install-dev bench/node/node_modules/.installed
+	$(BIN)/python bench/capacity.py $(BENCH_ARGS)
 
 # The reports at company size: 100,000 requests over two years, 50 departments, on PostgreSQL.
 bench-reports: install-dev

@@ -6,6 +6,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 SOCKETS_CONNECTED = Gauge("assetflow_sockets_connected", "Socket.IO connections held by this process")
 SOCKET_EVENTS_DROPPED = Counter("assetflow_socket_events_dropped_total",
                                 "Packets from clients dropped for going over their socket's event budget")
+SOCKET_CONNECTS_PACED = Counter("assetflow_socket_connects_paced_total",
+                                "Socket connects refused with a time to come back (a reconnect burst)")
+QUEUE_EMITS_NOT_HERE = Counter("assetflow_queue_emits_not_here_total",
+                               "Emits from the message queue to rooms without a socket in this process, dropped "
+                               "before they were encoded", ["event"])
 SOCKETS_CUT_OFF = Counter("assetflow_sockets_cut_off_total", "Sockets disconnected for flooding events")
 EVENTS_EMITTED = Counter("assetflow_events_emitted_total", "Socket.IO events emitted", ["event"])
 DECISIONS = Counter("assetflow_decisions_total", "Workflow actions committed", ["outcome"])

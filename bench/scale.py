@@ -78,10 +78,10 @@ PUSH_WAIT_MS = 10_000  # an event later than this counts as missed
 
 
 class Load:
-    """bench/node/load.mjs: one JSON command per line in, one JSON answer per line out."""
+    """A script of bench/node (load.mjs by default): one JSON command per line in, one JSON answer per line out."""
 
-    def __init__(self, limit_s: float):
-        self.proc = subprocess.Popen(["node", str(NODE_DIR / "load.mjs"), str(int(limit_s))], cwd=NODE_DIR,
+    def __init__(self, limit_s: float, script: str = "load.mjs"):
+        self.proc = subprocess.Popen(["node", str(NODE_DIR / script), str(int(limit_s))], cwd=NODE_DIR,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      start_new_session=True, bufsize=1)
         self.lines: queue.Queue[str] = queue.Queue()
@@ -179,11 +179,13 @@ def wait_healthy(server: LiveServer, timeout: float = 40) -> None:
     raise RuntimeError(f"{server.log_path.name} did not answer within {timeout} s")
 
 
-def start_process(run: Run, cmd: list[str], env: dict[str, str], name: str, mode: str) -> LiveServer:
-    """Start a server command line ({port} filled in) in its own process group; wait for /healthz."""
-    port = free_port()
+def start_process(run: Run, cmd: list[str], env: dict[str, str], name: str, mode: str,
+                  port: int | None = None) -> LiveServer:
+    """Start a server command line ({port} filled in) in its own process group; wait for /healthz.
+    A `port` restarts a server where its clients expect it; the log file is then appended to."""
     log_path = run.tmp / f"{name}.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab" if port else "wb") as log:
+        port = port or free_port()
         process = subprocess.Popen([part.format(port=port) for part in cmd], cwd=ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path, mode, env)
@@ -215,19 +217,29 @@ def start_assetflow(run: Run, mode: str, procs: int, name: str, app: str = "wsgi
     return Target(name, "assetflow", mode, servers, [worker_pid(s) for s in servers], env)
 
 
-def start_bare(run: Run, mode: str, name: str) -> Target:
-    """bench/bare_app.py under the same gunicorn worker."""
+def bare_command(mode: str) -> tuple[list[str], dict[str, str]]:
+    """bench/bare_app.py under the same gunicorn worker: its command line ({port} to fill in) and environment."""
     env = {**os.environ, "ASYNC_MODE": mode, "PING_INTERVAL": "25", "PING_TIMEOUT": "20", **stack_env(mode)}
     cmd = [sys.executable, "-m", "gunicorn", "-k", mode, "-w", "1", "-b", "127.0.0.1:{port}",
            "--graceful-timeout", "2", "--pythonpath", "bench", *gunicorn_args().split(), "bare_app:app"]
+    return cmd, env
+
+
+def node_command(limit_s: float) -> list[str]:
+    """bench/node/server.mjs's command line ({port} to fill in)."""
+    return ["node", str(NODE_DIR / "server.mjs"), "{port}", str(int(limit_s))]
+
+
+def start_bare(run: Run, mode: str, name: str) -> Target:
+    """bench/bare_app.py under the same gunicorn worker."""
+    cmd, env = bare_command(mode)
     server = start_process(run, cmd, env, name, mode)
     return Target(name, "bare", mode, [server], [worker_pid(server)])
 
 
 def start_node(run: Run, limit_s: float) -> Target:
     """bench/node/server.mjs."""
-    server = start_process(run, ["node", str(NODE_DIR / "server.mjs"), "{port}", str(int(limit_s))],
-                           dict(os.environ), "node-server", "node")
+    server = start_process(run, node_command(limit_s), dict(os.environ), "node-server", "node")
     return Target("node", "node", "node", [server], [server.process.pid])
 
 

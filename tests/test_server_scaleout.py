@@ -19,6 +19,7 @@ from .live_server import (
     by_seq,
     decide,
     flask_cli,
+    metric,
     new_asset,
     start_server,
     submit_assign,
@@ -173,3 +174,19 @@ def test_deactivating_through_the_admin_api_drops_the_sockets_on_the_other_proce
     finally:
         a.api("PATCH", path, admin["access_token"], json={"active": True})
     assert a.login("carol")["user"]["username"] == "carol"
+
+
+def test_a_process_drops_emits_for_sockets_it_does_not_hold_and_the_holder_delivers_them(cluster, probes):
+    a, b = cluster
+    alice, bob, admin = a.login("alice"), a.login("bob"), a.login("admin")
+    alice_on_a = probes(a, alice)  # alice's only socket; bob has none
+    req = submit_assign(a, alice["access_token"], new_asset(a, admin["access_token"])["id"])
+    dropped = {s.url: metric(s, "assetflow_queue_emits_not_here_total", event="approval_update") for s in cluster}
+    decide(b, bob["access_token"], req["id"], "approve")  # one approval_update, to alice's room, published by B
+    update = alice_on_a.wait_for("approval_update")[0]
+    assert update["request_id"] == req["id"] and update["status"] == "approved"
+    time.sleep(0.5)  # anything doubled would be here by now
+    assert len(alice_on_a.named("approval_update")) == 1
+    # B held no socket in alice's room: it dropped the emit before encoding it; A, which holds her socket, did not.
+    assert metric(b, "assetflow_queue_emits_not_here_total", event="approval_update") == dropped[b.url] + 1
+    assert metric(a, "assetflow_queue_emits_not_here_total", event="approval_update") == dropped[a.url]

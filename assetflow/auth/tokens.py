@@ -76,11 +76,14 @@ def load_user(identity: str, claims: dict | None = None) -> User | None:
         user = db.session.get(User, int(identity))
     except (TypeError, ValueError):
         return None
+    return user if may_act(user, claims) else None
+
+
+def may_act(user: User | None, claims: dict | None) -> bool:
+    """Whether a token's user may act: active, and the token not older than a deactivation (its `gen`)."""
     if user is None or not user.active:
-        return None
-    if claims is not None and claims.get("gen", 0) != user.token_generation:
-        return None
-    return user
+        return False
+    return claims is None or claims.get("gen", 0) == user.token_generation
 
 
 def load_actor(identity: str, claims: dict) -> Actor | None:

@@ -26,10 +26,18 @@ class per request: each open socket's request kept one alive. AssetFlow under ge
 - The packet gate (realtime/guard.py) takes python-socketio's private packet dispatcher's place.
 
 - `RoomDisconnectMixin` rides python-socketio's own `close_room` pub/sub message (realtime/manager.py).
+
+- `RoomIndexMixin` keeps each socket's rooms, which python-socketio finds by walking every room of the
+namespace (`get_rooms`, `basic_disconnect`): with 5,000 sockets in ~10,000 rooms each disconnect, and each
+connect refused by the pacing (realtime/pacing.py), walked them all, twice.
+
+- `LocalRoomsOnlyMixin` and `DropForeignMixin` end an emit to rooms without a socket in this process
+before python-socketio encodes the packet; with the message queue that is most of what a process receives.
 """
 
 from __future__ import annotations
 
+import functools
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +48,8 @@ from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from flask_socketio import _SocketIOMiddleware
 from simple_websocket import ConnectionClosed
 from wsproto.utilities import LocalProtocolError
+
+from ..metrics import QUEUE_EMITS_NOT_HERE
 
 # The minor versions each piece below was read against and tested with (requirements.txt pins them).
 TESTED_VERSIONS = {
@@ -228,6 +238,86 @@ def intercept_packets(server: socketio.Server, gate: PacketHandler) -> PacketHan
     server._handle_eio_message = gate
     server.eio.on("message", gate)
     return dispatch
+
+
+class RoomIndexMixin:
+    """For a python-socketio Manager: the rooms of each socket kept beside `rooms`, so that finding them is
+    O(the socket's rooms), not O(every room). Every change of `rooms` goes through basic_enter_room and
+    basic_leave_room (pre_connect, enter_room, leave_room, close_room, disconnect)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.rooms_of: dict[tuple[str, str], set] = {}  # (namespace, sid) -> its rooms, None (all sockets) included
+
+    def basic_enter_room(self, sid: str, namespace: str, room: Any, eio_sid: str | None = None) -> None:
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        self.rooms_of.setdefault((namespace, sid), set()).add(room)
+
+    def basic_leave_room(self, sid: str, namespace: str, room: Any) -> None:
+        super().basic_leave_room(sid, namespace, room)
+        rooms = self.rooms_of.get((namespace, sid))
+        if rooms is not None:
+            rooms.discard(room)
+            if not rooms:
+                del self.rooms_of[(namespace, sid)]
+
+    def get_rooms(self, sid: str, namespace: str) -> list:
+        """The rooms a socket is in (python-socketio's answer, without walking every room)."""
+        return [room for room in self.rooms_of.get((namespace, sid), ()) if room is not None]
+
+    def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:
+        """python-socketio's basic_disconnect, with the socket's rooms from the index."""
+        if namespace not in self.rooms:
+            return
+        for room in list(self.rooms_of.get((namespace, sid), ())):
+            self.basic_leave_room(sid, namespace, room)
+        self.rooms_of.pop((namespace, sid), None)
+        self.callbacks.pop(sid, None)
+        for pending in (self.pending_connect, self.pending_disconnect):
+            if sid in pending.get(namespace, ()):
+                pending[namespace].remove(sid)
+                if not pending[namespace]:
+                    del pending[namespace]
+
+
+def held_here(manager: socketio.Manager, namespace: str | None, target: Any) -> bool:
+    """Whether this process holds a socket in the room (or in any of a list of rooms); None is every socket."""
+    rooms = manager.rooms.get(namespace or "/", {})
+    if target is None or isinstance(target, str):
+        return target in rooms
+    return any(room in rooms for room in target)
+
+
+class LocalRoomsOnlyMixin:
+    """For the single-process Manager: an emit to rooms without a socket here (a user with no tab open) ends
+    before python-socketio builds and encodes the packet, which Manager.emit does before it looks for the
+    sockets."""
+
+    def emit(self, event: str, data: Any, namespace: str, room: Any = None, skip_sid: Any = None,
+             callback: Any = None, to: Any = None, **kwargs: Any) -> Any:
+        if callback is None and not held_here(self, namespace, to or room):
+            return None
+        return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to,
+                            **kwargs)
+
+
+class DropForeignMixin:
+    """For a PubSubManager: every process receives every emit through the queue (`_handle_emit`, also for its
+    own emits); one to rooms without a socket here is dropped before python-socketio unpacks its data and
+    encodes the packet. At N processes that is (N-1)/N of what each receives (docs/benchmarks.md, "The
+    message queue")."""
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("callback") is None and not held_here(self, message.get("namespace"), message.get("room")):
+            _not_here(str(message.get("event"))).inc()
+            return
+        super()._handle_emit(message)
+
+
+@functools.cache
+def _not_here(event: str) -> Any:
+    """The counter of one event's dropped emits (prometheus' labels() costs more than the drop itself)."""
+    return QUEUE_EMITS_NOT_HERE.labels(event)
 
 
 class RoomDisconnectMixin:

@@ -4,16 +4,18 @@ Logout must drop the token's sockets wherever they are held. Rooms are only know
 that holds the socket, so the request goes through the message queue: python-socketio's own
 `close_room` message, with a `disconnect` flag that every process of ours honours before closing
 the room (an older process that ignores the flag still closes the room, so it receives nothing).
+Both managers also find a socket's rooms without walking every room, and drop an emit to rooms they hold
+no socket in before encoding it (realtime/internals.py).
 """
 
 from __future__ import annotations
 
 import socketio
 
-from .internals import RoomDisconnectMixin, disconnect_local
+from .internals import DropForeignMixin, LocalRoomsOnlyMixin, RoomDisconnectMixin, RoomIndexMixin, disconnect_local
 
 
-class LocalManager(socketio.Manager):
+class LocalManager(LocalRoomsOnlyMixin, RoomIndexMixin, socketio.Manager):
     """The single-process manager, plus `disconnect_room`."""
 
     def disconnect_room(self, room: str, namespace: str = "/") -> None:
@@ -21,7 +23,7 @@ class LocalManager(socketio.Manager):
         disconnect_local(self, room, namespace)
 
 
-class RedisManager(RoomDisconnectMixin, socketio.RedisManager):
+class RedisManager(DropForeignMixin, RoomDisconnectMixin, RoomIndexMixin, socketio.RedisManager):
     """Redis pub/sub (redis://, rediss://)."""
 
 

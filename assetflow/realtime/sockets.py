@@ -19,16 +19,17 @@ from jwt import PyJWTError
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..auth.api_tokens import is_api_token
-from ..auth.tokens import is_revoked, load_user
+from ..auth.tokens import may_act
 from ..errors import ValidationFailed, error_body
 from ..extensions import socketio
 from ..metrics import SOCKETS_CONNECTED
 from ..models import User
 from ..services import notify
-from . import emitter, guard
+from . import emitter, guard, pacing
 
 log = logging.getLogger(__name__)
 UNAUTHORIZED = "unauthorized"
+UNAVAILABLE = "unavailable"
 # Any seq the databases can compare (SQLite and PostgreSQL BIGINT); larger ones are refused.
 SEQ = validate.Range(min=0, max=2**63 - 1)
 
@@ -64,25 +65,24 @@ def _refuse(reason: str) -> ConnectionRefusedError:
     return ConnectionRefusedError(UNAUTHORIZED)
 
 
-def _authenticate(auth: Any) -> tuple[User, str]:
-    """The active user and token id of a valid, unrevoked access token, or refuse."""
+def _verified_claims(auth: Any) -> dict:
+    """The claims of a valid access token (signature, expiry, type), or refuse."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if not isinstance(token, str) or not token:
         raise _refuse("no token")
     if is_api_token(token):  # for integrations over HTTP; a socket is a person's live session
         raise _refuse("API token")
     try:
-        claims = decode_token(token)  # signature, expiry, required claims
+        claims = decode_token(token)  # signature, expiry, required claims; once per token (auth/manager.py)
     except (PyJWTError, JWTExtendedException) as error:
         raise _refuse(type(error).__name__) from None
     if claims.get("type") != "access" or not claims.get("jti"):
         raise _refuse("not an access token")
-    if is_revoked(claims["jti"]):
-        raise _refuse("revoked token")
-    user = load_user(claims.get("sub"), claims)  # also refuses tokens older than a deactivation
-    if user is None:
-        raise _refuse("unknown or inactive user")
-    return user, claims["jti"]
+    try:
+        claims["user_id"] = int(claims.get("sub"))
+    except (TypeError, ValueError):
+        raise _refuse("unknown or inactive user") from None
+    return claims
 
 
 def _connect_args(auth: dict) -> dict:
@@ -93,33 +93,49 @@ def _connect_args(auth: dict) -> dict:
         raise ConnectionRefusedError(error.code, _error(error)) from None
 
 
-def replay(user_id: int, last_seq: int) -> int:
-    """Send the user's notifications after last_seq to this socket, or ask it to resync."""
-    limit = current_app.config["REPLAY_LIMIT"]
-    missed = notify.after_seq(user_id, last_seq, limit + 1)
-    # Straight to this socket, which this process holds: no need to go through the queue.
+def _busy(retry_after_ms: int) -> ConnectionRefusedError:
+    # Not logged one by one: a burst refuses thousands (the metric counts them).
+    return ConnectionRefusedError(UNAVAILABLE, error_body(UNAVAILABLE, "Too many connections at once; try again",
+                                                          {"retry_after_ms": retry_after_ms}))
+
+
+def _replay_events(user: User, missed: list, limit: int) -> list[tuple[str, dict]]:
+    """The events that bring this socket up to date: each missed notification, or resync_required past the limit."""
     if len(missed) > limit:
-        socketio.emit("resync_required", {"last_seq": notify.last_seq(user_id)},
-                      to=request.sid, ignore_queue=True)
-        return 0
-    for row in missed:
-        socketio.emit(row.type, notify.event_payload(row, replayed=True),
-                      to=request.sid, ignore_queue=True)
-    return len(missed)
+        return [("resync_required", {"last_seq": user.notification_seq})]
+    return [(row.type, notify.event_payload(row, replayed=True)) for row in missed]
 
 
 def on_connect(auth=None):
-    """Refuse unauthenticated sockets; put the rest in their user, role and token rooms."""
-    user, jti = _authenticate(auth)
+    """Refuse unauthenticated sockets; put the rest in their user, role and token rooms and replay."""
+    try:
+        with pacing.place():
+            _connect(auth)
+    except pacing.Busy as busy:
+        raise _busy(busy.retry_after_ms) from None
+
+
+def _connect(auth: Any) -> None:
+    claims = _verified_claims(auth)
     last_seq = _connect_args(auth)["last_seq"]
+    limit = current_app.config["REPLAY_LIMIT"]
+    state = notify.connect_state(claims["user_id"], claims["jti"], last_seq, limit + 1)
+    if state.revoked:
+        raise _refuse("revoked token")
+    if not may_act(state.user, claims):  # also refuses tokens older than a deactivation
+        raise _refuse("unknown or inactive user")
+    user = state.user
+    events = _replay_events(user, state.missed, limit)
     join_room(emitter.user_room(user.id))
     join_room(emitter.role_room(user.role))
-    join_room(emitter.token_room(jti))
-    # Sent before the CONNECT packet; Socket.IO clients buffer them until connected.
-    replayed = replay(user.id, last_seq)
+    join_room(emitter.token_room(claims["jti"]))
+    # Sent before the CONNECT packet; Socket.IO clients buffer them until connected. Straight to this
+    # socket, which this process holds: no need to go through the queue.
+    for name, payload in events:
+        socketio.emit(name, payload, to=request.sid, ignore_queue=True)
     SOCKETS_CONNECTED.inc()
     log.info("socket connected user=%s role=%s sid=%s replayed=%s",
-             user.id, user.role, request.sid, replayed)
+             user.id, user.role, request.sid, len(state.missed) if len(state.missed) <= limit else "resync")
 
 
 def on_disconnect(reason=None):
@@ -155,5 +171,6 @@ def init_app(app: Flask) -> None:
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
     socketio.on_event("sync", on_sync)
+    pacing.init_app(app)
     guard.install(socketio.server, app.config["SOCKET_EVENTS_PER_SECOND"], app.config["SOCKET_EVENT_BURST"],
                   app.config["SOCKET_EVENT_OVERFLOW"])

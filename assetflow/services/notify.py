@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
 
 from ..errors import NotFound
 from ..events import NotificationsRead, RequestChange, publish
 from ..extensions import db
-from ..models import Notification, Request, User
+from ..models import Notification, Request, RevokedToken, User
 from ..models.base import utcnow
 from ..workflow.actions import APPROVAL_REMINDER, APPROVAL_UPDATE, IMPLIES, REQUEST_COMMENT
 from . import routing
@@ -176,6 +180,59 @@ def _actor(actor: User, on_behalf_of: int | None) -> dict[str, Any]:
         principal = db.session.get(User, on_behalf_of)
         who["on_behalf_of"] = {"id": principal.id, "name": principal.display_name}
     return who
+
+
+@dataclass(frozen=True)
+class SocketStart:
+    """What a socket's connect needs, read in one statement (connect_state)."""
+
+    user: User | None
+    revoked: bool
+    missed: list[Notification]  # after the socket's last_seq, in seq order, at most the limit asked for
+
+
+def connect_state(user_id: int, jti: str, last_seq: int, limit: int) -> SocketStart:
+    """The token's user, whether the token is on the blocklist, and the user's notifications after last_seq:
+    one statement (a connect used to send three: bench/profile_connect.py).
+
+    The notifications are outer-joined to the user's row on the (user_id, seq) index, so the user comes back
+    once with no notification missed, and the LIMIT counts the notifications.
+    """
+    revoked = sa.exists().where(RevokedToken.jti == jti)
+    query = (
+        sa.select(User, revoked, Notification)
+        .outerjoin(Notification, sa.and_(Notification.user_id == User.id, Notification.seq > last_seq))
+        .where(User.id == user_id)
+        .order_by(Notification.seq)
+        .limit(limit)
+    )
+    with _one_statement_session() as session:
+        rows = session.execute(query).all()
+    if not rows:
+        return SocketStart(None, False, [])
+    return SocketStart(rows[0][0], bool(rows[0][1]), [row[2] for row in rows if row[2] is not None])
+
+
+@contextmanager
+def _one_statement_session() -> Iterator[Session]:
+    """Where a lone read runs. On PostgreSQL, a session of its own in autocommit: one statement is consistent
+    by itself, and without a transaction the connection takes 1 round trip instead of 3 (BEGIN, the
+    statement, the ROLLBACK when it goes back to the pool), which bounds how many connects a process admits
+    per second while the database is slow to answer (docs/benchmarks.md, "Reconnect storm"). Elsewhere the
+    request's own session (SQLite answers in process; and tests share its one in-memory connection).
+    """
+    if db.engine.dialect.name != "postgresql":
+        yield db.session
+        return
+    app = current_app._get_current_object()
+    engine = app.extensions.get(AUTOCOMMIT_ENGINE)
+    if engine is None:
+        engine = app.extensions[AUTOCOMMIT_ENGINE] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    with Session(engine) as session:
+        yield session
+
+
+AUTOCOMMIT_ENGINE = "assetflow.autocommit_engine"
 
 
 def after_seq(user_id: int, seq: int, limit: int) -> list[Notification]:

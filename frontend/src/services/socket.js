@@ -7,22 +7,16 @@ import { useDashboardStore } from '@/stores/dashboard'
 import { useNotificationsStore } from '@/stores/notifications'
 import { useReportsStore } from '@/stores/reports'
 import { useRequestsStore } from '@/stores/requests'
+import { BACKOFF, GOING_AWAY_MAX_MS, goingAwayBackoff, jitteredDelay, pacedDelay } from './reconnect'
 
-/** Capped, jittered exponential backoff (socket.io-client's own reconnection). */
-export const BACKOFF = {
-  reconnectionDelay: 1000,
-  reconnectionDelayMax: 15000,
-  randomizationFactor: 0.5,
-}
 const SYNC_TIMEOUT_MS = 5000
 // docs/realtime.md, recovery rule 5: a push lost while the message queue was down leaves no gap
 // until the next push, so a connected tab asks for what it missed now and then, and on showing.
 export const CATCH_UP_MS = 45000
-// After a refusal socket.io-client stops retrying; we retry a few times ourselves.
+// After a refusal socket.io-client stops retrying; we retry a few times ourselves (a busy server's
+// paced refusals do not count: it said when to come back).
 const MAX_MANUAL_RETRIES = 5
-// A stopping server sends going_away, then closes the connection; the tab comes back at a random
-// moment within the window the server names (at most this), instead of after the usual backoff.
-export const GOING_AWAY_MAX_MS = BACKOFF.reconnectionDelayMax
+export { BACKOFF, GOING_AWAY_MAX_MS }
 
 let socket = null
 let manualRetries = 0
@@ -43,26 +37,26 @@ function transports() {
     .filter(Boolean)
 }
 
-function jitteredDelay(attempt) {
-  const base = Math.min(BACKOFF.reconnectionDelayMax, BACKOFF.reconnectionDelay * 2 ** attempt)
-  const spread = base * BACKOFF.randomizationFactor
-  return Math.round(base - spread + Math.random() * 2 * spread)
-}
-
-function scheduleManualConnect() {
+function scheduleManualConnect(delay = null) {
   const auth = useAuthStore()
   clearTimeout(retryTimer)
-  if (!socket || !auth.isAuthenticated || manualRetries >= MAX_MANUAL_RETRIES) {
+  if (!socket || !auth.isAuthenticated || (delay === null && manualRetries >= MAX_MANUAL_RETRIES)) {
     useConnectionStore().markOffline()
     return
   }
   useConnectionStore().markReconnecting(manualRetries + 1)
-  retryTimer = setTimeout(() => socket?.connect(), jitteredDelay(manualRetries))
-  manualRetries += 1
+  retryTimer = setTimeout(() => socket?.connect(), delay ?? jitteredDelay(manualRetries))
+  if (delay === null) manualRetries += 1
 }
 
 async function onConnectError(err) {
   const connection = useConnectionStore()
+  const paced = pacedDelay(err)
+  if (paced !== null) {
+    // A process admitting a burst of reconnects a few at a time: come back when it said.
+    scheduleManualConnect(paced)
+    return
+  }
   if (err?.message === 'unauthorized') {
     // Refused by the server: the token may have expired while we were away.
     const auth = useAuthStore()
@@ -91,10 +85,10 @@ function onDisconnect(reason) {
  * delay ± 100 %), which spreads a whole process's tabs over the window the server chose for them.
  */
 function onGoingAway(payload) {
-  const within = Math.min(GOING_AWAY_MAX_MS, Math.max(0, Number(payload?.reconnect_within_ms) || 0))
+  const { reconnectionDelay, randomizationFactor } = goingAwayBackoff(payload)
   movingAway = true
-  socket.io.reconnectionDelay(within / 2)
-  socket.io.randomizationFactor(1)
+  socket.io.reconnectionDelay(reconnectionDelay)
+  socket.io.randomizationFactor(randomizationFactor)
 }
 
 function onConnect() {

@@ -165,6 +165,25 @@ describe('socket module', () => {
     expect(socket.connect).toHaveBeenCalledTimes(2)
   })
 
+  it('comes back when a busy server says, without counting it as a failed try', async () => {
+    vi.useFakeTimers()
+    const socket = setup()
+    await vi.advanceTimersByTimeAsync(0)
+    const busy = { error: { code: 'unavailable', message: 'busy', details: { retry_after_ms: 4000 } } }
+    // More paced refusals than the manual retries allowed: a server that says when is not a failure.
+    for (let i = 1; i <= 7; i += 1) {
+      socket.serverRefuse('unavailable', busy)
+      await vi.advanceTimersByTimeAsync(3999) // Math.random() is 0.5: exactly the hint
+      expect(socket.connect).toHaveBeenCalledTimes(i)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(socket.connect).toHaveBeenCalledTimes(i + 1)
+      expect(useConnectionStore().status).toBe('reconnecting')
+    }
+    expect(net.callsTo('POST /api/auth/refresh')).toHaveLength(0)
+    socket.serverAccept()
+    expect(useConnectionStore().status).toBe('live')
+  })
+
   it('gives up and ends the session when the refresh token is refused too', async () => {
     const socket = setup()
     await flush()

@@ -57,9 +57,10 @@ export function createFakeIo() {
         socket.connected = true
         fire(handlers, 'connect')
       },
-      serverRefuse(message = 'unauthorized') {
+      serverRefuse(message = 'unauthorized', data = undefined) {
         socket.active = false
-        fire(handlers, 'connect_error', new Error(message))
+        // socket.io-client's refusal: the server's message, and its data when it sent any.
+        fire(handlers, 'connect_error', Object.assign(new Error(message), data === undefined ? {} : { data }))
       },
       serverDrop(reason = 'transport close') {
         socket.connected = false

@@ -1,0 +1,130 @@
+"""A decision's cost against the floor, and the applicant's push at 80 % of what one process sustains.
+
+    .venv/bin/python bench/capacity.py [--quick] [--rounds 2] [--sockets 5000]
+
+In one run: bench/decision_floor.py (AssetFlow's approve beside the least an approve can do on the stack,
+in process: CPU per approve, Python calls, statements, and the ratio), then one AssetFlow process
+(gunicorn, eventlet, PostgreSQL) holding `sockets` employee sockets and 20 approver dashboards (the Node
+load of bench/scale.py), and per round:
+
+1. **sustained**: `decisions` approvals closed loop (8 callers, each sending its next when the last one
+   answered): decisions per second, the worker's CPU per decision;
+2. **at 80 %**: as many approvals again, open loop at 80 % of that rate, each to a pending request of
+   another applicant: the applicant's push (from sending the approve to its socket's `approval_update`)
+   p50 / p99 / max, misses, duplicates.
+
+Prints a table and writes bench/results/capacity-<time>.json and capacity-latest.json. Needs PostgreSQL;
+everything on 127.0.0.1, bounded in count and time, cleaned up at the end. docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from run import ROOT, Deadline, Run, finish, guarded, loadavg, machine, reachable_postgres, table  # noqa: E402
+from scale import Load, decisions, open_group, start_assetflow, submit_pending  # noqa: E402
+
+FULL = dict(sockets=5000, dashboards=20, decisions=600, rounds=2, floor_n=200, floor_rounds=3, timeout=40 * 60)
+QUICK = dict(sockets=1000, dashboards=20, decisions=200, rounds=1, floor_n=50, floor_rounds=2, timeout=15 * 60)
+SHARE = 0.8
+
+
+def floor(p: dict) -> dict[str, Any]:
+    """bench/decision_floor.py's table, as it printed it."""
+    done = subprocess.run([sys.executable, str(BENCH / "decision_floor.py"), "-n", str(p["floor_n"]),
+                           "--rounds", str(p["floor_rounds"])], cwd=ROOT, capture_output=True, text=True,
+                          timeout=20 * 60)
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    out: dict[str, Any] = {"output": lines[-4:], "loadavg": loadavg()}
+    for line in lines:
+        if line.startswith("AssetFlow / floor:"):
+            out["ratio"] = float(line.split(":")[1].split("x")[0])
+    return out
+
+
+def one_round(load: Load, target, applicants: list[dict], approvers: list[dict], offset: int, p: dict) -> dict:
+    n = p["decisions"]
+    batch = applicants[offset:offset + 2 * n]
+    ids = submit_pending(load, target, batch, len(batch))
+    work = list(zip(range(offset, offset + len(batch)), batch, ids, strict=True))
+    out: dict[str, Any] = {"loadavg": loadavg()}
+    time.sleep(1)
+    out["sustained"] = decisions(load, target, work[:n], approvers, None, concurrency=8)
+    rate = round(out["sustained"]["decisions_per_s"] * SHARE, 1)
+    out["rate_at_share"] = rate
+    out["at_share"] = decisions(load, target, work[n:], approvers, rate)
+    return out
+
+
+def bench(run: Run, p: dict, deadline: Deadline) -> dict[str, Any]:
+    target = start_assetflow(run, "eventlet", 1, "capacity")
+    load = Load(deadline.left())
+    out: dict[str, Any] = {"rounds": []}
+    try:
+        applicants = target.users("employee", p["sockets"])
+        approvers = target.users("approver", p["dashboards"])
+        out["open"] = open_group(load, target, "app", "employee", applicants)
+        open_group(load, target, "dash", "approver", approvers)
+        for r in range(p["rounds"]):
+            deadline.check()
+            out["rounds"].append(one_round(load, target, applicants, approvers, r * 2 * p["decisions"], p))
+    finally:
+        load.close()
+        for server in target.servers:
+            run.stop(server)
+    return out
+
+
+def render(report: dict[str, Any]) -> str:
+    f = report.get("floor", {})
+    lines = ["bench/decision_floor.py (in process, the same run):", *f.get("output", []), ""]
+    rows = []
+    for i, r in enumerate(report.get("live", {}).get("rounds", []), 1):
+        s, a = r["sustained"], r["at_share"]
+        rows.append([i, "/".join(map(str, r["loadavg"])), s["decisions_per_s"], s["cpu_ms_per_decision"],
+                     r["rate_at_share"], a["cpu_ms_per_decision"], a["push_ms"]["p50"], a["push_ms"]["p99"],
+                     a["push_ms"]["max"], a["push_ms"]["missed"], a["duplicates"], a["statuses"]])
+    lines += [f"One process, {report['params']['sockets']} sockets + {report['params']['dashboards']} dashboards",
+              table(["round", "loadavg", "sustained dec/s", "CPU ms/dec", f"{SHARE:.0%} rate", "CPU ms/dec",
+                     "push p50", "push p99", "max", "miss", "dup", "statuses"], rows)]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--sockets", type=int)
+    args = parser.parse_args()
+    p = dict(QUICK if args.quick else FULL)
+    p.update({k: v for k, v in (("rounds", args.rounds), ("sockets", args.sockets)) if v})
+    if problem := reachable_postgres():
+        print(f"needs PostgreSQL: {problem}", file=sys.stderr)
+        return 2
+    deadline = Deadline(p["timeout"])
+    run = Run(p, deadline)
+    started = time.monotonic()
+    report: dict[str, Any] = {"started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "params": p,
+                              "machine": machine(), "loadavg_start": loadavg()}
+
+    def body() -> int:
+        report["floor"] = floor(p)
+        report["live"] = bench(run, p, deadline)
+        return 0
+
+    status = guarded(run, p["timeout"], body, report)
+    finish(report, render, started, prefix="capacity-", suffix="-quick" if args.quick else "")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

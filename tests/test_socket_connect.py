@@ -1,0 +1,172 @@
+"""A socket's connect on SQLite and PostgreSQL: one statement (user, blocklist, replay), its refusals, the
+pacing of a burst, and the rooms python-socketio keeps for it (realtime/sockets.py, pacing.py, internals.py)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_jwt_extended import create_access_token, decode_token
+from prometheus_client import REGISTRY
+
+from assetflow.extensions import db, socketio
+from assetflow.models import Notification, RevokedToken, User
+from assetflow.models.base import utcnow
+from assetflow.realtime import emitter, pacing
+from assetflow.realtime.pacing import Pacing
+
+from .factories import make_user
+
+
+def token_of(user: User) -> str:
+    return create_access_token(identity=str(user.id), additional_claims={"role": user.role,
+                                                                          "gen": user.token_generation})
+
+
+def give_notifications(user: User, count: int) -> list[int]:
+    """`count` approval_update rows for the user (seqs 1..count), as the inbox writes them; their ids."""
+    rows = [Notification(user_id=user.id, seq=seq, type="approval_update",
+                         payload={"request_id": seq, "status": "approved"}) for seq in range(1, count + 1)]
+    db.session.add_all(rows)
+    user.notification_seq = count
+    db.session.commit()
+    return [row.id for row in rows]
+
+
+def paced_total() -> float:
+    return REGISTRY.get_sample_value("assetflow_socket_connects_paced_total") or 0.0
+
+
+def connect(app, token: str, last_seq: int = 0):
+    return socketio.test_client(app, auth={"token": token, "last_seq": last_seq})
+
+
+def statements_of(app, action) -> list[str]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_connect_reads_the_user_the_blocklist_and_what_was_missed_in_one_statement(shared_app):
+    alice = make_user("employee")
+    ids = give_notifications(alice, 5)
+    token = token_of(alice)
+    clients = []
+    sent = statements_of(shared_app, lambda: clients.append(connect(shared_app, token, last_seq=2)))
+    assert len(sent) == 1, sent
+    (sio,) = clients
+    assert sio.is_connected()
+    events = [m["args"][0] for m in sio.get_received()]
+    assert [(e["seq"], e["notification_id"], e["replayed"]) for e in events] == [
+        (3, ids[2], True), (4, ids[3], True), (5, ids[4], True)]
+    # Caught up: the user's row alone comes back, and nothing is replayed.
+    assert connect(shared_app, token, last_seq=5).get_received() == []
+    assert connect(shared_app, token, last_seq=0).is_connected()
+
+
+def test_past_the_replay_limit_the_connect_asks_for_a_resync_with_the_users_last_seq(shared_app):
+    shared_app.config["REPLAY_LIMIT"] = 3
+    bob = make_user("approver")
+    give_notifications(bob, 4)
+    messages = connect(shared_app, token_of(bob), last_seq=0).get_received()
+    assert [(m["name"], m["args"][0]) for m in messages] == [("resync_required", {"last_seq": 4})]
+    assert [m["args"][0]["seq"] for m in connect(shared_app, token_of(bob), last_seq=1).get_received()] == [2, 3, 4]
+
+
+def test_the_one_statement_still_refuses_revoked_unknown_inactive_and_outdated_tokens(shared_app):
+    alice, gone = make_user("employee"), make_user("employee")
+    give_notifications(alice, 2)
+    revoked = token_of(alice)
+    claims = decode_token(revoked)
+    db.session.add(RevokedToken(jti=claims["jti"], token_type="access", user_id=alice.id, expires_at=utcnow()))
+    db.session.commit()
+    assert not connect(shared_app, revoked).is_connected()
+    assert connect(shared_app, token_of(alice)).is_connected()  # another token of hers is fine
+
+    unknown = create_access_token(identity="987654", additional_claims={"role": "admin", "gen": 0})
+    assert not connect(shared_app, unknown).is_connected()
+
+    outdated = token_of(gone)
+    gone.token_generation += 1  # what a deactivation and reactivation leave behind
+    db.session.commit()
+    assert not connect(shared_app, outdated).is_connected()
+    assert connect(shared_app, token_of(gone)).is_connected()
+    gone.active = False
+    db.session.commit()
+    assert not connect(shared_app, token_of(gone)).is_connected()
+
+
+def test_a_connect_that_finds_no_place_is_refused_and_the_next_one_is_let_in(shared_app):
+    alice = make_user("employee")
+    give_notifications(alice, 1)
+    shared_app.extensions[pacing.KEY] = Pacing(limit=1, wait=0)
+    refused_before = paced_total()
+    token = token_of(alice)
+    with shared_app.extensions[pacing.KEY].place():  # the one place, held as a connect in flight would
+        tries = []
+        sent = statements_of(shared_app, lambda: tries.append(connect(shared_app, token)))
+        assert not tries[0].is_connected() and sent == []  # refused before the token's query
+    assert paced_total() == refused_before + 1
+    later = connect(shared_app, token)
+    assert later.is_connected()
+    assert [m["args"][0]["seq"] for m in later.get_received()] == [1]
+
+
+def test_the_retry_hint_gives_each_refused_connect_a_later_turn_at_the_rate_connects_finished():
+    paced = Pacing(limit=4, wait=0)
+    for i in range(40):
+        paced.finished.append(100.0 + i / 100)  # 40 connects finished in the second before 100.5
+    assert paced.retry_after_ms(100.5) == 500  # the first refusal: its own share, at least the minimum
+    for _ in range(59):
+        paced.retry_after_ms(100.5)
+    assert paced.retry_after_ms(100.5) == 1000 * 61 // 40  # 61 refused at 40 a second
+    paced.waiting = 39  # and 39 in line ahead of the next one
+    assert paced.retry_after_ms(100.5) == 1000 * (39 + 62) // 40
+    paced.waiting = 0
+    assert paced.retry_after_ms(102.0) == 500  # a second later the window is empty again
+    quiet = Pacing(limit=4, wait=0)
+    assert [quiet.retry_after_ms(5.0) for _ in range(300)][-1] == 15_000  # at most the cap
+
+
+def test_the_rooms_of_a_socket_are_found_without_walking_every_room_and_go_with_it(app):
+    users = [make_user("employee") for _ in range(3)]
+    clients = [connect(app, token_of(u)) for u in users]
+    manager = socketio.server.manager
+    for client, user in zip(clients, users, strict=True):
+        sid = manager.sid_from_eio_sid(client.eio_sid, "/")
+        walked = {name for name, room in manager.rooms["/"].items() if name is not None and sid in room}
+        assert set(manager.get_rooms(sid, "/")) == walked
+        assert emitter.user_room(user.id) in walked and sid in walked and len(walked) == 4  # sid, user, role, token
+    gone = manager.sid_from_eio_sid(clients[0].eio_sid, "/")
+    clients[0].disconnect()
+    assert ("/", gone) not in manager.rooms_of
+    assert not any(gone in room for room in manager.rooms["/"].values())
+    assert emitter.user_room(users[0].id) not in manager.rooms["/"]
+    kept = manager.sid_from_eio_sid(clients[1].eio_sid, "/")
+    assert clients[1].is_connected() and len(manager.get_rooms(kept, "/")) == 4
+
+
+def test_an_emit_to_rooms_without_a_socket_here_is_not_encoded(app, monkeypatch):
+    alice = make_user("employee")
+    sio = connect(app, token_of(alice))
+    built = []
+    packet_class = socketio.server.packet_class
+
+    class Counted(packet_class):
+        def __init__(self, *args, **kwargs):
+            built.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(socketio.server, "packet_class", Counted)
+    socketio.emit("approval_update", {"probe": 1}, to=emitter.user_room(alice.id + 1000))
+    socketio.emit("queue_update", {"probe": 2}, to=[emitter.user_room(alice.id + 1000), "user:0"])
+    assert built == []
+    socketio.emit("queue_update", {"probe": 3}, to=["user:0", emitter.user_room(alice.id)])
+    assert len(built) == 1
+    assert [m["args"][0] for m in sio.get_received()] == [{"probe": 3}]
