@@ -141,7 +141,7 @@ for (const lang of ['en', 'zh-CN']) {
     it('both screens at 375 px', async () => {
       const { page, context, unexpectedErrors } = await as('admin', lang, PHONE)
       await page.locator('[data-test=menu]').click()
-      await page.locator('[data-test=menu-api-tokens]').click()
+      await page.locator('[data-nav=api-tokens]').click()
       await page.locator('[data-test=token-form]').waitFor()
       await screenshot(page, `tokens-${lang}-375`)
       await noSeriousViolations(page)
