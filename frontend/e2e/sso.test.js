@@ -101,14 +101,14 @@ async function signInAtProvider(page, sub, buttonText) {
 
 describe('single sign-on', () => {
   for (const [locale, buttonText, shown] of [
-    ['en-US', `Sign in with ${PROVIDER_NAME}`, 'My requests'],
-    ['zh-CN', `使用 ${PROVIDER_NAME} 登录`, '我的申请'],
+    ['en-US', `Sign in with ${PROVIDER_NAME}`, 'Approval dashboard'],
+    ['zh-CN', `使用 ${PROVIDER_NAME} 登录`, '审批台'],
   ]) {
     it(`signs in through the provider and lands in the app (${locale})`, async () => {
       const { context, page, errors } = await newPage(locale)
       try {
         await signInAtProvider(page, 'sub-e2e-mei', buttonText)
-        await page.waitForURL((u) => u.pathname === '/requests')
+        await page.waitForURL((u) => u.pathname === '/dashboard') // an approver lands on their queue
         await page.locator('[data-test=connection][data-status=live]').waitFor()
         const session = await page.evaluate(() => JSON.parse(localStorage.getItem('assetflow.session')))
         assert.equal(session.user.username, 'mei.wang')
