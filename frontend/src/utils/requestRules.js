@@ -4,7 +4,7 @@
 // server adds needs no code here. The server stays the authority: its 422/403 field errors are shown too.
 
 const blank = (v) => v === undefined || v === null || String(v).trim() === ''
-const MONEY = /^\d+(\.\d{1,2})?$/
+export const MONEY = /^\d+(\.\d{1,2})?$/
 const CURRENCY = /^[A-Z]{3}$/
 
 /** The spec of a kind (an entry of /api/meta `kinds`), or undefined. */
