@@ -3,6 +3,9 @@ pacing of a burst, and the rooms python-socketio keeps for it (realtime/sockets.
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 import sqlalchemy as sa
 from flask_jwt_extended import create_access_token, decode_token
 from prometheus_client import REGISTRY
@@ -12,8 +15,10 @@ from assetflow.models import Notification, RevokedToken, User
 from assetflow.models.base import utcnow
 from assetflow.realtime import emitter, pacing
 from assetflow.realtime.pacing import Pacing
+from assetflow.services import notify
 
 from .factories import make_user
+from .live_server import wait_until
 
 
 def token_of(user: User) -> str:
@@ -102,35 +107,101 @@ def test_the_one_statement_still_refuses_revoked_unknown_inactive_and_outdated_t
     assert not connect(shared_app, token_of(gone)).is_connected()
 
 
-def test_a_connect_that_finds_no_place_is_refused_and_the_next_one_is_let_in(shared_app):
+def test_a_connect_that_finds_no_read_in_time_is_refused_and_the_next_one_is_let_in(shared_app):
     alice = make_user("employee")
     give_notifications(alice, 1)
-    shared_app.extensions[pacing.KEY] = Pacing(limit=1, wait=0)
+    line = shared_app.extensions[pacing.KEY] = Pacing(readers=1, wait=0)
     refused_before = paced_total()
     token = token_of(alice)
-    with shared_app.extensions[pacing.KEY].place():  # the one place, held as a connect in flight would
-        tries = []
-        sent = statements_of(shared_app, lambda: tries.append(connect(shared_app, token)))
-        assert not tries[0].is_connected() and sent == []  # refused before the token's query
-    assert paced_total() == refused_before + 1
+    line.reading = 1  # the one read, taken as a connect in flight would
+    tries = []
+    sent = statements_of(shared_app, lambda: tries.append(connect(shared_app, token)))
+    assert not tries[0].is_connected() and sent == []  # refused before the token's query
+    assert paced_total() == refused_before + 1 and line.waiting == 0
+    line.reading = 0
     later = connect(shared_app, token)
     assert later.is_connected()
     assert [m["args"][0]["seq"] for m in later.get_received()] == [1]
 
 
+def test_sockets_in_line_together_are_read_in_one_statement_each_with_its_own_answer(shared_app):
+    alice, bob, carol = make_user("employee"), make_user("approver"), make_user("employee")
+    a_ids, b_ids = give_notifications(alice, 4), give_notifications(bob, 2)
+    revoked_jti = "revoked-jti"
+    db.session.add(RevokedToken(jti=revoked_jti, token_type="access", user_id=carol.id, expires_at=utcnow()))
+    db.session.commit()
+    asks = [notify.SocketAsk(alice.id, "a1", 1), notify.SocketAsk(bob.id, "b1", 0),
+            notify.SocketAsk(987654, "nobody", 0), notify.SocketAsk(alice.id, "a2", 4),
+            notify.SocketAsk(carol.id, revoked_jti, 0), notify.SocketAsk(alice.id, "a3", 0)]
+    starts = []
+    sent = statements_of(shared_app, lambda: starts.extend(notify.connect_states(asks, limit=2)))
+    assert len(sent) == (1 if db.engine.dialect.name == "postgresql" else len(asks)), sent
+    assert [(s.user and s.user.id, s.revoked, [n.id for n in s.missed]) for s in starts] == [
+        (alice.id, False, a_ids[1:3]),  # after seq 1, at most 2
+        (bob.id, False, b_ids),
+        (None, False, []),
+        (alice.id, False, []),  # caught up
+        (carol.id, True, []),
+        (alice.id, False, a_ids[:2]),
+    ]
+
+
+def test_the_line_reads_those_who_wait_together_and_hands_the_reading_on():
+    line = Pacing(readers=1, wait=10)
+    reads: list[list[int]] = []
+    first_read_started, let_reads_end = threading.Event(), threading.Event()
+
+    def read_many(asks: list[int]) -> list[int]:
+        reads.append(list(asks))
+        first_read_started.set()
+        let_reads_end.wait(10)
+        return [ask * 10 for ask in asks]
+
+    answers: dict[int, int] = {}
+
+    def connect(ask: int) -> None:
+        answers[ask] = line.read(ask, read_many)
+
+    first = threading.Thread(target=connect, args=(0,))
+    first.start()
+    assert first_read_started.wait(10)
+    waiting = [threading.Thread(target=connect, args=(ask,)) for ask in range(1, 6)]
+    for thread in waiting:
+        thread.start()
+    assert wait_until(lambda: line.waiting == 5, 10)
+    let_reads_end.set()
+    for thread in [first, *waiting]:
+        thread.join(10)
+    assert reads == [[0], [1, 2, 3, 4, 5]]  # the first in line read for all five, in their order
+    assert answers == {ask: ask * 10 for ask in range(6)}
+    assert line.reading == 0 and line.waiting == 0
+
+
+def test_a_failed_read_fails_every_connect_it_was_for_and_the_line_goes_on():
+    line = Pacing(readers=1, wait=1)
+
+    def broken(asks: list[int]) -> list[int]:
+        raise RuntimeError("database gone")
+
+    with pytest.raises(RuntimeError, match="database gone"):
+        line.read(1, broken)
+    assert line.reading == 0
+    assert line.read(2, lambda asks: [ask + 1 for ask in asks]) == 3
+
+
 def test_the_retry_hint_gives_each_refused_connect_a_later_turn_at_the_rate_connects_finished():
-    paced = Pacing(limit=4, wait=0)
+    paced = Pacing(readers=4, wait=0)
     for i in range(40):
         paced.finished.append(100.0 + i / 100)  # 40 connects finished in the second before 100.5
     assert paced.retry_after_ms(100.5) == 500  # the first refusal: its own share, at least the minimum
     for _ in range(59):
         paced.retry_after_ms(100.5)
     assert paced.retry_after_ms(100.5) == 1000 * 61 // 40  # 61 refused at 40 a second
-    paced.waiting = 39  # and 39 in line ahead of the next one
+    paced.line.update((object(), None) for _ in range(39))  # and 39 in line ahead of the next one
     assert paced.retry_after_ms(100.5) == 1000 * (39 + 62) // 40
-    paced.waiting = 0
+    paced.line.clear()
     assert paced.retry_after_ms(102.0) == 500  # a second later the window is empty again
-    quiet = Pacing(limit=4, wait=0)
+    quiet = Pacing(readers=4, wait=0)
     assert [quiet.retry_after_ms(5.0) for _ in range(300)][-1] == 15_000  # at most the cap
 
 

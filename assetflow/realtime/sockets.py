@@ -108,23 +108,26 @@ def _replay_events(user: User, missed: list, limit: int) -> list[tuple[str, dict
 
 def on_connect(auth=None):
     """Refuse unauthenticated sockets; put the rest in their user, role and token rooms and replay."""
+    claims = _verified_claims(auth)
+    ask = notify.SocketAsk(claims["user_id"], claims["jti"], _connect_args(auth)["last_seq"])
     try:
-        with pacing.place():
-            _connect(auth)
+        state = pacing.read(ask, _read_states)
     except pacing.Busy as busy:
         raise _busy(busy.retry_after_ms) from None
+    _admit(claims, state)
 
 
-def _connect(auth: Any) -> None:
-    claims = _verified_claims(auth)
-    last_seq = _connect_args(auth)["last_seq"]
-    limit = current_app.config["REPLAY_LIMIT"]
-    state = notify.connect_state(claims["user_id"], claims["jti"], last_seq, limit + 1)
+def _read_states(asks: list[notify.SocketAsk]) -> list[notify.SocketStart]:
+    return notify.connect_states(asks, current_app.config["REPLAY_LIMIT"] + 1)
+
+
+def _admit(claims: dict, state: notify.SocketStart) -> None:
     if state.revoked:
         raise _refuse("revoked token")
     if not may_act(state.user, claims):  # also refuses tokens older than a deactivation
         raise _refuse("unknown or inactive user")
     user = state.user
+    limit = current_app.config["REPLAY_LIMIT"]
     events = _replay_events(user, state.missed, limit)
     join_room(emitter.user_room(user.id))
     join_room(emitter.role_room(user.role))

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..errors import NotFound
 from ..events import NotificationsRead, RequestChange, publish
@@ -189,6 +189,54 @@ class SocketStart:
     user: User | None
     revoked: bool
     missed: list[Notification]  # after the socket's last_seq, in seq order, at most the limit asked for
+
+
+@dataclass(frozen=True)
+class SocketAsk:
+    """What one connecting socket asks for: its token's user and id, and where its replay starts."""
+
+    user_id: int
+    jti: str
+    last_seq: int
+
+
+def connect_states(asks: list[SocketAsk], limit: int) -> list[SocketStart]:
+    """For each socket, in order: its token's user, whether the token is on the blocklist, and the user's
+    notifications after its last_seq (at most `limit`). On PostgreSQL one statement for all of them (the
+    sockets that wait in line together: realtime/pacing.py), elsewhere one per socket (connect_state).
+    """
+    if not asks:
+        return []
+    if db.engine.dialect.name != "postgresql":
+        return [connect_state(ask.user_id, ask.jti, ask.last_seq, limit) for ask in asks]
+    asked = sa.values(sa.column("i", sa.Integer), sa.column("user_id", sa.Integer), sa.column("jti", sa.String),
+                      sa.column("last_seq", sa.BigInteger), name="asked").data(
+        [(i, ask.user_id, ask.jti, ask.last_seq) for i, ask in enumerate(asks)])
+    # Each socket's own replay, on the (user_id, seq) index, as connect_state reads it.
+    missed = (
+        sa.select(Notification)
+        .where(Notification.user_id == asked.c.user_id, Notification.seq > asked.c.last_seq)
+        .order_by(Notification.seq)
+        .limit(limit)
+        .lateral("missed")
+    )
+    revoked = sa.exists().where(RevokedToken.jti == asked.c.jti)
+    query = (
+        sa.select(asked.c.i, User, revoked, aliased(Notification, missed))
+        .select_from(asked)
+        .join(User, User.id == asked.c.user_id)
+        .outerjoin(missed, sa.true())
+        .order_by(asked.c.i, missed.c.seq)
+    )
+    with _one_statement_session() as session:
+        rows = session.execute(query).all()
+    starts = [SocketStart(None, False, []) for _ in asks]
+    for i, user, is_revoked, notification in rows:
+        if starts[i].user is None:
+            starts[i] = SocketStart(user, bool(is_revoked), [])
+        if notification is not None:
+            starts[i].missed.append(notification)
+    return starts
 
 
 def connect_state(user_id: int, jti: str, last_seq: int, limit: int) -> SocketStart:
