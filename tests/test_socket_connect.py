@@ -241,3 +241,19 @@ def test_an_emit_to_rooms_without_a_socket_here_is_not_encoded(app, monkeypatch)
     socketio.emit("queue_update", {"probe": 3}, to=["user:0", emitter.user_room(alice.id)])
     assert len(built) == 1
     assert [m["args"][0] for m in sio.get_received()] == [{"probe": 3}]
+
+
+def test_a_notification_pushed_while_the_connect_reads_reaches_the_socket(shared_app, monkeypatch):
+    """The socket is in its user's room before its read: a push of a row committed after that read reaches it."""
+    alice = make_user("employee")
+    give_notifications(alice, 1)
+    real_read = notify.connect_states
+
+    def read_then_push(asks, limit):
+        starts = real_read(asks, limit)
+        socketio.emit("approval_update", {"notification_id": 99, "seq": 2}, to=emitter.user_room(alice.id))
+        return starts
+
+    monkeypatch.setattr(notify, "connect_states", read_then_push)
+    received = connect(shared_app, token_of(alice)).get_received()
+    assert [(m["args"][0]["seq"], m["args"][0].get("replayed")) for m in received] == [(2, None), (1, True)]

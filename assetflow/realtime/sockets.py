@@ -17,6 +17,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_socketio import ConnectionRefusedError, join_room, rooms
 from jwt import PyJWTError
 from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..auth.api_tokens import is_api_token
 from ..auth.tokens import may_act
@@ -110,10 +111,18 @@ def on_connect(auth=None):
     """Refuse unauthenticated sockets; put the rest in their user, role and token rooms and replay."""
     claims = _verified_claims(auth)
     ask = notify.SocketAsk(claims["user_id"], claims["jti"], _connect_args(auth)["last_seq"])
+    # In the user's room before the read: a notification committed after the read is pushed to this socket,
+    # one committed before it is replayed (one between comes both ways; clients keep one per id). A refused
+    # connect leaves its rooms with it.
+    join_room(emitter.user_room(ask.user_id))
+    join_room(emitter.token_room(ask.jti))
     try:
         state = pacing.read(ask, _read_states)
     except pacing.Busy as busy:
         raise _busy(busy.retry_after_ms) from None
+    except SQLAlchemyError:
+        log.exception("socket refused sid=%s reason=database error", request.sid)
+        raise _busy(pacing.MIN_RETRY_MS) from None
     _admit(claims, state)
 
 
@@ -128,13 +137,10 @@ def _admit(claims: dict, state: notify.SocketStart) -> None:
         raise _refuse("unknown or inactive user")
     user = state.user
     limit = current_app.config["REPLAY_LIMIT"]
-    events = _replay_events(user, state.missed, limit)
-    join_room(emitter.user_room(user.id))
-    join_room(emitter.role_room(user.role))
-    join_room(emitter.token_room(claims["jti"]))
+    join_room(emitter.role_room(user.role))  # the role the database holds, not the token's
     # Sent before the CONNECT packet; Socket.IO clients buffer them until connected. Straight to this
     # socket, which this process holds: no need to go through the queue.
-    for name, payload in events:
+    for name, payload in _replay_events(user, state.missed, limit):
         socketio.emit(name, payload, to=request.sid, ignore_queue=True)
     SOCKETS_CONNECTED.inc()
     log.info("socket connected user=%s role=%s sid=%s replayed=%s",
