@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from ..errors import NotFound
@@ -209,34 +211,47 @@ def connect_states(asks: list[SocketAsk], limit: int) -> list[SocketStart]:
         return []
     if db.engine.dialect.name != "postgresql":
         return [connect_state(ask.user_id, ask.jti, ask.last_seq, limit) for ask in asks]
-    asked = sa.values(sa.column("i", sa.Integer), sa.column("user_id", sa.Integer), sa.column("jti", sa.String),
-                      sa.column("last_seq", sa.BigInteger), name="asked").data(
-        [(i, ask.user_id, ask.jti, ask.last_seq) for i, ask in enumerate(asks)])
-    # Each socket's own replay, on the (user_id, seq) index, as connect_state reads it.
+    params = {"user_ids": [ask.user_id for ask in asks], "jtis": [ask.jti for ask in asks],
+              "last_seqs": [ask.last_seq for ask in asks], "limit": limit}
+    with _one_statement_session() as session:
+        rows = session.execute(_connect_states_query(), params).all()
+    starts = [SocketStart(None, False, []) for _ in asks]
+    for i, user, is_revoked, notification in rows:
+        start = starts[i - 1]  # WITH ORDINALITY counts from 1
+        if start.user is None:
+            start = starts[i - 1] = SocketStart(user, bool(is_revoked), [])
+        if notification is not None:
+            start.missed.append(notification)
+    return starts
+
+
+@cache
+def _connect_states_query() -> sa.Select:
+    """connect_states' statement on PostgreSQL, built once: the sockets come as three arrays, so it is one
+    statement (and one compiled form) whatever their number. Each socket's replay is read on the
+    (user_id, seq) index, as connect_state reads it."""
+    asked = (
+        sa.func.unnest(sa.bindparam("user_ids", type_=ARRAY(sa.Integer)), sa.bindparam("jtis", type_=ARRAY(sa.String)),
+                       sa.bindparam("last_seqs", type_=ARRAY(sa.BigInteger)))
+        .table_valued(sa.column("user_id", sa.Integer), sa.column("jti", sa.String),
+                      sa.column("last_seq", sa.BigInteger), with_ordinality="i")
+        .render_derived(name="asked")
+    )
     missed = (
         sa.select(Notification)
         .where(Notification.user_id == asked.c.user_id, Notification.seq > asked.c.last_seq)
         .order_by(Notification.seq)
-        .limit(limit)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
         .lateral("missed")
     )
     revoked = sa.exists().where(RevokedToken.jti == asked.c.jti)
-    query = (
+    return (
         sa.select(asked.c.i, User, revoked, aliased(Notification, missed))
         .select_from(asked)
         .join(User, User.id == asked.c.user_id)
         .outerjoin(missed, sa.true())
         .order_by(asked.c.i, missed.c.seq)
     )
-    with _one_statement_session() as session:
-        rows = session.execute(query).all()
-    starts = [SocketStart(None, False, []) for _ in asks]
-    for i, user, is_revoked, notification in rows:
-        if starts[i].user is None:
-            starts[i] = SocketStart(user, bool(is_revoked), [])
-        if notification is not None:
-            starts[i].missed.append(notification)
-    return starts
 
 
 def connect_state(user_id: int, jti: str, last_seq: int, limit: int) -> SocketStart:
