@@ -165,9 +165,9 @@ class Config:
     SOCKET_EVENT_BURST = _int("SOCKET_EVENT_BURST", 20)
     SOCKET_EVENT_OVERFLOW = _int("SOCKET_EVENT_OVERFLOW", 100)
     SOCKET_MAX_PAYLOAD = _int("SOCKET_MAX_PAYLOAD", 16 * 1024)
-    # Socket connects one process works on at once; the others wait in line, and one that finds no place
-    # within SOCKET_CONNECT_WAIT seconds is refused with a time to come back (assetflow/realtime/pacing.py).
-    # 0: no limit.
+    # Database reads for socket connects at once, each for every connect waiting in line then (one statement);
+    # a connect not read within SOCKET_CONNECT_WAIT seconds is refused with a time to come back
+    # (assetflow/realtime/pacing.py). 0: no line, each connect reads alone.
     SOCKET_CONNECT_CONCURRENCY = _int("SOCKET_CONNECT_CONCURRENCY", 4)
     SOCKET_CONNECT_WAIT = float(os.environ.get("SOCKET_CONNECT_WAIT", 10))
     # How often each process drops its sockets of users deactivated where it could not hear it
