@@ -33,10 +33,10 @@ from profile_decision import InProcess, print_by_package, with_database  # noqa:
 PARTS = (
     ("python-socketio's CONNECT (handler included)", "socketio/server.py", "_handle_connect"),
     ("the whole handler", "sockets.py", "on_connect"),
-    ("  pacing (a place)", "pacing.py", "place"),
+    ("  the line (pacing)", "pacing.py", "read"),
     ("  token: decode and verify", "sockets.py", "_verified_claims"),
     ("    PyJWT's decode (verify-once cache: a new token each)", "jwt/api_jwt.py", "decode_complete"),
-    ("  user + blocklist + replay: one query", "notify.py", "connect_state"),
+    ("  user + blocklist + replay: one query for the line", "notify.py", "connect_states"),
     ("  (before: blocklist check)", "tokens.py", "is_revoked"),
     ("  (before: user load)", "tokens.py", "load_user"),
     ("  (before: replay query)", "notify.py", "after_seq"),
