@@ -14,6 +14,7 @@ from assetflow.extensions import db, socketio
 from assetflow.models import Notification, RevokedToken, User
 from assetflow.models.base import utcnow
 from assetflow.realtime import emitter, pacing
+from assetflow.realtime.manager import client_manager
 from assetflow.realtime.pacing import Pacing
 from assetflow.services import notify
 
@@ -243,8 +244,8 @@ def test_an_emit_to_rooms_without_a_socket_here_is_not_encoded(app, monkeypatch)
     assert [m["args"][0] for m in sio.get_received()] == [{"probe": 3}]
 
 
-def test_a_notification_pushed_while_the_connect_reads_reaches_the_socket(shared_app, monkeypatch):
-    """The socket is in its user's room before its read: a push of a row committed after that read reaches it."""
+def test_a_notification_pushed_while_the_connect_reads_reaches_the_socket_after_its_replay(shared_app, monkeypatch):
+    """A push to the user's room between the socket's read and its joining the room is kept for it."""
     alice = make_user("employee")
     give_notifications(alice, 1)
     real_read = notify.connect_states
@@ -256,4 +257,61 @@ def test_a_notification_pushed_while_the_connect_reads_reaches_the_socket(shared
 
     monkeypatch.setattr(notify, "connect_states", read_then_push)
     received = connect(shared_app, token_of(alice)).get_received()
-    assert [(m["args"][0]["seq"], m["args"][0].get("replayed")) for m in received] == [(2, None), (1, True)]
+    assert [(m["args"][0]["seq"], m["args"][0].get("replayed")) for m in received] == [(1, True), (2, None)]
+
+
+def test_a_push_of_a_replayed_notification_while_the_connect_reads_is_sent_once(shared_app, monkeypatch):
+    alice = make_user("employee")
+    (first,) = give_notifications(alice, 1)
+    real_read = notify.connect_states
+
+    def read_then_push(asks, limit):
+        starts = real_read(asks, limit)
+        socketio.emit("approval_update", {"notification_id": first, "seq": 1}, to=emitter.user_room(alice.id))
+        socketio.emit("queue_update", {"request_id": 7}, to=[emitter.user_room(alice.id), "user:0"])
+        return starts
+
+    monkeypatch.setattr(notify, "connect_states", read_then_push)
+    received = connect(shared_app, token_of(alice)).get_received()
+    assert [(m["name"], m["args"][0].get("seq")) for m in received] == [("approval_update", 1), ("queue_update", None)]
+
+
+def test_a_socket_refused_after_its_read_gets_nothing_pushed_meanwhile_and_a_logout_meanwhile_refuses(
+        shared_app, monkeypatch):
+    alice = make_user("employee")
+    revoked = token_of(alice)
+    claims = decode_token(revoked)
+    db.session.add(RevokedToken(jti=claims["jti"], token_type="access", user_id=alice.id, expires_at=utcnow()))
+    db.session.commit()
+    real_read = notify.connect_states
+    during_read = []
+
+    def read_then(asks, limit):
+        starts = real_read(asks, limit)
+        if during_read:
+            during_read.pop(0)()
+        return starts
+
+    monkeypatch.setattr(notify, "connect_states", read_then)
+    during_read.append(lambda: socketio.emit("approval_update", {"notification_id": 5, "seq": 5},
+                                             to=emitter.user_room(alice.id)))
+    refused = connect(shared_app, revoked)
+    assert not refused.is_connected() and refused.queue == []  # every event sent to it, connected or not
+    assert socketio.server.manager.watches == {}
+
+    fresh = token_of(alice)
+    during_read.append(lambda: socketio.server.manager.disconnect_room(emitter.token_room(decode_token(fresh)["jti"])))
+    assert not connect(shared_app, fresh).is_connected()  # logged out while it read
+    assert connect(shared_app, token_of(alice)).is_connected()
+
+
+def test_an_emit_come_through_the_queue_is_kept_for_a_connect_watching_its_room_as_it_would_be_sent():
+    manager = client_manager("redis://127.0.0.1:6379/0", "assetflow-test-watch")  # no connection is made
+    payload = {"notification_id": 3, "seq": 3}
+    message = {"method": "emit", "event": "approval_update", "data": [payload], "binary": False, "namespace": "/",
+               "room": ["user:7", "user:8"], "skip_sid": None, "callback": None, "host_id": "another"}
+    with manager.watching("/", ("user:7", "token:j")) as watch:
+        manager._handle_emit(message)  # no socket of user 7 here yet: dropped, but kept for the watch
+        manager._handle_close_room({"method": "close_room", "room": "token:j", "namespace": "/", "disconnect": True})
+    assert watch.emits == [("approval_update", payload)] and watch.ended
+    assert manager.watches == {}

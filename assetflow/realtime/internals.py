@@ -33,13 +33,17 @@ connect refused by the pacing (realtime/pacing.py), walked them all, twice.
 
 - `LocalRoomsOnlyMixin` and `DropForeignMixin` end an emit to rooms without a socket in this process
 before python-socketio encodes the packet; with the message queue that is most of what a process receives.
+
+- `WatchMixin` keeps what is sent to a connecting socket's rooms while its connect reads, at the same two
+doors every emit comes in by, and the rooms' disconnects at `disconnect_local`.
 """
 
 from __future__ import annotations
 
 import functools
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import simple_websocket
@@ -280,6 +284,56 @@ class RoomIndexMixin:
                     del pending[namespace]
 
 
+class Watch:
+    """What was sent to a connecting socket's rooms while it was not in them yet: the emits, in order, and
+    whether the rooms were disconnected (a logout, a deactivation)."""
+
+    __slots__ = ("rooms", "emits", "ended")
+
+    def __init__(self, rooms: tuple[str, ...]):
+        self.rooms = rooms
+        self.emits: list[tuple[str, Any]] = []
+        self.ended = False
+
+
+class WatchMixin:
+    """For both managers: a connect reads what its user missed, then joins the user's room (realtime/sockets.py).
+    An emit to the room between the two would reach no socket, and joining before the read would hand the
+    socket its user's events before its token and user are checked. So the connect watches its rooms from
+    before its read: an emit to them — made here, or come through the queue — and their disconnect are kept
+    for it, and it takes them over once it is in (or drops them, refused)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.watches: dict[tuple[str, str], list[Watch]] = {}  # (namespace, room) -> the connects watching it
+
+    @contextmanager
+    def watching(self, namespace: str, rooms: tuple[str, ...]) -> Iterator[Watch]:
+        """Keep what is sent to `rooms` until the block ends."""
+        watch = Watch(rooms)
+        for room in rooms:
+            self.watches.setdefault((namespace, room), []).append(watch)
+        try:
+            yield watch
+        finally:
+            for room in rooms:
+                watchers = self.watches[(namespace, room)]
+                watchers.remove(watch)
+                if not watchers:
+                    del self.watches[(namespace, room)]
+
+    def seen_emit(self, namespace: str | None, target: Any, event: str, data: Any) -> None:
+        if not self.watches:
+            return
+        for room in [target] if target is None or isinstance(target, str) else target:
+            for watch in self.watches.get((namespace or "/", room), ()):
+                watch.emits.append((event, data))
+
+    def seen_disconnect(self, namespace: str, room: str) -> None:
+        for watch in self.watches.get((namespace, room), ()):
+            watch.ended = True
+
+
 def held_here(manager: socketio.Manager, namespace: str | None, target: Any) -> bool:
     """Whether this process holds a socket in the room (or in any of a list of rooms); None is every socket."""
     rooms = manager.rooms.get(namespace or "/", {})
@@ -295,6 +349,7 @@ class LocalRoomsOnlyMixin:
 
     def emit(self, event: str, data: Any, namespace: str, room: Any = None, skip_sid: Any = None,
              callback: Any = None, to: Any = None, **kwargs: Any) -> Any:
+        self.seen_emit(namespace, to or room, event, data)
         if callback is None and not held_here(self, namespace, to or room):
             return None
         return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to,
@@ -308,10 +363,20 @@ class DropForeignMixin:
     message queue")."""
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
+        self.seen_emit(message.get("namespace"), message.get("room"), message.get("event"), _queued_data(message))
         if message.get("callback") is None and not held_here(self, message.get("namespace"), message.get("room")):
             _not_here(str(message.get("event"))).inc()
             return
         super()._handle_emit(message)
+
+
+def _queued_data(message: dict[str, Any]) -> Any:
+    """An emit's data as PubSubManager._handle_emit hands it on: one argument itself, several as a tuple
+    (AssetFlow sends no binary data)."""
+    data = message.get("data")
+    if isinstance(data, list):
+        return data[0] if len(data) == 1 else tuple(data)
+    return data
 
 
 @functools.cache
@@ -339,6 +404,7 @@ class RoomDisconnectMixin:
 
 
 def disconnect_local(manager: socketio.Manager, room: str, namespace: str = "/") -> None:
-    """Disconnect the sockets in a room that this process holds."""
+    """Disconnect the sockets in a room that this process holds (and end the connects watching it)."""
+    manager.seen_disconnect(namespace, room)
     for sid, _ in list(manager.get_participants(namespace, room)):
         manager.server.disconnect(sid, namespace=namespace, ignore_queue=True)

@@ -4,18 +4,26 @@ Logout must drop the token's sockets wherever they are held. Rooms are only know
 that holds the socket, so the request goes through the message queue: python-socketio's own
 `close_room` message, with a `disconnect` flag that every process of ours honours before closing
 the room (an older process that ignores the flag still closes the room, so it receives nothing).
-Both managers also find a socket's rooms without walking every room, and drop an emit to rooms they hold
-no socket in before encoding it (realtime/internals.py).
+Both managers also find a socket's rooms without walking every room, drop an emit to rooms they hold
+no socket in before encoding it, and keep what is sent to a connecting socket's rooms until it is in
+(realtime/internals.py).
 """
 
 from __future__ import annotations
 
 import socketio
 
-from .internals import DropForeignMixin, LocalRoomsOnlyMixin, RoomDisconnectMixin, RoomIndexMixin, disconnect_local
+from .internals import (
+    DropForeignMixin,
+    LocalRoomsOnlyMixin,
+    RoomDisconnectMixin,
+    RoomIndexMixin,
+    WatchMixin,
+    disconnect_local,
+)
 
 
-class LocalManager(LocalRoomsOnlyMixin, RoomIndexMixin, socketio.Manager):
+class LocalManager(LocalRoomsOnlyMixin, WatchMixin, RoomIndexMixin, socketio.Manager):
     """The single-process manager, plus `disconnect_room`."""
 
     def disconnect_room(self, room: str, namespace: str = "/") -> None:
@@ -23,7 +31,7 @@ class LocalManager(LocalRoomsOnlyMixin, RoomIndexMixin, socketio.Manager):
         disconnect_local(self, room, namespace)
 
 
-class RedisManager(DropForeignMixin, RoomDisconnectMixin, RoomIndexMixin, socketio.RedisManager):
+class RedisManager(DropForeignMixin, RoomDisconnectMixin, WatchMixin, RoomIndexMixin, socketio.RedisManager):
     """Redis pub/sub (redis://, rediss://)."""
 
 

@@ -27,6 +27,7 @@ from ..metrics import SOCKETS_CONNECTED
 from ..models import User
 from ..services import notify
 from . import emitter, guard, pacing
+from .internals import Watch
 
 log = logging.getLogger(__name__)
 UNAUTHORIZED = "unauthorized"
@@ -111,40 +112,49 @@ def on_connect(auth=None):
     """Refuse unauthenticated sockets; put the rest in their user, role and token rooms and replay."""
     claims = _verified_claims(auth)
     ask = notify.SocketAsk(claims["user_id"], claims["jti"], _connect_args(auth)["last_seq"])
-    # In the user's room before the read: a notification committed after the read is pushed to this socket,
-    # one committed before it is replayed (one between comes both ways; clients keep one per id). A refused
-    # connect leaves its rooms with it.
-    join_room(emitter.user_room(ask.user_id))
-    join_room(emitter.token_room(ask.jti))
-    try:
-        state = pacing.read(ask, _read_states)
-    except pacing.Busy as busy:
-        raise _busy(busy.retry_after_ms) from None
-    except SQLAlchemyError:
-        log.exception("socket refused sid=%s reason=database error", request.sid)
-        raise _busy(pacing.MIN_RETRY_MS) from None
-    _admit(claims, state)
+    # What is sent to the socket's rooms from before its read until it is in them is kept for it
+    # (internals.WatchMixin): an event committed after the read is not lost, nor sent to a socket refused.
+    rooms = (emitter.user_room(ask.user_id), emitter.token_room(ask.jti))
+    with socketio.server.manager.watching("/", rooms) as watch:
+        try:
+            state = pacing.read(ask, _read_states)
+        except pacing.Busy as busy:
+            raise _busy(busy.retry_after_ms) from None
+        except SQLAlchemyError:
+            log.exception("socket refused sid=%s reason=database error", request.sid)
+            raise _busy(pacing.MIN_RETRY_MS) from None
+        _admit(claims, state, watch)
 
 
 def _read_states(asks: list[notify.SocketAsk]) -> list[notify.SocketStart]:
     return notify.connect_states(asks, current_app.config["REPLAY_LIMIT"] + 1)
 
 
-def _admit(claims: dict, state: notify.SocketStart) -> None:
-    if state.revoked:
-        raise _refuse("revoked token")
+def _admit(claims: dict, state: notify.SocketStart, watch: Watch) -> None:
+    if state.revoked or watch.ended:  # on the blocklist at the read, or logged out (or deactivated) since
+        raise _refuse("revoked token" if state.revoked else "token or user ended while connecting")
     if not may_act(state.user, claims):  # also refuses tokens older than a deactivation
         raise _refuse("unknown or inactive user")
     user = state.user
     limit = current_app.config["REPLAY_LIMIT"]
-    join_room(emitter.role_room(user.role))  # the role the database holds, not the token's
+    for room in (*watch.rooms, emitter.role_room(user.role)):  # the role the database holds, not the token's
+        join_room(room)
+    replay = _replay_events(user, state.missed, limit)
+    replayed = {payload.get("notification_id") for _, payload in replay}
     # Sent before the CONNECT packet; Socket.IO clients buffer them until connected. Straight to this
-    # socket, which this process holds: no need to go through the queue.
-    for name, payload in _replay_events(user, state.missed, limit):
+    # socket, which this process holds: no need to go through the queue. Then what came while it read,
+    # less what the replay already holds.
+    for name, payload in [*replay, *_later(watch.emits, replayed)]:
         socketio.emit(name, payload, to=request.sid, ignore_queue=True)
     SOCKETS_CONNECTED.inc()
     log.info("socket connected user=%s role=%s sid=%s replayed=%s",
              user.id, user.role, request.sid, len(state.missed) if len(state.missed) <= limit else "resync")
+
+
+def _later(emits: list[tuple[str, Any]], replayed: set) -> list[tuple[str, Any]]:
+    """The emits kept while the socket read, less the notifications its replay holds."""
+    return [(name, data) for name, data in emits
+            if not (isinstance(data, dict) and data.get("notification_id") in replayed - {None})]
 
 
 def on_disconnect(reason=None):
