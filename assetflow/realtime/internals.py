@@ -326,11 +326,11 @@ class WatchMixin:
         if not self.watches:
             return
         for room in [target] if target is None or isinstance(target, str) else target:
-            for watch in self.watches.get((namespace or "/", room), ()):
+            for watch in tuple(self.watches.get((namespace or "/", room), ())):  # a copy: threads may leave it
                 watch.emits.append((event, data))
 
     def seen_disconnect(self, namespace: str, room: str) -> None:
-        for watch in self.watches.get((namespace, room), ()):
+        for watch in tuple(self.watches.get((namespace, room), ())):
             watch.ended = True
 
 
