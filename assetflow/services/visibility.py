@@ -75,8 +75,11 @@ SCOPES = {
 
 def get_visible(user: Actor, request_id: int) -> Request:
     """The request if this user may see it; NotFound otherwise (never someone else's data)."""
-    # Its decisions in the same query (a request has a few); its named people, who may be hundreds, in one more.
-    req = db.session.get(Request, request_id, options=[so.joinedload(Request.decisions)])
+    # Its decisions and department in the same query (a request has a few decisions; every answer shows the
+    # department, and a lazy load after a kept commit would expire and re-read the request); its named people,
+    # who may be hundreds, in one more.
+    req = db.session.get(Request, request_id,
+                         options=[so.joinedload(Request.decisions), so.joinedload(Request.department)])
     if req is None or not may_see(user, req):
         raise NotFound(f"Request {request_id} not found")
     return req
