@@ -163,18 +163,19 @@ def decide(actor: Actor, request_id: int, action: str, comment: str = "",
     _apply(req, outcome)
     with committing(lambda: already_changed(*as_it_is_now(request_id), read_version),
                     races=("uq_decisions_request_step",), keep_loaded=True):
-        # One versioned UPDATE of the request, before the inbox rows: a lost race stops here, and the
-        # request's row is locked before its people's (as every writer of a request locks them).
-        db.session.flush()
         behalf = on_behalf_of if on_behalf_of != actor.id else None
         if outcome.implies.decision is not None:
             decision = Decision(request_id=req.id, chain_no=req.chain_no, step=outcome.decided_step,
                                 approver_id=actor.id, on_behalf_of_id=behalf, outcome=outcome.implies.decision,
                                 comment=comment, step_started_at=routing.started_at(req, outcome.decided_step))
-            db.session.add(decision)  # flushed with the inbox rows, still inside `committing`
+            db.session.add(decision)
             # The next step's deciders exclude this one (four eyes): added to the loaded list, not reloaded.
             set_committed_value(req, "decisions", [*req.decisions, decision])
         audit(req, actor, outcome.trigger, from_state, comment, outcome.decided_step, behalf)
+        # One flush: the versioned UPDATE of the request first (a lost race stops here), then the decision and
+        # audit rows, all before the inbox rows, so the request's row is locked before its people's (as every
+        # writer of a request locks them).
+        db.session.flush()
         after = routing.may_decide_now(req)
         recipients = _recipients(req, after) + ([behalf] if behalf else [])
         publish(RequestChange(outcome.action, req, actor.user, recipients, comment, behalf,

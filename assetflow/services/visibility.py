@@ -73,13 +73,15 @@ SCOPES = {
 }
 
 
+CALLED_UP = (so.joinedload(Request.decisions), so.joinedload(Request.steps), so.joinedload(Request.department))
+
+
 def get_visible(user: Actor, request_id: int) -> Request:
     """The request if this user may see it; NotFound otherwise (never someone else's data)."""
-    # Its decisions and department in the same query (a request has a few decisions; every answer shows the
-    # department, and a lazy load after a kept commit would expire and re-read the request); its named people,
-    # who may be hundreds, in one more.
-    req = db.session.get(Request, request_id,
-                         options=[so.joinedload(Request.decisions), so.joinedload(Request.department)])
+    # In the same query what every caller reads: its decisions and steps (a few each; a decision times its step,
+    # the page shows them) and its department (every answer shows it, and a lazy load after a kept commit would
+    # expire and re-read the request). Its named people, who may be hundreds, in one more.
+    req = db.session.get(Request, request_id, options=CALLED_UP)
     if req is None or not may_see(user, req):
         raise NotFound(f"Request {request_id} not found")
     return req
