@@ -15,7 +15,7 @@ from ..errors import NotFound
 from ..events import NotificationsRead, RequestChange, publish
 from ..extensions import db
 from ..models import Notification, Request, RevokedToken, User
-from ..models.base import utcnow
+from ..models.base import insert_rows, utcnow
 from ..workflow.actions import APPROVAL_REMINDER, APPROVAL_UPDATE, IMPLIES, REQUEST_COMMENT
 from . import routing
 from .transaction import committing
@@ -87,25 +87,10 @@ def record(change: RequestChange) -> InboxRows:
     now = utcnow()
     added = [Notification(user_id=uid, seq=seqs[uid], type=kind, payload={**payload, **_first(kind)}, created_at=now)
              for uid in recipients]
-    _insert(added)
+    # Not through the unit of work: the channels read the rows' columns and ids, never as persistent objects.
+    insert_rows(added)
     return InboxRows(added, updated)
 
-
-_NOTIFICATIONS = Notification.__table__
-# Built once: a statement built per call would be keyed for the compiled cache on every call.
-_INSERT = _NOTIFICATIONS.insert().returning(_NOTIFICATIONS.c.id, sort_by_parameter_order=True)
-
-
-def _insert(rows: list[Notification]) -> None:
-    """Insert new inbox rows in one Core statement and give them their ids. Not through the session's unit of work,
-    which costs about twice the Python calls (and a flush of its own): the rows are only read back by the channels,
-    which need their columns and ids, never as persistent objects."""
-    if not rows:
-        return
-    columns = ("user_id", "seq", "type", "payload", "created_at")
-    ids = db.session.execute(_INSERT, [{c: getattr(row, c) for c in columns} for row in rows]).scalars().all()
-    for row, row_id in zip(rows, ids, strict=True):
-        row.id = row_id
 
 
 def _first(kind: str) -> dict[str, Any]:

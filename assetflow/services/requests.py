@@ -14,7 +14,7 @@ from ..events import RequestChange, publish
 from ..extensions import db
 from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
-from ..models.base import utcnow
+from ..models.base import insert_rows, utcnow
 from ..workflow import IMPLIES, Action, Approval, Outcome, fire
 from ..workflow.machine import MOVES
 from . import attachments, kinds, routing, visibility
@@ -124,10 +124,11 @@ def _submit_lost(asset: Asset | None, pending: Request | None) -> Conflict:
 def audit(req: Request, actor: Actor | None, action: Action, from_state: str | None, comment: str,
            step: int | None = None, on_behalf_of: int | None = None) -> None:
     # `step` is the step acted on: an approval that advances the request has already moved req.step.
-    db.session.add(RequestEvent(
+    # Written at once, outside the session (an audit row never changes): after the request's own flush.
+    insert_rows([RequestEvent(
         request_id=req.id, actor_id=actor.id if actor else None, on_behalf_of_id=on_behalf_of, action=action.value,
-        from_state=from_state, to_state=req.state, step=step or req.step, comment=comment,
-    ))
+        from_state=from_state, to_state=req.state, step=step or req.step, comment=comment, created_at=utcnow(),
+    )])
 
 
 def approval_for(req: Request, actor: Actor, comment: str = "") -> Approval:
@@ -163,19 +164,19 @@ def decide(actor: Actor, request_id: int, action: str, comment: str = "",
     _apply(req, outcome)
     with committing(lambda: already_changed(*as_it_is_now(request_id), read_version),
                     races=("uq_decisions_request_step",), keep_loaded=True):
+        # The versioned UPDATE of the request first: a lost race stops here, and the request's row is locked
+        # before its people's (as every writer of a request locks them).
+        db.session.flush()
         behalf = on_behalf_of if on_behalf_of != actor.id else None
         if outcome.implies.decision is not None:
             decision = Decision(request_id=req.id, chain_no=req.chain_no, step=outcome.decided_step,
                                 approver_id=actor.id, on_behalf_of_id=behalf, outcome=outcome.implies.decision,
-                                comment=comment, step_started_at=routing.started_at(req, outcome.decided_step))
-            db.session.add(decision)
+                                comment=comment, step_started_at=routing.started_at(req, outcome.decided_step),
+                                created_at=utcnow())
+            insert_rows([decision])  # never changed once written: not through the unit of work
             # The next step's deciders exclude this one (four eyes): added to the loaded list, not reloaded.
             set_committed_value(req, "decisions", [*req.decisions, decision])
         audit(req, actor, outcome.trigger, from_state, comment, outcome.decided_step, behalf)
-        # One flush: the versioned UPDATE of the request first (a lost race stops here), then the decision and
-        # audit rows, all before the inbox rows, so the request's row is locked before its people's (as every
-        # writer of a request locks them).
-        db.session.flush()
         after = routing.may_decide_now(req)
         recipients = _recipients(req, after) + ([behalf] if behalf else [])
         publish(RequestChange(outcome.action, req, actor.user, recipients, comment, behalf,
