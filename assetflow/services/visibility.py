@@ -73,7 +73,11 @@ SCOPES = {
 }
 
 
-CALLED_UP = (so.joinedload(Request.decisions), so.joinedload(Request.steps), so.joinedload(Request.department))
+# Built once, the id bound per call: a statement (and its options) built per call is keyed for the compiled cache
+# each time.
+_CALLED_UP = (sa.select(Request).where(Request.id == sa.bindparam("id"))
+              .options(so.joinedload(Request.decisions), so.joinedload(Request.steps),
+                       so.joinedload(Request.department)))
 
 
 def get_visible(user: Actor, request_id: int) -> Request:
@@ -81,7 +85,7 @@ def get_visible(user: Actor, request_id: int) -> Request:
     # In the same query what every caller reads: its decisions and steps (a few each; a decision times its step,
     # the page shows them) and its department (every answer shows it, and a lazy load after a kept commit would
     # expire and re-read the request). Its named people, who may be hundreds, in one more.
-    req = db.session.get(Request, request_id, options=CALLED_UP)
+    req = db.session.execute(_CALLED_UP, {"id": request_id}).unique().scalar_one_or_none()
     if req is None or not may_see(user, req):
         raise NotFound(f"Request {request_id} not found")
     return req
