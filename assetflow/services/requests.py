@@ -18,7 +18,7 @@ from ..models.base import insert_rows, utcnow
 from ..workflow import IMPLIES, Action, Approval, Outcome, fire
 from ..workflow.machine import MOVES
 from . import attachments, kinds, routing, visibility
-from .transaction import committing
+from .transaction import committing, update_versioned
 
 
 def _load_asset_for(spec: kinds.KindSpec, asset_id: int | None) -> Asset | None:
@@ -166,7 +166,7 @@ def decide(actor: Actor, request_id: int, action: str, comment: str = "",
                     races=("uq_decisions_request_step",), keep_loaded=True):
         # The versioned UPDATE of the request first: a lost race stops here, and the request's row is locked
         # before its people's (as every writer of a request locks them).
-        db.session.flush()
+        update_versioned(req)
         behalf = on_behalf_of if on_behalf_of != actor.id else None
         if outcome.implies.decision is not None:
             decision = Decision(request_id=req.id, chain_no=req.chain_no, step=outcome.decided_step,
