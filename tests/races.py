@@ -8,39 +8,46 @@ from typing import Any
 
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine
 
 Call = tuple[str, str, dict, dict]  # method, path, headers, json body
 
 
-class FlushGate:
-    """Holds each racer's first flush until every racer has reached its own (or 5 s passed)."""
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+class WriteGate:
+    """Holds each racer's first write (a flush's, or a Core statement's) until every racer has reached its own
+    (or 5 s passed)."""
 
     def __init__(self, parties: int):
         self.barrier = threading.Barrier(parties)
         self.local = threading.local()
 
-    def __call__(self, session: Session, flush_context: Any, instances: Any) -> None:
-        if getattr(self.local, "racer", False) and not getattr(self.local, "held", False):
-            self.local.held = True
-            try:
-                self.barrier.wait(timeout=5)
-            except threading.BrokenBarrierError:
-                pass  # a racer that was refused before writing never arrives; the others go on
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not getattr(self.local, "racer", False) or getattr(self.local, "held", False):
+            return
+        if statement.lstrip()[:6].upper() not in WRITES:
+            return
+        self.local.held = True
+        try:
+            self.barrier.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            pass  # a racer that was refused before writing never arrives; the others go on
 
 
 @contextmanager
-def _listening(gate: FlushGate):
-    sa.event.listen(Session, "before_flush", gate)
+def _listening(gate: WriteGate):
+    sa.event.listen(Engine, "before_cursor_execute", gate)
     try:
         yield
     finally:
-        sa.event.remove(Session, "before_flush", gate)
+        sa.event.remove(Engine, "before_cursor_execute", gate)
 
 
 def race(app, calls: list[Call]) -> list[int]:
     """Send the calls from one thread each, writes held until all have checked; statuses in order."""
-    gate = FlushGate(len(calls))
+    gate = WriteGate(len(calls))
     start = threading.Barrier(len(calls))
     statuses: list[int | None] = [None] * len(calls)
 

@@ -2,13 +2,14 @@
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 
 from assetflow.auth.tokens import actor_for
 from assetflow.errors import Conflict
 from assetflow.extensions import db
 from assetflow.models import Asset, Request
 from assetflow.services import requests
-from assetflow.services.transaction import Lost, committing
+from assetflow.services.transaction import Lost, committing, update_versioned
 
 from .factories import make_asset, make_user
 
@@ -109,3 +110,25 @@ def test_the_conflict_of_a_decision_is_built_without_touching_the_session(shared
     error = requests.already_changed(req, None)
     assert (error.code, error.details["state"], error.details["decided_by"]) == ("conflict", "pending", None)
     assert unsaved in db.session  # not rolled back (which would expunge it) by building the error
+
+
+def test_a_versioned_update_writes_the_changes_as_a_flush_would_and_leaves_the_row_clean(shared_app):
+    asset = make_asset()
+    db.session.commit()
+    version, updated = asset.version, asset.updated_at
+    asset.status = "in_repair"
+    update_versioned(asset)
+    assert not db.session.dirty and not sa.inspect(asset).modified  # nothing left for the unit of work
+    assert (asset.version, asset.status) == (version + 1, "in_repair") and asset.updated_at > updated
+    db.session.commit()
+    assert db.session.execute(sa.select(Asset.status, Asset.version)).one() == ("in_repair", version + 1)
+
+
+def test_a_versioned_update_of_a_row_changed_meanwhile_is_a_lost_race(shared_app):
+    asset = make_asset()
+    db.session.commit()
+    assert asset.version == 1  # read
+    db.session.execute(sa.update(Asset).values(version=Asset.version + 1).execution_options(synchronize_session=False))
+    asset.status = "in_repair"
+    with pytest.raises(StaleDataError):
+        update_versioned(asset)

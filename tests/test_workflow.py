@@ -205,6 +205,16 @@ def test_allowed_actions_builds_no_machine():
     assert not hasattr(flow, "trigger")
 
 
+def test_the_shared_machine_keeps_no_request():
+    """One machine serves every firing; it holds an approval only while its trigger fires, refused or not."""
+    from assetflow.workflow.machine import _MACHINE
+
+    fire(approval(BOB), "approve")
+    with pytest.raises(ValidationFailed):
+        fire(approval(BOB), "reject")
+    assert _MACHINE.models == []
+
+
 def test_states_are_declared_once():
     assert REQUEST_STATES is STATES
     check = next(c for c in Request.__table__.constraints if c.name and c.name.endswith("state"))

@@ -14,6 +14,7 @@ from ..actor import Actor
 from ..errors import Forbidden, error_response
 from ..extensions import db, jwt
 from ..models import RevokedToken, User
+from ..models.base import utcnow
 from ..models.delegation import delegators_now, parse_ids
 from . import api_tokens
 
@@ -37,6 +38,12 @@ def is_revoked(jti: str) -> bool:
 TOKEN_ROW = "assetflow_token_row"  # request.__dict__ key: the token query's user and delegators, for load_actor
 
 
+# Built once, its values bound per request: a statement built per request is keyed for the compiled cache each time.
+_TOKEN_ROW = (sa.select(sa.exists().where(RevokedToken.jti == sa.bindparam("jti")),
+                        delegators_now(sa.bindparam("user_id"), sa.bindparam("now")), User)
+              .where(User.id == sa.bindparam("user_id")))
+
+
 def token_revoked(claims: dict) -> bool:
     """The blocklist check of a request's token. It loads the user the token names and whom that user
     stands in for in the same query, so the user loader Flask-JWT-Extended calls next builds the actor
@@ -50,8 +57,7 @@ def token_revoked(claims: dict) -> bool:
         user_id = int(claims["sub"])
     except (KeyError, TypeError, ValueError):
         return is_revoked(claims["jti"])
-    revoked = sa.exists().where(RevokedToken.jti == claims["jti"])
-    row = db.session.execute(sa.select(revoked, delegators_now(user_id), User).where(User.id == user_id)).first()
+    row = db.session.execute(_TOKEN_ROW, {"jti": claims["jti"], "user_id": user_id, "now": utcnow()}).first()
     if row is None:
         return is_revoked(claims["jti"])
     # Kept on this HTTP request (not on `g`, which can outlive it, as in tests). It also keeps the user

@@ -50,10 +50,13 @@ def request_changed(change: RequestChange) -> None:
     })
 
 
+_ACTIVE_HOOKS = sa.select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))  # built once: keyed once
+
+
 def enqueue(event: str, data: dict[str, Any]) -> int:
     """Add a message for every active webhook subscribed to the event, in the caller's transaction."""
     # Two columns, not Webhook objects: every decision asks, and there is rarely a webhook to find.
-    hooks = db.session.execute(sa.select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))).all()
+    hooks = db.session.execute(_ACTIVE_HOOKS).all()
     rows = [OutboxMessage(channel="webhook", target_id=hook_id, event=event, payload=data)
             for hook_id, events in hooks if event in events]
     db.session.add_all(rows)

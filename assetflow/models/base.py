@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from ..extensions import db
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
@@ -57,3 +59,28 @@ def _epoch_postgresql(element, compiler, **kw):
 @compiles(epoch, "sqlite")
 def _epoch_sqlite(element, compiler, **kw):
     return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+# One INSERT … RETURNING id per table, built once: a statement built per call is keyed for the compiled cache on
+# every call.
+_INSERTS: dict[sa.Table, sa.Insert] = {}
+
+
+def insert_rows(rows: list) -> None:
+    """INSERT new rows of one model now, in one Core statement, and give each its id; they stay out of the session.
+
+    For the rows a hot path writes and never changes afterwards (a decision, its audit row, the inbox rows): through
+    the session's unit of work each costs about three times the Python calls, and a flush of its own. Only what the
+    objects were given is sent: a column's default fills the database's row, not the object (give them what they
+    are read for).
+    """
+    if not rows:
+        return
+    table = type(rows[0]).__table__
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    keys = [column.key for column in table.c if column.key in rows[0].__dict__]
+    ids = db.session.execute(statement, [{key: row.__dict__[key] for key in keys} for row in rows]).scalars().all()
+    for row, row_id in zip(rows, ids, strict=True):
+        row.id = row_id

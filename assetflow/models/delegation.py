@@ -38,9 +38,10 @@ class Delegation(db.Model):
         return self.starts_at <= utcnow() < self.ends_at
 
 
-def delegators_now(user_id: int) -> sa.ScalarSelect:
-    """SQL: the ids of everyone delegating to this user now, comma-separated (NULL for nobody)."""
-    now = utcnow()
+def delegators_now(user_id, now=None) -> sa.ScalarSelect:
+    """SQL: the ids of everyone delegating to this user (an id or a bound parameter) at `now` (by default the time
+    of the call), comma-separated (NULL for nobody)."""
+    now = utcnow() if now is None else now
     return (sa.select(sa.func.aggregate_strings(sa.cast(Delegation.delegator_id, sa.String), ","))
             .where(Delegation.delegate_id == user_id, Delegation.starts_at <= now, Delegation.ends_at > now)
             .scalar_subquery())

@@ -203,13 +203,16 @@ def _target_is_active(ask: Ask) -> None:
 ACQUIRED_PREFIX = "ACQ-"
 
 
+_TAGS_LIKE = sa.select(Asset.tag).where(Asset.tag.like(sa.bindparam("pattern")))  # built once: keyed once
+
+
 def acquired_tag(request_id: int) -> str:
     """The tag of the asset an acquire creates: ACQ-<request id>, or a free variant of it."""
     base = f"{ACQUIRED_PREFIX}{request_id:06d}"
     # Admins cannot register ACQ- tags (services/assets.py), but a row registered before that
     # rule may hold one; the request's own id keeps the variants of two requests apart.
     with db.session.no_autoflush:
-        taken = set(db.session.scalars(sa.select(Asset.tag).where(Asset.tag.like(f"{base}%"))))
+        taken = set(db.session.scalars(_TAGS_LIKE, {"pattern": f"{base}%"}))
     return next(tag for tag in itertools.chain([base], (f"{base}-{n}" for n in itertools.count(2)))
                 if tag not in taken)
 

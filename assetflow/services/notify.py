@@ -17,7 +17,7 @@ from ..errors import NotFound
 from ..events import NotificationsRead, RequestChange, publish
 from ..extensions import db
 from ..models import Notification, Request, RevokedToken, User
-from ..models.base import utcnow
+from ..models.base import insert_rows, utcnow
 from ..workflow.actions import APPROVAL_REMINDER, APPROVAL_UPDATE, IMPLIES, REQUEST_COMMENT
 from . import routing
 from .transaction import committing
@@ -48,14 +48,17 @@ def _next_seqs(user_ids: list[int]) -> dict[int, int]:
     KEY SHARE locks the transaction's own inserts took on the same users (foreign keys to them), and
     two concurrent submits to the same deciders deadlocked (tests/test_races_pg.py).
     """
-    users = User.__table__  # Core statements: nothing in the session reads notification_seq
-    locked = sa.select(users.c.id).where(users.c.id.in_(user_ids)).order_by(users.c.id).with_for_update(key_share=True)
-    with db.session.no_autoflush:  # what is pending goes with the inbox rows, in one flush
-        return dict(db.session.execute(
-            users.update().where(users.c.id.in_(locked.scalar_subquery()))
-            .values(notification_seq=users.c.notification_seq + 1)
-            .returning(users.c.id, users.c.notification_seq)
-        ).all())
+    with db.session.no_autoflush:  # what is pending is the caller's to flush (a Core statement flushes nothing)
+        return dict(db.session.execute(_NEXT_SEQS, {"ids": user_ids}).all())
+
+
+_USERS = User.__table__  # Core statements: nothing in the session reads notification_seq
+# Built once, the ids bound per call: a statement built per call is keyed for the compiled cache each time.
+_NEXT_SEQS = (_USERS.update()
+              .where(_USERS.c.id.in_(sa.select(_USERS.c.id).where(_USERS.c.id.in_(sa.bindparam("ids", expanding=True)))
+                                     .order_by(_USERS.c.id).with_for_update(key_share=True).scalar_subquery()))
+              .values(notification_seq=_USERS.c.notification_seq + 1)
+              .returning(_USERS.c.id, _USERS.c.notification_seq))
 
 
 def event_payload(notification: Notification, replayed: bool = False) -> dict[str, Any]:
@@ -86,11 +89,13 @@ def record(change: RequestChange) -> InboxRows:
     updated = _coalesce(req.id, recipients, payload) if kind == REQUEST_COMMENT and recipients else []
     recipients = sorted(set(recipients) - {row.user_id for row in updated})
     seqs = _next_seqs(recipients) if recipients else {}
-    added = [Notification(user_id=uid, seq=seqs[uid], type=kind, payload={**payload, **_first(kind)})
+    now = utcnow()
+    added = [Notification(user_id=uid, seq=seqs[uid], type=kind, payload={**payload, **_first(kind)}, created_at=now)
              for uid in recipients]
-    db.session.add_all(added)
-    db.session.flush()
+    # Not through the unit of work: the channels read the rows' columns and ids, never as persistent objects.
+    insert_rows(added)
     return InboxRows(added, updated)
+
 
 
 def _first(kind: str) -> dict[str, Any]:

@@ -14,11 +14,11 @@ from ..events import RequestChange, publish
 from ..extensions import db
 from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
-from ..models.base import utcnow
+from ..models.base import insert_rows, utcnow
 from ..workflow import IMPLIES, Action, Approval, Outcome, fire
 from ..workflow.machine import MOVES
 from . import attachments, kinds, routing, visibility
-from .transaction import committing
+from .transaction import committing, update_versioned
 
 
 def _load_asset_for(spec: kinds.KindSpec, asset_id: int | None) -> Asset | None:
@@ -124,10 +124,11 @@ def _submit_lost(asset: Asset | None, pending: Request | None) -> Conflict:
 def audit(req: Request, actor: Actor | None, action: Action, from_state: str | None, comment: str,
            step: int | None = None, on_behalf_of: int | None = None) -> None:
     # `step` is the step acted on: an approval that advances the request has already moved req.step.
-    db.session.add(RequestEvent(
+    # Written at once, outside the session (an audit row never changes): after the request's own flush.
+    insert_rows([RequestEvent(
         request_id=req.id, actor_id=actor.id if actor else None, on_behalf_of_id=on_behalf_of, action=action.value,
-        from_state=from_state, to_state=req.state, step=step or req.step, comment=comment,
-    ))
+        from_state=from_state, to_state=req.state, step=step or req.step, comment=comment, created_at=utcnow(),
+    )])
 
 
 def approval_for(req: Request, actor: Actor, comment: str = "") -> Approval:
@@ -163,15 +164,16 @@ def decide(actor: Actor, request_id: int, action: str, comment: str = "",
     _apply(req, outcome)
     with committing(lambda: already_changed(*as_it_is_now(request_id), read_version),
                     races=("uq_decisions_request_step",), keep_loaded=True):
-        # One versioned UPDATE of the request, before the inbox rows: a lost race stops here, and the
-        # request's row is locked before its people's (as every writer of a request locks them).
-        db.session.flush()
+        # The versioned UPDATE of the request first: a lost race stops here, and the request's row is locked
+        # before its people's (as every writer of a request locks them).
+        update_versioned(req)
         behalf = on_behalf_of if on_behalf_of != actor.id else None
         if outcome.implies.decision is not None:
             decision = Decision(request_id=req.id, chain_no=req.chain_no, step=outcome.decided_step,
                                 approver_id=actor.id, on_behalf_of_id=behalf, outcome=outcome.implies.decision,
-                                comment=comment, step_started_at=routing.started_at(req, outcome.decided_step))
-            db.session.add(decision)  # flushed with the inbox rows, still inside `committing`
+                                comment=comment, step_started_at=routing.started_at(req, outcome.decided_step),
+                                created_at=utcnow())
+            insert_rows([decision])  # never changed once written: not through the unit of work
             # The next step's deciders exclude this one (four eyes): added to the loaded list, not reloaded.
             set_committed_value(req, "decisions", [*req.decisions, decision])
         audit(req, actor, outcome.trigger, from_state, comment, outcome.decided_step, behalf)

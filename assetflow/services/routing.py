@@ -555,12 +555,15 @@ def delegates_of(user_ids: Iterable[int]) -> set[int]:
     ids = set(user_ids)
     if not ids:
         return set()
-    now = utcnow()
-    return set(db.session.scalars(
-        sa.select(Delegation.delegate_id).join(User, User.id == Delegation.delegate_id)
-        .where(Delegation.delegator_id.in_(ids), Delegation.starts_at <= now, Delegation.ends_at > now,
-               User.active.is_(True))
-    ))
+    return set(db.session.scalars(_DELEGATES, {"ids": list(ids), "now": utcnow()}))
+
+
+# Built once, its values bound per call (every decision asks): a statement built per call is keyed for the compiled
+# cache each time.
+_DELEGATES = (sa.select(Delegation.delegate_id).join(User, User.id == Delegation.delegate_id)
+              .where(Delegation.delegator_id.in_(sa.bindparam("ids", expanding=True)),
+                     Delegation.starts_at <= sa.bindparam("now"), Delegation.ends_at > sa.bindparam("now"),
+                     User.active.is_(True)))
 
 
 def may_decide_now(req: Request, named: set[int] | None = None) -> set[int]:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import MANYTOONE, Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Conflict, ConstraintViolation
@@ -109,6 +110,59 @@ def _expire_kept(session: Session, transaction: object, connection: object) -> N
         if obj is not None:
             session.expire(obj, [key for key in state.mapper.attrs.keys() if key not in state.committed_state]
                            if state.modified else None)
+
+
+# One UPDATE per table, built once: WHERE its id and read version; SET whatever columns the parameters name (with
+# the columns' onupdate values), RETURNING its id (a row at all) and those onupdate values.
+_VERSIONED_UPDATES: dict[sa.Table, sa.Update] = {}
+
+
+def update_versioned(row: object) -> None:
+    """Write a loaded, versioned row's changes now, as a flush would: one UPDATE … WHERE id = … AND version = <the
+    version read>, StaleDataError when a concurrent change won, the next version and the onupdate columns set on it,
+    the row then clean. Without the unit of work, which walks every relationship of the row's mapper: a request's
+    flush cost a decision ~1,900 Python calls.
+
+    When the row refers to something new or changed (an acquired or assigned asset), what is pending is flushed
+    first, as the unit of work orders them; otherwise what refers to the row (its steps, its people) goes with the
+    session's next flush, after it.
+    """
+    session, state = db.session(), sa.inspect(row)
+    mapper = state.mapper
+    version = mapper.version_id_col
+    read = getattr(row, mapper.get_property_by_column(version).key)  # loaded if expired, as a flush would
+    changed = {mapper.attrs[key]: state.dict[key] for key in state.committed_state}
+    # Clean before any flush, which would otherwise write it through the unit of work: what a flush does to each
+    # row it wrote (no public equivalent; tests/test_transaction.py fails if this stops leaving the row clean).
+    state._commit_all(state.dict, session.identity_map)
+    referred = [rel for rel in mapper.relationships if rel.direction is MANYTOONE and not rel.viewonly]
+    if any((target := state.dict.get(rel.key)) is not None
+           and (sa.inspect(target).pending or sa.inspect(target).modified) for rel in referred):
+        session.flush()
+    values = {}
+    for prop, value in changed.items():
+        if prop in referred:  # a changed reference: its foreign key, now that the target has an id
+            values |= {local.key: getattr(value, remote.key) for local, remote in prop.local_remote_pairs}
+        else:
+            values[prop.columns[0].key] = value
+    values[version.key] = read + 1
+    row_id = mapper.primary_key_from_instance(row)[0]
+    written = session.execute(_versioned_update(mapper.local_table, version),
+                              {**values, "row_id": row_id, "read_version": read}).first()
+    if written is None:
+        raise StaleDataError(f"UPDATE of {mapper.local_table.name} {row_id} at version {read} matched no row")
+    for key, value in {**values, **written._mapping}.items():
+        set_committed_value(row, mapper.get_property_by_column(mapper.local_table.c[key]).key, value)
+
+
+def _versioned_update(table: sa.Table, version: sa.Column) -> sa.Update:
+    statement = _VERSIONED_UPDATES.get(table)
+    if statement is None:
+        key = table.primary_key.columns.values()[0]
+        statement = _VERSIONED_UPDATES[table] = (
+            table.update().where(key == sa.bindparam("row_id"), version == sa.bindparam("read_version"))
+            .returning(key, *[column for column in table.c if column.onupdate is not None]))
+    return statement
 
 
 def violated_constraint(error: IntegrityError) -> str | None:

@@ -1,7 +1,8 @@
 """Request states and transitions, declared with `transitions`, and the outcome of firing one.
 
-A Machine is built per operation (a long-lived one keeps every model alive), and no callback
-touches the database: the service applies the returned Outcome and commits once.
+One Machine serves every request, holding each Approval only while a trigger fires (a machine that kept
+its models would keep every request alive), and no callback touches the database: the service applies
+the returned Outcome and commits once.
 """
 
 from __future__ import annotations
@@ -152,15 +153,10 @@ class Approval:
         self.step += 1
 
 
-def _machine(approval: Approval) -> Machine:
-    return Machine(
-        model=approval,
-        states=list(STATES),
-        transitions=TRANSITIONS,
-        initial=approval.state,
-        auto_transitions=False,
-        model_override=False,
-    )
+# One machine for every request: each firing adds its Approval as a model and removes it again, so the machine
+# keeps no request alive; building a machine per firing cost a decision ~300 Python calls more.
+_MACHINE = Machine(model=None, states=list(STATES), transitions=TRANSITIONS, initial=INITIAL,
+                   auto_transitions=False, model_override=False)
 
 
 def fire(approval: Approval, trigger: Action | str) -> Outcome:
@@ -172,8 +168,11 @@ def fire(approval: Approval, trigger: Action | str) -> Outcome:
         if not getattr(approval, guard.check)():
             raise guard.error(guard.message)
     decided_step = approval.step
-    _machine(approval)  # adds the trigger methods to this approval, for this call only
-    approval.trigger(trigger.value)  # the guards held: exactly one transition applies
+    _MACHINE.add_model(approval, initial=approval.state)  # adds the trigger methods to this approval
+    try:
+        approval.trigger(trigger.value)  # the guards held: exactly one transition applies
+    finally:
+        _MACHINE.remove_model(approval)
     pending = approval.state == INITIAL
     return Outcome(
         trigger=trigger, action=Action.ADVANCE if trigger is Action.APPROVE and pending else trigger,
