@@ -140,7 +140,7 @@ def _admit(claims: dict, state: notify.SocketStart, watch: Watch) -> None:
     for room in (*watch.rooms, emitter.role_room(user.role)):  # the role the database holds, not the token's
         join_room(room)
     replay = _replay_events(user, state.missed, limit)
-    replayed = {payload.get("notification_id") for _, payload in replay}
+    replayed = {payload["notification_id"] for _, payload in replay if "notification_id" in payload}
     # Sent before the CONNECT packet; Socket.IO clients buffer them until connected. Straight to this
     # socket, which this process holds: no need to go through the queue. Then what came while it read,
     # less what the replay already holds.
@@ -154,7 +154,7 @@ def _admit(claims: dict, state: notify.SocketStart, watch: Watch) -> None:
 def _later(emits: list[tuple[str, Any]], replayed: set) -> list[tuple[str, Any]]:
     """The emits kept while the socket read, less the notifications its replay holds."""
     return [(name, data) for name, data in emits
-            if not (isinstance(data, dict) and data.get("notification_id") in replayed - {None})]
+            if not (isinstance(data, dict) and data.get("notification_id") in replayed)]
 
 
 def on_disconnect(reason=None):

@@ -97,7 +97,6 @@ def record(change: RequestChange) -> InboxRows:
     return InboxRows(added, updated)
 
 
-
 def _first(kind: str) -> dict[str, Any]:
     # How many comments a request_comment stands for; the other types are one change each.
     return {"count": 1} if kind == REQUEST_COMMENT else {}
