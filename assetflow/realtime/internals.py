@@ -325,7 +325,7 @@ class WatchMixin:
     def seen_emit(self, namespace: str | None, target: Any, event: str, data: Any) -> None:
         if not self.watches:
             return
-        for room in [target] if target is None or isinstance(target, str) else target:
+        for room in rooms_of_target(target):
             for watch in tuple(self.watches.get((namespace or "/", room), ())):  # a copy: threads may leave it
                 watch.emits.append((event, data))
 
@@ -334,12 +334,15 @@ class WatchMixin:
             watch.ended = True
 
 
+def rooms_of_target(target: Any) -> list:
+    """An emit's target as a list of rooms: one room (None is every socket) or a list of them."""
+    return [target] if target is None or isinstance(target, str) else target
+
+
 def held_here(manager: socketio.Manager, namespace: str | None, target: Any) -> bool:
     """Whether this process holds a socket in the room (or in any of a list of rooms); None is every socket."""
     rooms = manager.rooms.get(namespace or "/", {})
-    if target is None or isinstance(target, str):
-        return target in rooms
-    return any(room in rooms for room in target)
+    return any(room in rooms for room in rooms_of_target(target))
 
 
 class LocalRoomsOnlyMixin:
