@@ -11,7 +11,9 @@ load of bench/scale.py), and per round:
    answered): decisions per second, the worker's CPU per decision;
 2. **at 80 %**: as many approvals again, open loop at 80 % of that rate, each to a pending request of
    another applicant: the applicant's push (from sending the approve to its socket's `approval_update`)
-   p50 / p99 / max, misses, duplicates.
+   p50 / p99 / max, misses, duplicates; the ten slowest pushes with when they were sent (a stall shows as
+   a run of them), and the worker's garbage collections (bench/introspect_app.py counts them): how many of
+   each generation and the longest pause.
 
 Prints a table and writes bench/results/capacity-<time>.json and capacity-latest.json. Needs PostgreSQL;
 everything on 127.0.0.1, bounded in count and time, cleaned up at the end. docs/benchmarks.md.
@@ -31,7 +33,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from run import ROOT, Deadline, Run, finish, guarded, loadavg, machine, reachable_postgres, table  # noqa: E402
-from scale import Load, decisions, open_group, start_assetflow, submit_pending  # noqa: E402
+from scale import Load, decisions, gc_report, open_group, start_assetflow, submit_pending  # noqa: E402
 
 FULL = dict(sockets=5000, dashboards=20, decisions=600, rounds=2, floor_n=200, floor_rounds=3, timeout=40 * 60)
 QUICK = dict(sockets=1000, dashboards=20, decisions=200, rounds=1, floor_n=50, floor_rounds=2, timeout=15 * 60)
@@ -58,15 +60,19 @@ def one_round(load: Load, target, applicants: list[dict], approvers: list[dict],
     work = list(zip(range(offset, offset + len(batch)), batch, ids, strict=True))
     out: dict[str, Any] = {"loadavg": loadavg()}
     time.sleep(1)
+    gc_report(target, reset=True)
     out["sustained"] = decisions(load, target, work[:n], approvers, None, concurrency=8)
+    out["sustained"]["gc"] = gc_report(target, reset=True)["generations"]
     rate = round(out["sustained"]["decisions_per_s"] * SHARE, 1)
     out["rate_at_share"] = rate
     out["at_share"] = decisions(load, target, work[n:], approvers, rate)
+    out["at_share"]["gc"] = gc_report(target)["generations"]
     return out
 
 
 def bench(run: Run, p: dict, deadline: Deadline) -> dict[str, Any]:
-    target = start_assetflow(run, "eventlet", 1, "capacity")
+    # wsgi:app with bench/introspect.py's routes, which count the worker's collections.
+    target = start_assetflow(run, "eventlet", 1, "capacity", app="introspect_app:app")
     load = Load(deadline.left())
     out: dict[str, Any] = {"rounds": []}
     try:
@@ -92,10 +98,13 @@ def render(report: dict[str, Any]) -> str:
         s, a = r["sustained"], r["at_share"]
         rows.append([i, "/".join(map(str, r["loadavg"])), s["decisions_per_s"], s["cpu_ms_per_decision"],
                      r["rate_at_share"], a["cpu_ms_per_decision"], a["push_ms"]["p50"], a["push_ms"]["p99"],
-                     a["push_ms"]["max"], a["push_ms"]["missed"], a["duplicates"], a["statuses"]])
+                     a["push_ms"]["max"], a["push_ms"]["missed"], a["duplicates"], a["statuses"],
+                     " ".join(f"{gen['collections']}/{gen['max_ms']}" for gen in a["gc"].values())])
     lines += [f"One process, {report['params']['sockets']} sockets + {report['params']['dashboards']} dashboards",
               table(["round", "loadavg", "sustained dec/s", "CPU ms/dec", f"{SHARE:.0%} rate", "CPU ms/dec",
-                     "push p50", "push p99", "max", "miss", "dup", "statuses"], rows)]
+                     "push p50", "push p99", "max", "miss", "dup", "statuses", "gc n/max ms (0 1 2)"], rows)]
+    lines += [f"round {i} at {SHARE:.0%}, slowest pushes [s into the run, ms]: {r['at_share']['slowest']}"
+              for i, r in enumerate(report.get("live", {}).get("rounds", []), 1)]
     return "\n".join(lines)
 
 

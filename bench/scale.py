@@ -247,6 +247,18 @@ def start_node(run: Run, limit_s: float) -> Target:
 # measurements
 
 
+def gc_report(target: Target, reset: bool = False) -> dict[str, Any]:
+    """The collections of a server started with bench/introspect_app.py since the last reset."""
+    url = f"{target.urls[0]}/_bench/gc" + ("?reset=1" if reset else "")
+    return requests.get(url, timeout=60).json()
+
+
+def slowest(push_ms: list[float | None], sent_ms: list[int], count: int = 10) -> list[list[float]]:
+    """The `count` slowest pushes as [seconds into the run when sent, push ms]: a stall shows as a run of them."""
+    timed = sorted(((ms, sent) for ms, sent in zip(push_ms, sent_ms, strict=True) if ms is not None), reverse=True)
+    return [[round(sent / 1000, 2), round(ms, 1)] for ms, sent in timed[:count]]
+
+
 def stats_ms(values: list[float | None]) -> dict[str, Any]:
     """n, misses (None), p50, p99 and max of a list of milliseconds."""
     got = [v for v in values if v is not None]
@@ -297,7 +309,8 @@ def decisions(load: Load, target: Target, work: list[tuple[int, dict, int]], app
     cross = [p for p, s in zip(answer["push_ms"], answer["same_url"], strict=True) if not s]
     out = {"push_ms": stats_ms(answer["push_ms"]), "http_ms": stats_ms(answer["http_ms"]),
            "statuses": answer["statuses"], "duplicates": answer["duplicates"], "wall_s": answer["wall_s"],
-           "cpu_s": round(cpu, 3), "cpu_ms_per_decision": round(cpu * 1000 / len(jobs), 2)}
+           "cpu_s": round(cpu, 3), "cpu_ms_per_decision": round(cpu * 1000 / len(jobs), 2),
+           "slowest": slowest(answer["push_ms"], answer["sent_ms"])}
     if len(target.urls) > 1:
         out["push_ms_same_process"], out["push_ms_cross_process"] = stats_ms(same), stats_ms(cross)
     if rate is None:

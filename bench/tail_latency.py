@@ -26,17 +26,12 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-import requests  # noqa: E402
 from run import POSTGRES_ADMIN_URL, Deadline, Run, finish, guarded, loadavg, machine, reachable_postgres, table  # noqa: E402
-from scale import Load, Target, decisions, open_group, start_assetflow, submit_pending  # noqa: E402
+from scale import Load, decisions, gc_report, open_group, start_assetflow, submit_pending  # noqa: E402
 
 CONFIGS = {"stock": {"GC_TUNING": "0", "REQUEST_CONCURRENCY": "0"}, "gc": {"REQUEST_CONCURRENCY": "0"}, "default": {}}
 DASHBOARDS = 20
 
-
-def gc_report(target: Target, reset: bool = False) -> dict[str, Any]:
-    url = f"{target.urls[0]}/_bench/gc" + ("?reset=1" if reset else "")
-    return requests.get(url, timeout=60).json()
 
 
 def one_run(run: Run, name: str, settings: dict[str, str], p: dict[str, Any], deadline: Deadline) -> dict[str, Any]:

@@ -107,10 +107,10 @@ async function send(job) {
 
 async function runJob(job, timeoutMs) {
   const { sent, answered, status, id } = await send(job);
-  if (!job.watch) return { status, http_ms: answered - sent, id };
+  if (!job.watch) return { status, http_ms: answered - sent, sent, id };
   const { group, index, key } = job.watch;
   const first = status === 200 || status === 201 ? await arrival(group, index, key, timeoutMs) : null;
-  return { status, http_ms: answered - sent, push_ms: first === null ? null : first - sent,
+  return { status, http_ms: answered - sent, sent, push_ms: first === null ? null : first - sent,
            same_url: groups.get(group)[index].url === new URL(job.url).origin };
 }
 
@@ -164,6 +164,8 @@ function finish(jobs, results, started, extra) {
   results.forEach((r) => { statuses[r.status] = (statuses[r.status] || 0) + 1; });
   return { wall_s: (now() - started) / 1000, statuses, duplicates,
            push_ms: results.map((r) => r.push_ms), http_ms: results.map((r) => r.http_ms),
+           // When each job left, from the start: where in the run a slow one fell.
+           sent_ms: results.map((r) => Math.round(r.sent - started)),
            same_url: results.map((r) => r.same_url), ids: results.map((r) => r.id ?? null), ...extra };
 }
 
