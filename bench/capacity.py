@@ -15,7 +15,12 @@ load of bench/scale.py), and per round:
    a run of them), and the worker's garbage collections (bench/introspect_app.py counts them): how many of
    each generation and the longest pause.
 
-Prints a table and writes bench/results/capacity-<time>.json and capacity-latest.json. Needs PostgreSQL;
+Then the same rounds against the floor app live (bench/floor_wsgi.py: decision_floor.py's approve under the
+same gunicorn worker, on the same database and users, with as many sockets and no dashboards, since it
+feeds none), AssetFlow's process stopped: what the stack itself gives at 80 % of its own sustained rate.
+The load generator's own event-loop delay is reported beside each run at 80 %.
+
+Prints the tables and writes bench/results/capacity-<time>.json and capacity-latest.json. Needs PostgreSQL;
 everything on 127.0.0.1, bounded in count and time, cleaned up at the end. docs/benchmarks.md.
 """
 
@@ -32,8 +37,19 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from run import ROOT, Deadline, Run, finish, guarded, loadavg, machine, reachable_postgres, table  # noqa: E402
-from scale import Load, decisions, gc_report, open_group, start_assetflow, submit_pending  # noqa: E402
+from run import (  # noqa: E402
+    ROOT,
+    Deadline,
+    Run,
+    finish,
+    guarded,
+    loadavg,
+    machine,
+    reachable_postgres,
+    table,
+    worker_pid,
+)
+from scale import Load, Target, decisions, gc_report, open_group, start_assetflow, submit_pending  # noqa: E402
 
 FULL = dict(sockets=5000, dashboards=20, decisions=600, rounds=2, floor_n=200, floor_rounds=3, timeout=40 * 60)
 QUICK = dict(sockets=1000, dashboards=20, decisions=200, rounds=1, floor_n=50, floor_rounds=2, timeout=15 * 60)
@@ -53,20 +69,26 @@ def floor(p: dict) -> dict[str, Any]:
     return out
 
 
-def one_round(load: Load, target, applicants: list[dict], approvers: list[dict], offset: int, p: dict) -> dict:
-    n = p["decisions"]
-    batch = applicants[offset:offset + 2 * n]
+def pending(load: Load, target: Target, applicants: list[dict], offset: int, p: dict) -> list[tuple[int, dict, int]]:
+    """One round's pending requests, submitted through AssetFlow: (socket index, applicant, request id)."""
+    batch = applicants[offset:offset + 2 * p["decisions"]]
     ids = submit_pending(load, target, batch, len(batch))
-    work = list(zip(range(offset, offset + len(batch)), batch, ids, strict=True))
+    return list(zip(range(offset, offset + len(batch)), batch, ids, strict=True))
+
+
+def one_round(load: Load, target: Target, work: list, approvers: list[dict], p: dict, collections: bool) -> dict:
+    """Sustained, then at 80 % of it; with `collections`, the worker's (bench/introspect_app.py's) per phase."""
+    n = p["decisions"]
     out: dict[str, Any] = {"loadavg": loadavg()}
     time.sleep(1)
-    gc_report(target, reset=True)
+    gc = (lambda reset=False: gc_report(target, reset)["generations"]) if collections else (lambda reset=False: {})
+    gc(reset=True)
     out["sustained"] = decisions(load, target, work[:n], approvers, None, concurrency=8)
-    out["sustained"]["gc"] = gc_report(target, reset=True)["generations"]
+    out["sustained"]["gc"] = gc(reset=True)
     rate = round(out["sustained"]["decisions_per_s"] * SHARE, 1)
     out["rate_at_share"] = rate
     out["at_share"] = decisions(load, target, work[n:], approvers, rate)
-    out["at_share"]["gc"] = gc_report(target)["generations"]
+    out["at_share"]["gc"] = gc()
     return out
 
 
@@ -82,30 +104,59 @@ def bench(run: Run, p: dict, deadline: Deadline) -> dict[str, Any]:
         open_group(load, target, "dash", "approver", approvers)
         for r in range(p["rounds"]):
             deadline.check()
-            out["rounds"].append(one_round(load, target, applicants, approvers, r * 2 * p["decisions"], p))
+            work = pending(load, target, applicants, r * 2 * p["decisions"], p)
+            out["rounds"].append(one_round(load, target, work, approvers, p, collections=True))
+        out["floor_rounds"] = floor_rounds(run, load, target, applicants, approvers, p, deadline)
     finally:
         load.close()
-        for server in target.servers:
+        for server in run.servers:
             run.stop(server)
     return out
+
+
+def floor_rounds(run: Run, load: Load, target: Target, applicants: list[dict], approvers: list[dict], p: dict,
+                 deadline: Deadline) -> list[dict]:
+    """The same rounds against the floor app (bench/floor_wsgi.py) in AssetFlow's place, on the same database and
+    users: the least an approve can do, live with as many sockets (and no dashboards, which it does not feed)."""
+    load.call("close", group="app")
+    load.call("close", group="dash")
+    first = p["rounds"] * 2 * p["decisions"]
+    works = [pending(load, target, applicants, first + r * 2 * p["decisions"], p) for r in range(p["rounds"])]
+    run.stop(target.servers[0])  # AssetFlow's worker leaves the cores to the floor's
+    server = run.start(target.env, "capacity-floor", app="floor_wsgi:app")
+    floor = Target("floor", "assetflow", "eventlet", [server], [worker_pid(server)], target.env)
+    floor.tokens = target.tokens
+    open_group(load, floor, "app", "employee", applicants)
+    rounds = []
+    for work in works:
+        deadline.check()
+        rounds.append(one_round(load, floor, work, approvers, p, collections=False))
+    return rounds
 
 
 def render(report: dict[str, Any]) -> str:
     f = report.get("floor", {})
     lines = ["bench/decision_floor.py (in process, the same run):", *f.get("output", []), ""]
-    rows = []
-    for i, r in enumerate(report.get("live", {}).get("rounds", []), 1):
-        s, a = r["sustained"], r["at_share"]
-        rows.append([i, "/".join(map(str, r["loadavg"])), s["decisions_per_s"], s["cpu_ms_per_decision"],
-                     r["rate_at_share"], a["cpu_ms_per_decision"], a["push_ms"]["p50"], a["push_ms"]["p99"],
-                     a["push_ms"]["max"], a["push_ms"]["missed"], a["duplicates"], a["statuses"],
-                     " ".join(f"{gen['collections']}/{gen['max_ms']}" for gen in a["gc"].values())])
-    lines += [f"One process, {report['params']['sockets']} sockets + {report['params']['dashboards']} dashboards",
-              table(["round", "loadavg", "sustained dec/s", "CPU ms/dec", f"{SHARE:.0%} rate", "CPU ms/dec",
-                     "push p50", "push p99", "max", "miss", "dup", "statuses", "gc n/max ms (0 1 2)"], rows)]
-    lines += [f"round {i} at {SHARE:.0%}, slowest pushes [s into the run, ms]: {r['at_share']['slowest']}"
-              for i, r in enumerate(report.get("live", {}).get("rounds", []), 1)]
+    live, p = report.get("live", {}), report["params"]
+    for title, rounds in ((f"AssetFlow, one process, {p['sockets']} sockets + {p['dashboards']} dashboards",
+                           live.get("rounds", [])),
+                          (f"The floor app (bench/floor_wsgi.py), one process, {p['sockets']} sockets",
+                           live.get("floor_rounds", []))):
+        lines += [title, table(["round", "loadavg", "sustained dec/s", "CPU ms/dec", f"{SHARE:.0%} rate", "CPU ms/dec",
+                                "push p50", "push p99", "max", "miss", "dup", "statuses", "gc n/max ms (0 1 2)"],
+                               [row(i, r) for i, r in enumerate(rounds, 1)])]
+        lines += [f"round {i} at {SHARE:.0%}: the load generator's own event-loop delay "
+                  f"{r['at_share']['load_loop_delay_ms']} ms; slowest pushes [s into the run, push ms, HTTP ms]: "
+                  f"{r['at_share']['slowest']}" for i, r in enumerate(rounds, 1)]
     return "\n".join(lines)
+
+
+def row(i: int, r: dict[str, Any]) -> list:
+    s, a = r["sustained"], r["at_share"]
+    return [i, "/".join(map(str, r["loadavg"])), s["decisions_per_s"], s["cpu_ms_per_decision"], r["rate_at_share"],
+            a["cpu_ms_per_decision"], a["push_ms"]["p50"], a["push_ms"]["p99"], a["push_ms"]["max"],
+            a["push_ms"]["missed"], a["duplicates"], a["statuses"],
+            " ".join(f"{gen['collections']}/{gen['max_ms']}" for gen in a["gc"].values()) or "-"]
 
 
 def main() -> int:

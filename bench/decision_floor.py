@@ -28,8 +28,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, g, jsonify
-from flask_jwt_extended import current_user, jwt_required
-from flask_socketio import SocketIO
+from flask_jwt_extended import current_user, decode_token, jwt_required
+from flask_socketio import SocketIO, join_room
 from flask_sqlalchemy import SQLAlchemy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,8 +38,8 @@ from profile_decision import ROOT, InProcess, with_database  # bench/ is not a p
 sys.path.insert(0, str(ROOT))
 
 
-def floor_app(url: str, secret: str) -> Flask:
-    """The least an approve can do on AssetFlow's tables, on the same stack."""
+def floor_app(url: str, secret: str, async_mode: str = "threading") -> Flask:
+    """The least an approve can do on AssetFlow's tables, on the same stack (bench/floor_wsgi.py serves it)."""
     from assetflow.auth.manager import VerifyOnceJWTManager
     from assetflow.models import Decision, Notification, Request, RequestEvent, RevokedToken, StepDecider, User
     from assetflow.models.base import utcnow
@@ -50,7 +50,20 @@ def floor_app(url: str, secret: str) -> Flask:
     app.config.update(SQLALCHEMY_DATABASE_URI=url, JWT_SECRET_KEY=secret)
     db = SQLAlchemy(app)
     jwt = VerifyOnceJWTManager(app)  # AssetFlow's: each token verified once
-    socketio = SocketIO(app, async_mode="threading")
+    socketio = SocketIO(app, async_mode=async_mode)
+
+    @socketio.on("connect")
+    def connect(auth: dict | None = None) -> bool:
+        # Live (bench/capacity.py), a socket needs only its user's room: a valid token, nothing read or replayed.
+        try:
+            join_room(f"user:{decode_token((auth or {}).get('token') or '')['sub']}")
+        except Exception:
+            return False
+        return True
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok"}
 
     @jwt.token_in_blocklist_loader
     def revoked(header: dict, claims: dict) -> bool:

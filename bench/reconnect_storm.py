@@ -15,9 +15,10 @@ Measured per restart, from the signal (and from the moment /healthz answers agai
 back (connected again; for AssetFlow, with the replay of what it missed, which arrives before the
 CONNECT), the connects/s over the storm (all sockets / first to last reconnect) and in its busiest
 second, the worker's CPU per reconnect, and HTTP latency during the storm (from /healthz answering to
-the last socket back): `GET /healthz` on every target, and on AssetFlow `GET /api/requests` and the
-approvals that write the events the sockets miss. AssetFlow's approvals (`approvals` per restart, to
-applicants whose sockets are away or coming back) are checked by event id: every notification in the
+the last socket back): `GET /healthz` on every target, `GET /api/requests` on AssetFlow and on the bare
+app (there its stand-in: the same round trips to PostgreSQL, each a `SELECT 1` — the floor of such a call),
+and on AssetFlow the approvals that write the events the sockets miss. AssetFlow's approvals (`approvals`
+per restart, to applicants whose sockets are away or coming back) are checked by event id: every notification in the
 database reached its user's socket, none twice on the screen (the client drops a repeated id, as the
 SPA does), and how many came twice on the wire.
 
@@ -274,10 +275,12 @@ def busiest_second(times_ms: list[float]) -> int:
 
 
 def probe_calls(target: Target, approver: dict | None) -> list[tuple[str, str, str, str | None, dict | None]]:
-    """The HTTP calls timed during a storm: /healthz, and on AssetFlow an approver's inbox."""
+    """The HTTP calls timed during a storm: /healthz, and an approver's inbox on AssetFlow (on the bare app its
+    stand-in, the same round trips to PostgreSQL and nothing else: bench/bare_app.py)."""
     calls = [("healthz", "GET", "/healthz", None, None)]
-    if target.kind == "assetflow":
-        calls.append(("api_requests", "GET", "/api/requests?scope=inbox&per_page=20", approver["token"], None))
+    if target.kind in ("assetflow", "bare"):
+        calls.append(("api_requests", "GET", "/api/requests?scope=inbox&per_page=20",
+                      approver["token"] if approver else None, None))
     return calls
 
 
@@ -476,7 +479,7 @@ def ratios(report: dict[str, Any]) -> dict[str, dict[str, float | None]]:
         app, bare, node = med.get(f"assetflow-{mode}", {}), med.get(f"bare-{mode}", {}), med.get("node", {})
         for how in HOWS:
             for label in ("all back after /healthz ms", "connects/s (storm)", "busiest second", "CPU ms per connect",
-                          "open connects/s", "open CPU ms/connect"):
+                          "API p99 ms", "healthz p99 ms", "open connects/s", "open CPU ms/connect"):
                 a = _get(app, how, label)
                 out.setdefault(f"{how}: {label}", {}).update({
                     f"{mode}: AssetFlow/bare": ratio(a, _get(bare, how, label)),

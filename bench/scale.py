@@ -63,6 +63,7 @@ from run import (  # noqa: E402
     worker_pid,
 )
 
+from config import database_url  # noqa: E402
 from tests.live_server import LiveServer, free_port, stop_process_group  # noqa: E402
 
 NODE_DIR = BENCH / "node"
@@ -219,7 +220,8 @@ def start_assetflow(run: Run, mode: str, procs: int, name: str, app: str = "wsgi
 
 def bare_command(mode: str) -> tuple[list[str], dict[str, str]]:
     """bench/bare_app.py under the same gunicorn worker: its command line ({port} to fill in) and environment."""
-    env = {**os.environ, "ASYNC_MODE": mode, "PING_INTERVAL": "25", "PING_TIMEOUT": "20", **stack_env(mode)}
+    env = {**os.environ, "ASYNC_MODE": mode, "PING_INTERVAL": "25", "PING_TIMEOUT": "20", **stack_env(mode),
+           "BARE_DATABASE_URL": database_url(POSTGRES_ADMIN_URL)}
     cmd = [sys.executable, "-m", "gunicorn", "-k", mode, "-w", "1", "-b", "127.0.0.1:{port}",
            "--graceful-timeout", "2", "--pythonpath", "bench", *gunicorn_args().split(), "bare_app:app"]
     return cmd, env
@@ -253,10 +255,12 @@ def gc_report(target: Target, reset: bool = False) -> dict[str, Any]:
     return requests.get(url, timeout=60).json()
 
 
-def slowest(push_ms: list[float | None], sent_ms: list[int], count: int = 10) -> list[list[float]]:
-    """The `count` slowest pushes as [seconds into the run when sent, push ms]: a stall shows as a run of them."""
-    timed = sorted(((ms, sent) for ms, sent in zip(push_ms, sent_ms, strict=True) if ms is not None), reverse=True)
-    return [[round(sent / 1000, 2), round(ms, 1)] for ms, sent in timed[:count]]
+def slowest(push_ms: list[float | None], http_ms: list[float], sent_ms: list[int], count: int = 10) -> list:
+    """The `count` slowest pushes as [seconds into the run when sent, push ms, the call's own ms]: a stall
+    shows as a run of them."""
+    timed = sorted(((push, http, sent) for push, http, sent in zip(push_ms, http_ms, sent_ms, strict=True)
+                    if push is not None), reverse=True)
+    return [[round(sent / 1000, 2), round(push, 1), round(http, 1)] for push, http, sent in timed[:count]]
 
 
 def stats_ms(values: list[float | None]) -> dict[str, Any]:
@@ -310,7 +314,8 @@ def decisions(load: Load, target: Target, work: list[tuple[int, dict, int]], app
     out = {"push_ms": stats_ms(answer["push_ms"]), "http_ms": stats_ms(answer["http_ms"]),
            "statuses": answer["statuses"], "duplicates": answer["duplicates"], "wall_s": answer["wall_s"],
            "cpu_s": round(cpu, 3), "cpu_ms_per_decision": round(cpu * 1000 / len(jobs), 2),
-           "slowest": slowest(answer["push_ms"], answer["sent_ms"])}
+           "slowest": slowest(answer["push_ms"], answer["http_ms"], answer["sent_ms"]),
+           "load_loop_delay_ms": answer["loop_delay_ms"]}
     if len(target.urls) > 1:
         out["push_ms_same_process"], out["push_ms_cross_process"] = stats_ms(same), stats_ms(cross)
     if rate is None:

@@ -14,10 +14,24 @@
 // the number of arrivals are kept per socket and key, so misses and duplicates are counted.
 // A hard limit (argv[2] seconds, default 900) ends the process whatever happens.
 import { createInterface } from "node:readline";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { io } from "socket.io-client";
+import { Agent, fetch } from "undici";
 
 const HARD_LIMIT_S = Number(process.argv[2] || 900);
 setTimeout(() => { say({ error: "hard time limit" }); process.exit(3); }, HARD_LIMIT_S * 1000).unref();
+
+// gunicorn closes a kept-alive connection after 2 s idle (gunicorn.conf.py's keepalive), and a call sent on it
+// as it closes is reset (ECONNRESET). A busy worker's timer can fire late, with the call already unread in the
+// connection, so idle here is shorter (1 s) and each command starts on new connections (fresh()).
+const newAgent = () => new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 });
+let dispatcher = newAgent();
+
+async function fresh() {
+  const old = dispatcher;
+  dispatcher = newAgent();
+  await old.close();
+}
 
 const groups = new Map(); // group -> [{socket, url, arrivals: Map(key -> {first, count})}]
 const waiters = new Map(); // `${group}/${index}|${key}` -> resolve
@@ -92,6 +106,7 @@ async function send(job) {
   const sent = now();
   try {
     const response = await fetch(job.url, {
+      dispatcher,
       method: job.method || "POST",
       headers: { "content-type": "application/json", ...(job.headers || {}) },
       body: JSON.stringify(job.body || {}),
@@ -115,6 +130,16 @@ async function runJob(job, timeoutMs) {
 }
 
 async function push({ jobs, rate = null, concurrency = 8, timeout_ms = 10000 }) {
+  await fresh();
+  // This process's own stalls (its GC, 5,000 sockets' pings) delay the arrivals it stamps: reported beside them.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const answer = await pushAll(jobs, rate, concurrency, timeout_ms);
+  loopDelay.disable();
+  return { ...answer, loop_delay_ms: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } };
+}
+
+async function pushAll(jobs, rate, concurrency, timeout_ms) {
   const started = now();
   const results = new Array(jobs.length);
   if (rate) {
@@ -170,6 +195,7 @@ function finish(jobs, results, started, extra) {
 }
 
 async function fanout({ job, group, key, timeout_ms = 10000 }) {
+  await fresh();
   const list = groups.get(group).filter((entry) => entry.socket);
   const { sent, answered, status } = await send(job);
   const deadline = sent + timeout_ms;
