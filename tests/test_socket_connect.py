@@ -15,7 +15,7 @@ from assetflow.models import Notification, RevokedToken, User
 from assetflow.models.base import utcnow
 from assetflow.realtime import emitter, pacing
 from assetflow.realtime.manager import client_manager
-from assetflow.realtime.pacing import Pacing
+from assetflow.realtime.pacing import MIN_RETRY_MS, Busy, Pacing
 from assetflow.services import notify
 
 from .factories import make_user
@@ -188,6 +188,47 @@ def test_a_failed_read_fails_every_connect_it_was_for_and_the_line_goes_on():
         line.read(1, broken)
     assert line.reading == 0
     assert line.read(2, lambda asks: [ask + 1 for ask in asks]) == 3
+
+
+def test_a_read_stopped_by_more_than_an_error_refuses_those_it_was_for_with_a_time_to_come_back():
+    line = Pacing(readers=1, wait=10)
+    first_read_started, let_it_end = threading.Event(), threading.Event()
+
+    class Killed(BaseException):  # what a killed green thread raises: not an Exception
+        pass
+
+    def read_many(asks: list[int]) -> list[int]:
+        if asks[0] == 1:  # the read the first in line makes for itself and those behind it
+            raise Killed
+        first_read_started.set()
+        let_it_end.wait(10)
+        return [ask * 10 for ask in asks]
+
+    outcomes: dict[int, object] = {}
+
+    def connect(ask: int) -> None:
+        try:
+            outcomes[ask] = line.read(ask, read_many)
+        except BaseException as error:
+            outcomes[ask] = error
+
+    def start(ask: int) -> threading.Thread:
+        thread = threading.Thread(target=connect, args=(ask,))
+        thread.start()
+        return thread
+
+    first = start(0)
+    assert first_read_started.wait(10)
+    waiting = [start(ask) for ask in (1, 2, 3)]
+    assert wait_until(lambda: line.waiting == 3, 10)
+    let_it_end.set()
+    for thread in [first, *waiting]:
+        thread.join(10)
+    assert outcomes[0] == 0 and isinstance(outcomes[1], Killed)
+    assert [type(outcomes[ask]) for ask in (2, 3)] == [Busy, Busy]
+    assert [outcomes[ask].retry_after_ms for ask in (2, 3)] == [MIN_RETRY_MS] * 2
+    assert line.reading == 0 and line.waiting == 0
+    assert line.read(4, read_many) == 40  # the line goes on
 
 
 def test_the_retry_hint_gives_each_refused_connect_a_later_turn_at_the_rate_connects_finished():

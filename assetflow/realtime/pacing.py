@@ -118,8 +118,11 @@ class Pacing:
             for each, answer in zip(batch, answers, strict=True):
                 each.answer = answer
         except BaseException as error:  # each connect of the read fails with it (and is refused by its handler)
-            for each in batch:
-                each.error = error
+            turn.error = error
+            # A read stopped by more than an error (its green thread killed) is no answer the others can
+            # act on: they are refused with a time to come back, as when their wait runs out.
+            for each in batch[1:]:
+                each.error = error if isinstance(error, Exception) else Busy(MIN_RETRY_MS)
         finally:
             self._hand_on()
             now = time.monotonic()
