@@ -262,7 +262,7 @@ def resubmit(applicant: Actor, request_id: int, reason: str | None = None) -> Re
 def involved(req: Request) -> set[int]:
     """Everyone a comment on the request concerns: applicant, named deciders, who decided,
     earlier commenters and the delegates of whoever may decide now."""
-    people = {req.applicant_id, *(d.user_id for d in req.deciders), *routing.prior_deciders(req)}
+    people = {req.applicant_id, *(d.user_id for d in routing.named_on(req)), *routing.prior_deciders(req)}
     people |= {e.actor_id for e in req.events if e.action == "comment"}
     return people | routing.may_decide_now(req)
 
