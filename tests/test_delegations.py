@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from assetflow.auth.tokens import actor_for
 from assetflow.extensions import db
 from assetflow.models import Delegation
+from assetflow.services import requests, routing, visibility
 
 from .actions import Person, approve, assert_refused, count, detail, request_state, submit, withdraw
-from .factories import make_department, make_user, set_rules
+from .factories import make_asset, make_department, make_user, set_rules
 from .test_realtime import connect, received
 
 APPROVER_HERE = {"decider": "role", "role": "approver", "scope": "department"}
@@ -249,3 +251,38 @@ def test_whom_a_delegate_stands_in_for_is_read_with_their_token(client, team):
     assert response.status_code == 200, response.get_json()
     reading_delegators = [s for s in statements if "delegations.delegator_id" in s and "delegate_id =" in s]
     assert len(reading_delegators) == 1 and "revoked_tokens" in reading_delegators[0]
+
+
+def test_the_named_people_read_with_a_request_say_what_its_rows_and_the_delegations_say(shared_app):
+    """A decision reads the request's named people, and their delegates now, in the request's own query
+    (routing.named_on): the same people, flags and delegates as the StepDecider rows and delegates_of."""
+    applicant, named, away = make_user(), make_user("approver"), make_user("approver")
+    stand_in, gone, late = make_user(), make_user(), make_user()  # not named themselves
+    req = requests.submit(actor_for(applicant), {"kind": "assign", "asset_id": make_asset().id, "reason": "r"})
+    now = datetime.now(UTC)
+    db.session.add_all([
+        Delegation(delegator_id=named.id, delegate_id=stand_in.id, starts_at=now - timedelta(hours=1),
+                   ends_at=now + timedelta(hours=1)),
+        Delegation(delegator_id=away.id, delegate_id=late.id, starts_at=now + timedelta(hours=1),  # not yet
+                   ends_at=now + timedelta(hours=2)),
+        Delegation(delegator_id=away.id, delegate_id=gone.id, starts_at=now - timedelta(hours=1),
+                   ends_at=now + timedelta(hours=1)),
+    ])
+    gone.active = False
+    db.session.commit()
+    db.session.expire_all()
+
+    loaded = visibility.get_visible(actor_for(applicant), req.id)
+    rows = routing.named_on(loaded)
+    assert rows and all(isinstance(row, routing.Named) for row in rows) and "deciders" not in loaded.__dict__
+    people = {(d.user_id, d.step, d.active, d.entitled, d.via): routing.delegates_of([d.user_id])
+              for d in loaded.deciders}  # now loaded: named_on answers with the rows of the collection
+    assert {tuple(row[:5]): row.delegates for row in rows} == people
+    assert people[(named.id, 1, True, True, "rule")] == {stand_in.id} and not people[(away.id, 1, True, True, "rule")]
+    assert routing.named_on(loaded) == loaded.deciders
+    from_the_collection = routing.may_decide_now(loaded)  # delegates_of asked
+    db.session.expire_all()
+    again = visibility.get_visible(actor_for(applicant), req.id)
+    assert "deciders" not in again.__dict__
+    assert routing.may_decide_now(again) == from_the_collection >= {named.id, away.id, stand_in.id}
+    assert late.id not in from_the_collection and gone.id not in from_the_collection

@@ -8,6 +8,7 @@ import pytest
 from openapi_spec_validator import validate
 from werkzeug.routing import IntegerConverter
 
+from assetflow.api.requests import blp
 from assetflow.extensions import db
 from assetflow.models import Asset, Request
 
@@ -63,6 +64,19 @@ def test_openapi_document(client, app):
     for path in ("/api/requests", "/api/requests/{request_id}/approve", "/api/notifications",
                  "/api/auth/login", "/api/assets"):
         assert path in spec["paths"]
+
+
+def test_the_documenting_decorators_add_their_doc_and_no_layer_around_the_view(client, app):
+    """ApiBlueprint's alt_response and doc only document: flask-smorest's wrapper of each cost every call ~15 Python
+    calls. The doc they add is the same (the error statuses, the write budget's 429, the links)."""
+    def view():
+        return None
+
+    assert blp.alt_response(418, response="IM_A_TEAPOT")(view) is view and blp.doc(summary="Tea")(view) is view
+    assert view._apidoc["manual_doc"] == {"summary": "Tea"} and 418 in view._apidoc["response"]["responses"]
+    approve = client.get("/api/openapi.json").get_json()["paths"]["/api/requests/{request_id}/approve"]["post"]
+    assert set(approve["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "422", "429"}
+    assert "ApproveRequest" in approve["responses"]["200"]["links"] and approve["security"]
 
 
 def test_openapi_document_is_valid_openapi_3(client, app):

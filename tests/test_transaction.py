@@ -132,3 +132,31 @@ def test_a_versioned_update_of_a_row_changed_meanwhile_is_a_lost_race(shared_app
     asset.status = "in_repair"
     with pytest.raises(StaleDataError):
         update_versioned(asset)
+
+
+def test_a_new_row_the_versioned_row_refers_to_is_inserted_first_and_kept_as_if_loaded(shared_app):
+    """An approved acquire's new asset: one INSERT before the request's UPDATE, no flush, and the asset then
+    persistent and clean, what it was not given (its column defaults) read from its row when asked."""
+    applicant = make_user()
+    req = Request(kind="acquire", applicant_id=applicant.id, reason="r", name="Laptop", category="IT", value=10,
+                  currency="CNY", state="pending", step=1, steps_total=1, chain=["approver"], required_role="approver")
+    db.session.add(req)
+    db.session.commit()
+    assert req.version == 1  # loaded, as a decision's request is
+    req.state, req.asset = "approved", Asset(tag="ACQ-TEST", name="Laptop", category="IT", value=10, currency="CNY",
+                                             status="in_use", custodian_id=applicant.id)
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement.split()[:3])
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    update_versioned(req)
+    sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert [words[0] for words in statements] == ["INSERT", "UPDATE"] and "assets" in statements[0][2]
+    state = sa.inspect(req.asset)
+    assert state.persistent and not state.modified and not db.session.new and not db.session.dirty
+    assert req.asset_id == req.asset.id and (req.asset.version, req.asset.location) == (1, "")
+    db.session.commit()
+    db.session.expire_all()
+    assert (req.state, req.asset.tag, req.asset.custodian_id) == ("approved", "ACQ-TEST", applicant.id)

@@ -1,6 +1,6 @@
 """Assets: list, detail, and the admin's create and edit."""
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 
 from ..auth.tokens import roles_required
 from ..services import assets, export, listing
@@ -38,7 +38,7 @@ def asset_links(pointer: str) -> dict:
 @blp.errors(401, 422)
 def index(args):
     """Assets matching the filters (`mine`: what I hold), one page, by tag unless sorted."""
-    items, total = listing.assets_page(current_user, args)
+    items, total = listing.assets_page(get_current_user(), args)
     return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
 
 
@@ -50,7 +50,7 @@ def index(args):
 def export_csv(args):
     """Every asset matching the list's filters, as CSV in the columns of an assets import (streamed, UTF-8 with
     BOM): the file re-imports as "unchanged"."""
-    return csv_download(export.assets_rows(current_user, args), "assets.csv")
+    return csv_download(export.assets_rows(get_current_user(), args), "assets.csv")
 
 
 @blp.get("/categories")
@@ -68,7 +68,7 @@ def categories():
 @blp.errors(401, 404)
 def show(asset_id):
     """One asset with the requests made on it that I may see."""
-    return assets.get_asset_detail(current_user, asset_id)
+    return assets.get_asset_detail(get_current_user(), asset_id)
 
 
 @blp.get("/<id:asset_id>/history")
@@ -77,7 +77,7 @@ def show(asset_id):
 @blp.errors(401, 404)
 def history(asset_id):
     """Every change of the asset's custodian and status, oldest first."""
-    return {"items": assets.custody_history(current_user, asset_id)}
+    return {"items": assets.custody_history(get_current_user(), asset_id)}
 
 
 @blp.post("")
@@ -90,7 +90,7 @@ def history(asset_id):
 @blp.errors(400, 401, 403, 409, 413, 422)
 def create(data):
     """Register a new asset (admin)."""
-    return assets.create_asset(data, current_user)
+    return assets.create_asset(data, get_current_user())
 
 
 @blp.patch("/<id:asset_id>")
@@ -102,4 +102,4 @@ def create(data):
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def update(data, asset_id):
     """Edit an asset's details, or close a repair (admin)."""
-    return assets.update_asset(asset_id, data, current_user)
+    return assets.update_asset(asset_id, data, get_current_user())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from flask import Response, send_file
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 
 from ..errors import ValidationFailed
 from ..services import attachments as service
@@ -36,7 +36,7 @@ def upload(request_id):
     _, files = read_multipart(service.max_files())
     if not files:
         raise ValidationFailed("Send at least one part named `file`", {"fields": {FILE_FIELD: ["Required"]}})
-    return {"items": service.add(current_user, request_id, files)}
+    return {"items": service.add(get_current_user(), request_id, files)}
 
 
 @blp.get("/requests/<id:request_id>/attachments")
@@ -45,7 +45,7 @@ def upload(request_id):
 @blp.errors(401, 404)
 def index(request_id):
     """The files of a request I may see, oldest first."""
-    return {"items": service.listed(current_user, request_id)}
+    return {"items": service.listed(get_current_user(), request_id)}
 
 
 @blp.get("/attachments/<id:attachment_id>/content")
@@ -55,7 +55,7 @@ def index(request_id):
 @blp.errors(401, 404)
 def content(attachment_id):
     """The file: inline for images and PDF (under a sandboxing policy), a download for every other type."""
-    row, data = service.content(current_user, attachment_id)
+    row, data = service.content(get_current_user(), attachment_id)
     # Werkzeug adds "; charset=utf-8" to a text type: what filetypes checked the text to be.
     response: Response = send_file(io.BytesIO(data), mimetype=row.content_type, download_name=row.filename,
                                    as_attachment=row.content_type not in INLINE, etag=row.sha256,
@@ -72,7 +72,7 @@ def content(attachment_id):
 @blp.errors(401, 403, 404, 409)
 def delete(attachment_id):
     """Delete a file I uploaded, while its request is open."""
-    service.delete(current_user, attachment_id)
+    service.delete(get_current_user(), attachment_id)
 
 
 @blp.get("/attachments/required")
@@ -82,5 +82,5 @@ def delete(attachment_id):
 @blp.errors(401, 422)
 def required(args):
     """Whether a request like this, by me, would need a file (its approval rule says `attachments: required`)."""
-    return {"required": service.required_for_ask(current_user, args["kind"], args.get("asset_id"),
+    return {"required": service.required_for_ask(get_current_user(), args["kind"], args.get("asset_id"),
                                                  args.get("category"), args.get("value"))}

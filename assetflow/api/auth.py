@@ -1,7 +1,7 @@
 """Login, refresh, logout, me; which ways of signing in this server offers; the admins' break-glass sign-in."""
 
 from flask import current_app, request
-from flask_jwt_extended import current_user, decode_token, get_jwt, jwt_required
+from flask_jwt_extended import decode_token, get_current_user, get_jwt, jwt_required
 from jwt import PyJWTError
 
 from ..auth import oidc, tokens
@@ -60,7 +60,7 @@ def login(data):
 @blp.errors(401)
 def refresh():
     """A new access token for a valid refresh token."""
-    return {"access_token": tokens.issue_tokens(current_user.user)["access_token"]}
+    return {"access_token": tokens.issue_tokens(get_current_user().user)["access_token"]}
 
 
 @blp.post("/logout")
@@ -77,7 +77,7 @@ def logout(data):
         except PyJWTError:
             raise ValidationFailed("refresh_token is not a valid token",
                                    {"fields": {"refresh_token": ["Invalid token"]}}) from None
-    sessions.logout(current_user, get_jwt(), refresh_claims)
+    sessions.logout(get_current_user(), get_jwt(), refresh_claims)
     return {"revoked": True}
 
 
@@ -87,7 +87,7 @@ def logout(data):
 @blp.errors(401)
 def me():
     """The user the access token belongs to."""
-    return current_user.user
+    return get_current_user().user
 
 
 # Public: the login page asks it before anyone is signed in.

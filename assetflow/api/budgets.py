@@ -17,7 +17,6 @@ from typing import Any
 from flask import current_app, request
 from flask_jwt_extended import get_jwt, get_jwt_identity
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
 
 from config import WRITE_BUDGETS
 
@@ -25,9 +24,10 @@ from ..auth.scopes import WRITE_SCOPES, token_scope
 from ..errors import BUDGET_SCOPE
 from ..extensions import limiter
 from ..services import email_links
+from .base import ApiBlueprint
 
 # Only to document the 429 on each budgeted operation; never registered.
-_doc = Blueprint("write_budgets", __name__)
+_doc = ApiBlueprint("write_budgets", __name__)
 
 
 def by_user() -> str:

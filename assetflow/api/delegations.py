@@ -1,6 +1,6 @@
 """Delegations: who stands in for an approver, and when."""
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 
 from ..services import delegations as service
 from .base import ApiBlueprint
@@ -19,7 +19,7 @@ blp = ApiBlueprint("delegations", __name__, url_prefix="/api/delegations",
 @blp.errors(400, 401, 403, 409, 413, 422)
 def create(data):
     """Let someone decide what I may decide, from starts_at until ends_at (at most 90 days)."""
-    return service.create(current_user, data)
+    return service.create(get_current_user(), data)
 
 
 @blp.get("")
@@ -29,7 +29,7 @@ def create(data):
 @blp.errors(401, 403, 422)
 def index(args):
     """The delegations I gave and received; every one with `all=1` (admins)."""
-    return {"items": service.listed(current_user, args["all"])}
+    return {"items": service.listed(get_current_user(), args["all"])}
 
 
 @blp.delete("/<id:delegation_id>")
@@ -39,4 +39,4 @@ def index(args):
 @blp.errors(401, 403, 404, 409)
 def delete(delegation_id):
     """End a delegation now (its delegator or an admin)."""
-    service.delete(current_user, delegation_id)
+    service.delete(get_current_user(), delegation_id)

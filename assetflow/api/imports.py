@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import current_app, request
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -59,7 +59,7 @@ def run(args, files, kind):
     if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
         raise RequestEntityTooLarge(f"The file is larger than {current_app.config['IMPORT_MAX_BYTES']} bytes")
     rows = read_rows(kind, data, current_app.config["IMPORT_MAX_ROWS"])
-    return imports.run(kind, rows, current_user, args["dry_run"])
+    return imports.run(kind, rows, get_current_user(), args["dry_run"])
 
 
 def read_rows(kind: str, data: bytes, max_rows: int) -> list[Row]:

@@ -1,6 +1,6 @@
 """The notification inbox."""
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 
 from ..services import listing, notify, views
 from .base import ApiBlueprint, link
@@ -32,7 +32,7 @@ blp = ApiBlueprint("notifications", __name__, url_prefix="/api/notifications",
 @blp.errors(401, 422)
 def index(args):
     """After a seq in seq order (for catching up), newest first (before a seq), or a numbered page."""
-    user_id = current_user.id
+    user_id = get_current_user().id
     page = {}
     if "page" in args:
         items, total = listing.notifications_page(user_id, args)
@@ -52,7 +52,7 @@ def index(args):
 @blp.errors(401)
 def unread_count():
     """How many notifications are unread."""
-    return {"count": notify.unread_count(current_user.id)}
+    return {"count": notify.unread_count(get_current_user().id)}
 
 
 @blp.post("/<id:notification_id>/read")
@@ -62,7 +62,7 @@ def unread_count():
 @blp.errors(401, 404)
 def read(notification_id):
     """Mark one notification read."""
-    return views.notification_view(notify.mark_read(current_user.id, notification_id))
+    return views.notification_view(notify.mark_read(get_current_user().id, notification_id))
 
 
 @blp.post("/read-all")
@@ -73,5 +73,5 @@ def read(notification_id):
 @blp.errors(401, 422)
 def read_all(args):
     """Mark every notification read, or (`?request_id=`) those about one request, as opening it does."""
-    updated = notify.mark_all_read(current_user.id, args.get("request_id"))
-    return {"updated": updated, "count": notify.unread_count(current_user.id)}
+    updated = notify.mark_all_read(get_current_user().id, args.get("request_id"))
+    return {"updated": updated, "count": notify.unread_count(get_current_user().id)}

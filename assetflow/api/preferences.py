@@ -1,6 +1,6 @@
 """The caller's own settings: how unread notifications reach them by e-mail, and in which language."""
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 
 from ..services import users
 from .base import ApiBlueprint
@@ -16,7 +16,7 @@ blp = ApiBlueprint("preferences", __name__, url_prefix="/api/me", description="M
 @blp.errors(401)
 def show():
     """My e-mail mode, digest interval and language."""
-    return current_user.user
+    return get_current_user().user
 
 
 @blp.put("/preferences")
@@ -27,4 +27,4 @@ def show():
 @blp.errors(400, 401, 413, 422)
 def replace(data):
     """Set my e-mail mode (`off | instant | digest`), digest interval and language."""
-    return users.set_preferences(current_user.user, data)
+    return users.set_preferences(get_current_user().user, data)

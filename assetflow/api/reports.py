@@ -1,6 +1,6 @@
 """Reports: how approvals perform, for admins (the company) and managers (their departments)."""
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 
 from ..services import reports
 from .base import ApiBlueprint
@@ -16,7 +16,7 @@ blp = ApiBlueprint("reports", __name__, url_prefix="/api/reports", description="
 @blp.errors(401, 403, 404, 422)
 def summary(args):
     """Counts by outcome, time to decision (overall and per step), SLA counts, overdue now, approved value."""
-    return reports.summary(current_user, args)
+    return reports.summary(get_current_user(), args)
 
 
 @blp.get("/timeseries")
@@ -26,4 +26,4 @@ def summary(args):
 @blp.errors(401, 403, 404, 422)
 def timeseries(args):
     """One metric per day, week or month of the range, empty buckets included."""
-    return reports.timeseries(current_user, args)
+    return reports.timeseries(get_current_user(), args)

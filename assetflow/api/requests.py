@@ -1,7 +1,7 @@
 """Approval requests: submit, list, detail, decide."""
 
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 
 from ..services import export, kinds, listing, returns, views, visibility
 from ..services import requests as service
@@ -58,7 +58,8 @@ def request_links(pointer: str) -> dict:
 def submit(data):
     """Submit a request; it starts pending at step 1. As multipart/form-data: the JSON in the part `data` and
     files in parts `file`, stored with the request in one transaction."""
-    return views.request_view(current_user, service.submit(current_user, data, files=uploaded()))
+    actor = get_current_user()
+    return views.request_view(actor, service.submit(actor, data, files=uploaded()))
 
 
 @blp.get("")
@@ -69,7 +70,7 @@ def submit(data):
 @blp.errors(401, 422)
 def index(args):
     """My requests, my inbox, or all I may see; newest first."""
-    items, total = listing.requests_page(current_user, args)
+    items, total = listing.requests_page(get_current_user(), args)
     return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
 
 
@@ -80,7 +81,7 @@ def index(args):
 @blp.errors(401, 422)
 def export_csv(args):
     """Every request matching the list's filters, as CSV (streamed, UTF-8 with BOM)."""
-    return csv_download(export.requests_rows(current_user, args), "requests.csv")
+    return csv_download(export.requests_rows(get_current_user(), args), "requests.csv")
 
 
 @blp.get("/stats")
@@ -89,7 +90,7 @@ def export_csv(args):
 @blp.errors(401)
 def stats():
     """Counts by state and median time to decision, over what I may see."""
-    return visibility.stats(current_user)
+    return visibility.stats(get_current_user())
 
 
 @blp.get("/<id:request_id>")
@@ -98,7 +99,7 @@ def stats():
 @blp.errors(401, 404)
 def show(request_id):
     """One request with its decisions and audit trail."""
-    return views.request_detail(current_user, request_id)
+    return views.request_detail(get_current_user(), request_id)
 
 
 @blp.get("/<id:request_id>/trail.csv")
@@ -107,7 +108,7 @@ def show(request_id):
 @blp.errors(401, 404)
 def trail_csv(request_id):
     """The request's audit trail as CSV (streamed, UTF-8 with BOM)."""
-    return csv_download(export.trail_rows(current_user, request_id), f"request-{request_id}-trail.csv")
+    return csv_download(export.trail_rows(get_current_user(), request_id), f"request-{request_id}-trail.csv")
 
 
 @blp.post("/<id:request_id>/approve")
@@ -119,7 +120,8 @@ def trail_csv(request_id):
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def approve(data, request_id):
     """Approve the current step."""
-    return views.request_view(current_user, service.decide(current_user, request_id, "approve", **data))
+    actor = get_current_user()
+    return views.request_view(actor, service.decide(actor, request_id, "approve", **data))
 
 
 @blp.post("/<id:request_id>/reject")
@@ -131,7 +133,8 @@ def approve(data, request_id):
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def reject(data, request_id):
     """Reject the request, with a comment."""
-    return views.request_view(current_user, service.decide(current_user, request_id, "reject", **data))
+    actor = get_current_user()
+    return views.request_view(actor, service.decide(actor, request_id, "reject", **data))
 
 
 @blp.post("/<id:request_id>/return")
@@ -143,7 +146,8 @@ def reject(data, request_id):
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def return_(data, request_id):
     """Return the request to its applicant for changes, with a comment saying what to change."""
-    return views.request_view(current_user, service.decide(current_user, request_id, "return", **data))
+    actor = get_current_user()
+    return views.request_view(actor, service.decide(actor, request_id, "return", **data))
 
 
 @blp.patch("/<id:request_id>")
@@ -156,7 +160,8 @@ def return_(data, request_id):
 def edit(data, request_id):
     """Change my returned request, or my pending one before any decision (reason and the kind's own fields)."""
     version = data.pop("version", None)
-    return views.request_view(current_user, returns.edit(current_user, request_id, data, version))
+    actor = get_current_user()
+    return views.request_view(actor, returns.edit(actor, request_id, data, version))
 
 
 @blp.post("/<id:request_id>/resume")
@@ -168,7 +173,8 @@ def edit(data, request_id):
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def resume(data, request_id):
     """Send my returned request back to its deciders (the same step, or step 1 when an edit re-routed it)."""
-    return views.request_view(current_user, returns.resume(current_user, request_id, **data))
+    actor = get_current_user()
+    return views.request_view(actor, returns.resume(actor, request_id, **data))
 
 
 @blp.post("/<id:request_id>/withdraw")
@@ -180,7 +186,8 @@ def resume(data, request_id):
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def withdraw(data, request_id):
     """Withdraw my own pending request."""
-    return views.request_view(current_user, service.decide(current_user, request_id, "withdraw", **data))
+    actor = get_current_user()
+    return views.request_view(actor, service.decide(actor, request_id, "withdraw", **data))
 
 
 @blp.post("/bulk-approve")
@@ -191,7 +198,7 @@ def withdraw(data, request_id):
 @blp.errors(400, 401, 413, 422)
 def bulk_approve(data):
     """Approve the listed requests, or every inbox request matching a filter; each on its own."""
-    return listing.bulk_approve(current_user, data)
+    return listing.bulk_approve(get_current_user(), data)
 
 
 @blp.post("/<id:request_id>/resubmit")
@@ -203,7 +210,8 @@ def bulk_approve(data):
 @blp.errors(400, 401, 403, 404, 409, 413, 422)
 def resubmit(data, request_id):
     """Resubmit my rejected or withdrawn request: a new pending request, routed by today's rules."""
-    return views.request_view(current_user, service.resubmit(current_user, request_id, data.get("reason")))
+    actor = get_current_user()
+    return views.request_view(actor, service.resubmit(actor, request_id, data.get("reason")))
 
 
 @blp.post("/<id:request_id>/comments")
@@ -214,4 +222,4 @@ def resubmit(data, request_id):
 @blp.errors(400, 401, 404, 413, 422)
 def add_comment(data, request_id):
     """Comment on a request I may see; everyone else involved is told live."""
-    return service.comment(current_user, request_id, data["body"])
+    return service.comment(get_current_user(), request_id, data["body"])

@@ -1,6 +1,6 @@
 """Approval rules: the ordered list that routes requests, read by approvers and replaced by admins."""
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 
 from ..auth.tokens import roles_required
 from ..services import routing, rules
@@ -38,7 +38,7 @@ def index():
 @blp.errors(400, 401, 403, 409, 413, 422)
 def replace(data):
     """Replace the whole ordered list (admin); requests already submitted keep their chains."""
-    return rules.replace(current_user, data["items"])
+    return rules.replace(get_current_user(), data["items"])
 
 
 @blp.get("/changes")
@@ -65,4 +65,4 @@ def simulate(data):
     Writes nothing. Admins: any applicant or department, and a draft `rules` list; anyone else: their own
     request under the saved rules (403).
     """
-    return routing.simulate(current_user, data)
+    return routing.simulate(get_current_user(), data)

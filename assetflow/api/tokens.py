@@ -1,6 +1,6 @@
 """API tokens: a person's credentials for integrations, made, listed and revoked by them while signed in."""
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 
 from ..services import api_tokens
 from .base import ApiBlueprint
@@ -19,7 +19,7 @@ blp = ApiBlueprint("tokens", __name__, url_prefix="/api/tokens",
 @blp.errors(400, 401, 403, 413, 422)
 def create(data):
     """Make a token with scopes within my role; the answer holds its secret, shown this once. Not with a token."""
-    return api_tokens.create(current_user.user, data["name"], data["scopes"], data["expires_at"])
+    return api_tokens.create(get_current_user().user, data["name"], data["scopes"], data["expires_at"])
 
 
 @blp.get("")
@@ -29,7 +29,8 @@ def create(data):
 def index():
     """My tokens that are not revoked, newest first, each with when it was last used (to the minute), and the
     scopes my role lets me give."""
-    return {"items": api_tokens.owned(current_user.id), "scopes": api_tokens.scopes_for(current_user.role)}
+    actor = get_current_user()
+    return {"items": api_tokens.owned(actor.id), "scopes": api_tokens.scopes_for(actor.role)}
 
 
 @blp.delete("/<id:token_id>")
@@ -39,4 +40,4 @@ def index():
 @blp.errors(401, 403, 404)
 def delete(token_id):
     """Revoke one of my tokens at once. Not with a token."""
-    api_tokens.revoke(current_user.id, token_id)
+    api_tokens.revoke(get_current_user().id, token_id)

@@ -1,6 +1,6 @@
 """Users: the directory everyone picks from, and the admin's management of accounts."""
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 
 from ..auth.tokens import roles_required
 from ..services import users
@@ -25,7 +25,7 @@ blp = ApiBlueprint("users", __name__, url_prefix="/api/users", description="User
 @blp.errors(401, 422)
 def index(args):
     """Admins: every user matching the filters, one page. Others: active users (short form), by display name."""
-    if current_user.role == "admin":
+    if get_current_user().role == "admin":
         items, total = users.users_page(args)
         return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
     found = users.list_users(args.get("role"), args.get("q"), args.get("department_id"))
@@ -55,4 +55,4 @@ def create(data):
 def update(data, user_id):
     """Change a user's role, department, active flag, name or e-mail (admin); a deactivation or role change
     ends their sessions at once."""
-    return users.admin_update_user(current_user, user_id, data)
+    return users.admin_update_user(get_current_user(), user_id, data)

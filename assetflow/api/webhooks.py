@@ -1,6 +1,6 @@
 """Webhooks (admin): register, change, test, and read the delivery log."""
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import get_current_user, jwt_required
 
 from ..auth.tokens import roles_required
 from ..events import DOMAIN_EVENTS
@@ -40,7 +40,7 @@ def index():
 @blp.errors(400, 401, 403, 413, 422)
 def create(data):
     """Register a URL for some events; each delivery is signed with the secret."""
-    return webhooks.create(current_user, data)
+    return webhooks.create(get_current_user(), data)
 
 
 @blp.patch("/<id:webhook_id>")

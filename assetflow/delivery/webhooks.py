@@ -50,7 +50,9 @@ def request_changed(change: RequestChange) -> None:
     })
 
 
-_ACTIVE_HOOKS = sa.select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))  # built once: keyed once
+# Built once (keyed once), of the table (an ORM statement costs ~100 Python calls more, for rows of two columns).
+_HOOKS = Webhook.__table__
+_ACTIVE_HOOKS = sa.select(_HOOKS.c.id, _HOOKS.c.events).where(_HOOKS.c.active.is_(True))
 
 
 def enqueue(event: str, data: dict[str, Any]) -> int:

@@ -227,3 +227,8 @@ _pending = Request.__table__.alias("pending_requests")
 Asset.locked = so.column_property(
     sa.exists().where(_pending.c.asset_id == Asset.id, _pending.c.state.in_(OPEN_STATES))
 )
+
+# A request's named people, and their delegates now, in one column of its own row: read with the request by a query
+# that asks for it (visibility.get_visible), so a decision builds no object per person (a step may name hundreds);
+# None when not asked for. routing.NAMED_PEOPLE is the expression, routing.named_on reads it.
+Request.named_people = so.query_expression()

@@ -14,7 +14,7 @@ from ..events import RequestChange, publish
 from ..extensions import db
 from ..metrics import DECISIONS
 from ..models import Asset, Decision, Request, RequestEvent, User
-from ..models.base import insert_rows, utcnow
+from ..models.base import insert_rows, insert_values, utcnow
 from ..workflow import IMPLIES, Action, Approval, Outcome, fire
 from ..workflow.machine import MOVES
 from . import attachments, kinds, routing, visibility
@@ -124,8 +124,9 @@ def _submit_lost(asset: Asset | None, pending: Request | None) -> Conflict:
 def audit(req: Request, actor: Actor | None, action: Action, from_state: str | None, comment: str,
            step: int | None = None, on_behalf_of: int | None = None) -> None:
     # `step` is the step acted on: an approval that advances the request has already moved req.step.
-    # Written at once, outside the session (an audit row never changes): after the request's own flush.
-    insert_rows([RequestEvent(
+    # Written at once, outside the session (an audit row never changes, and is not read back): after the request's
+    # own flush.
+    insert_values(RequestEvent.__table__, [dict(
         request_id=req.id, actor_id=actor.id if actor else None, on_behalf_of_id=on_behalf_of, action=action.value,
         from_state=from_state, to_state=req.state, step=step or req.step, comment=comment, created_at=utcnow(),
     )])
@@ -262,7 +263,7 @@ def resubmit(applicant: Actor, request_id: int, reason: str | None = None) -> Re
 def involved(req: Request) -> set[int]:
     """Everyone a comment on the request concerns: applicant, named deciders, who decided,
     earlier commenters and the delegates of whoever may decide now."""
-    people = {req.applicant_id, *(d.user_id for d in req.deciders), *routing.prior_deciders(req)}
+    people = {req.applicant_id, *(d.user_id for d in routing.named_on(req)), *routing.prior_deciders(req)}
     people |= {e.actor_id for e in req.events if e.action == "comment"}
     return people | routing.may_decide_now(req)
 

@@ -8,11 +8,12 @@ takes effect at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -541,12 +542,39 @@ def prior_deciders(req: Request) -> set[int]:
     return {d.approver_id for d in decisions} | {d.on_behalf_of_id for d in decisions if d.on_behalf_of_id}
 
 
+class Named(NamedTuple):
+    """A person named for a step as read with the request (NAMED_PEOPLE): what a StepDecider tells a decision,
+    without an ORM object, and whom the person's delegations name now."""
+
+    user_id: int
+    step: int
+    active: bool
+    entitled: bool
+    via: str
+    delegates: frozenset[int]
+
+
+def named_on(req: Request) -> Sequence[StepDecider | Named]:
+    """The request's named people: its `deciders` when loaded (a page loads them; a change to them loads them
+    first, so they are never older than the rows), else the rows its query read with it, else `deciders`, loaded."""
+    joined = None if "deciders" in req.__dict__ else req.named_people
+    return req.deciders if joined is None else _parse_named(joined)
+
+
+@lru_cache(maxsize=64)  # one parse per read of a request: the same string is asked for by each check of a decision
+def _parse_named(joined: str) -> tuple[Named, ...]:
+    return tuple(Named(int(user_id), int(step), active == "1", entitled == "1", via,
+                       frozenset(int(d) for d in delegates.split("|") if d))
+                 for user_id, step, active, entitled, via, delegates
+                 in (entry.split(":") for entry in joined.split(",") if entry))
+
+
 def step_deciders(req: Request, step: int | None = None) -> set[int]:
     """The active, still entitled people named for a step (the current one by default), applicant and earlier
     deciders left out."""
     step = step or req.step
     excluded = {req.applicant_id, *prior_deciders(req)}
-    return {d.user_id for d in req.deciders
+    return {d.user_id for d in named_on(req)
             if d.step == step and d.active and d.entitled and d.user_id not in excluded}
 
 
@@ -559,11 +587,38 @@ def delegates_of(user_ids: Iterable[int]) -> set[int]:
 
 
 # Built once, its values bound per call (every decision asks): a statement built per call is keyed for the compiled
-# cache each time.
-_DELEGATES = (sa.select(Delegation.delegate_id).join(User, User.id == Delegation.delegate_id)
-              .where(Delegation.delegator_id.in_(sa.bindparam("ids", expanding=True)),
-                     Delegation.starts_at <= sa.bindparam("now"), Delegation.ends_at > sa.bindparam("now"),
-                     User.active.is_(True)))
+# cache each time. Of the tables, not the models: an ORM statement costs each call ~100 Python calls more, for rows
+# of one column.
+_DELEGATIONS, _USERS = Delegation.__table__, User.__table__
+_DELEGATES = (sa.select(_DELEGATIONS.c.delegate_id).join(_USERS, _USERS.c.id == _DELEGATIONS.c.delegate_id)
+              .where(_DELEGATIONS.c.delegator_id.in_(sa.bindparam("ids", expanding=True)),
+                     _DELEGATIONS.c.starts_at <= sa.bindparam("now"), _DELEGATIONS.c.ends_at > sa.bindparam("now"),
+                     _USERS.c.active.is_(True)))
+
+
+# The expression of Request.named_people: each named person as "user_id:step:active:entitled:via:delegate|delegate…",
+# comma-separated and unordered ("" for nobody). The time the delegations are read at is taken as the statement runs,
+# so that a refresh of the request (which runs its query's expressions again) needs no value for it.
+_NOW = sa.bindparam("named_at", callable_=utcnow)
+_DELEGATE_USERS = _USERS.alias("delegate_users")
+_DELEGATES_NOW = (
+    sa.select(sa.func.aggregate_strings(sa.cast(_DELEGATIONS.c.delegate_id, sa.String), "|"))
+    .join(_DELEGATE_USERS, _DELEGATE_USERS.c.id == _DELEGATIONS.c.delegate_id)
+    .where(_DELEGATIONS.c.delegator_id == StepDecider.user_id, _DELEGATIONS.c.starts_at <= _NOW,
+           _DELEGATIONS.c.ends_at > _NOW, _DELEGATE_USERS.c.active.is_(True))
+    .scalar_subquery())
+
+
+def _flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[str]:
+    return sa.case((condition, "1"), else_="0")
+
+
+_PERSON = (sa.cast(StepDecider.user_id, sa.String) + ":" + sa.cast(StepDecider.step, sa.String)
+           + ":" + _flag(User.active.is_(True)) + ":" + _flag(StepDecider.entitled.is_(True))
+           + ":" + StepDecider.via + ":" + sa.func.coalesce(_DELEGATES_NOW, ""))
+NAMED_PEOPLE = (sa.select(sa.func.coalesce(sa.func.aggregate_strings(_PERSON, ","), ""))
+                .join(User, User.id == StepDecider.user_id)
+                .where(StepDecider.request_id == Request.id).correlate(Request).scalar_subquery())
 
 
 def may_decide_now(req: Request, named: set[int] | None = None) -> set[int]:
@@ -573,7 +628,15 @@ def may_decide_now(req: Request, named: set[int] | None = None) -> set[int]:
         return set()
     named = step_deciders(req) if named is None else named
     excluded = {req.applicant_id, *prior_deciders(req)}
-    return named | (delegates_of(named) - excluded)
+    return named | (_delegates_now(req, named) - excluded)
+
+
+def _delegates_now(req: Request, people: set[int]) -> set[int]:
+    """The delegates of these people named on the request: as read with it when it was, else asked."""
+    read = {row.user_id: row.delegates for row in named_on(req) if isinstance(row, Named)}
+    if not people <= read.keys():
+        return delegates_of(people)
+    return {delegate for person in people for delegate in read[person]}
 
 
 def decided_by(user_id, request_id=Request.id, chain_no=None):

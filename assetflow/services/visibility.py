@@ -10,9 +10,9 @@ import sqlalchemy.orm as so
 from ..actor import Actor
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Request, StepDecider, User
+from ..models import Asset, Request, StepDecider, User
 from ..models.request import OPEN_STATES, REQUEST_STATES
-from .routing import decided_by
+from .routing import NAMED_PEOPLE, decided_by, named_on
 
 
 def pending_request_on(asset_id: int) -> Request | None:
@@ -59,7 +59,7 @@ def may_see(user: Actor, req: Request) -> bool:
     if any(user.id in (d.approver_id, d.on_behalf_of_id) for d in req.decisions):
         return True
     mine = user.principals
-    return any(d.user_id in mine for d in req.deciders)
+    return any(d.user_id in mine for d in named_on(req))
 
 
 # What allowed_actions reads for every row of a page, and the departments the rows show, loaded for the whole
@@ -77,14 +77,18 @@ SCOPES = {
 # each time.
 _CALLED_UP = (sa.select(Request).where(Request.id == sa.bindparam("id"))
               .options(so.joinedload(Request.decisions), so.joinedload(Request.steps),
-                       so.joinedload(Request.department)))
+                       so.joinedload(Request.department), so.with_expression(Request.named_people, NAMED_PEOPLE),
+                       so.defaultload(Request.asset).lazyload(Asset.custodian),
+                       so.defaultload(Request.asset).lazyload(Asset.department)))
 
 
 def get_visible(user: Actor, request_id: int) -> Request:
     """The request if this user may see it; NotFound otherwise (never someone else's data)."""
     # In the same query what every caller reads: its decisions and steps (a few each; a decision times its step,
     # the page shows them) and its department (every answer shows it, and a lazy load after a kept commit would
-    # expire and re-read the request). Its named people, who may be hundreds, in one more.
+    # expire and re-read the request). Its named people, who may be hundreds, and their delegates now, as one
+    # column (routing.named_on), not an object each and a query more. Not its asset's custodian and department,
+    # which no caller shows: each object joined costs every read ~50 Python calls, null or not.
     req = db.session.execute(_CALLED_UP, {"id": request_id}).unique().scalar_one_or_none()
     if req is None or not may_see(user, req):
         raise NotFound(f"Request {request_id} not found")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from .fields import Id, InputSchema, PersonSchema, Whole
+from .fields import Id, InputSchema, OutputSchema, PersonSchema, Whole
 
 
-class DepartmentShortSchema(Schema):
+class DepartmentShortSchema(OutputSchema):
     id = fields.Integer()
     name = fields.String()
 

@@ -18,6 +18,7 @@ from .fields import (
     Id,
     InputSchema,
     Money,
+    OutputSchema,
     PageArgs,
     PersonSchema,
     QueryInt,
@@ -35,7 +36,7 @@ class KindField(Protocol):
     max_length: int | None
 
 
-class AssetBriefSchema(Schema):
+class AssetBriefSchema(OutputSchema):
     id = fields.Integer()
     tag = fields.String()
     name = fields.String()
@@ -44,7 +45,7 @@ class AssetBriefSchema(Schema):
     currency = fields.String()
 
 
-class RequestSchema(Schema):
+class RequestSchema(OutputSchema):
     id = fields.Integer()
     kind = fields.String()
     state = fields.String()

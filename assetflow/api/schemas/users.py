@@ -6,10 +6,10 @@ from marshmallow import Schema, fields, validate
 
 from ...models.user import ROLES
 from .departments import DepartmentShortSchema
-from .fields import Id, InputSchema, JsonBool, PageArgs, QueryInt, Whole
+from .fields import Id, InputSchema, JsonBool, OutputSchema, PageArgs, QueryInt, Whole
 
 
-class UserShortSchema(Schema):
+class UserShortSchema(OutputSchema):
     id = fields.Integer()
     username = fields.String()
     display_name = fields.String()
