@@ -73,5 +73,6 @@ def read(notification_id):
 @blp.errors(401, 422)
 def read_all(args):
     """Mark every notification read, or (`?request_id=`) those about one request, as opening it does."""
-    updated = notify.mark_all_read(get_current_user().id, args.get("request_id"))
-    return {"updated": updated, "count": notify.unread_count(get_current_user().id)}
+    user_id = get_current_user().id
+    updated = notify.mark_all_read(user_id, args.get("request_id"))
+    return {"updated": updated, "count": notify.unread_count(user_id)}

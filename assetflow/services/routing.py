@@ -590,10 +590,17 @@ def delegates_of(user_ids: Iterable[int]) -> set[int]:
 # cache each time. Of the tables, not the models: an ORM statement costs each call ~100 Python calls more, for rows
 # of one column.
 _DELEGATIONS, _USERS = Delegation.__table__, User.__table__
+
+
+def _delegating(delegators: sa.ColumnElement[bool], now: Any, users: sa.FromClause) -> tuple:
+    """Delegations of these delegators running at `now` to a user (of `users`, joined) who is active: the one rule
+    of who stands in, for `delegates_of` and for the named people's column."""
+    return (delegators, _DELEGATIONS.c.starts_at <= now, _DELEGATIONS.c.ends_at > now, users.c.active.is_(True))
+
+
 _DELEGATES = (sa.select(_DELEGATIONS.c.delegate_id).join(_USERS, _USERS.c.id == _DELEGATIONS.c.delegate_id)
-              .where(_DELEGATIONS.c.delegator_id.in_(sa.bindparam("ids", expanding=True)),
-                     _DELEGATIONS.c.starts_at <= sa.bindparam("now"), _DELEGATIONS.c.ends_at > sa.bindparam("now"),
-                     _USERS.c.active.is_(True)))
+              .where(*_delegating(_DELEGATIONS.c.delegator_id.in_(sa.bindparam("ids", expanding=True)),
+                                  sa.bindparam("now"), _USERS)))
 
 
 # The expression of Request.named_people: each named person as "user_id:step:active:entitled:via:delegate|delegate…",
@@ -604,8 +611,7 @@ _DELEGATE_USERS = _USERS.alias("delegate_users")
 _DELEGATES_NOW = (
     sa.select(sa.func.aggregate_strings(sa.cast(_DELEGATIONS.c.delegate_id, sa.String), "|"))
     .join(_DELEGATE_USERS, _DELEGATE_USERS.c.id == _DELEGATIONS.c.delegate_id)
-    .where(_DELEGATIONS.c.delegator_id == StepDecider.user_id, _DELEGATIONS.c.starts_at <= _NOW,
-           _DELEGATIONS.c.ends_at > _NOW, _DELEGATE_USERS.c.active.is_(True))
+    .where(*_delegating(_DELEGATIONS.c.delegator_id == StepDecider.user_id, _NOW, _DELEGATE_USERS))
     .scalar_subquery())
 
 
