@@ -190,7 +190,7 @@ class Config:
     PROXY_COUNT = _int("PROXY_COUNT", 0)
     # "<per username>;<per client address>" in Flask-Limiter's notation; only failures count.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 15 minutes;60 per minute")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "local://")
     # What one user may write per budget, in Flask-Limiter's notation ("30 per minute", or several
     # joined by ";"); counted in RATELIMIT_STORAGE_URI, so shared by every process that uses it.
     COMMENTS_RATE_LIMIT = os.environ.get("COMMENTS_RATE_LIMIT", WRITE_BUDGETS["comments"])
@@ -269,7 +269,7 @@ class TestingConfig(DevelopmentConfig):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     ASYNC_MODE = "threading"
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "local://"
     SOCKET_SWEEP_SECONDS = 0  # no background loop per test app; tests call sweeper.sweep() themselves
     TIMER_SECONDS = 0  # tests call timers.run_due(now) with their own clock
     # Race tests hold every racer's request in flight at once; tests/test_admission.py sets a limit itself.

@@ -8,6 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from . import limiter_storage  # noqa: F401  registers local:// with `limits`
 from .auth.manager import VerifyOnceJWTManager
 
 # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
