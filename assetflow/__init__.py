@@ -12,9 +12,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, config_from_env, login_rate_limits, rate_limit, role_map, webhook_networks, write_budgets
 
-from . import admission, api, channels, cli, errors, metrics, security_headers, web
+from . import admission, api, channels, cli, errors, metrics, ratelimits, security_headers, web
 from .auth import tokens
-from .extensions import db, jwt, limiter, migrate, socketio
+from .extensions import db, jwt, migrate, socketio
 from .models.user import ROLES
 from .realtime import compression, drain, guard, internals, sockets
 from .realtime.manager import client_manager
@@ -35,7 +35,7 @@ def create_app(config: type[Config] | Mapping | None = None) -> Flask:
     # Batch mode lets Alembic alter SQLite tables (it rebuilds them).
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     jwt.init_app(app)
-    limiter.init_app(app)
+    ratelimits.init_app(app)
     _init_socketio(app)
     drain.init_app(app)  # in front of Socket.IO: a stopping process refuses new sockets
     compression.init_app(app)

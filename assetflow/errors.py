@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import logging
-import math
-import time
 from typing import Any
 
 from flask import Flask, jsonify
-from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
-# The limiter scope of a write budget (assetflow/api/budgets.py) starts with this, then the budget's name.
-BUDGET_SCOPE = "budget:"
 
 
 class AppError(Exception):
@@ -135,24 +130,6 @@ def app_error(error: AppError):
                           getattr(error, "headers", None))
 
 
-def rate_limit_exceeded(exc: RateLimitExceeded):
-    """A breached Flask-Limiter limit (a login limit or a write budget) as a 429 that says when to try again."""
-    from .extensions import limiter
-
-    breached = limiter.current_limit
-    # reset_at is when the breached window ends; round up so the retry lands after it.
-    retry_after = max(1, math.ceil(breached.reset_at - time.time())) if breached else 60
-    scope = exc.limit.scope if isinstance(exc.limit.scope, str) else ""
-    if not scope.startswith(BUDGET_SCOPE):
-        return app_error(RateLimited(f"Too many failed attempts ({exc.description}); try again later",
-                                     retry_after))
-    budget = scope.removeprefix(BUDGET_SCOPE)
-    error = RateLimited(f"Too many {budget} for now ({exc.description}); try again in {retry_after} s",
-                        retry_after)
-    error.details["budget"] = budget
-    return app_error(error)
-
-
 def http_error(exc: HTTPException):
     """Turn any HTTP exception (incl. webargs validation) into the JSON error shape."""
     details: dict[str, Any] = {}
@@ -186,7 +163,6 @@ def _unexpected(exc: Exception):
 def init_app(app: Flask) -> None:
     """Register handlers so every error leaves as the JSON shape."""
     app.register_error_handler(AppError, app_error)
-    app.register_error_handler(RateLimitExceeded, rate_limit_exceeded)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(PoolTimeout, pool_exhausted)
     app.register_error_handler(Exception, _unexpected)

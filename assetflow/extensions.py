@@ -8,7 +8,6 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from . import limiter_storage  # noqa: F401  registers local:// with `limits`
 from .auth.manager import VerifyOnceJWTManager
 
 # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
@@ -30,5 +29,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 jwt = VerifyOnceJWTManager()
+# Its storage, the budgets and the 429s: ratelimits.py.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 socketio = SocketIO()

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "assetflow"
 
 # Lowest first: a module may import from its own layer's lower rows and any layer below its own.
 LAYERS = [
-    {"actor", "errors", "extensions", "metrics", "egress"},
+    {"actor", "errors", "extensions", "metrics", "egress", "ratelimits"},
     {"workflow"},
     {"models"},
     {"events", "list_terms"},

@@ -12,6 +12,7 @@ also declares the scope an API token needs for the route (auth/scopes.py, WRITE_
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import current_app, request
@@ -21,8 +22,7 @@ from flask_limiter.util import get_remote_address
 from config import WRITE_BUDGETS
 
 from ..auth.scopes import WRITE_SCOPES, token_scope
-from ..errors import BUDGET_SCOPE
-from ..extensions import limiter
+from ..ratelimits import spend
 from ..services import email_links
 from .base import ApiBlueprint
 
@@ -54,11 +54,14 @@ def write_budget(budget: str, key: Callable[[], str] = by_user) -> Callable[[Any
     """
     if budget not in WRITE_BUDGETS:
         raise KeyError(f"no write budget {budget!r}; the budgets are config.WRITE_BUDGETS")
-    limit = limiter.shared_limit(lambda: current_app.config["WRITE_BUDGETS"][budget],
-                                 scope=f"{BUDGET_SCOPE}{budget}", key_func=key)
+    scope, refusal = f"budget:{budget}", f"Too many {budget} for now"
     documented = _doc.alt_response(429, response="TOO_MANY_REQUESTS")
     scoped = token_scope(WRITE_SCOPES[budget])
 
     def decorator(view):
-        return scoped(documented(limit(view)))
+        @wraps(view)
+        def spending(*args, **kwargs):
+            spend(current_app.config["WRITE_BUDGETS"][budget], key(), scope, refusal)
+            return view(*args, **kwargs)
+        return scoped(documented(spending))
     return decorator

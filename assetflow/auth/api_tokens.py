@@ -9,22 +9,20 @@ neither `access` nor `refresh`: no socket takes one (realtime/sockets.py) and no
 
 from __future__ import annotations
 
-import math
-import time
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, request
 from jwt import InvalidTokenError
-from limits import parse_many
 
 from ..actor import Actor
-from ..errors import Forbidden, RateLimited
-from ..extensions import db, limiter
+from ..errors import Forbidden
+from ..extensions import db
 from ..models import ApiToken, User
 from ..models.api_token import secret_hash
 from ..models.base import utcnow
 from ..models.delegation import delegators_now, parse_ids
+from ..ratelimits import spend
 from .scopes import beyond_role, covers, needed_scope
 
 API_TOKEN_PREFIX = "af_"  # how every secret starts; no JWT does (they start with "eyJ")
@@ -86,15 +84,8 @@ def admit(user: User) -> Actor:
 
 def _spend(token_id: int) -> None:
     """Count the call against API_TOKEN_RATE_LIMIT for this token; past it, 429 with Retry-After."""
-    setting = current_app.config["API_TOKEN_RATE_LIMIT"]
-    for item in parse_many(setting):
-        if not limiter.limiter.hit(item, "api_token", str(token_id)):
-            reset = limiter.limiter.get_window_stats(item, "api_token", str(token_id)).reset_time
-            retry_after = max(1, math.ceil(reset - time.time()))
-            error = RateLimited(f"Too many calls with this API token ({setting}); try again in {retry_after} s",
-                                retry_after)
-            error.details["budget"] = "api_token"
-            raise error
+    spend(current_app.config["API_TOKEN_RATE_LIMIT"], str(token_id), "api_token",
+          "Too many calls with this API token")
 
 
 def used_now() -> tuple[int, Any] | None:

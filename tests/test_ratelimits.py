@@ -1,4 +1,4 @@
-"""local://, the default rate-limit storage: fixed windows counted in this process, no expiry thread."""
+"""Rate limits: local://, the default storage (fixed windows counted in this process, no expiry thread)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from limits import parse
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from assetflow import limiter_storage
+from assetflow import ratelimits
 from assetflow.extensions import limiter
-from assetflow.limiter_storage import LocalStorage
+from assetflow.ratelimits import LocalStorage
 
 
 class Clock:
@@ -25,7 +25,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(limiter_storage.time, "time", clock)
+    monkeypatch.setattr(ratelimits.time, "time", clock)
     return clock
 
 
@@ -61,7 +61,7 @@ def test_ended_windows_are_dropped_by_a_later_hit_once_a_sweep_is_due(clock):
     clock.now += 30
     storage.incr("c", 10)
     assert set(storage._counters) == {"a", "b", "c"}  # "a" has ended, but no sweep is due yet
-    clock.now += limiter_storage.SWEEP_SECONDS
+    clock.now += ratelimits.SWEEP_SECONDS
     storage.incr("d", 10)
     assert set(storage._counters) == {"b", "d"}
 
