@@ -42,11 +42,12 @@ def init_app(app: Flask) -> None:
 
 def spend(setting: str, key: str, scope: str, refusal: str) -> None:
     """Count one call of `key` in `scope` against each limit of `setting` ("30 per minute;500 per hour"); past
-    one, RateLimited (429) with Retry-After and `details.budget`: the scope's name. `refusal` starts its message."""
+    one, RateLimited (429) with Retry-After and `details.budget`, the scope's name; its message starts with `refusal`
+    and names the limit that was reached."""
     for item in _limits_of(setting):
         if not limiter.limiter.hit(item, key, scope):
             retry_after = max(1, math.ceil(limiter.limiter.get_window_stats(item, key, scope).reset_time - time.time()))
-            error = RateLimited(f"{refusal} ({setting}); try again in {retry_after} s", retry_after)
+            error = RateLimited(f"{refusal} ({item}); try again in {retry_after} s", retry_after)
             error.details["budget"] = scope.rpartition(":")[2]
             raise error
 

@@ -51,8 +51,8 @@ from run import (  # noqa: E402
 )
 from scale import Load, Target, decisions, gc_report, open_group, start_assetflow, submit_pending  # noqa: E402
 
-FULL = dict(sockets=5000, dashboards=20, decisions=600, rounds=2, floor_n=200, floor_rounds=3, timeout=40 * 60)
-QUICK = dict(sockets=1000, dashboards=20, decisions=200, rounds=1, floor_n=50, floor_rounds=2, timeout=15 * 60)
+FULL = dict(sockets=5000, dashboards=20, decisions=600, rounds=2, floor_n=100, floor_rounds=6, timeout=40 * 60)
+QUICK = dict(sockets=1000, dashboards=20, decisions=200, rounds=1, floor_n=50, floor_rounds=4, timeout=15 * 60)
 SHARE = 0.8
 
 
@@ -62,7 +62,7 @@ def floor(p: dict) -> dict[str, Any]:
                            "--rounds", str(p["floor_rounds"])], cwd=ROOT, capture_output=True, text=True,
                           timeout=20 * 60)
     lines = [line for line in done.stdout.splitlines() if line.strip()]
-    out: dict[str, Any] = {"output": lines[-4:], "loadavg": loadavg()}
+    out: dict[str, Any] = {"output": lines[-5:], "loadavg": loadavg()}
     for line in lines:
         if line.startswith("AssetFlow / floor:"):
             out["ratio"] = float(line.split(":")[1].split("x")[0])

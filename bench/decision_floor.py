@@ -1,6 +1,6 @@
 """The floor under a decision: what the customer's stack costs for the least an approve must do.
 
-    .venv/bin/python bench/decision_floor.py [-n 200] [--rounds 3]
+    .venv/bin/python bench/decision_floor.py [-n 100] [--rounds 6]
 
 An approve must verify the token and check that it is not revoked, read the request and whether the
 user may decide its step, change it under optimistic locking, write the decision, its audit row and
@@ -10,10 +10,13 @@ AssetFlow's verify-once manager), SQLAlchemy Core statements through a Flask-SQL
 Flask-SocketIO's emit. No workflow library, no schemas, no ORM objects, no delegation, no
 dashboards, no webhooks, no asset effects.
 
-AssetFlow's approve and the floor's run alternately in one process (threading mode, Flask's test
-client, as bench/profile_decision.py) against one PostgreSQL database, on requests submitted through
-AssetFlow. Prints, for each: CPU per approve (median of the rounds), Python calls and SQL statements
-per approve.
+AssetFlow's approve and the floor's run in one process (threading mode, Flask's test client, as
+bench/profile_decision.py) against one PostgreSQL database, on requests submitted through AssetFlow, with the
+garbage collector tuned as gunicorn.conf.py tunes a served worker's. They take turns one approve at a time (the
+order flipped each pair), each approve's CPU time counted to its app, so both see the same machine: on 2 shared
+cores a batch of one and then a batch of the other moved the ratio by +-0.3 between runs. Prints, for each:
+CPU per approve (median of the rounds), Python calls and SQL statements per approve; then AssetFlow / floor per
+round and their median, the number of record.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import runpy
 import statistics
 import sys
+import time
 from functools import partial
 from pathlib import Path
 
@@ -33,7 +38,7 @@ from flask_socketio import SocketIO, join_room
 from flask_sqlalchemy import SQLAlchemy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from profile_decision import ROOT, InProcess, with_database  # bench/ is not a package
+from profile_decision import ROOT, InProcess, bearer, with_database  # bench/ is not a package
 
 sys.path.insert(0, str(ROOT))
 
@@ -124,8 +129,8 @@ def floor_app(url: str, secret: str, async_mode: str = "threading") -> Flask:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("-n", type=int, default=200, help="approvals per batch")
-    parser.add_argument("--rounds", type=int, default=3, help="batches of each, alternating")
+    parser.add_argument("-n", type=int, default=100, help="approvals of each app per round")
+    parser.add_argument("--rounds", type=int, default=6, help="rounds, each its own ratio")
     args = parser.parse_args()
     with_database("postgres", lambda url: compare(args, url))
     return 0
@@ -139,21 +144,39 @@ def compare(args: argparse.Namespace, url: str) -> None:
     clients = {name: app.test_client() for name, app in apps.items()}
     for name in apps:
         bench.approve(clients[name], bench.submit(20))  # warm-up
+    runpy.run_path(str(ROOT / "gunicorn.conf.py"))["tune_gc"]()  # as in a served worker
     cpu: dict[str, list[float]] = {name: [] for name in apps}
     for _ in range(args.rounds):
-        for name in apps:
-            cpu[name].append(bench.approve(clients[name], bench.submit(args.n)))
-    quarter = args.n // 4
+        for name, ms in paired_round(bench, clients, args.n).items():
+            cpu[name].append(ms)
+    quarter = max(1, args.n // 4)
     calls = {name: python_calls(partial(bench.approve, clients[name], bench.submit(quarter)), quarter)
              for name in apps}
     statements = {name: count_statements(apps[name], partial(bench.approve, clients[name], bench.submit(1)))
                   for name in apps}
-    print(f"{'per approve':28} {'CPU ms (median)':>16} {'Python calls':>13} {'statements':>11}   runs")
+    print(f"{'per approve':28} {'CPU ms (median)':>16} {'Python calls':>13} {'statements':>11}   rounds")
     for name in apps:
         runs = ", ".join(f"{ms:.2f}" for ms in cpu[name])
         print(f"{name:28} {statistics.median(cpu[name]):16.2f} {calls[name]:13.0f} {statements[name]:11}   {runs}")
-    ratio = statistics.median(cpu["AssetFlow"]) / statistics.median(cpu["floor"])
-    print(f"AssetFlow / floor: {ratio:.2f} x CPU ({args.rounds} alternating batches of {args.n})")
+    ratios = [mine / least for mine, least in zip(cpu["AssetFlow"], cpu["floor"], strict=True)]
+    print(f"AssetFlow / floor per round: {', '.join(f'{r:.2f}' for r in ratios)}")
+    print(f"AssetFlow / floor: {statistics.median(ratios):.2f} x CPU (median of {args.rounds} rounds of {args.n} "
+          f"approves each, taking turns)")
+
+
+def paired_round(bench: InProcess, clients: dict, n: int) -> dict[str, float]:
+    """`n` approves of each app, one at a time in turns (the first of each pair alternating): CPU ms per approve."""
+    ids = {name: bench.submit(n) for name in clients}
+    spent = dict.fromkeys(clients, 0.0)
+    names = list(clients)
+    for i in range(n):
+        headers = bearer(bench.approvers[i % len(bench.approvers)])
+        for name in names if i % 2 == 0 else names[::-1]:
+            started = time.process_time()
+            response = clients[name].post(f"/api/requests/{ids[name][i]}/approve", headers=headers, json={})
+            spent[name] += time.process_time() - started
+            assert response.status_code == 200, response.get_data(as_text=True)
+    return {name: seconds * 1000 / n for name, seconds in spent.items()}
 
 
 def python_calls(action, approvals: int) -> float:

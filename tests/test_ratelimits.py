@@ -10,6 +10,7 @@ from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from assetflow import ratelimits
+from assetflow.errors import RateLimited
 from assetflow.extensions import limiter
 from assetflow.ratelimits import LocalStorage
 
@@ -88,3 +89,16 @@ def test_counting_starts_no_thread():
     local, before = LocalStorage(), threading.enumerate()
     assert all(FixedWindowRateLimiter(local).hit(item, "decisions", "user:1") for _ in range(100))
     assert threading.enumerate() == before
+
+
+def test_spend_refuses_past_the_limit_naming_it_and_when_to_retry(app, clock):
+    with app.app_context():
+        for _ in range(2):
+            ratelimits.spend("2 per minute;100 per hour", "user:7", "budget:comments", "Too many comments for now")
+        with pytest.raises(RateLimited) as refused:
+            ratelimits.spend("2 per minute;100 per hour", "user:7", "budget:comments", "Too many comments for now")
+        ratelimits.spend("2 per minute;100 per hour", "user:8", "budget:comments", "Too many comments for now")
+    error = refused.value
+    assert (error.message, error.details["budget"]) == (
+        "Too many comments for now (2 per 1 minute); try again in 60 s", "comments")
+    assert error.headers["Retry-After"] == "60"
