@@ -1,11 +1,11 @@
 """A decision's cost against the floor, and the applicant's push at 80 % of what one process sustains.
 
-    .venv/bin/python bench/capacity.py [--quick] [--rounds 2] [--sockets 5000]
+    .venv/bin/python bench/capacity.py [--quick] [--rounds 2] [--sockets 5000] [--mode eventlet|gevent]
 
 In one run: bench/decision_floor.py (AssetFlow's approve beside the least an approve can do on the stack,
 in process: CPU per approve, Python calls, statements, and the ratio), then one AssetFlow process
-(gunicorn, eventlet, PostgreSQL) holding `sockets` employee sockets and 20 approver dashboards (the Node
-load of bench/scale.py), and per round:
+(gunicorn, eventlet or `--mode gevent`, PostgreSQL) holding `sockets` employee sockets and 20 approver
+dashboards (the Node load of bench/scale.py), and per round:
 
 1. **sustained**: `decisions` approvals closed loop (8 callers, each sending its next when the last one
    answered): decisions per second, the worker's CPU per decision;
@@ -81,7 +81,7 @@ def one_round(load: Load, target: Target, work: list, approvers: list[dict], p: 
     n = p["decisions"]
     out: dict[str, Any] = {"loadavg": loadavg()}
     time.sleep(1)
-    gc = (lambda reset=False: gc_report(target, reset)["generations"]) if collections else (lambda reset=False: {})
+    gc = (lambda reset=False: gc_report(target, reset)) if collections else (lambda reset=False: {})
     gc(reset=True)
     out["sustained"] = decisions(load, target, work[:n], approvers, None, concurrency=8)
     out["sustained"]["gc"] = gc(reset=True)
@@ -94,7 +94,7 @@ def one_round(load: Load, target: Target, work: list, approvers: list[dict], p: 
 
 def bench(run: Run, p: dict, deadline: Deadline) -> dict[str, Any]:
     # wsgi:app with bench/introspect.py's routes, which count the worker's collections.
-    target = start_assetflow(run, "eventlet", 1, "capacity", app="introspect_app:app")
+    target = start_assetflow(run, p["mode"], 1, "capacity", app="introspect_app:app")
     load = Load(deadline.left())
     out: dict[str, Any] = {"rounds": []}
     try:
@@ -156,7 +156,7 @@ def row(i: int, r: dict[str, Any]) -> list:
     return [i, "/".join(map(str, r["loadavg"])), s["decisions_per_s"], s["cpu_ms_per_decision"], r["rate_at_share"],
             a["cpu_ms_per_decision"], a["push_ms"]["p50"], a["push_ms"]["p99"], a["push_ms"]["max"],
             a["push_ms"]["missed"], a["duplicates"], a["statuses"],
-            " ".join(f"{gen['collections']}/{gen['max_ms']}" for gen in a["gc"].values()) or "-"]
+            " ".join(f"{gen['collections']}/{gen['max_ms']}" for gen in a["gc"].get("generations", {}).values()) or "-"]
 
 
 def main() -> int:
@@ -164,8 +164,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--sockets", type=int)
+    parser.add_argument("--mode", choices=("eventlet", "gevent"), default="eventlet", help="both servers' worker")
     args = parser.parse_args()
-    p = dict(QUICK if args.quick else FULL)
+    p = dict(QUICK if args.quick else FULL, mode=args.mode)
     p.update({k: v for k, v in (("rounds", args.rounds), ("sockets", args.sockets)) if v})
     if problem := reachable_postgres():
         print(f"needs PostgreSQL: {problem}", file=sys.stderr)

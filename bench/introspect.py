@@ -33,19 +33,35 @@ class Collections:
         gc.callbacks.append(self._observe)
 
     def reset(self) -> None:
+        self.since = time.perf_counter()
         self.pauses_ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self.older: list[dict[str, Any]] = []  # each collection of generation 1 or 2: what it walked
 
     def _observe(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
+            if info["generation"] > 0:  # rare (one a phase): worth counting what it is about to walk
+                self.older.append(_young(info["generation"]))
             self.started = time.perf_counter()
         else:
-            self.pauses_ms[info["generation"]].append((time.perf_counter() - self.started) * 1000)
+            pause = (time.perf_counter() - self.started) * 1000
+            self.pauses_ms[info["generation"]].append(pause)
+            if info["generation"] > 0 and self.older:
+                # What it did not free moves to the oldest generation: what brings the next full collection nearer.
+                self.older[-1] |= {"ms": round(pause, 1), "promoted": self.older[-1]["objects"] - info["collected"]}
 
     def report(self) -> dict[str, Any]:
         by_generation = {str(g): {"collections": len(p), "total_ms": round(sum(p), 1),
                                   "max_ms": round(max(p, default=0), 1)} for g, p in self.pauses_ms.items()}
         return {"generations": by_generation, "threshold": gc.get_threshold(), "frozen": gc.get_freeze_count(),
-                "tracked": len(gc.get_objects())}
+                "tracked": len(gc.get_objects()), "older": self.older,
+                "seconds": round(time.perf_counter() - self.since, 1)}
+
+
+def _young(generation: int) -> dict[str, Any]:
+    """The objects a collection of `generation` walks (it and the younger ones), and the most numerous types."""
+    walked = [obj for g in range(generation + 1) for obj in gc.get_objects(g)]
+    types = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in walked)
+    return {"generation": generation, "objects": len(walked), "types": types.most_common(8)}
 
 
 def _rss_kib() -> int:
