@@ -2,7 +2,7 @@
 
 Flask-Limiter's decorators hold the login limits, which count only failures (`deduct_when`). The write budgets
 (api/budgets.py) and an API token's calls (auth/api_tokens.py) are plain counters of a key that every call spends:
-`spend` counts them in the limiter's storage through `limits` directly, for ~400 Python calls less per write
+`spend` counts them in the limiter's storage through `limits` directly, for ~300 Python calls less per write
 than Flask-Limiter's per-request evaluation of a decorated limit (its exemptions, scopes and request context).
 
 `local://` holds the counters of one process. Every limit here counts in fixed windows (Flask-Limiter's default
