@@ -27,7 +27,6 @@ import pstats
 import runpy
 import statistics
 import sys
-import time
 from functools import partial
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from flask_socketio import SocketIO, join_room
 from flask_sqlalchemy import SQLAlchemy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from profile_decision import ROOT, InProcess, bearer, with_database  # bench/ is not a package
+from profile_decision import ROOT, InProcess, with_database  # bench/ is not a package
 
 sys.path.insert(0, str(ROOT))
 
@@ -170,13 +169,9 @@ def paired_round(bench: InProcess, clients: dict, n: int) -> dict[str, float]:
     spent = dict.fromkeys(clients, 0.0)
     names = list(clients)
     for i in range(n):
-        headers = bearer(bench.approvers[i % len(bench.approvers)])
         for name in names if i % 2 == 0 else names[::-1]:
-            started = time.process_time()
-            response = clients[name].post(f"/api/requests/{ids[name][i]}/approve", headers=headers, json={})
-            spent[name] += time.process_time() - started
-            assert response.status_code == 200, response.get_data(as_text=True)
-    return {name: seconds * 1000 / n for name, seconds in spent.items()}
+            spent[name] += bench.approve(clients[name], [ids[name][i]], turn=i)
+    return {name: ms / n for name, ms in spent.items()}
 
 
 def python_calls(action, approvals: int) -> float:
